@@ -1,0 +1,7 @@
+"""segssl's mmseg side. Configs import it with
+``custom_imports = dict(imports=['segssl.mmseg'], allow_failed_imports=False)``; importing it
+registers segssl's modules into mmseg's / mmengine's registries."""
+import mmseg.datasets  # noqa: F401  (mmseg's registries are filled before ours)
+import mmseg.models  # noqa: F401
+
+from .tools import mmseg_tool_path, run_mmseg_tool  # noqa: F401

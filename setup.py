@@ -1,0 +1,21 @@
+"""segssl: self-supervised pretraining and consistency training as plugins for mmseg and detectron2."""
+from setuptools import find_packages, setup
+
+setup(
+    name='segssl',
+    version='0.1.0',
+    description='Self-supervised and semi-supervised segmentation plugins for mmsegmentation and detectron2',
+    long_description=open('README.md').read() if __import__('os').path.exists('README.md') else '',
+    long_description_content_type='text/markdown',
+    package_dir={'': 'plugins'},
+    packages=find_packages('plugins'),
+    python_requires='>=3.8',
+    install_requires=['torch>=1.13', 'numpy', 'Pillow'],
+    extras_require={
+        # exact, tested pins: requirements/stack.txt (tools/setup_env.sh installs them)
+        'mmseg': ['mmengine>=0.10,<1', 'mmcv>=2.0.0,<2.2.0', 'mmsegmentation>=1.2,<1.3'],
+        'detectron2': ['pycocotools>=2.0', 'fvcore', 'iopath', 'omegaconf', 'yacs'],
+        'test': ['pytest'],
+    },
+    include_package_data=True,
+)

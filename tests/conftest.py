@@ -1,0 +1,24 @@
+import os
+import subprocess
+import sys
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SMALL = dict(num_train=6, num_val=3, height=64, width=128, seed=0)
+
+
+@pytest.fixture(scope='session')
+def synthetic_root(tmp_path_factory):
+    """A small synthetic dataset shared by the tests that only read it."""
+    from segssl.synthetic import generate
+    out = tmp_path_factory.mktemp('data') / 'synthetic'
+    generate(str(out), **SMALL)
+    return str(out)
+
+
+def run_tool(args, cwd=ROOT, timeout=900, env=None):
+    """Run a command-line tool with this interpreter; return the CompletedProcess (text)."""
+    full_env = dict(os.environ, PYTHONUNBUFFERED='1', OMP_NUM_THREADS='2', **(env or {}))
+    return subprocess.run([sys.executable] + list(args), cwd=cwd, env=full_env, timeout=timeout,
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)

@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# Build (or reuse) the segssl environment from nothing: venv, torch, mmcv with ops, mmseg,
+# detectron2 0.6's Python package (from the pb1-detectron2 sdist, without its C++ sources).
+#
+# The venv lives outside the clone, keyed by a hash of requirements/stack.txt and this script,
+# so a repeat run (CI on the same machine, a second clone) reuses it. Prints the venv path last.
+# Environment:
+#   SEGSSL_CACHE   where venvs and built wheels live (default ~/.cache/segssl)
+#   PYTHON         the interpreter to build the venv from (default python3.11, else python3)
+#   MAX_JOBS       parallel jobs for the mmcv build (default: number of cores)
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+STACK="$ROOT/requirements/stack.txt"
+CACHE="${SEGSSL_CACHE:-$HOME/.cache/segssl}"
+PY="${PYTHON:-$(command -v python3.11 || command -v python3)}"
+KEY="$(cat "$STACK" "$ROOT/tools/setup_env.sh" | sha256sum | cut -c1-12)"
+VENV="$CACHE/venv-$KEY"
+WHEELS="$CACHE/wheels"
+MMCV_VERSION=2.1.0
+D2_SDIST=pb1-detectron2==0.6
+
+log() { echo "[setup_env] $*" >&2; }
+die() { echo "[setup_env] ERROR: $*" >&2; exit 1; }
+step() {  # step NAME CMD... : run a step, print its wall time, fail loudly
+  local name="$1"; shift; local t0=$SECONDS
+  log "step '$name' ..."
+  "$@" >&2 || die "step '$name' failed (command: $*)"
+  log "step '$name' done in $((SECONDS - t0)) s"
+}
+pin() { grep -E "^$1==" "$STACK" | head -1 || die "no pin for $1 in $STACK"; }
+section() {  # the pins between '# --- step: NAME' and the next section
+  awk -v n="$1" '/^# --- step:/{on=index($0, n)>0; next} on && /^[^#[:space:]]/{print}' "$STACK"
+}
+
+if [[ -f "$VENV/.complete" ]]; then
+  log "reusing $VENV (pins unchanged)"
+else
+  T0=$SECONDS
+  [[ -x "$PY" ]] || die "no python interpreter found (set PYTHON=...)"
+  "$PY" -c 'import sys; assert sys.version_info[:2] >= (3, 8) and sys.version_info[:2] <= (3, 11), sys.version' \
+    || die "$PY is not Python 3.8-3.11 (torch 2.1.2 wheels need one of those)"
+  rm -rf "$VENV"; mkdir -p "$CACHE" "$WHEELS"
+  PIP=("$VENV/bin/python" -m pip --disable-pip-version-check)
+  step venv "$PY" -m venv "$VENV"
+  step build-tools "${PIP[@]}" install -q "setuptools<70" wheel ninja
+  mapfile -t TORCH < <(section torch)
+  step torch "${PIP[@]}" install -q "${TORCH[@]}"
+
+  # mmcv 2.1.0 has no wheel for torch 2.1 on the index: build it once, keep the wheel.
+  MMCV_WHEEL="$(ls "$WHEELS"/mmcv-$MMCV_VERSION-*.whl 2>/dev/null | head -1 || true)"
+  if [[ -z "$MMCV_WHEEL" ]]; then
+    export MAX_JOBS="${MAX_JOBS:-$(nproc)}"
+    TMPW="$(mktemp -d "$WHEELS/.build.XXXX")"
+    step "mmcv build (about 14 min on 2 cores)" env MMCV_WITH_OPS=1 FORCE_CUDA=0 \
+      "${PIP[@]}" wheel -q --no-deps --no-build-isolation -w "$TMPW" "mmcv==$MMCV_VERSION"
+    mv "$TMPW"/mmcv-*.whl "$WHEELS/" && rm -rf "$TMPW"   # rename into place: no half wheel
+    MMCV_WHEEL="$(ls "$WHEELS"/mmcv-$MMCV_VERSION-*.whl | head -1)"
+  else
+    log "reusing built $MMCV_WHEEL"
+  fi
+  mapfile -t REST < <(section OpenMMLab; section detectron2; section tests)
+  step "mmcv + mmseg + detectron2 deps" "${PIP[@]}" install -q "$MMCV_WHEEL" "${REST[@]}" \
+    "$(pin torch)" "$(pin torchvision)" "$(pin numpy)"
+
+  # detectron2 0.6: the index's pb1-detectron2 sdist has the official Python sources but no
+  # csrc/, so install only its pure-Python package; segssl.detectron2 stands in for _C.
+  D2TMP="$(mktemp -d)"
+  # its setup.py imports torch: prepare its metadata in this venv, not an isolated one
+  step "detectron2 sdist download" "${PIP[@]}" download -q --no-deps --no-binary :all: --no-build-isolation -d "$D2TMP" "$D2_SDIST"
+  step "detectron2 unpack" tar -xzf "$(ls "$D2TMP"/*.tar.gz | head -1)" -C "$D2TMP"
+  D2SRC="$(dirname "$(ls -d "$D2TMP"/*/detectron2/__init__.py | head -1)")"
+  [[ -f "$D2SRC/model_zoo/__init__.py" ]] || die "unexpected layout of $D2_SDIST: no detectron2/model_zoo"
+  SITE="$("$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
+  step "detectron2 install (Python package only)" cp -r "$D2SRC" "$SITE/detectron2"
+  if [[ ! -d "$SITE/detectron2/model_zoo/configs" ]]; then
+    [[ -d "$(dirname "$D2SRC")/configs" ]] || die "$D2_SDIST has no model-zoo configs"
+    cp -r "$(dirname "$D2SRC")/configs" "$SITE/detectron2/model_zoo/configs"
+  fi
+  rm -rf "$D2TMP"
+  step "check imports" "$VENV/bin/python" -c "
+import torch, mmcv, mmcv.ops, mmengine, mmseg, mmseg.models, pycocotools, numpy, PIL
+assert torch.__version__.startswith('2.1.2'), torch.__version__
+assert mmcv.__version__ == '$MMCV_VERSION', mmcv.__version__
+assert numpy.__version__.startswith('1.'), numpy.__version__
+import detectron2, detectron2.config, detectron2.model_zoo
+print('torch', torch.__version__, 'mmcv', mmcv.__version__, 'mmseg', mmseg.__version__, 'detectron2', detectron2.__version__)
+"
+  touch "$VENV/.complete"
+  log "environment built in $((SECONDS - T0)) s: $VENV"
+fi
+# segssl itself: editable, re-pointed at this clone on every run (seconds).
+step "segssl (editable)" "$VENV/bin/python" -m pip --disable-pip-version-check install -q \
+  --no-deps --no-build-isolation -e "$ROOT"
+echo "$VENV"

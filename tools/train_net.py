@@ -1,0 +1,81 @@
+#!/usr/bin/env python
+"""detectron2's stock tools/train_net.py, plus segssl: ``add_segssl_config``, configs whose
+``_BASE_`` is a ``model_zoo://`` config, the synthetic COCO set, and COCOEvaluator through
+pycocotools when detectron2 has no compiled extension. Same command line as detectron2's:
+
+    python tools/train_net.py --config-file configs/detectron2/mask_rcnn_R_50_FPN_synthetic.yaml \
+        [--num-gpus N] [--resume] [--eval-only] [KEY VALUE ...]
+"""
+import json
+import logging
+import os
+
+import segssl.detectron2 as segssl_d2  # noqa: F401  (first: stands in for a missing detectron2._C)
+import detectron2.utils.comm as comm
+from detectron2.checkpoint import DetectionCheckpointer
+from detectron2.config import get_cfg
+from detectron2.data import MetadataCatalog
+from detectron2.engine import DefaultTrainer, default_argument_parser, default_setup, launch
+from detectron2.evaluation import COCOEvaluator, verify_results
+
+from segssl.detectron2 import add_segssl_config, register_synthetic_coco
+from segssl.detectron2.config import merge_config_file
+from segssl.detectron2.datasets import SYNTHETIC_COCO
+
+
+class Trainer(DefaultTrainer):
+    @classmethod
+    def build_evaluator(cls, cfg, dataset_name, output_folder=None):
+        evaluator_type = MetadataCatalog.get(dataset_name).get('evaluator_type')
+        if evaluator_type != 'coco':
+            raise NotImplementedError(f'no evaluator for dataset {dataset_name!r} of type {evaluator_type!r}; '
+                                      'this script evaluates COCO-format instance sets')
+        output_folder = output_folder or os.path.join(cfg.OUTPUT_DIR, 'inference')
+        # The fast evaluator is compiled C++; without detectron2._C go through pycocotools.
+        return COCOEvaluator(dataset_name, output_dir=output_folder,
+                             use_fast_impl=not segssl_d2.USING_PLACEHOLDER)
+
+
+def setup(args):
+    cfg = get_cfg()
+    add_segssl_config(cfg)
+    merge_config_file(cfg, args.config_file)
+    cfg.merge_from_list(args.opts)
+    cfg.freeze()
+    if any(n.startswith(SYNTHETIC_COCO) for n in cfg.DATASETS.TRAIN + cfg.DATASETS.TEST):
+        register_synthetic_coco(cfg.SEGSSL.SYNTHETIC_ROOT)
+    default_setup(cfg, args)
+    return cfg
+
+
+def save_results(cfg, results):
+    if comm.is_main_process() and results:
+        path = os.path.join(cfg.OUTPUT_DIR, 'eval_results.json')
+        with open(path + '.tmp', 'w') as f:
+            json.dump(results, f, indent=1)
+        os.replace(path + '.tmp', path)
+        logging.getLogger('detectron2').info(f'evaluation results written to {path}')
+
+
+def main(args):
+    cfg = setup(args)
+    if args.eval_only:
+        model = Trainer.build_model(cfg)
+        DetectionCheckpointer(model, save_dir=cfg.OUTPUT_DIR).resume_or_load(cfg.MODEL.WEIGHTS, resume=args.resume)
+        res = Trainer.test(cfg, model)
+        if comm.is_main_process():
+            verify_results(cfg, res)
+        save_results(cfg, res)
+        return res
+    trainer = Trainer(cfg)
+    trainer.resume_or_load(resume=args.resume)
+    res = trainer.train()
+    save_results(cfg, res)
+    return res
+
+
+if __name__ == '__main__':
+    args = default_argument_parser().parse_args()
+    print('Command Line Args:', args)
+    launch(main, args.num_gpus, num_machines=args.num_machines, machine_rank=args.machine_rank,
+           dist_url=args.dist_url, args=(args,))
