@@ -2,7 +2,7 @@
 # Build (or reuse) the segssl environment from nothing: venv, torch, mmcv with ops, mmseg,
 # detectron2 0.6's Python package (from the pb1-detectron2 sdist, without its C++ sources).
 #
-# The venv lives outside the clone, keyed by a hash of requirements/stack.txt and this script,
+# The venv lives outside the clone, keyed by a hash of requirements/stack.txt and STACK_REVISION,
 # so a repeat run (CI on the same machine, a second clone) reuses it. Prints the venv path last.
 # Environment:
 #   SEGSSL_CACHE   where venvs and built wheels live (default ~/.cache/segssl)
@@ -14,7 +14,9 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 STACK="$ROOT/requirements/stack.txt"
 CACHE="${SEGSSL_CACHE:-$HOME/.cache/segssl}"
 PY="${PYTHON:-$(command -v python3.11 || command -v python3)}"
-KEY="$(cat "$STACK" "$ROOT/tools/setup_env.sh" | sha256sum | cut -c1-12)"
+# Bump STACK_REVISION when a change to this script changes what ends up in the venv.
+STACK_REVISION=1
+KEY="$( (cat "$STACK"; echo "revision $STACK_REVISION") | sha256sum | cut -c1-12)"
 VENV="$CACHE/venv-$KEY"
 WHEELS="$CACHE/wheels"
 MMCV_VERSION=2.1.0
@@ -83,7 +85,8 @@ import torch, mmcv, mmcv.ops, mmengine, mmseg, mmseg.models, pycocotools, numpy,
 assert torch.__version__.startswith('2.1.2'), torch.__version__
 assert mmcv.__version__ == '$MMCV_VERSION', mmcv.__version__
 assert numpy.__version__.startswith('1.'), numpy.__version__
-import detectron2, detectron2.config, detectron2.model_zoo
+import os, detectron2, detectron2.config  # detectron2.modeling needs _C: segssl.detectron2 stands in
+assert os.path.isfile(os.path.join(os.path.dirname(detectron2.__file__), 'model_zoo', 'configs', 'COCO-InstanceSegmentation', 'mask_rcnn_R_50_FPN_1x.yaml'))
 print('torch', torch.__version__, 'mmcv', mmcv.__version__, 'mmseg', mmseg.__version__, 'detectron2', detectron2.__version__)
 "
   touch "$VENV/.complete"

@@ -49,10 +49,14 @@ def setup(args):
 
 
 def save_results(cfg, results):
+    """Write the evaluation results to OUTPUT_DIR/eval_results.json (NaN, e.g. APl on a set
+    without large objects, as null)."""
     if comm.is_main_process() and results:
         path = os.path.join(cfg.OUTPUT_DIR, 'eval_results.json')
+        clean = {task: {k: (None if v != v else v) for k, v in metrics.items()}
+                 for task, metrics in results.items()}
         with open(path + '.tmp', 'w') as f:
-            json.dump(results, f, indent=1)
+            json.dump(clean, f, indent=1)
         os.replace(path + '.tmp', path)
         logging.getLogger('detectron2').info(f'evaluation results written to {path}')
 
@@ -69,7 +73,9 @@ def main(args):
         return res
     trainer = Trainer(cfg)
     trainer.resume_or_load(resume=args.resume)
-    res = trainer.train()
+    trainer.train()
+    # DefaultTrainer.train() returns the results only when TEST.EXPECTED_RESULTS is set.
+    res = getattr(trainer, '_last_eval_results', None)
     save_results(cfg, res)
     return res
 

@@ -20,9 +20,14 @@ def mmseg_tool_path(name: str) -> str:
                             f'>=1.0 installed from a wheel ships it')
 
 
-def run_mmseg_tool(name: str, args) -> int:
-    """Run mmseg's tool ``name`` as ``__main__`` with command-line ``args``; return its exit code."""
+def run_mmseg_tool(name: str, args, preflight: bool = True) -> int:
+    """Run mmseg's tool ``name`` as ``__main__`` with command-line ``args``; return its exit code.
+
+    With ``preflight``, first check that the config's data folders exist (see preflight.py)."""
     path = mmseg_tool_path(name)
+    if preflight:
+        from .preflight import check_data_roots
+        check_data_roots(name, args)
     sys.argv = [path] + list(args)
     try:
         runpy.run_path(path, run_name='__main__')
