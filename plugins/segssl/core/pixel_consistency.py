@@ -1,0 +1,48 @@
+"""Pixel consistency loss of PixPro / seed 000 (2.4.1):
+
+    L = -cos(y_i, x'_j) - cos(y_j, x'_i), averaged over the positive pairs (i, j) of each image,
+        then over the batch;
+
+y = propagation-head output of the online branch, x' = target projector output (no gradient).
+An image whose two crops share no positive pair contributes 0 (with finite gradients).
+PixPro's code multiplies each of the two terms by 2; ``loss_weight`` can restore that.
+
+Because x' carries no gradient, sum_{j in P(i)} cos(y_i, x'_j) = y_i/|y_i| . sum_{j in P(i)} x'_j/|x'_j|:
+the inner sums come from ``sum_positive_targets`` (sparse, O(N C HW) memory) and only one dot
+product per pixel is differentiated. ``dense=True`` uses the (N, HW, HW) pair matrix instead.
+"""
+import torch
+import torch.nn.functional as F
+
+from .matching import FeatureLattice, positive_pairs_dense, sum_positive_targets
+
+
+def _one_direction(y, target, la: FeatureLattice, lb: FeatureLattice, tau, dense):
+    """Per image: sum over positive pairs of cos(y_i, x'_j), and the number of pairs. (N,), (N,)."""
+    N, C = y.shape[:2]
+    yn = F.normalize(y.flatten(2), dim=1)                                  # (N, C, HWa)
+    tn = F.normalize(target.detach().flatten(2), dim=1)                    # (N, C, HWb)
+    if dense:
+        A = positive_pairs_dense(la, lb, tau).to(y.dtype)                  # (N, HWa, HWb)
+        cos = torch.bmm(yn.transpose(1, 2), tn)
+        return (cos * A).sum((1, 2)), A.sum((1, 2))
+    sums, counts = sum_positive_targets(tn.view(N, C, lb.height, lb.width), la, lb, tau)
+    return (yn * sums).sum((1, 2)), counts.sum(1)
+
+
+def pixel_consistency_loss(y1: torch.Tensor, x2_target: torch.Tensor, y2: torch.Tensor,
+                           x1_target: torch.Tensor, lattice1: FeatureLattice, lattice2: FeatureLattice,
+                           tau: float = 0.7, dense: bool = False, loss_weight: float = 1.0) -> torch.Tensor:
+    """Symmetric pixel consistency loss (scalar).
+
+    Args:
+        y1, y2: (N, C, H, W) online head outputs of views 1 and 2.
+        x1_target, x2_target: (N, C, H, W) target projector outputs of views 1 and 2.
+        lattice1, lattice2: the views' feature lattices (see matching.lattice_from_boxes).
+        tau: positive-pair threshold on the normalised bin-centre distance (0.7).
+        dense: use the dense reference pair matrix (O((HW)^2) memory).
+    """
+    s12, n12 = _one_direction(y1, x2_target, lattice1, lattice2, tau, dense)
+    s21, n21 = _one_direction(y2, x1_target, lattice2, lattice1, tau, dense)
+    per_image = -(s12 / n12.clamp(min=1) + s21 / n21.clamp(min=1))
+    return loss_weight * per_image.mean()
