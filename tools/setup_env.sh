@@ -35,6 +35,10 @@ section() {  # the pins between '# --- step: NAME' and the next section
   awk -v n="$1" '/^# --- step:/{on=index($0, n)>0; next} on && /^[^#[:space:]]/{print}' "$STACK"
 }
 
+mkdir -p "$CACHE"
+exec 9>"$CACHE/.setup.lock"            # one build at a time per cache (parallel clones, CI)
+flock 9 || die "could not lock $CACHE/.setup.lock"
+
 if [[ -f "$VENV/.complete" ]]; then
   log "reusing $VENV (pins unchanged)"
 else
