@@ -17,5 +17,6 @@ setup(
         'detectron2': ['pycocotools>=2.0', 'fvcore', 'iopath', 'omegaconf', 'yacs'],
         'test': ['pytest'],
     },
+    entry_points={'console_scripts': ['segssl-convert=segssl.convert.cli:main']},
     include_package_data=True,
 )

@@ -1,0 +1,69 @@
+"""Command line of the checkpoint bridge (``tools/convert_checkpoint.py``, ``segssl-convert``).
+
+::
+
+    convert_checkpoint.py SRC DST --to {mmseg,detectron2,torchvision}
+                          [--from FORMAT] [--depth N] [--prefix backbone.bottom_up.]
+    convert_checkpoint.py ENC_SRC DST --arch erfnet --to {mmseg,erfnet_pytorch}
+                          [--decoder-from DEC_SRC] [--num-classes N]
+
+Prints the detected format, the converted tensor and parameter counts, and what was dropped
+(target network, heads) grouped by prefix. Exit status 0 on success, 2 on bad input (the
+message names the file and what was found vs expected; nothing is written).
+"""
+import argparse
+import sys
+
+from .bridge import convert
+from .erfnet import convert_erfnet
+from .errors import ConversionError
+from .sources import FORMATS
+from .writers import DETECTRON2_PREFIX, WRITERS
+
+
+def build_parser():
+    p = argparse.ArgumentParser(
+        prog='convert_checkpoint.py',
+        description='Convert the online encoder of an SSL checkpoint (segssl, PixPro, MoCo, '
+                    'BYOL, mmpretrain/mmselfsup, torchvision) into an mmseg, detectron2 or '
+                    'torchvision ResNet checkpoint.')
+    p.add_argument('src', help='source checkpoint file')
+    p.add_argument('dst', help='destination file (.pth for mmseg/torchvision, .pkl for '
+                               'detectron2; a .yaml is written beside the .pkl)')
+    p.add_argument('--to', required=True, choices=sorted(WRITERS) + ['erfnet_pytorch'],
+                   help='target framework (erfnet_pytorch: only with --arch erfnet)')
+    p.add_argument('--arch', choices=['resnet', 'erfnet'], default='resnet',
+                   help='encoder architecture (default: %(default)s)')
+    p.add_argument('--decoder-from', default=None,
+                   help='ERFNet: take the decoder from this checkpoint (default: SRC)')
+    p.add_argument('--num-classes', type=int, default=None,
+                   help='ERFNet: replace the last layer (decoder.output_conv) for N classes')
+    p.add_argument('--from', dest='fmt', choices=list(FORMATS), default=None,
+                   help='source format when detection from the keys is ambiguous')
+    p.add_argument('--depth', type=int, default=None,
+                   help='expected ResNet depth (18, 34, 50, 101, 152); checked')
+    p.add_argument('--prefix', default=DETECTRON2_PREFIX,
+                   help='detectron2 key prefix (default: %(default)s, Mask R-CNN FPN)')
+    return p
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    try:
+        if args.arch == 'erfnet':
+            lines = convert_erfnet(args.src, args.dst, args.to, decoder_src=args.decoder_from,
+                                   num_classes=args.num_classes)
+        elif args.to == 'erfnet_pytorch':
+            raise ConversionError('--to erfnet_pytorch needs --arch erfnet', args.src)
+        else:
+            lines = convert(args.src, args.dst, args.to, fmt=args.fmt, depth=args.depth,
+                            prefix=args.prefix).lines()
+    except ConversionError as e:
+        print(f'error: {e}', file=sys.stderr)
+        return 2
+    print('\n'.join(lines))
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
