@@ -9,7 +9,15 @@ from segssl.core import (MomentumBatchNorm2d, convert_to_momentum_bn, cosine_mom
                          lattice_from_boxes, pixel_consistency_loss, positive_pairs_dense,
                          sum_positive_targets)
 
-torch.set_default_dtype(torch.float64)
+
+
+@pytest.fixture(autouse=True)
+def float64_default():
+    """These references are compared at 1e-10 and below: compute in float64, then restore."""
+    old = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    yield
+    torch.set_default_dtype(old)
 
 
 def centre_by_hand(box, flip, r, c, H, W, view=None, warp=None):

@@ -8,7 +8,15 @@ import torch.nn.functional as F
 from segssl.core import (LocalPixelPropagation, PixelPropagation, SelfAttentionPropagation,
                          sinusoidal_position_encoding_2d)
 
-torch.set_default_dtype(torch.float64)
+
+
+@pytest.fixture(autouse=True)
+def float64_default():
+    """These references are compared at 1e-10 and below: compute in float64, then restore."""
+    old = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    yield
+    torch.set_default_dtype(old)
 
 
 def brute_force_ppm(x, g, gamma, same_region, normalize_value=True):
