@@ -106,3 +106,25 @@ def test_missing_synthetic_root_is_named(tmp_path):
     r = run_tool(['tools/train_net.py', '--config-file', CONFIG, 'SEGSSL.SYNTHETIC_ROOT', missing,
                   'OUTPUT_DIR', str(tmp_path / 'o')], timeout=300)
     assert r.returncode != 0 and f'SEGSSL.SYNTHETIC_ROOT={missing!r}' in r.stdout, r.stdout[-3000:]
+
+
+def test_mask_rcnn_config_takes_converted_ssl_weights(synthetic_root, tmp_path):
+    """The checkpoint bridge's .pkl, given by path as MODEL.WEIGHTS, loads into Mask R-CNN's
+    backbone with no missing backbone key and no unused key (only FPN/RPN/ROI heads are new)."""
+    import re
+    import torch
+    import torchvision
+    from segssl.convert.bridge import convert
+    torch.manual_seed(0)
+    torch.save({'state_dict': torchvision.models.resnet50().state_dict()}, tmp_path / 'r50.pth')
+    convert(str(tmp_path / 'r50.pth'), str(tmp_path / 'r50.pkl'), 'detectron2')
+    r = run_tool(['tools/train_net.py', '--config-file', CONFIG, '--eval-only',
+                  'MODEL.WEIGHTS', str(tmp_path / 'r50.pkl'), 'SEGSSL.SYNTHETIC_ROOT', synthetic_root,
+                  'OUTPUT_DIR', str(tmp_path / 'eval'), 'TEST.DETECTIONS_PER_IMAGE', '5'])
+    out = re.sub(r'\x1b\[[0-9;]*m', '', r.stdout)
+    assert r.returncode == 0, out[-4000:]
+    assert "Reading a file from 'segssl'" in out
+    missing = out.split('not found in the checkpoint:')[1].split('\n[')[0]
+    assert 'roi_heads' in missing and 'backbone.bottom_up' not in missing, missing
+    assert 'not used by the model' not in out
+    assert os.path.isfile(tmp_path / 'eval' / 'eval_results.json')

@@ -1,41 +1,21 @@
-# Synthetic twin of fcn16_r50-d16_cityscapes-768x768.py: the same FCN-16 head and protocol on
-# segssl's synthetic Cityscapes-layout set, with a ResNet-18 backbone so it runs on a CPU.
+# Synthetic twin of fcn16_r50-d16_cityscapes-768x768.py: the same FCN-16 head and optimiser on
+# segssl's synthetic set, with a ResNet-18 backbone and 200 iterations so it runs on a CPU.
 #   python tools/convert_checkpoint.py SSL_CKPT work_dirs/pretrained/r18_mmseg.pth --to mmseg
 #   SEGSSL_BACKBONE=work_dirs/pretrained/r18_mmseg.pth python tools/train.py THIS_CONFIG
 # Random initialisation instead: --cfg-options model.backbone.init_cfg=None
-_base_ = ['./fcn16_r50-d16_cityscapes-768x768.py']
+_base_ = [
+    '../_base_/models/fcn16_r50-d16.py',
+    '../_base_/datasets/synthetic_cityscapes-128x256.py',
+    '../_base_/schedules/synthetic_200it.py',
+    'mmseg::_base_/default_runtime.py',
+]
+custom_imports = dict(imports=['segssl.mmseg'], allow_failed_imports=False)
 
-data_root = '{{$SEGSSL_DATA_ROOT:data/synthetic}}/cityscapes/'
 backbone_checkpoint = '{{$SEGSSL_BACKBONE:work_dirs/pretrained/r18_mmseg.pth}}'
-crop_size = (128, 128)
 norm_cfg = dict(type='BN', requires_grad=True)
 model = dict(
-    data_preprocessor=dict(size=crop_size),
-    backbone=dict(depth=18, norm_cfg=norm_cfg,
-                  init_cfg=dict(type='Pretrained', checkpoint=backbone_checkpoint)),
+    data_preprocessor=dict(size=(128, 128)),
+    backbone=dict(depth=18, norm_cfg=norm_cfg, init_cfg=dict(type='Pretrained', checkpoint=backbone_checkpoint)),
     decode_head=dict(in_channels=512, norm_cfg=norm_cfg))
-
-train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='LoadAnnotations'),
-    dict(type='RandomResize', scale=(256, 128), ratio_range=(0.5, 2.0), keep_ratio=True),
-    dict(type='RandomCrop', crop_size=crop_size, cat_max_ratio=0.75),
-    dict(type='RandomFlip', prob=0.5),
-    dict(type='PhotoMetricDistortion'),
-    dict(type='PackSegInputs'),
-]
-test_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='Resize', scale=(256, 128), keep_ratio=True),
-    dict(type='LoadAnnotations'),
-    dict(type='PackSegInputs'),
-]
-train_dataloader = dict(batch_size=4, num_workers=2,
-                        dataset=dict(data_root=data_root, pipeline=train_pipeline))
-val_dataloader = dict(batch_size=1, num_workers=1, dataset=dict(data_root=data_root, pipeline=test_pipeline))
-test_dataloader = val_dataloader
-max_iters = 200
-param_scheduler = [dict(type='PolyLR', eta_min=1e-4, power=0.9, begin=0, end=max_iters, by_epoch=False)]
-train_cfg = dict(max_iters=max_iters, val_interval=max_iters)
-default_hooks = dict(logger=dict(type='LoggerHook', interval=10, log_metric_by_epoch=False),
-                     checkpoint=dict(interval=max_iters, max_keep_ckpts=1))
+optim_wrapper = dict(type='OptimWrapper',
+                     optimizer=dict(type='SGD', lr=0.01, momentum=0.9, weight_decay=1e-4))
