@@ -17,6 +17,16 @@ def synthetic_root(tmp_path_factory):
     return str(out)
 
 
+@pytest.fixture
+def float64_default():
+    """Compute in float64 for tests that compare against references at 1e-10; then restore."""
+    import torch
+    old = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    yield
+    torch.set_default_dtype(old)
+
+
 def run_tool(args, cwd=ROOT, timeout=900, env=None):
     """Run a command-line tool with this interpreter; return the CompletedProcess (text)."""
     full_env = dict(os.environ, PYTHONUNBUFFERED='1', OMP_NUM_THREADS='2', **(env or {}))

@@ -10,14 +10,7 @@ from segssl.core import (MomentumBatchNorm2d, convert_to_momentum_bn, cosine_mom
                          sum_positive_targets)
 
 
-
-@pytest.fixture(autouse=True)
-def float64_default():
-    """These references are compared at 1e-10 and below: compute in float64, then restore."""
-    old = torch.get_default_dtype()
-    torch.set_default_dtype(torch.float64)
-    yield
-    torch.set_default_dtype(old)
+pytestmark = pytest.mark.usefixtures('float64_default')   # references compared at 1e-10
 
 
 def centre_by_hand(box, flip, r, c, H, W, view=None, warp=None):

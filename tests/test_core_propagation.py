@@ -9,14 +9,7 @@ from segssl.core import (LocalPixelPropagation, PixelPropagation, SelfAttentionP
                          sinusoidal_position_encoding_2d)
 
 
-
-@pytest.fixture(autouse=True)
-def float64_default():
-    """These references are compared at 1e-10 and below: compute in float64, then restore."""
-    old = torch.get_default_dtype()
-    torch.set_default_dtype(torch.float64)
-    yield
-    torch.set_default_dtype(old)
+pytestmark = pytest.mark.usefixtures('float64_default')   # references compared at 1e-10
 
 
 def brute_force_ppm(x, g, gamma, same_region, normalize_value=True):
