@@ -5,4 +5,6 @@ import mmseg.datasets  # noqa: F401  (mmseg's registries are filled before ours)
 import mmseg.models  # noqa: F401
 
 from .deeplabv2_head import DeepLabV2Head  # noqa: F401
+from .hooks import MomentumUpdateHook  # noqa: F401
+from .pixpro import PixelViewsDataPreProcessor, PixPro  # noqa: F401
 from .tools import mmseg_tool_path, run_mmseg_tool  # noqa: F401

@@ -1,0 +1,133 @@
+"""PixPro-style pixel-level pretraining as an mmengine model (seed 000, PixPro).
+
+Online branch: backbone -> projector -> propagation head (PPM / LocalPPM / self-attention) -> y.
+Target branch: EMA copies of backbone and projector (optionally with Momentum BN), no gradient
+-> x'. Both views pass through both branches; the loss is core.pixel_consistency_loss with the
+positive pairs from each view's crop box, flip and (affine view) inverse warp.
+
+Checkpoint layout (what segssl.convert reads): ``online_backbone.*`` (the encoder to transfer),
+``target_backbone.*``, ``online_projector.*``, ``target_projector.*``, ``head.*``.
+"""
+import copy
+from typing import Dict, List, Optional
+
+import torch
+import torch.nn as nn
+from mmengine.model import BaseDataPreprocessor, BaseModel
+from mmseg.registry import MODELS
+
+from segssl.core import (LocalPixelPropagation, PixelPropagation, SelfAttentionPropagation,
+                         convert_to_momentum_bn, ema_update, lattice_from_boxes,
+                         pixel_consistency_loss)
+
+HEADS = {'ppm': PixelPropagation, 'local_ppm': LocalPixelPropagation,
+         'self_attention': SelfAttentionPropagation}
+
+
+@MODELS.register_module()
+class PixelViewsDataPreProcessor(BaseDataPreprocessor):
+    """Stacks PackPixelViews' (4, 3, H, W) uint8 inputs into (N, 4, 3, H, W) float, converts BGR
+    to RGB and normalises with ``mean``/``std`` (0-255 units, RGB order)."""
+
+    def __init__(self, mean=(123.675, 116.28, 103.53), std=(58.395, 57.12, 57.375), bgr_to_rgb=True):
+        super().__init__()
+        self.register_buffer('mean', torch.tensor(mean, dtype=torch.float32).view(1, 1, 3, 1, 1), False)
+        self.register_buffer('std', torch.tensor(std, dtype=torch.float32).view(1, 1, 3, 1, 1), False)
+        self.bgr_to_rgb = bgr_to_rgb
+
+    def forward(self, data: dict, training: bool = False) -> dict:
+        data = self.cast_data(data)
+        inputs = data['inputs']
+        x = torch.stack(list(inputs)) if isinstance(inputs, (list, tuple)) else inputs
+        if x.dim() != 5 or x.shape[1] != 4 or x.shape[2] != 3:
+            raise ValueError(f'PixelViewsDataPreProcessor: expected inputs (N, 4, 3, H, W) from '
+                             f'PackPixelViews, got {tuple(x.shape)}')
+        x = x.float()
+        if self.bgr_to_rgb:
+            x = x.flip(2)
+        return dict(inputs=(x - self.mean) / self.std, data_samples=data.get('data_samples'))
+
+
+def build_projector(in_channels: int, hidden_channels: int = 4096, out_channels: int = 256,
+                    norm_cfg: Optional[dict] = None) -> nn.Sequential:
+    """PixPro's projector: 1x1 conv C->hidden, BN, ReLU, 1x1 conv hidden->out."""
+    norm = nn.SyncBatchNorm if (norm_cfg or {}).get('type') == 'SyncBN' else nn.BatchNorm2d
+    return nn.Sequential(nn.Conv2d(in_channels, hidden_channels, 1), norm(hidden_channels),
+                         nn.ReLU(inplace=True), nn.Conv2d(hidden_channels, out_channels, 1))
+
+
+@MODELS.register_module()
+class PixPro(BaseModel):
+    """Args:
+        backbone: mmseg backbone config (e.g. ResNet(style='pytorch', out_indices=(3,)); the
+            dilated conv5 variant sets strides=(1, 2, 2, 1), dilations=(1, 1, 1, 2)).
+        projector: dict(in_channels, hidden_channels=4096, out_channels=256, norm_cfg).
+        head: dict(type='ppm' | 'local_ppm' | 'self_attention', **kwargs of that head); the
+            ``channels`` argument is filled from the projector's output.
+        tau: positive-pair threshold (0.7). loss_weight: scale of the loss (PixPro code: 2).
+        momentum_bn: None, or dict(stat_momentum=a) to give the target branch Momentum BN.
+        dense_loss: use the dense (HW x HW) reference matching instead of the sparse one.
+    """
+
+    def __init__(self, backbone: dict, projector: dict, head: dict, tau: float = 0.7,
+                 loss_weight: float = 1.0, momentum_bn: Optional[dict] = None, dense_loss: bool = False,
+                 data_preprocessor: Optional[dict] = None, init_cfg=None):
+        super().__init__(data_preprocessor=data_preprocessor or dict(type='PixelViewsDataPreProcessor'),
+                         init_cfg=init_cfg)
+        self.online_backbone = MODELS.build(backbone)
+        self.online_projector = build_projector(**projector)
+        head = dict(head)
+        kind = head.pop('type')
+        if kind not in HEADS:
+            raise ValueError(f'PixPro head type={kind!r}: expected one of {sorted(HEADS)}')
+        self.head = HEADS[kind](projector.get('out_channels', 256), **head)
+        self.target_backbone = copy.deepcopy(self.online_backbone)
+        self.target_projector = copy.deepcopy(self.online_projector)
+        if momentum_bn is not None:
+            self.target_backbone = convert_to_momentum_bn(self.target_backbone, **momentum_bn)
+            self.target_projector = convert_to_momentum_bn(self.target_projector, **momentum_bn)
+        for p in list(self.target_backbone.parameters()) + list(self.target_projector.parameters()):
+            p.requires_grad_(False)
+        self.tau, self.loss_weight, self.dense_loss = tau, loss_weight, dense_loss
+
+    def init_weights(self):
+        super().init_weights()
+        self.momentum_update(0.0)          # the target starts as a copy of the online branch
+
+    @torch.no_grad()
+    def momentum_update(self, momentum: float) -> None:
+        """EMA of online -> target parameters: xi <- m xi + (1 - m) theta."""
+        ema_update(self.target_backbone, self.online_backbone, momentum)
+        ema_update(self.target_projector, self.online_projector, momentum)
+
+    def _online(self, x):
+        return self.head(self.online_projector(self.online_backbone(x)[-1]))
+
+    @torch.no_grad()
+    def _target(self, x):
+        return self.target_projector(self.target_backbone(x)[-1])
+
+    @staticmethod
+    def _lattices(data_samples, height, width, device):
+        boxes = torch.stack([torch.as_tensor(s.view_boxes, dtype=torch.float64) for s in data_samples])
+        flips = torch.stack([torch.as_tensor(s.view_flips, dtype=torch.bool) for s in data_samples])
+        warps = torch.stack([torch.as_tensor(s.view_warps, dtype=torch.float64) for s in data_samples])
+        view_size = tuple(data_samples[0].view_size)
+        return [lattice_from_boxes(boxes[:, v], flips[:, v], height, width, view_size=view_size,
+                                   warp=warps[:, v]) for v in range(2)]
+
+    def forward(self, inputs: torch.Tensor, data_samples: Optional[List] = None, mode: str = 'loss'):
+        """inputs: (N, 4, 3, H, W) = [online v1, online v2, target v1, target v2] (normalised)."""
+        if mode == 'tensor':
+            return self.online_backbone(inputs[:, 0] if inputs.dim() == 5 else inputs)
+        if mode != 'loss':
+            raise ValueError(f"PixPro is a pretraining model: mode={mode!r} is not supported "
+                             "(use 'loss', or 'tensor' for backbone features)")
+        if data_samples is None:
+            raise ValueError('PixPro needs data_samples with view_boxes/view_flips/view_warps')
+        y1, y2 = self._online(inputs[:, 0]), self._online(inputs[:, 1])
+        t1, t2 = self._target(inputs[:, 2]), self._target(inputs[:, 3])
+        l1, l2 = self._lattices(data_samples, y1.shape[-2], y1.shape[-1], y1.device)
+        loss = pixel_consistency_loss(y1, t2.detach(), y2, t1.detach(), l1, l2, tau=self.tau,
+                                      dense=self.dense_loss, loss_weight=self.loss_weight)
+        return dict(loss=loss)
