@@ -2,6 +2,9 @@
 # (tools/setup_env.sh: ~17 min on a fresh 2-core machine, seconds when its cached venv exists).
 SHELL := /bin/bash
 VENV = $$(bash tools/setup_env.sh)
+# The cached venv is shared by every clone on the machine; its editable install points at the
+# last one set up. Put this checkout first so tests and demo always run the code they ship with.
+export PYTHONPATH := $(CURDIR)/plugins$(if $(PYTHONPATH),:$(PYTHONPATH))
 PYTEST_ARGS ?=
 
 .PHONY: setup test demo clean
