@@ -4,7 +4,9 @@ registers segssl's modules into mmseg's / mmengine's registries."""
 import mmseg.datasets  # noqa: F401  (mmseg's registries are filled before ours)
 import mmseg.models  # noqa: F401
 
+from .datasets import UnlabelledImageFolder  # noqa: F401
 from .deeplabv2_head import DeepLabV2Head  # noqa: F401
 from .hooks import MomentumUpdateHook  # noqa: F401
+from .optim import LARSOptimWrapperConstructor  # noqa: F401
 from .pixpro import PixelViewsDataPreProcessor, PixPro  # noqa: F401
 from .tools import mmseg_tool_path, run_mmseg_tool  # noqa: F401
