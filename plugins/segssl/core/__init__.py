@@ -1,6 +1,10 @@
 """segssl.core: framework-free PyTorch building blocks (no mmseg / detectron2 imports).
 
 Each formula is documented in its module and tested against a brute-force reference."""
+from .affine import (affine_matrix, compose_affine, invert_affine, random_affine_params,
+                     to_index_convention, warp_images)
+from .erasing import (erase, erasing_fill, patch_erasing_mask, rectangle_mask,
+                      sample_erasing_rectangle)
 from .lars import LARS, lars_param_groups
 from .matching import FeatureLattice, lattice_from_boxes, positive_pairs_dense, sum_positive_targets
 from .momentum import MomentumBatchNorm2d, convert_to_momentum_bn, cosine_momentum, ema_update
@@ -8,7 +12,9 @@ from .pixel_consistency import pixel_consistency_loss
 from .propagation import (LocalPixelPropagation, PixelPropagation, SelfAttentionPropagation,
                           sinusoidal_position_encoding_2d)
 
-__all__ = ['FeatureLattice', 'LARS', 'lars_param_groups', 'LocalPixelPropagation', 'MomentumBatchNorm2d', 'PixelPropagation',
+__all__ = ['affine_matrix', 'compose_affine', 'invert_affine', 'random_affine_params',
+           'to_index_convention', 'warp_images', 'erase', 'erasing_fill', 'patch_erasing_mask',
+           'rectangle_mask', 'sample_erasing_rectangle', 'FeatureLattice', 'LARS', 'lars_param_groups', 'LocalPixelPropagation', 'MomentumBatchNorm2d', 'PixelPropagation',
            'SelfAttentionPropagation', 'convert_to_momentum_bn', 'cosine_momentum', 'ema_update',
            'lattice_from_boxes', 'pixel_consistency_loss', 'positive_pairs_dense',
            'sinusoidal_position_encoding_2d', 'sum_positive_targets']

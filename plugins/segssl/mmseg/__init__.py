@@ -10,3 +10,5 @@ from .hooks import MomentumUpdateHook  # noqa: F401
 from .optim import LARSOptimWrapperConstructor  # noqa: F401
 from .pixpro import PixelViewsDataPreProcessor, PixPro  # noqa: F401
 from .tools import mmseg_tool_path, run_mmseg_tool  # noqa: F401
+from .transforms import (AffineView, OnlineRandomErasing, OnlineRandomPatchedErasing,  # noqa: F401
+                         PackPixelViews, TwoViewCrop, ViewColorAugment)
