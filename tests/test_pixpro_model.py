@@ -60,6 +60,7 @@ def test_loss_matches_the_core_loss_and_gradients_reach_only_the_online_branch(a
         t1, t2 = model._target(x[:, 2]), model._target(x[:, 3])
         l1, l2 = model._lattices(data['data_samples'], y1.shape[-2], y1.shape[-1], y1.device)
         assert l1.height == 4 and l1.width == 4          # 64 px at output stride 16
+        assert l1.origin.device == y1.device and l1.matrix.dtype == torch.float64
         ref = pixel_consistency_loss(y1, t2, y2, t1, l1, l2, dense=True)
         assert torch.allclose(model(**data, mode='loss')['loss'], ref, atol=1e-6)
 

@@ -7,14 +7,13 @@
 4. print mIoU (vs the majority-class baseline) and segm/bbox AP; write work_dirs/demo/results.json.
 """
 import argparse
-import glob
 import json
 import os
-import subprocess
 import sys
 import time
 
 from segssl.synthetic import CITYSCAPES_CLASSES
+from segssl.runs import last_mmengine_metrics, run_logged
 from segssl.synthetic.baseline import majority_class_miou
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -23,33 +22,7 @@ MASK_RCNN_CONFIG = 'configs/detectron2/mask_rcnn_R_50_FPN_synthetic.yaml'
 
 
 def run(cmd, log_path, env=None):
-    """Run cmd from the repo root, streaming its output to the console and to log_path."""
-    print(f'\n$ {" ".join(cmd)}\n  (log: {log_path})', flush=True)
-    os.makedirs(os.path.dirname(log_path), exist_ok=True)
-    t0 = time.time()
-    with open(log_path, 'w') as log:
-        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                env=dict(os.environ, PYTHONUNBUFFERED='1', **(env or {})))
-        for line in proc.stdout:
-            sys.stdout.write(line)
-            log.write(line)
-        proc.wait()
-    if proc.returncode != 0:
-        sys.exit(f'demo: step failed with exit code {proc.returncode}: {" ".join(cmd)} (see {log_path})')
-    return time.time() - t0
-
-
-def last_mmengine_metrics(work_dir, key='mIoU'):
-    """The last record holding `key` in mmengine's scalars.json files under work_dir."""
-    found = None
-    for path in sorted(glob.glob(os.path.join(work_dir, '*', 'vis_data', 'scalars.json'))):
-        for line in open(path):
-            rec = json.loads(line)
-            if key in rec:
-                found = rec
-    if found is None:
-        raise RuntimeError(f'no {key!r} record in {work_dir}/*/vis_data/scalars.json')
-    return found
+    return run_logged(cmd, log_path, ROOT, env)
 
 
 def main(argv=None):

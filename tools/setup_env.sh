@@ -96,7 +96,13 @@ print('torch', torch.__version__, 'mmcv', mmcv.__version__, 'mmseg', mmseg.__ver
   touch "$VENV/.complete"
   log "environment built in $((SECONDS - T0)) s: $VENV"
 fi
-# segssl itself: editable, re-pointed at this clone on every run (seconds).
-step "segssl (editable)" "$VENV/bin/python" -m pip --disable-pip-version-check install -q \
+# segssl itself: editable, re-pointed at this clone on every run (seconds). Without PYTHONPATH:
+# with segssl already on it (the Makefile puts plugins/ there), setuptools' develop install
+# drops the venv's .pth entry instead of writing it.
+step "segssl (editable)" env -u PYTHONPATH "$VENV/bin/python" -m pip --disable-pip-version-check install -q \
   --no-deps --no-build-isolation -e "$ROOT"
+step "check segssl resolves to this checkout" env -u PYTHONPATH "$VENV/bin/python" -c "
+import os, segssl
+here = os.path.realpath(os.path.join('$ROOT', 'plugins', 'segssl'))
+assert os.path.dirname(os.path.realpath(segssl.__file__)) == here, (segssl.__file__, here)"
 echo "$VENV"

@@ -109,9 +109,11 @@ class PixPro(BaseModel):
 
     @staticmethod
     def _lattices(data_samples, height, width, device):
-        boxes = torch.stack([torch.as_tensor(s.view_boxes, dtype=torch.float64) for s in data_samples])
-        flips = torch.stack([torch.as_tensor(s.view_flips, dtype=torch.bool) for s in data_samples])
-        warps = torch.stack([torch.as_tensor(s.view_warps, dtype=torch.float64) for s in data_samples])
+        """Each view's feature lattice, on the features' device (the matching gathers from them)."""
+        def stacked(key, dtype):
+            return torch.stack([torch.as_tensor(getattr(s, key), dtype=dtype) for s in data_samples]).to(device)
+        boxes, flips = stacked('view_boxes', torch.float64), stacked('view_flips', torch.bool)
+        warps = stacked('view_warps', torch.float64)
         view_size = tuple(data_samples[0].view_size)
         return [lattice_from_boxes(boxes[:, v], flips[:, v], height, width, view_size=view_size,
                                    warp=warps[:, v]) for v in range(2)]
