@@ -150,3 +150,22 @@ def test_refuses_to_overwrite_and_cli_reports_errors(tmp_path, synthetic_root):
     assert r.returncode == 0, r.stdout
     meta = json.load(open(tmp_path / 'd' / 'meta.json'))
     assert meta['parts'] == ['cityscapes'] and sorted(os.listdir(tmp_path / 'd')) == ['cityscapes', 'meta.json']
+
+
+def test_majority_baseline_equals_brute_force_iou(synthetic_root):
+    """mmseg's IoUMetric on 'predict the most frequent train class everywhere', written out."""
+    from segssl.synthetic.baseline import majority_class_miou
+    got = majority_class_miou(os.path.join(synthetic_root, 'cityscapes'))
+    train = np.concatenate([l.ravel() for l in labels(synthetic_root, 'train')])
+    majority = int(np.bincount(train, minlength=19).argmax())
+    val = np.concatenate([l.ravel() for l in labels(synthetic_root, 'val')])
+    pred = np.full_like(val, majority)
+    ious = []
+    for c in range(19):
+        inter = np.sum((pred == c) & (val == c))
+        union = np.sum((pred == c) | (val == c))
+        if union:
+            ious.append(inter / union)
+    assert got['majority_class'] == majority
+    assert got['classes_present'] == len(ious)
+    assert got['mIoU'] == pytest.approx(100 * np.mean(ious), abs=1e-9)
