@@ -1,0 +1,13 @@
+# Seed 000, Table 4.1 row "PixPro" (baseline; 70.90 +- 0.79 mIoU after FCN-16 fine-tuning):
+# ResNet-50, 7x7 maps, PPM head, two 224 crops with colour augmentation, LARS, 30 epochs,
+# batch 64 (on N GPUs: train_dataloader.batch_size = 64 / N). Every other row of Tables 4.1-4.2
+# inherits this file and states what it changes.
+#   python tools/train.py configs/pretrain/pixpro_r50_30ep_imagenet.py            # 1 process
+#   torchrun --nproc_per_node=3 tools/train.py configs/pretrain/... --launcher pytorch
+_base_ = [
+    '../_base_/models/pixpro_r50.py',
+    '../_base_/datasets/imagenet_two_views.py',
+    '../_base_/schedules/pixpro_lars_30ep.py',
+    'mmseg::_base_/default_runtime.py',
+]
+custom_imports = dict(imports=['segssl.mmseg'], allow_failed_imports=False)
