@@ -99,3 +99,32 @@ def test_checkpoint_converts_to_the_online_encoder_only(tmp_path):
 def test_bad_head_type_is_named():
     with pytest.raises(ValueError, match="head type='attention'"):
         tiny_pixpro(head=dict(type='attention'))
+
+
+def test_batch_affine_warps_one_view_and_records_the_inverse():
+    """Inputs whose channels 0/1 hold each pixel centre's (x, y): after the per-batch affine,
+    warped pixel (c, r) must hold the view coordinate that the recorded inverse warp gives."""
+    model = tiny_pixpro(batch_affine=dict(view=0))
+    data = fake_batch(n=2, size=64)
+    H = W = 64
+    ys, xs = torch.meshgrid(torch.arange(H) + 0.5, torch.arange(W) + 0.5, indexing='ij')
+    inputs = torch.zeros(2, 4, 3, H, W)
+    inputs[:, :, 0], inputs[:, :, 1] = xs, ys
+    params = dict(angle=20.0, translate=(5.0, -3.0), shear=(8.0, 0.0))
+    out = model.apply_batch_affine(inputs, data['data_samples'], params)
+    assert torch.equal(out[:, 1], inputs[:, 1]) and torch.equal(out[:, 3], inputs[:, 3])   # view 2 untouched
+    for n, sample in enumerate(data['data_samples']):
+        w = torch.as_tensor(sample.view_warps[0], dtype=torch.float64)
+        pred_x = w[0, 0] * xs + w[0, 1] * ys + w[0, 2]
+        pred_y = w[1, 0] * xs + w[1, 1] * ys + w[1, 2]
+        inside = (pred_x > 1) & (pred_x < W - 1) & (pred_y > 1) & (pred_y < H - 1)
+        assert inside.sum() > 0.5 * H * W
+        for copy in (0, 2):                                           # online and target copy
+            assert (out[n, copy, 0][inside] - pred_x[inside]).abs().max() < 1e-3
+            assert (out[n, copy, 1][inside] - pred_y[inside]).abs().max() < 1e-3
+    # in training, forward draws its own affine and the loss stays finite
+    model.train()
+    batch = model.data_preprocessor(fake_batch(n=2, size=64), training=True)
+    assert torch.isfinite(model(**batch, mode='loss')['loss'])
+    with pytest.raises(ValueError, match='batch_affine view=2'):
+        tiny_pixpro(batch_affine=dict(view=2))

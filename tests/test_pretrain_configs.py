@@ -18,8 +18,7 @@ ROWS = {
                                                dict(type='AffineView', mode='fixed', degrees=30, translate=(0, 0), shear=(0, 0))),
     'pixpro_r50_affine-fixed_30ep_imagenet.py': ('ppm', None, False, (1, 1, 1, 1), 64, 0.25, 30,
                                                  dict(type='AffineView', mode='fixed', degrees=30, translate=(10, 10), shear=(10, 10))),
-    'pixpro_r50_affine-random_30ep_imagenet.py': ('ppm', None, False, (1, 1, 1, 1), 64, 0.25, 30,
-                                                  dict(type='AffineView', mode='random', degrees=45, translate=(100, 100), shear=(10, 0))),
+    'pixpro_r50_affine-random_30ep_imagenet.py': ('ppm', None, False, (1, 1, 1, 1), 64, 0.25, 30, None),
     'pixpro_r50_erase-black_30ep_imagenet.py': ('ppm', None, False, (1, 1, 1, 1), 64, 0.25, 30, ERASE),
     'pixpro_r50_erase-black-p0.5_30ep_imagenet.py': ('ppm', None, False, (1, 1, 1, 1), 64, 0.25, 30, dict(ERASE, p=0.5)),
     'pixpro_r50_erase-gauss_30ep_imagenet.py': ('ppm', None, False, (1, 1, 1, 1), 64, 0.25, 30, dict(ERASE, fill='gaussian')),
@@ -31,8 +30,7 @@ ROWS = {
     'pixpro_r50-d16_localppm5-mbn_30ep_imagenet.py': ('local_ppm', 5, True, D16, 64, 0.25, 30, None),
     'pixpro_r50_selfattn_30ep_imagenet.py': ('self_attention', None, False, (1, 1, 1, 1), 64, 0.25, 30, None),
     'pixpro_r50_mbn_30ep_imagenet.py': ('ppm', None, True, (1, 1, 1, 1), 64, 0.25, 30, None),
-    'pixpro_r50-d16_final_100ep_imagenet.py': ('local_ppm', 5, True, D16, 64, 0.25, 100,
-                                               dict(type='AffineView', mode='random', degrees=45)),
+    'pixpro_r50-d16_final_100ep_imagenet.py': ('local_ppm', 5, True, D16, 64, 0.25, 100, ERASE),
 }
 
 
@@ -59,6 +57,8 @@ def test_config_matches_its_seed_row(name, tmp_path):
     assert cfg.optim_wrapper.optimizer.weight_decay == 4e-4
     assert cfg.train_cfg.max_epochs == epochs and cfg.param_scheduler[-1].end == epochs
     assert cfg.custom_hooks[0].type == 'MomentumUpdateHook'
+    per_batch_affine = name.startswith(('pixpro_r50_affine-random', 'pixpro_r50-d16_final'))
+    assert (m.get('batch_affine') == dict(view=0, degrees=45, translate=(100, 100), shear=(10, 0))) == per_batch_affine
     pipeline = cfg.train_dataloader.dataset.pipeline
     types = [t['type'] for t in pipeline]
     assert types[:3] == ['LoadImageFromFile', 'TwoViewCrop', 'ViewColorAugment'] and types[-1] == 'PackPixelViews'

@@ -17,8 +17,9 @@ from mmengine.model import BaseDataPreprocessor, BaseModel
 from mmseg.registry import MODELS
 
 from segssl.core import (LocalPixelPropagation, PixelPropagation, SelfAttentionPropagation,
-                         convert_to_momentum_bn, ema_update, lattice_from_boxes,
-                         pixel_consistency_loss)
+                         affine_matrix, compose_affine, convert_to_momentum_bn, ema_update,
+                         invert_affine, lattice_from_boxes, pixel_consistency_loss,
+                         random_affine_params, warp_images)
 
 HEADS = {'ppm': PixelPropagation, 'local_ppm': LocalPixelPropagation,
          'self_attention': SelfAttentionPropagation}
@@ -67,11 +68,17 @@ class PixPro(BaseModel):
         tau: positive-pair threshold (0.7). loss_weight: scale of the loss (PixPro code: 2).
         momentum_bn: None, or dict(stat_momentum=a) to give the target branch Momentum BN.
         dense_loss: use the dense (HW x HW) reference matching instead of the sparse one.
+        batch_affine: None, or dict(view=0, degrees=45, translate=(100, 100), shear=(10, 0)):
+            seed 000's "random affine per batch": in training, ONE random affine (rotation,
+            translation, x-shear drawn as core.random_affine_params) warps both copies of that
+            view for the whole batch, and its inverse is composed into each sample's recorded
+            view warp, so matching stays exact. (The AffineView transform draws per sample.)
+            Outside the image it fills 0 in normalised space, i.e. the mean colour.
     """
 
     def __init__(self, backbone: dict, projector: dict, head: dict, tau: float = 0.7,
                  loss_weight: float = 1.0, momentum_bn: Optional[dict] = None, dense_loss: bool = False,
-                 data_preprocessor: Optional[dict] = None, init_cfg=None):
+                 batch_affine: Optional[dict] = None, data_preprocessor: Optional[dict] = None, init_cfg=None):
         super().__init__(data_preprocessor=data_preprocessor or dict(type='PixelViewsDataPreProcessor'),
                          init_cfg=init_cfg)
         self.online_backbone = MODELS.build(backbone)
@@ -89,6 +96,9 @@ class PixPro(BaseModel):
         for p in list(self.target_backbone.parameters()) + list(self.target_projector.parameters()):
             p.requires_grad_(False)
         self.tau, self.loss_weight, self.dense_loss = tau, loss_weight, dense_loss
+        self.batch_affine = dict(batch_affine) if batch_affine is not None else None
+        if self.batch_affine is not None and self.batch_affine.get('view', 0) not in (0, 1):
+            raise ValueError(f"PixPro batch_affine view={self.batch_affine['view']!r}: expected 0 or 1")
 
     def init_weights(self):
         super().init_weights()
@@ -118,6 +128,25 @@ class PixPro(BaseModel):
         return [lattice_from_boxes(boxes[:, v], flips[:, v], height, width, view_size=view_size,
                                    warp=warps[:, v]) for v in range(2)]
 
+    def apply_batch_affine(self, inputs: torch.Tensor, data_samples: List, params: Optional[dict] = None):
+        """Warp view ``batch_affine['view']`` (online and target copies) of the whole batch by one
+        affine (random unless ``params`` are given) and compose its inverse into every sample's
+        ``view_warps``. inputs: (N, 4, 3, H, W); returns the new inputs."""
+        cfg = dict(self.batch_affine)
+        v = cfg.pop('view', 0)
+        N, _, C, H, W = inputs.shape
+        params = params or random_affine_params(**cfg)
+        forward = affine_matrix(**params, center=(W / 2, H / 2))          # view px -> warped px
+        warped = warp_images(inputs[:, [v, 2 + v]].flatten(0, 1), forward.to(inputs.device))
+        inputs = inputs.clone()
+        inputs[:, [v, 2 + v]] = warped.view(N, 2, C, H, W)
+        back = invert_affine(forward)                                       # warped px -> view px
+        for sample in data_samples:
+            warps = torch.as_tensor(sample.view_warps, dtype=torch.float64).clone()
+            warps[v] = compose_affine(back, warps[v])      # then the view's earlier inverse warp
+            sample.set_metainfo(dict(view_warps=warps.numpy()))
+        return inputs
+
     def forward(self, inputs: torch.Tensor, data_samples: Optional[List] = None, mode: str = 'loss'):
         """inputs: (N, 4, 3, H, W) = [online v1, online v2, target v1, target v2] (normalised)."""
         if mode == 'tensor':
@@ -127,6 +156,8 @@ class PixPro(BaseModel):
                              "(use 'loss', or 'tensor' for backbone features)")
         if data_samples is None:
             raise ValueError('PixPro needs data_samples with view_boxes/view_flips/view_warps')
+        if self.batch_affine is not None and self.training:
+            inputs = self.apply_batch_affine(inputs, data_samples)
         y1, y2 = self._online(inputs[:, 0]), self._online(inputs[:, 1])
         t1, t2 = self._target(inputs[:, 2]), self._target(inputs[:, 3])
         l1, l2 = self._lattices(data_samples, y1.shape[-2], y1.shape[-1], y1.device)
