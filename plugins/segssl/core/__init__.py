@@ -3,16 +3,19 @@
 Each formula is documented in its module and tested against a brute-force reference."""
 from .affine import (affine_matrix, compose_affine, invert_affine, random_affine_params,
                      to_index_convention, warp_images)
+from .consistency_weights import confidence_weights, teacher_momentum
 from .erasing import (erase, erasing_fill, patch_erasing_mask, rectangle_mask,
                       sample_erasing_rectangle)
 from .lars import LARS, lars_param_groups
 from .matching import FeatureLattice, lattice_from_boxes, positive_pairs_dense, sum_positive_targets
+from .mixing import class_mix_masks, cow_mix_masks, cut_mix_masks, mix
 from .momentum import MomentumBatchNorm2d, convert_to_momentum_bn, cosine_momentum, ema_update
 from .pixel_consistency import pixel_consistency_loss
 from .propagation import (LocalPixelPropagation, PixelPropagation, SelfAttentionPropagation,
                           sinusoidal_position_encoding_2d)
 
-__all__ = ['affine_matrix', 'compose_affine', 'invert_affine', 'random_affine_params',
+__all__ = ['class_mix_masks', 'confidence_weights', 'cow_mix_masks', 'cut_mix_masks', 'mix',
+           'teacher_momentum', 'affine_matrix', 'compose_affine', 'invert_affine', 'random_affine_params',
            'to_index_convention', 'warp_images', 'erase', 'erasing_fill', 'patch_erasing_mask',
            'rectangle_mask', 'sample_erasing_rectangle', 'FeatureLattice', 'LARS', 'lars_param_groups', 'LocalPixelPropagation', 'MomentumBatchNorm2d', 'PixelPropagation',
            'SelfAttentionPropagation', 'convert_to_momentum_bn', 'cosine_momentum', 'ema_update',
