@@ -6,6 +6,7 @@ import mmseg.models  # noqa: F401
 
 from .datasets import UnlabelledImageFolder  # noqa: F401
 from .deeplabv2_head import DeepLabV2Head  # noqa: F401
+from .class_weighted_ce import ClassWeightedCrossEntropyLoss  # noqa: F401
 from .erfnet_head import ERFNetOutputHead  # noqa: F401
 from .hooks import MomentumUpdateHook  # noqa: F401
 from .optim import LARSOptimWrapperConstructor  # noqa: F401
