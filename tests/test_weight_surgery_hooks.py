@@ -205,3 +205,24 @@ def test_resnet_reinit_by_block(ckpts, tmp_path):
     src, path = ckpts['r18']
     _, rec = run(tmp_path, path, [ReinitLayersHook(layers=(8, 9))], kind='resnet')
     assert changed(rec.states[0], src) == sorted(k for k in src if k.startswith('layer4.'))
+
+
+def test_init_hooks_keep_resumed_weights():
+    """A resumed run (iteration > 0) keeps its trained weights: the init hooks do nothing."""
+    import logging
+    from types import SimpleNamespace
+
+    from segssl.mmseg import FilterEnergyReinitHook, ReinitLayersHook, ResetNormStatsHook
+    from mmengine.registry import init_default_scope
+    from mmseg.registry import MODELS
+    init_default_scope('mmseg')
+    model = MODELS.build(model_cfg(None))
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    runner = SimpleNamespace(iter=7, model=model, logger=logging.getLogger('resume-test'))
+    for hook in (ReinitLayersHook(layers=(1, 16)), ResetNormStatsHook(), FilterEnergyReinitHook()):
+        hook.before_train(runner)
+        assert hook.touched == []
+    assert all(torch.equal(v, before[k]) for k, v in model.state_dict().items())
+    runner.iter = 0
+    ReinitLayersHook(layers=(1, 16)).before_train(runner)
+    assert not torch.equal(model.state_dict()['backbone.encoder.0.conv.weight'], before['backbone.encoder.0.conv.weight'])

@@ -243,7 +243,10 @@ class StagedFineTuneHook(Hook):
     ``requires_grad=False`` and ``grad=None``, so the optimizer skips it entirely (PyTorch's
     Adam/SGD skip parameters without a gradient: no weight decay, no momentum step). With
     ``freeze_norm_stats`` their BatchNorm layers are also kept in eval mode (running statistics
-    do not move). ERFNet's encoder: ``'backbone.encoder.'``; a ResNet backbone: ``'backbone.'``."""
+    do not move). ERFNet's encoder: ``'backbone.encoder.'``; a ResNet backbone: ``'backbone.'``.
+    Distributed runs: DDP is built before this hook freezes anything, so set
+    ``model_wrapper_cfg=dict(type='MMDistributedDataParallel', find_unused_parameters=True)``
+    (parameters without a gradient during the frozen stage); single-process runs need nothing."""
     priority = 'VERY_HIGH'
 
     def __init__(self, frozen=40, by_epoch=True, frozen_prefixes=('backbone.encoder.',),
