@@ -36,6 +36,30 @@ ENV = dict(SEGSSL_BACKBONE='ENC', SEGSSL_CLASS_WEIGHTS='W.json', SEGSSL_SPLICE_F
 _LOADED = {}
 
 
+@pytest.fixture(autouse=True, scope='module')
+def cached_external_base_paths():
+    """mmengine resolves each ``mmseg::`` base by re-reading every mmseg metafile (~0.3 s; a
+    base config is in none, so it ends in ValueError and a fallback path). The outcome does not
+    change within a test run: remember it, ValueError included."""
+    import mmengine.config.config as mm_config
+    original, memo = mm_config._get_external_cfg_path, {}
+
+    def remembered(package_path, cfg_path):
+        key = (package_path, cfg_path)
+        if key not in memo:
+            try:
+                memo[key] = (original(package_path, cfg_path), None)
+            except ValueError as e:
+                memo[key] = (None, e)
+        if memo[key][1] is not None:
+            raise memo[key][1]
+        return memo[key][0]
+
+    mm_config._get_external_cfg_path = remembered
+    yield
+    mm_config._get_external_cfg_path = original
+
+
 def load(name, monkeypatch, env=ENV):
     """The config with exactly the variables ``env`` set (each file parsed once per env)."""
     from mmengine.config import Config
