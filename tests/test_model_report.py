@@ -8,7 +8,7 @@ import pytest
 import torch
 import torch.nn as nn
 
-from conftest import ROOT, run_tool
+from conftest import ROOT
 
 pytest.importorskip('mmseg', reason='the mmseg stack is built by `make setup`')
 spec = importlib.util.spec_from_file_location('model_report', os.path.join(ROOT, 'tools', 'model_report.py'))
@@ -34,7 +34,7 @@ def test_counts_equal_a_hand_count():
     assert r['size_mb_fp32'] == 130 * 4 / 2 ** 20 and abs(r['sparsity'] - 9 / 130) < 1e-12
 
 
-def test_report_of_a_pruned_erfnet_checkpoint(tmp_path):
+def test_report_of_a_pruned_erfnet_checkpoint(tmp_path, monkeypatch, capsys):
     from segssl.convert.erfnet import expected_erfnet_shapes
     from segssl.core.weight_surgery import magnitude_prune_mask
     json.dump([1.0] * 19, open(tmp_path / 'w.json', 'w'))
@@ -48,12 +48,13 @@ def test_report_of_a_pruned_erfnet_checkpoint(tmp_path):
         sd['backbone.' + k] = t
     torch.save({'state_dict': sd}, tmp_path / 'pruned.pth')
     out = tmp_path / 'report.json'
-    r = run_tool(['tools/model_report.py', os.path.join(ROOT, 'configs', 'finetune', 'erfnet',
-                                                        'erfnet_rotation-pruned0.8_synthetic-128x256.py'),
-                  '--checkpoint', str(tmp_path / 'pruned.pth'), '--input-size', '64x128', '--warmup', '0',
-                  '--repeats', '2', '--device', 'cpu', '--out', str(out)],
-                 env={'SEGSSL_CLASS_WEIGHTS': str(tmp_path / 'w.json')}, timeout=300)
-    assert r.returncode == 0, r.stdout[-3000:]
+    monkeypatch.setenv('SEGSSL_CLASS_WEIGHTS', str(tmp_path / 'w.json'))
+    rc = model_report.main([os.path.join(ROOT, 'configs', 'finetune', 'erfnet',
+                                         'erfnet_rotation-pruned0.8_synthetic-128x256.py'),
+                            '--checkpoint', str(tmp_path / 'pruned.pth'), '--input-size', '64x128',
+                            '--warmup', '0', '--repeats', '2', '--device', 'cpu', '--out', str(out)])
+    stdout = capsys.readouterr().out
+    assert rc == 0, stdout
     rep = json.load(open(out))
     backbone = sum(torch.Size(s).numel() for k, s in expected_erfnet_shapes().items()
                    if not k.endswith(('running_mean', 'running_var', 'num_batches_tracked')))
@@ -62,4 +63,9 @@ def test_report_of_a_pruned_erfnet_checkpoint(tmp_path):
     assert rep['zeros'] == pruned                          # random head: no exact zeros
     assert rep['missing_keys'] == 2 and rep['input'] == [1, 3, 64, 128]
     assert rep['ms_median'] > 0 and rep['fps'] == pytest.approx(1000 / rep['ms_median'])
-    assert f"| {rep['params']:,} | {rep['nonzero']:,} | {pruned:,} (" in r.stdout
+    assert f"| {rep['params']:,} | {rep['nonzero']:,} | {pruned:,} (" in stdout
+    # a checkpoint of another model is refused by name
+    torch.save({'state_dict': {'foo.weight': torch.zeros(1)}}, tmp_path / 'other.pth')
+    assert model_report.main([os.path.join(ROOT, 'configs', 'finetune', 'erfnet', 'erfnet_rotation_synthetic-128x256.py'),
+                              '--checkpoint', str(tmp_path / 'other.pth'), '--input-size', '64x128', '--device', 'cpu']) == 1
+    assert 'other.pth: no tensor matches the model' in capsys.readouterr().err

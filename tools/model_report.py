@@ -74,11 +74,10 @@ def build(config, checkpoint=None, cfg_options=None):
         sd = obj.get('state_dict', obj) if isinstance(obj, dict) else None
         if not isinstance(sd, dict):
             raise ValueError(f'{checkpoint}: not a checkpoint dict')
-        result = model.load_state_dict(sd, strict=False)
-        missing = list(result.missing_keys)
-        if len(missing) == len(model.state_dict()):
+        if not set(sd) & set(model.state_dict()):
             raise ValueError(f'{checkpoint}: no tensor matches the model built from {config} '
                              f'(checkpoint keys e.g. {sorted(sd)[:4]})')
+        missing = list(model.load_state_dict(sd, strict=False).missing_keys)
     return model.eval(), missing
 
 
