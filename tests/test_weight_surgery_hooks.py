@@ -197,6 +197,8 @@ def test_staged_fine_tuning_freezes_then_trains(ckpts, tmp_path):
         assert all(not torch.equal(s[i][k], s[i - 1][k]) for k in dec)
     moved = [k for k in enc if k.endswith('weight') and not torch.equal(s[3][k], s[2][k])]
     assert len(moved) == len([k for k in enc if k.endswith('weight')])      # all move once unfrozen
+    stats = [k for k in enc if k.endswith('running_mean')]
+    assert all(not torch.equal(s[4][k], s[3][k]) for k in stats)            # BN statistics update again
     assert not hook.is_frozen
 
 
@@ -226,3 +228,16 @@ def test_init_hooks_keep_resumed_weights():
     runner.iter = 0
     ReinitLayersHook(layers=(1, 16)).before_train(runner)
     assert not torch.equal(model.state_dict()['backbone.encoder.0.conv.weight'], before['backbone.encoder.0.conv.weight'])
+
+
+def test_checkpoints_in_erfnet_pytorch_layout_are_read_under_the_model_names(ckpts, tmp_path):
+    from segssl.convert.erfnet import original_erfnet_name
+    from segssl.mmseg.weight_surgery_hooks import load_aligned_state
+    src, _ = ckpts['otsu']
+    torch.save({'state_dict': {'module.' + original_erfnet_name(k): v for k, v in src.items()
+                               if not k.endswith('num_batches_tracked')}}, tmp_path / 'orig.pth')
+    names = ['backbone.' + k for k in src] + ['decode_head.conv_seg.weight']
+    got = load_aligned_state(str(tmp_path / 'orig.pth'), names)
+    expected = [n for n in names if n.startswith('backbone.') and not n.endswith('num_batches_tracked')]
+    assert sorted(got) == sorted(expected)
+    assert all(torch.equal(got['backbone.' + k], v) for k, v in src.items() if 'backbone.' + k in got)

@@ -266,6 +266,10 @@ class StagedFineTuneHook(Hook):
                 p.requires_grad_(not frozen)
                 if frozen:
                     p.grad = None
+        if not frozen and model.training:
+            # mmengine's loops call model.train() per iteration / epoch; a custom loop may not
+            for n, m in self._frozen_norms(model):
+                m.train()
         if self.is_frozen != frozen:
             unit = 'epoch' if self.by_epoch else 'iteration'
             runner.logger.info(f'StagedFineTuneHook: {"froze" if frozen else "unfroze"} '
@@ -279,7 +283,10 @@ class StagedFineTuneHook(Hook):
         if frozen != self.is_frozen:
             self._set(runner, frozen)
         if frozen and self.freeze_norm_stats:
-            for n, m in _model(runner).named_modules():
-                if (n + '.').startswith(self.frozen_prefixes) and \
-                        isinstance(m, torch.nn.modules.batchnorm._BatchNorm):
-                    m.eval()
+            for _, m in self._frozen_norms(_model(runner)):
+                m.eval()
+
+    def _frozen_norms(self, model):
+        return [(n, m) for n, m in model.named_modules()
+                if (n + '.').startswith(self.frozen_prefixes)
+                and isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
