@@ -8,8 +8,9 @@ label files, for mmseg's ``CrossEntropyLoss(class_weight=...)``.
 p_class = pixels of the class / labelled pixels over every label file found (recursively, by
 ``--suffix``); pixels equal to ``--ignore-index`` (255) count in neither. Writes, atomically:
 
-* ``OUT.json``: the list of K weights; mmseg reads it directly:
-  ``loss_decode=dict(type='CrossEntropyLoss', class_weight='OUT.json')``;
+* ``OUT.json``: the list of K weights, read by mmseg's ``get_class_weight``:
+  ``loss_decode=dict(type='ClassWeightedCrossEntropyLoss', class_weight='OUT.json')`` (segssl;
+  mmseg 1.2.2's ``CrossEntropyLoss`` reads the same file but fails on ignored pixels);
 * ``OUT.py``: a config snippet ``class_weight = [...]`` with the pixel counts and frequencies,
   for ``_base_`` inclusion or copying into a config.
 """
