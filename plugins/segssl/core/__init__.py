@@ -21,3 +21,6 @@ __all__ = ['class_mix_masks', 'confidence_weights', 'cow_mix_masks', 'cut_mix_ma
            'SelfAttentionPropagation', 'convert_to_momentum_bn', 'cosine_momentum', 'ema_update',
            'lattice_from_boxes', 'pixel_consistency_loss', 'positive_pairs_dense',
            'sinusoidal_position_encoding_2d', 'sum_positive_targets']
+from .class_weights import class_pixel_counts, enet_class_weights  # noqa: E402,F401  (seed 001)
+from .weight_surgery import (filter_energy, filter_energy_refill_, layer_numbering,  # noqa: E402,F401
+                             layer_prefixes, magnitude_prune_mask, parameter_counts)

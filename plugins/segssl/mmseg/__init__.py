@@ -6,9 +6,14 @@ import mmseg.models  # noqa: F401
 
 from .datasets import UnlabelledImageFolder  # noqa: F401
 from .deeplabv2_head import DeepLabV2Head  # noqa: F401
+from .class_weighted_ce import ClassWeightedCrossEntropyLoss  # noqa: F401
+from .erfnet_head import ERFNetOutputHead  # noqa: F401
 from .hooks import MomentumUpdateHook  # noqa: F401
 from .optim import LARSOptimWrapperConstructor  # noqa: F401
 from .pixpro import PixelViewsDataPreProcessor, PixPro  # noqa: F401
 from .tools import mmseg_tool_path, run_mmseg_tool  # noqa: F401
 from .transforms import (AffineView, OnlineRandomErasing, OnlineRandomPatchedErasing,  # noqa: F401
                          PackPixelViews, TwoViewCrop, ViewColorAugment)
+from .weight_surgery_hooks import (FilterEnergyReinitHook, MagnitudePruneHook,  # noqa: F401,E402
+                                   ReinitLayersHook, ResetNormStatsHook, SpliceLayersHook,
+                                   StagedFineTuneHook)
