@@ -12,3 +12,6 @@ from .pixpro import PixelViewsDataPreProcessor, PixPro  # noqa: F401
 from .tools import mmseg_tool_path, run_mmseg_tool  # noqa: F401
 from .transforms import (AffineView, OnlineRandomErasing, OnlineRandomPatchedErasing,  # noqa: F401
                          PackPixelViews, TwoViewCrop, ViewColorAugment)
+from .pretext import (ColorizationHead, ColorizationPretext, JigsawPretext, OtsuPretext,  # noqa: F401
+                      PackColorizationInputs, PackPretextInputs, PretextClassifier,
+                      PretextDataPreProcessor, RelativePatchPretext, RotationPretext)
