@@ -19,7 +19,7 @@ backbone_checkpoint = '{{$SEGSSL_BACKBONE:work_dirs/pretrain/erfnet_rotation_syn
 norm_cfg = dict(type='BN', requires_grad=True)
 model = dict(
     data_preprocessor=dict(size=(128, 128)),
-    backbone=dict(norm_cfg=norm_cfg, init_cfg=dict(type='Pretrained', checkpoint=backbone_checkpoint,
+    backbone=dict(norm_cfg=norm_cfg, init_cfg=dict(_delete_=True, type='Pretrained', checkpoint=backbone_checkpoint,
                                                    prefix='backbone.')),
     decode_head=dict(num_classes=19, norm_cfg=norm_cfg))
 optim_wrapper = dict(type='OptimWrapper', optimizer=dict(type='Adam', lr=5e-4, betas=(0.9, 0.999),
