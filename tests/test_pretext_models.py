@@ -167,7 +167,7 @@ SEED_ROWS = {
     'erfnet_relative-patch_cityscapes-extra.py': ('relative_patch', 8, 4096, 2, 128, 'leftImg8bit/train_extra', True),
     'erfnet_colorization_cityscapes-extra.py': ('colorization', 2, None, None, 20, 'leftImg8bit/train_extra', True),
     'erfnet_otsu-waug_cityscapes-extra.py': ('otsu', 4, None, None, 20, 'leftImg8bit/train_extra', True),
-    'erfnet_otsu-noaug_imagenet.py': ('otsu', 4, None, None, 20, 'train', False),
+    'erfnet_otsu-noaug_imagenet-224.py': ('otsu', 4, None, None, 20, 'train', False),
 }
 AUGMENTATIONS = ('RandomCrop', 'RandomFlip', 'RandomResize', 'PhotoMetricDistortion')
 

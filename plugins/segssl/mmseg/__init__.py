@@ -15,3 +15,4 @@ from .transforms import (AffineView, OnlineRandomErasing, OnlineRandomPatchedEra
 from .pretext import (ColorizationHead, ColorizationPretext, JigsawPretext, OtsuPretext,  # noqa: F401
                       PackColorizationInputs, PackPretextInputs, PretextClassifier,
                       PretextDataPreProcessor, RelativePatchPretext, RotationPretext)
+from .two_block_upsample_head import TwoBlockUpsampleHead  # noqa: F401
