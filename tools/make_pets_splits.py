@@ -30,7 +30,7 @@ def read_ids(path):
                                 '(annotations/trainval.txt and annotations/test.txt)')
     ids = []
     with open(path) as f:
-        for n, line in enumerate(f, 1):
+        for line in f:
             if line.strip() and not line.startswith('#'):
                 ids.append(line.split()[0])
     if not ids:

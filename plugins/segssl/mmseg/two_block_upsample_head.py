@@ -1,6 +1,5 @@
 """Seed 003's fine-tuning decoder: two bilinear up-sampling blocks (no transposed convolutions,
 to avoid their checkerboard artefacts)."""
-from typing import Optional
 
 import torch
 from mmcv.cnn import ConvModule

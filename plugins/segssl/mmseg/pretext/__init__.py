@@ -11,3 +11,7 @@ from .colorization_head import ColorizationHead  # noqa: F401
 from .transforms import (ColorizationPretext, JigsawPretext, OtsuPretext,  # noqa: F401
                          PackColorizationInputs, PackPretextInputs, RelativePatchPretext,
                          RotationPretext)
+
+__all__ = ['ColorizationHead', 'ColorizationPretext', 'JigsawPretext', 'OtsuPretext',
+           'PackColorizationInputs', 'PackPretextInputs', 'PretextClassifier',
+           'PretextDataPreProcessor', 'RelativePatchPretext', 'RotationPretext']

@@ -102,7 +102,7 @@ class PretextClassifier(BaseModel):
         if inputs.dim() != 5 or inputs.shape[1] != self.num_tiles:
             raise ValueError(f'PretextClassifier({self.task}): expected (N, {self.num_tiles}, 3, '
                              f'h, w) tiles, got {tuple(inputs.shape)}')
-        n, t = inputs.shape[:2]
+        n = inputs.shape[0]
         feats = self.features(inputs.flatten(0, 1)).view(n, -1)    # tile order kept
         return self.head(feats)
 
