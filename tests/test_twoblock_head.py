@@ -131,7 +131,10 @@ def test_smoke_synthetic_fraction_training_reports_pixel_accuracy(synthetic_root
                                            'train_cfg.max_iters=2', 'train_cfg.val_interval=2',
                                            'param_scheduler.0.end=2', 'default_hooks.checkpoint.interval=2',
                                            f'train_dataloader.dataset.ann_file={split}',
-                                           'train_dataloader.batch_size=2', 'visualizer.name=twoblock_smoke'])
+                                           'train_dataloader.batch_size=2', 'visualizer.name=twoblock_smoke',
+                                           'train_dataloader.dataset.pipeline.2.scale=(64,64)',
+                                           'val_dataloader.dataset.pipeline.1.scale=(64,64)',
+                                           'model.data_preprocessor.size=(64,64)'])
     finally:
         sys.argv = argv
         del os.environ['SEGSSL_DATA_ROOT']
