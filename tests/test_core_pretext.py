@@ -77,7 +77,7 @@ def test_jigsaw_permutation_set_hamming_property_and_reproducibility():
         assert d[i, :i].mean() == pytest.approx(best[~taken].max())
     assert off.mean() > 8.0 and off.min() >= 2
     assert np.array_equal(perms, hamming_permutation_set(100, 9, seed=0))
-    assert not np.array_equal(perms, hamming_permutation_set(100, 9, seed=1))
+    assert not np.array_equal(perms[:10], hamming_permutation_set(10, 9, seed=1))
     assert np.array_equal(hamming_permutation_set(30, 9, seed=0), perms[:30])
 
 
