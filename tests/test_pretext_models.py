@@ -205,6 +205,22 @@ def test_pretext_config_matches_seed_001(name, registry):
         assert (j.grid, j.cell, j.tile, j.num_permutations) == (3, 75, 64, 100)
         assert j.tile_pipeline == [dict(type='PhotoMetricDistortion')]
         assert cfg.train_pipeline[-3] == dict(type='Resize', scale=(225, 225), keep_ratio=False)
+    # the pipeline after loading, on a Cityscapes-sized (ImageNet: any) image
+    from mmseg.registry import TRANSFORMS
+    np.random.seed(0)
+    img = np.random.randint(0, 256, (512, 1024, 3), np.uint8)
+    r = dict(img=img, img_shape=img.shape[:2], ori_shape=img.shape[:2], img_path='x.png')
+    for step in cfg.train_pipeline[1:]:
+        r = TRANSFORMS.build(step)(r)
+    expected = {'rotation': (3, 512, 512), 'jigsaw': (9, 3, 64, 64), 'relative_patch': (2, 3, 64, 64),
+                'colorization': (3, 512, 1024), 'otsu': (3,) + tuple(cfg.get('crop_size', ()))}[task]
+    assert tuple(r['inputs'].shape) == expected
+    if task == 'otsu':
+        assert set(r['data_samples'].gt_sem_seg.data.unique().tolist()) <= {0, 1, 2, 3}
+    elif task == 'colorization':
+        assert r['data_samples'].gt_ab.data.shape == (2, 512, 1024)
+    else:
+        assert 0 <= r['data_samples'].pretext_label < classes
     model = M.build(cfg.model)
     if hidden is not None:
         n_fc = [tuple(l.weight.shape) for l in model.head if hasattr(l, 'weight')]
