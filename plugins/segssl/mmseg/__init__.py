@@ -17,3 +17,7 @@ from .transforms import (AffineView, OnlineRandomErasing, OnlineRandomPatchedEra
 from .weight_surgery_hooks import (FilterEnergyReinitHook, MagnitudePruneHook,  # noqa: F401,E402
                                    ReinitLayersHook, ResetNormStatsHook, SpliceLayersHook,
                                    StagedFineTuneHook)
+from .pretext import (ColorizationHead, ColorizationPretext, JigsawPretext, OtsuPretext,  # noqa: F401
+                      PackColorizationInputs, PackPretextInputs, PretextClassifier,
+                      PretextDataPreProcessor, RelativePatchPretext, RotationPretext)
+from .two_block_upsample_head import TwoBlockUpsampleHead  # noqa: F401
