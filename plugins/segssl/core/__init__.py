@@ -6,6 +6,8 @@ from .affine import (affine_matrix, compose_affine, invert_affine, random_affine
 from .consistency_weights import confidence_weights, teacher_momentum
 from .erasing import (erase, erasing_fill, patch_erasing_mask, rectangle_mask,
                       sample_erasing_rectangle)
+from .image_contrastive import (anchor_weights, byol_loss, nt_xent_loss, symmetric_byol_loss,
+                                video_anchor_loss)
 from .lars import LARS, lars_param_groups
 from .matching import FeatureLattice, lattice_from_boxes, positive_pairs_dense, sum_positive_targets
 from .mixing import class_mix_masks, cow_mix_masks, cut_mix_masks, mix
@@ -20,4 +22,5 @@ __all__ = ['class_mix_masks', 'confidence_weights', 'cow_mix_masks', 'cut_mix_ma
            'rectangle_mask', 'sample_erasing_rectangle', 'FeatureLattice', 'LARS', 'lars_param_groups', 'LocalPixelPropagation', 'MomentumBatchNorm2d', 'PixelPropagation',
            'SelfAttentionPropagation', 'convert_to_momentum_bn', 'cosine_momentum', 'ema_update',
            'lattice_from_boxes', 'pixel_consistency_loss', 'positive_pairs_dense',
-           'sinusoidal_position_encoding_2d', 'sum_positive_targets']
+           'sinusoidal_position_encoding_2d', 'sum_positive_targets',
+           'anchor_weights', 'byol_loss', 'nt_xent_loss', 'symmetric_byol_loss', 'video_anchor_loss']
