@@ -12,3 +12,5 @@ from .pixpro import PixelViewsDataPreProcessor, PixPro  # noqa: F401
 from .tools import mmseg_tool_path, run_mmseg_tool  # noqa: F401
 from .transforms import (AffineView, OnlineRandomErasing, OnlineRandomPatchedErasing,  # noqa: F401
                          PackPixelViews, TwoViewCrop, ViewColorAugment)
+from .image_ssl import BYOL, SimCLR, VideoAnchorSimCLR  # noqa: F401
+from .resnet_3x3_stem import ResNet3x3Stem  # noqa: F401
