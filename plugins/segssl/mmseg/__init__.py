@@ -4,7 +4,7 @@ registers segssl's modules into mmseg's / mmengine's registries."""
 import mmseg.datasets  # noqa: F401  (mmseg's registries are filled before ours)
 import mmseg.models  # noqa: F401
 
-from .datasets import UnlabelledImageFolder  # noqa: F401
+from .datasets import FrameFolderDataset, UnlabelledImageFolder  # noqa: F401
 from .deeplabv2_head import DeepLabV2Head  # noqa: F401
 from .hooks import MomentumUpdateHook  # noqa: F401
 from .optim import LARSOptimWrapperConstructor  # noqa: F401
@@ -14,3 +14,4 @@ from .transforms import (AffineView, OnlineRandomErasing, OnlineRandomPatchedEra
                          PackPixelViews, TwoViewCrop, ViewColorAugment)
 from .image_ssl import BYOL, SimCLR, VideoAnchorSimCLR  # noqa: F401
 from .resnet_3x3_stem import ResNet3x3Stem  # noqa: F401
+from .transforms import FrameClipViews, PackFrameClip, SampleFrameClip  # noqa: F401
