@@ -6,15 +6,14 @@ max_epochs = 300
 warmup_epochs = 10
 restart_every = 50
 lr = 3e-4
-_cosine_epochs = max_epochs - warmup_epochs
+_cycles = -(-(max_epochs - warmup_epochs) // restart_every)     # ceil
 optim_wrapper = dict(type='OptimWrapper', optimizer=dict(type='Adam', lr=lr, weight_decay=1e-6))
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.01, by_epoch=True, begin=0, end=warmup_epochs,
          convert_to_iter_based=True),
-    dict(type='CosineRestartLR',
-         periods=[restart_every] * (_cosine_epochs // restart_every)
-         + ([_cosine_epochs % restart_every] if _cosine_epochs % restart_every else []),
-         restart_weights=[1.0] * (_cosine_epochs // restart_every + bool(_cosine_epochs % restart_every)),
+    # PyTorch's CosineAnnealingWarmRestarts(T_0=50) after the warm-up: the last cycle is cut
+    # at the end of training (290 = 5 x 50 + 40 epochs), not shortened
+    dict(type='CosineRestartLR', periods=[restart_every] * _cycles, restart_weights=[1.0] * _cycles,
          eta_min=0.0, by_epoch=True, begin=warmup_epochs, end=max_epochs, convert_to_iter_based=True),
 ]
 train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs)
