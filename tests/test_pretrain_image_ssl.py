@@ -6,11 +6,13 @@ import glob
 import json
 import math
 import os
+import subprocess
+import sys
 
 import pytest
 import torch
 
-from conftest import ROOT, run_tool
+from conftest import ROOT
 
 pytest.importorskip('mmseg', reason='the mmseg stack is built by `make setup`')
 PRETRAIN = os.path.join(ROOT, 'configs', 'pretrain')
@@ -23,8 +25,13 @@ TINY = ['train_dataloader.num_workers=0', 'train_dataloader.persistent_workers=F
 
 def pretrain(config, tmp_path, options, env):
     work = tmp_path / 'pre'
-    r = run_tool(['tools/train.py', os.path.join(PRETRAIN, config), '--work-dir', str(work),
-                  '--cfg-options'] + TINY + options, env=env)
+    # one thread (conftest.run_tool sets two): on a loaded 2-core machine two OpenMP threads per
+    # process made these small steps several times slower
+    r = subprocess.run([sys.executable, 'tools/train.py', os.path.join(PRETRAIN, config),
+                        '--work-dir', str(work), '--cfg-options'] + TINY + options,
+                       cwd=ROOT, timeout=900, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                       env=dict(os.environ, PYTHONUNBUFFERED='1', OMP_NUM_THREADS='1',
+                                MKL_NUM_THREADS='1', **env))
     assert r.returncode == 0, r.stdout[-4000:]
     records = [json.loads(l) for p in glob.glob(str(work / '*' / 'vis_data' / 'scalars.json')) for l in open(p)]
     losses = [rec['loss'] for rec in records if 'loss' in rec]
@@ -40,10 +47,10 @@ def convert_and_load(ckpt, tmp_path, finetune_config, monkeypatch):
     from mmengine.config import Config
     from mmengine.registry import init_default_scope
     from mmseg.registry import MODELS
+    from segssl.convert import convert
     dst = tmp_path / 'backbone_mmseg.pth'
-    r = run_tool(['tools/convert_checkpoint.py', str(ckpt), str(dst), '--to', 'mmseg'])
-    assert r.returncode == 0, r.stdout
-    assert 'format segssl' in r.stdout
+    report = convert(str(ckpt), str(dst), 'mmseg')          # what tools/convert_checkpoint.py runs
+    assert report.source.format == 'segssl' and report.encoder.depth == 18
     stored = torch.load(dst, map_location='cpu')['state_dict']
     online = torch.load(ckpt, map_location='cpu')['state_dict']
     assert all(torch.equal(v, online['online_backbone.' + k]) for k, v in stored.items())
