@@ -83,3 +83,20 @@ def test_simclr_schedule_is_warmup_then_cosine_restarts_every_50_epochs():
                                        rel=1e-6, abs=1e-12), i
     restarts = [i for i in range(W + 1, len(got)) if got[i] > got[i - 1] + 1e-9]
     assert restarts == [W + k * 50 * epoch_length for k in range(1, 6)]
+
+
+def test_seed_models_build_with_the_seed_shapes():
+    import segssl.mmseg  # noqa: F401
+    from mmengine.registry import init_default_scope
+    from mmseg.registry import MODELS
+    init_default_scope('mmseg')
+    simclr = MODELS.build(load('simclr-video-anchor_r34-3x3stem_animal-kingdom-64px.py').model)
+    assert type(simclr.online_backbone).__name__ == 'ResNet3x3Stem'
+    assert [len(getattr(simclr.online_backbone, f'layer{i}')) for i in range(1, 5)] == [3, 4, 6, 3]
+    assert simclr.online_backbone.conv1.weight.shape == (64, 3, 3, 3)
+    assert (simclr.projector[0].in_features, simclr.projector[3].out_features) == (512, 128)
+    assert simclr.frame_weights.tolist() == pytest.approx([1 / 3, 2 / 3, 1.0])
+    byol = MODELS.build(load('byol_r50-h2048_coco2014-224.py').model)
+    assert byol.online_projector[0].weight.shape == (2048, 2048) and byol.predictor[0].weight.shape == (2048, 256)
+    assert byol.online_projector[3].weight.shape == (256, 2048)
+    assert byol.online_backbone.conv1.weight.shape == (64, 3, 7, 7)
