@@ -12,6 +12,7 @@ Recipes (per view 1 / view 2):
   byol   224 px, scale (0.08, 1), jitter (0.4, 0.4, 0.2, 0.1) p 0.8, grey p 0.2, blur 23x23 sigma
          U(0.1, 2) p 1.0 / 0.1, solarize p 0 / 0.2   (seed 002)
   simclr 64 px, jitter (0.8, 0.8, 0.8, 0.2) p 0.8, grey p 0.2, blur 7x7 p 0.5, no solarize (seed 003)
+  byol-noblur  the byol recipe with blur p 0 / 0 (separates the blur's share of the difference)
 """
 import argparse
 import os
@@ -23,6 +24,8 @@ import time
 RECIPES = {
     'byol': dict(size=224, jitter=(0.4, 0.4, 0.2, 0.1), blur=(1.0, 0.1), kernel=23, solarize=(0.0, 0.2)),
     'simclr': dict(size=64, jitter=(0.8, 0.8, 0.8, 0.2), blur=(0.5, 0.5), kernel=7, solarize=(0.0, 0.0)),
+    # the BYOL recipe without its blur: how much of the gap the 23x23 blur makes
+    'byol-noblur': dict(size=224, jitter=(0.4, 0.4, 0.2, 0.1), blur=(0.0, 0.0), kernel=23, solarize=(0.0, 0.2)),
 }
 
 
