@@ -4,7 +4,7 @@ registers segssl's modules into mmseg's / mmengine's registries."""
 import mmseg.datasets  # noqa: F401  (mmseg's registries are filled before ours)
 import mmseg.models  # noqa: F401
 
-from .datasets import UnlabelledImageFolder  # noqa: F401
+from .datasets import FrameFolderDataset, UnlabelledImageFolder  # noqa: F401
 from .deeplabv2_head import DeepLabV2Head  # noqa: F401
 from .class_weighted_ce import ClassWeightedCrossEntropyLoss  # noqa: F401
 from .erfnet_head import ERFNetOutputHead  # noqa: F401
@@ -21,3 +21,6 @@ from .pretext import (ColorizationHead, ColorizationPretext, JigsawPretext, Otsu
                       PackColorizationInputs, PackPretextInputs, PretextClassifier,
                       PretextDataPreProcessor, RelativePatchPretext, RotationPretext)
 from .two_block_upsample_head import TwoBlockUpsampleHead  # noqa: F401
+from .image_ssl import BYOL, SimCLR, VideoAnchorSimCLR  # noqa: F401
+from .resnet_3x3_stem import ResNet3x3Stem  # noqa: F401
+from .transforms import FrameClipViews, PackFrameClip, SampleFrameClip  # noqa: F401
