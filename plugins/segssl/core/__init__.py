@@ -11,6 +11,8 @@ from .matching import FeatureLattice, lattice_from_boxes, positive_pairs_dense, 
 from .mixing import class_mix_masks, cow_mix_masks, cut_mix_masks, mix
 from .momentum import MomentumBatchNorm2d, convert_to_momentum_bn, cosine_momentum, ema_update
 from .pixel_consistency import pixel_consistency_loss
+from .sync_batchnorm import (AllReduceSyncBatchNorm, convert_sync_batchnorm_any_device,
+                             global_batch_moments)
 from .propagation import (LocalPixelPropagation, PixelPropagation, SelfAttentionPropagation,
                           sinusoidal_position_encoding_2d)
 
@@ -20,4 +22,5 @@ __all__ = ['class_mix_masks', 'confidence_weights', 'cow_mix_masks', 'cut_mix_ma
            'rectangle_mask', 'sample_erasing_rectangle', 'FeatureLattice', 'LARS', 'lars_param_groups', 'LocalPixelPropagation', 'MomentumBatchNorm2d', 'PixelPropagation',
            'SelfAttentionPropagation', 'convert_to_momentum_bn', 'cosine_momentum', 'ema_update',
            'lattice_from_boxes', 'pixel_consistency_loss', 'positive_pairs_dense',
-           'sinusoidal_position_encoding_2d', 'sum_positive_targets']
+           'sinusoidal_position_encoding_2d', 'sum_positive_targets',
+           'AllReduceSyncBatchNorm', 'convert_sync_batchnorm_any_device', 'global_batch_moments']

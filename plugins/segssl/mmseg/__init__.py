@@ -12,3 +12,6 @@ from .pixpro import PixelViewsDataPreProcessor, PixPro  # noqa: F401
 from .tools import mmseg_tool_path, run_mmseg_tool  # noqa: F401
 from .transforms import (AffineView, OnlineRandomErasing, OnlineRandomPatchedErasing,  # noqa: F401
                          PackPixelViews, TwoViewCrop, ViewColorAugment)
+from .distributed import SegsslRunner  # noqa: F401
+from .fault_handling import (AtomicCheckpointHook, NonFiniteLossHook,  # noqa: F401
+                             NonFiniteSkipOptimWrapper, RandomStateHook)
