@@ -38,7 +38,8 @@ ATOMIC_BACKEND = 'segssl_atomic_local'
 
 
 def non_finite_terms(log_vars) -> dict:
-    """{name: value} of the entries of ``log_vars`` (tensors or numbers) that are NaN or inf."""
+    """{name: value} of the entries of ``log_vars`` (tensors or numbers) that are NaN or inf;
+    the total ``loss`` (mmengine's sum of the terms) only when no single term is named."""
     bad = {}
     for name, value in (log_vars or {}).items():
         if isinstance(value, torch.Tensor):
@@ -46,6 +47,8 @@ def non_finite_terms(log_vars) -> dict:
                 bad[name] = value.detach().float().mean().item()
         elif isinstance(value, (int, float)) and not math.isfinite(value):
             bad[name] = float(value)
+    if len(bad) > 1:
+        bad.pop('loss', None)
     return bad
 
 
@@ -77,6 +80,7 @@ class NonFiniteLossHook(Hook):
         where = '; '.join(f'rank {r}: ' + ', '.join(f'{k}={v}' for k, v in terms.items())
                           for r, terms in per_rank if terms)
         message = f'non-finite loss at iteration {runner.iter + 1}: {where}'
+        runner.message_hub.update_info('non_finite_loss', message)
         if self.action == 'stop':
             raise FloatingPointError(message + ' (training stopped; the last checkpoint is unaffected)')
         runner.logger.warning(message + ' (optimizer step skipped)')
