@@ -14,9 +14,6 @@ from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 from mmseg.registry import HOOKS
 
-if 'SEGSSL_TEST_TORCH_THREADS' in os.environ:     # a subprocess that must compute like its test
-    torch.set_num_threads(int(os.environ['SEGSSL_TEST_TORCH_THREADS']))
-
 
 @HOOKS.register_module(force=True)
 class KillWhileSavingHook(Hook):

@@ -124,4 +124,7 @@ def test_pixpro_two_processes_match_one_process_with_twice_the_batch(synthetic_r
             torch.testing.assert_close(r0['state'][k], v, rtol=1e-4, atol=2e-5, msg=k)
         else:
             assert torch.equal(r0['state'][k], v), k
-    assert (two / 'work' / 'iter_3.pth').is_file()
+    # rank 0 alone writes: one checkpoint, one log file
+    files = sorted(str(p.relative_to(two / 'work')) for p in (two / 'work').rglob('*') if p.is_file())
+    assert [f for f in files if f.endswith('.pth')] == ['iter_3.pth']
+    assert len([f for f in files if f.endswith('.log')]) == 1, files

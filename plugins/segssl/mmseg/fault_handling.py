@@ -38,10 +38,13 @@ ATOMIC_BACKEND = 'segssl_atomic_local'
 
 
 def non_finite_terms(log_vars) -> dict:
-    """{name: value} of the entries of ``log_vars`` (tensors or numbers) that are NaN or inf;
-    the total ``loss`` (mmengine's sum of the terms) only when no single term is named."""
+    """{name: value} of the loss entries of ``log_vars`` (names containing 'loss', as mmengine
+    sums them; tensors or numbers) that are NaN or inf; the total ``loss`` only when no single
+    term is named."""
     bad = {}
     for name, value in (log_vars or {}).items():
+        if 'loss' not in name:
+            continue                     # accuracies etc. are logged, not optimised
         if isinstance(value, torch.Tensor):
             if value.numel() and not bool(torch.isfinite(value.detach()).all()):
                 bad[name] = value.detach().float().mean().item()
