@@ -64,7 +64,7 @@ def _rank_entry(rank, world, port, fn, args):
     os._exit(0)
 
 
-def run_ranks(fn, world: int, *args, timeout: float = 120.0):
+def run_ranks(fn, world: int, *args, timeout: float = 240.0):
     """Fork ``world`` processes running ``fn(*args)`` as ranks 0..world-1 of a torchrun-like
     environment; return their exit codes (None for one still running at ``timeout``, then killed)."""
     ctx = multiprocessing.get_context('fork')

@@ -1,5 +1,5 @@
 """Distributed training on CPUs (gloo): SyncBN through all-reduces against BatchNorm on the whole
-batch, and PixPro pretraining with 2 processes x batch 2 against 1 process x batch 4."""
+batch, Momentum BN's global statistics, the differentiable all-gather of contrastive losses, and PixPro pretraining with 2 processes x batch 2 against 1 process x batch 4."""
 import os
 
 import pytest
@@ -26,9 +26,18 @@ def _bn_params(bn):
     return bn
 
 
+def _embeddings():
+    return torch.randn(4, 3, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+
+
+def _contrastive(anchors, all_z):
+    """sum over anchors i of logsumexp_j (z_i . z_j)"""
+    return torch.logsumexp(anchors @ all_z.t(), dim=1).sum()
+
+
 def _sync_bn_rank(out):
     import torch.distributed as dist
-    from segssl.core import AllReduceSyncBatchNorm, MomentumBatchNorm2d
+    from segssl.core import AllReduceSyncBatchNorm, MomentumBatchNorm2d, all_gather_cat
     dist.init_process_group('gloo')
     rank = dist.get_rank()
     x, w = _batch()
@@ -40,9 +49,14 @@ def _sync_bn_rank(out):
     mbn = MomentumBatchNorm2d(3, stat_momentum=0.5).double()
     for k in range(2):
         mbn(x[part] * (k + 1))
+    # all_gather_cat: this rank's anchors against every rank's embeddings (contrastive negatives)
+    z = _embeddings()[part].clone().requires_grad_(True)
+    zz = all_gather_cat(z)
+    _contrastive(zz[part], zz).backward()
     torch.save(dict(y=y.detach(), grad_x=xr.grad, grad_w=bn.weight.grad, grad_b=bn.bias.grad,
                     running_mean=bn.running_mean, running_var=bn.running_var,
-                    mbn_mean=mbn.running_mean, mbn_var=mbn.running_var), os.path.join(out, f'rank{rank}.pt'))
+                    mbn_mean=mbn.running_mean, mbn_var=mbn.running_var, gathered=zz.detach(), grad_z=z.grad),
+               os.path.join(out, f'rank{rank}.pt'))
     dist.destroy_process_group()
 
 
@@ -69,6 +83,11 @@ def test_allreduce_sync_bn_equals_batchnorm_on_the_whole_batch(tmp_path):
         torch.testing.assert_close(r['mbn_mean'], 0.5 * m1 + 0.5 * m2, rtol=0, atol=1e-12)
         torch.testing.assert_close(r['mbn_var'], 0.5 * v1 + 0.5 * v2, rtol=0, atol=1e-12)
     assert torch.equal(r0['mbn_mean'], r1['mbn_mean']) and torch.equal(r0['mbn_var'], r1['mbn_var'])
+    # all_gather_cat: the global batch in rank order; gradients of the summed per-rank losses
+    z = _embeddings().requires_grad_(True)
+    _contrastive(z, z).backward()
+    assert torch.equal(r0['gathered'], _embeddings()) and torch.equal(r1['gathered'], _embeddings())
+    torch.testing.assert_close(torch.cat([r0['grad_z'], r1['grad_z']]), z.grad, rtol=0, atol=1e-12)
 
 
 def _pixpro_cfg(work_dir, record_dir, batch_size, launcher, iters=3):

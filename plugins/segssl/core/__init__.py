@@ -11,6 +11,7 @@ from .matching import FeatureLattice, lattice_from_boxes, positive_pairs_dense, 
 from .mixing import class_mix_masks, cow_mix_masks, cut_mix_masks, mix
 from .momentum import MomentumBatchNorm2d, convert_to_momentum_bn, cosine_momentum, ema_update
 from .pixel_consistency import pixel_consistency_loss
+from .distributed import all_gather_cat, distributed_world_size
 from .sync_batchnorm import (AllReduceSyncBatchNorm, convert_sync_batchnorm_any_device,
                              global_batch_moments)
 from .propagation import (LocalPixelPropagation, PixelPropagation, SelfAttentionPropagation,
@@ -23,4 +24,5 @@ __all__ = ['class_mix_masks', 'confidence_weights', 'cow_mix_masks', 'cut_mix_ma
            'SelfAttentionPropagation', 'convert_to_momentum_bn', 'cosine_momentum', 'ema_update',
            'lattice_from_boxes', 'pixel_consistency_loss', 'positive_pairs_dense',
            'sinusoidal_position_encoding_2d', 'sum_positive_targets',
-           'AllReduceSyncBatchNorm', 'convert_sync_batchnorm_any_device', 'global_batch_moments']
+           'AllReduceSyncBatchNorm', 'convert_sync_batchnorm_any_device', 'global_batch_moments',
+           'all_gather_cat', 'distributed_world_size']

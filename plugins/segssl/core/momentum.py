@@ -13,7 +13,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .sync_batchnorm import distributed_world_size, global_batch_moments
+from .distributed import distributed_world_size
+from .sync_batchnorm import global_batch_moments
 
 
 @torch.no_grad()

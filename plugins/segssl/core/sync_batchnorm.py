@@ -21,10 +21,7 @@ import torch.nn as nn
 from torch.distributed.nn import functional as dist_nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
-
-def distributed_world_size() -> int:
-    """World size of the default process group, 1 when torch.distributed is not initialised."""
-    return dist.get_world_size() if dist.is_available() and dist.is_initialized() else 1
+from .distributed import distributed_world_size
 
 
 def global_batch_moments(x: torch.Tensor, differentiable: bool = True) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
