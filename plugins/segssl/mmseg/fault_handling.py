@@ -13,22 +13,25 @@ and the main process's random state across ``--resume``.
   ``last_checkpoint`` pointer are written to a temporary file and renamed into place, and the
   checkpoint that ``max_keep_ckpts`` retires is deleted only after the new one is in place
   (mmengine's deletes it first and writes in place, so a kill while saving can leave nothing).
-- :class:`RandomStateHook` stores the main process's torch (and CUDA) RNG state in each
-  checkpoint and puts it back when a resumed run reaches that iteration. Data augmentation is
-  not touched: mmengine's loop replays the skipped batches through the data loader, which
-  reproduces the sampler position and the pipeline's numpy/python random draws (in the
-  workers, seeded by mmengine's worker_init_fn, or in the main process with num_workers=0).
+- :class:`RandomStateHook` stores the main process's RNG states in each checkpoint and puts
+  them back when a resumed run reaches that position. For iteration-based loops, mmengine
+  replays the skipped batches through the data loader, which reproduces the sampler position
+  and the pipeline's numpy/python draws (in the workers, seeded by mmengine's worker_init_fn,
+  or in the main process with num_workers=0); the hook then restores the torch state.
 """
 import math
 import os
 import os.path as osp
+import random
 from typing import Optional
 
+import numpy as np
 import torch
 from mmengine.dist import all_gather_object, all_reduce, get_rank, is_main_process
 from mmengine.fileio import LocalBackend, register_backend
 from mmengine.hooks import CheckpointHook, Hook
 from mmengine.optim import OptimWrapper
+from mmengine.runner import EpochBasedTrainLoop
 from mmengine.registry import OPTIM_WRAPPERS
 from mmseg.registry import HOOKS
 
@@ -161,30 +164,46 @@ class AtomicCheckpointHook(CheckpointHook):
 
 @HOOKS.register_module()
 class RandomStateHook(Hook):
-    """Save the torch (and CUDA) RNG state of the main process in every checkpoint
+    """Save the main process's RNG states (torch, CUDA, numpy, python) in every checkpoint
     (``checkpoint['segssl_rng_state']``, rank 0's: with mmengine's default
-    ``diff_rank_seed=False`` all ranks draw the same stream) and restore it when a resumed run
-    starts the iteration after the checkpoint's. Models that draw random numbers in their step
-    (dropout, PixPro's ``batch_affine``, ClassMix masks) then continue exactly as an
-    uninterrupted run."""
+    ``diff_rank_seed=False`` all ranks draw the same stream) and put them back when a resumed
+    run reaches the checkpoint's position, so models that draw random numbers in their step
+    (dropout, PixPro's ``batch_affine``, ClassMix masks) continue as an uninterrupted run:
+
+    - iteration-based loops replay the skipped batches through the data loader first (which
+      redoes the pipeline's numpy/python draws): the torch state is restored at the first
+      iteration after the replay;
+    - epoch-based loops resume at an epoch boundary without replay: all states are restored at
+      ``before_train_epoch``, before the data loader's iterator is created.
+    """
     priority = 'VERY_HIGH'
 
     def __init__(self):
         self._pending = None
 
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
-        state = dict(torch=torch.get_rng_state(), iter=runner.iter + 1)
+        state = dict(torch=torch.get_rng_state(), numpy=np.random.get_state(), python=random.getstate())
         if torch.cuda.is_available():
             state['cuda'] = torch.cuda.get_rng_state_all()
         checkpoint['segssl_rng_state'] = state
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
-        self._pending = checkpoint.get('segssl_rng_state')
+        state = checkpoint.get('segssl_rng_state')
+        # a resumed run starts at the checkpoint's meta['iter'] (iteration- or epoch-based)
+        self._pending = None if state is None else (checkpoint.get('meta', {}).get('iter'), state)
+
+    def before_train_epoch(self, runner) -> None:
+        if isinstance(runner.train_loop, EpochBasedTrainLoop):
+            self._restore(runner, all_states=True)
 
     def before_train_iter(self, runner, batch_idx: int, data_batch=None) -> None:
-        state, self._pending = self._pending, None
-        if state is None or runner.iter != state['iter']:
+        self._restore(runner, all_states=False)
+
+    def _restore(self, runner, all_states: bool) -> None:
+        pending, self._pending = self._pending, None
+        if pending is None or runner.iter != pending[0]:
             return           # a fine-tuning load_from, or a checkpoint without the state
+        state = pending[1]
         if runner._randomness_cfg.get('diff_rank_seed', False) and os.environ.get('WORLD_SIZE', '1') != '1':
             runner.logger.warning('RandomStateHook: diff_rank_seed=True; rank 0\'s RNG state is '
                                   'not restored on the other ranks')
@@ -193,3 +212,6 @@ class RandomStateHook(Hook):
         torch.set_rng_state(state['torch'])
         if 'cuda' in state and torch.cuda.is_available() and len(state['cuda']) == torch.cuda.device_count():
             torch.cuda.set_rng_state_all(state['cuda'])
+        if all_states:
+            np.random.set_state(state['numpy'])
+            random.setstate(state['python'])
