@@ -1,5 +1,6 @@
 """Distributed training on CPUs (gloo): SyncBN through all-reduces against BatchNorm on the whole
-batch, Momentum BN's global statistics, the differentiable all-gather of contrastive losses, and PixPro pretraining with 2 processes x batch 2 against 1 process x batch 4."""
+batch, Momentum BN's global statistics, the differentiable all-gather of contrastive losses,
+and PixPro pretraining with 2 processes x batch 2 against 1 process x batch 4."""
 import os
 
 import pytest

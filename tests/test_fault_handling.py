@@ -124,7 +124,7 @@ def _expect_worker_failure(cfg, kill, out):
     except Exception as e:                      # noqa: BLE001  (the error is what we test)
         with open(out, 'w') as f:
             f.write(f'{type(e).__name__}: {e}')
-        return
+        os._exit(0)     # at once: the loader's worker exits with us
     raise AssertionError('training ended without the worker failure surfacing')
 
 

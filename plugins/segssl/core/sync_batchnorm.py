@@ -24,7 +24,8 @@ from torch.nn.modules.batchnorm import _BatchNorm
 from .distributed import distributed_world_size
 
 
-def global_batch_moments(x: torch.Tensor, differentiable: bool = True) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def global_batch_moments(x: torch.Tensor, differentiable: bool = True
+                         ) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Mean, biased variance (both (C,)) and element count M of ``x`` (N, C, ...) over dim 0 and
     the spatial dims of every process (two passes: the mean first, then centred squares)."""
     dims = [0] + list(range(2, x.dim()))
