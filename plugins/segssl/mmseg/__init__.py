@@ -7,7 +7,10 @@ import mmseg.models  # noqa: F401
 from .datasets import FrameFolderDataset, UnlabelledImageFolder  # noqa: F401
 from .deeplabv2_head import DeepLabV2Head  # noqa: F401
 from .class_weighted_ce import ClassWeightedCrossEntropyLoss  # noqa: F401
+from .distributed import SegsslRunner  # noqa: F401
 from .erfnet_head import ERFNetOutputHead  # noqa: F401
+from .fault_handling import (AtomicCheckpointHook, NonFiniteLossHook,  # noqa: F401
+                             NonFiniteSkipOptimWrapper, RandomStateHook)
 from .hooks import MomentumUpdateHook  # noqa: F401
 from .optim import LARSOptimWrapperConstructor  # noqa: F401
 from .pixpro import PixelViewsDataPreProcessor, PixPro  # noqa: F401
