@@ -9,7 +9,7 @@
 # (random init as written). Then convert: tools/convert_checkpoint.py iter_250000.pth r50.pkl --to detectron2
 _base_ = [
     '../_base_/models/byol_r50.py',
-    'mmseg::_base_/default_runtime.py',
+    '../_base_/segssl_runtime.py',
 ]
 custom_imports = dict(imports=['segssl.mmseg'], allow_failed_imports=False)
 

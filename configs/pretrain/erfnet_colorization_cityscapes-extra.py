@@ -6,7 +6,7 @@
 _base_ = [
     'mmseg::_base_/models/erfnet_fcn.py',
     '../_base_/schedules/erfnet_pretext_adam_poly_150ep.py',
-    'mmseg::_base_/default_runtime.py',
+    '../_base_/segssl_runtime.py',
 ]
 custom_imports = dict(imports=['segssl.mmseg'], allow_failed_imports=False)
 

@@ -6,7 +6,7 @@
 _base_ = [
     '../_base_/models/erfnet_pretext_classifier.py',
     '../_base_/schedules/erfnet_pretext_adam_poly_150ep.py',
-    'mmseg::_base_/default_runtime.py',
+    '../_base_/segssl_runtime.py',
 ]
 custom_imports = dict(imports=['segssl.mmseg'], allow_failed_imports=False)
 

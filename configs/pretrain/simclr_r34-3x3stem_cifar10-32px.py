@@ -7,7 +7,7 @@
 _base_ = [
     '../_base_/models/simclr_r34-3x3stem.py',
     '../_base_/schedules/simclr_adam_300ep.py',
-    'mmseg::_base_/default_runtime.py',
+    '../_base_/segssl_runtime.py',
 ]
 custom_imports = dict(imports=['segssl.mmseg'], allow_failed_imports=False)
 

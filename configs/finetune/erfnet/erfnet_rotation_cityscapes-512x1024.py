@@ -6,7 +6,7 @@ _base_ = [
     '../../_base_/models/erfnet_transfer.py',
     '../../_base_/datasets/cityscapes_erfnet-512x1024.py',
     '../../_base_/schedules/erfnet_adam_poly_150ep.py',
-    'mmseg::_base_/default_runtime.py',
+    '../../_base_/segssl_runtime.py',
 ]
 custom_imports = dict(imports=['segssl.mmseg'], allow_failed_imports=False)
 log_processor = dict(by_epoch=True)
