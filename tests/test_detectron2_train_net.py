@@ -53,23 +53,30 @@ def ssl_pkl(tmp_path_factory):
     return str(d / 'ssl.pkl'), str(d / 'ssl.pth')
 
 
-
-
 @pytest.fixture(scope='module')
 def trained_run(synthetic_root, ssl_pkl, tmp_path_factory):
-    """4 iterations of the SSL-init config through the train_net.py command line, evaluating
-    every 2 iterations and checkpointing every 2; returns (output dir, CompletedProcess)."""
-    out = tmp_path_factory.mktemp('run') / 'run'
-    r = run_tool(['tools/train_net.py', '--config-file', CONFIG, 'MODEL.WEIGHTS', ssl_pkl[0],
-                  'SEGSSL.SYNTHETIC_ROOT', synthetic_root, 'OUTPUT_DIR', str(out),
+    """4 iterations of the SSL-init config through the train_net.py command line on a seeded
+    COCO subset of the synthetic train set registered by SEGSSL.COCO_SUBSET (3 train / 2 val
+    images), evaluating every 2 iterations and checkpointing every 2; returns (output dir,
+    CompletedProcess, the dataset options)."""
+    from segssl.detectron2.coco_subset import make_coco_subsets
+    base = tmp_path_factory.mktemp('run')
+    out = base / 'run'
+    coco = os.path.join(synthetic_root, 'coco')
+    make_coco_subsets(os.path.join(coco, 'annotations', 'instances_train.json'), str(base / 'subsets'),
+                      'synsub', 3, 2, 1, seed=0, image_root=os.path.join(coco, 'train'))
+    data = ['SEGSSL.COCO_SUBSET.DIR', str(base / 'subsets'), 'SEGSSL.COCO_SUBSET.NAME', 'synsub',
+            'DATASETS.TRAIN', '("synsub_train",)', 'DATASETS.TEST', '("synsub_val",)']
+    r = run_tool(['tools/train_net.py', '--config-file', CONFIG, 'MODEL.WEIGHTS', ssl_pkl[0]] + data +
+                 ['OUTPUT_DIR', str(out),
                   'SOLVER.MAX_ITER', '4', 'SOLVER.STEPS', '(2, 3)', 'SOLVER.CHECKPOINT_PERIOD', '2',
                   'TEST.EVAL_PERIOD', '2'] + TINY)
     assert r.returncode == 0, r.stdout[-4000:]
-    return out, r
+    return out, r, data
 
 
 def test_ssl_init_trains_and_evaluates_through_train_net(trained_run):
-    out, r = trained_run
+    out, r, _ = trained_run
     assert 'MODEL.RESNETS.NORM SyncBN -> BN' in r.stdout and 'MODEL.FPN.NORM SyncBN -> BN' in r.stdout
     recs = [json.loads(line) for line in open(out / 'metrics.json')]
     evals = [rec for rec in recs if 'segm/AP' in rec]
@@ -81,6 +88,7 @@ def test_ssl_init_trains_and_evaluates_through_train_net(trained_run):
                 'mask_rcnn/false_positive', 'mask_rcnn/false_negative'):
         assert math.isfinite(losses[-1][key]), key
     assert losses[-1]['lr'] == pytest.approx(0.01 * 0.1 ** 2)   # after both steps (gamma 0.1)
+    assert "Loaded 3 images in COCO format" in r.stdout and "Loaded 2 images in COCO format" in r.stdout
     res = json.load(open(out / 'eval_results.json'))
     assert res['segm']['AP'] == pytest.approx(evals[-1]['segm/AP'], nan_ok=True)
     assert 0 <= res['segm']['AP'] <= 100 and 0 <= res['bbox']['AP50'] <= 100
@@ -94,15 +102,14 @@ def test_weights_load_and_run_resumes_from_last_checkpoint(synthetic_root, ssl_p
     MAX_ITER 6 restores the last checkpoint's iteration, weights and scheduler, then trains on."""
     import torch
     pkl, src = ssl_pkl
-    out, _ = trained_run
+    out, _, data = trained_run
     last = torch.load(out / 'model_final.pth', map_location='cpu')
     assert last['iteration'] == 3
     torch.save(last['model'], tmp_path / 'expected_model.pth')
     tools = os.path.join(ROOT, 'tools')
     fresh = ['--config-file', CONFIG, 'MODEL.WEIGHTS', pkl, 'SEGSSL.SYNTHETIC_ROOT', synthetic_root,
              'OUTPUT_DIR', str(tmp_path / 'load')] + TINY
-    resume = ['--config-file', CONFIG, '--resume', 'MODEL.WEIGHTS', pkl,
-              'SEGSSL.SYNTHETIC_ROOT', synthetic_root, 'OUTPUT_DIR', str(out),
+    resume = ['--config-file', CONFIG, '--resume', 'MODEL.WEIGHTS', pkl] + data + ['OUTPUT_DIR', str(out),
               'SOLVER.MAX_ITER', '6', 'SOLVER.STEPS', '(2, 3)', 'SOLVER.CHECKPOINT_PERIOD', '2',
               'TEST.EVAL_PERIOD', '0'] + TINY
     run_snippet(f'''
