@@ -44,7 +44,7 @@ def loaded(tmp_path_factory):
                 stride_in_1x1=c.MODEL.RESNETS.STRIDE_IN_1X1, fmt=c.INPUT.FORMAT,
                 mean=list(c.MODEL.PIXEL_MEAN), std=list(c.MODEL.PIXEL_STD), mask_on=c.MODEL.MASK_ON,
                 batch=c.SOLVER.IMS_PER_BATCH, lr=c.SOLVER.BASE_LR, max_iter=c.SOLVER.MAX_ITER,
-                steps=list(c.SOLVER.STEPS), gamma=c.SOLVER.GAMMA, eval_period=c.TEST.EVAL_PERIOD,
+                steps=list(c.SOLVER.STEPS), gamma=c.SOLVER.GAMMA, warmup=c.SOLVER.WARMUP_ITERS, eval_period=c.TEST.EVAL_PERIOD,
                 train=list(c.DATASETS.TRAIN), test=list(c.DATASETS.TEST),
                 subset=[c.SEGSSL.COCO_SUBSET.DIR, c.SEGSSL.COCO_SUBSET.NAME], out=c.OUTPUT_DIR)
         probes = {{}}
@@ -88,6 +88,7 @@ def seed_rows():
 def test_seed002_config_matches_the_seed(loaded, init, sched):
     c = loaded['configs'][f'mask_rcnn_R_50_FPN_{init}_coco-subset_{sched}.yaml']
     assert (c['batch'], c['lr'], c['gamma']) == (8, 0.03, 0.1)
+    assert c['warmup'] == 1000                # detectron2's default, well before the first step
     assert (c['max_iter'], c['steps']) == ((100000, [40000, 80000]) if sched == '100k' else (50000, [32000]))
     assert c['init'] == init and (c['norm'], c['fpn_norm'], c['freeze_at']) == NORMS[init]
     assert (c['weights'] == '') == (init == 'scratch')
@@ -106,6 +107,7 @@ def test_synthetic_configs_keep_the_seeds_schedule_shape(loaded, name):
     init = name.split('_')[-1][:-5]
     assert c['init'] == init and (c['norm'], c['fpn_norm'], c['freeze_at']) == NORMS[init]
     assert [s / c['max_iter'] for s in c['steps']] == [0.4, 0.8] and c['gamma'] == 0.1
+    assert c['warmup'] < c['steps'][0]        # the warm-up ends before the first lr step
     assert c['train'] == ['segssl_synthetic_coco_train'] and c['fmt'] == 'RGB'
     assert c['mean'] == TORCHVISION_MEAN and c['std'] == TORCHVISION_STD
     assert (c['depth'], c['res2']) == ((18, 64) if '_R_18_' in name else (50, 256))

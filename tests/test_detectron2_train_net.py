@@ -150,6 +150,17 @@ def test_weights_load_and_run_resumes_from_last_checkpoint(synthetic_root, ssl_p
     assert trainer.scheduler.last_epoch == 4, trainer.scheduler.last_epoch
     trainer.train()
     assert trainer.iter == 6
+
+    # --eval-only of a trained scratch model: MODEL.WEIGHTS is not checked against SEGSSL.INIT
+    scratch = {CONFIG.replace('_ssl', '_scratch')!r}
+    weights = ['MODEL.WEIGHTS', {str(out / 'model_final.pth')!r}, 'OUTPUT_DIR', {str(tmp_path / 'ev')!r}]
+    train_net.setup(default_argument_parser().parse_args(['--config-file', scratch, '--eval-only'] + weights))
+    try:
+        train_net.setup(default_argument_parser().parse_args(['--config-file', scratch] + weights))
+    except ValueError as e:
+        assert 'SEGSSL.INIT=scratch but MODEL.WEIGHTS=' in str(e)
+    else:
+        raise AssertionError('training a scratch config with weights was not refused')
     ''', tmp_path)
     final = torch.load(out / 'model_final.pth', map_location='cpu')
     assert final['iteration'] == 5

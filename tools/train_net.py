@@ -49,7 +49,8 @@ def setup(args):
     merge_config_file(cfg, args.config_file)
     cfg.merge_from_list(args.opts)
     norm_changes = resolve_sync_bn(cfg, comm.get_world_size())
-    check_init(cfg, resume=args.resume)
+    if not args.eval_only:   # --eval-only loads a trained model, whatever its initialisation
+        check_init(cfg, resume=args.resume)
     cfg.freeze()
     if any(n.startswith(SYNTHETIC_COCO) for n in cfg.DATASETS.TRAIN + cfg.DATASETS.TEST):
         register_synthetic_coco(cfg.SEGSSL.SYNTHETIC_ROOT)
