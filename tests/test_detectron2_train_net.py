@@ -153,7 +153,8 @@ def test_weights_load_and_run_resumes_from_last_checkpoint(synthetic_root, ssl_p
 
     # --eval-only of a trained scratch model: MODEL.WEIGHTS is not checked against SEGSSL.INIT
     scratch = {CONFIG.replace('_ssl', '_scratch')!r}
-    weights = ['MODEL.WEIGHTS', {str(out / 'model_final.pth')!r}, 'OUTPUT_DIR', {str(tmp_path / 'ev')!r}]
+    weights = ['MODEL.WEIGHTS', {str(out / 'model_final.pth')!r}, 'OUTPUT_DIR', {str(tmp_path / 'ev')!r},
+               'SEGSSL.SYNTHETIC_ROOT', {synthetic_root!r}]
     train_net.setup(default_argument_parser().parse_args(['--config-file', scratch, '--eval-only'] + weights))
     try:
         train_net.setup(default_argument_parser().parse_args(['--config-file', scratch] + weights))
