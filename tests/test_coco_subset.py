@@ -9,9 +9,7 @@ import pytest
 
 from conftest import ROOT, run_tool
 
-pytest.importorskip('detectron2', reason='detectron2 is installed by `make setup`')
-from segssl.detectron2.coco_subset import (choose_subset_ids, make_coco_subsets,  # noqa: E402
-                                           register_coco_subsets)
+from segssl.core.coco_subset import choose_subset_ids, make_coco_subsets
 
 
 def fake_coco(path, num_images=40, seed=0):
@@ -103,6 +101,8 @@ def test_registered_by_name_and_cli(tmp_path):
                  timeout=120)
     assert r.returncode == 0, r.stdout
     assert 'tiny_train: 6 images' in r.stdout
+    pytest.importorskip('detectron2', reason='detectron2 is installed by `make setup`')
+    from segssl.detectron2.coco_subset import register_coco_subsets
     names = register_coco_subsets(str(tmp_path / 'subs'), 'tiny')
     assert names == ['tiny_train', 'tiny_val', 'tiny_test']
     from detectron2.data import DatasetCatalog

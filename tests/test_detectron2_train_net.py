@@ -59,7 +59,7 @@ def trained_run(synthetic_root, ssl_pkl, tmp_path_factory):
     COCO subset of the synthetic train set registered by SEGSSL.COCO_SUBSET (3 train / 2 val
     images), evaluating every 2 iterations and checkpointing every 2; returns (output dir,
     CompletedProcess, the dataset options)."""
-    from segssl.detectron2.coco_subset import make_coco_subsets
+    from segssl.core.coco_subset import make_coco_subsets
     base = tmp_path_factory.mktemp('run')
     out = base / 'run'
     coco = os.path.join(synthetic_root, 'coco')

@@ -49,8 +49,7 @@ def run_records(scale, n=5):
 
 
 def test_read_metrics_and_final_table(tmp_path):
-    pytest.importorskip('detectron2')
-    from segssl.detectron2.metrics_json import LOSS_SUM, final_loss_table, read_metrics
+    from segssl.core.metrics_json import LOSS_SUM, final_loss_table, read_metrics
     recs = run_records(1.0)
     recs.append({'iteration': 79, 'loss_box_reg': 4.5, 'loss_cls': 2.0, 'loss_mask': 2.0})  # resumed rewrite
     (tmp_path / 'a').mkdir()

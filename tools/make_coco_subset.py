@@ -9,7 +9,7 @@ images of train2017) as COCO json, for detectron2 (SEGSSL.COCO_SUBSET.DIR/NAME i
 import argparse
 import sys
 
-from segssl.detectron2.coco_subset import make_coco_subsets
+from segssl.core.coco_subset import make_coco_subsets
 
 
 def main(argv=None):

@@ -1,6 +1,6 @@
 """Reading detectron2's ``metrics.json`` (one JSON record per line, written by ``JSONWriter``
 every 20 iterations: losses are medians over the last 20 iterations) into curves, and seed 002's
-final-loss table. No detectron2 import: the file is plain JSON lines."""
+final-loss table. Framework-free: the file is plain JSON lines."""
 import json
 import math
 import os
