@@ -20,7 +20,7 @@ import detectron2.utils.comm as comm
 from detectron2.checkpoint import DetectionCheckpointer
 from detectron2.config import get_cfg
 from detectron2.data import MetadataCatalog
-from detectron2.engine import DefaultTrainer, default_argument_parser, default_setup, launch
+from detectron2.engine import default_argument_parser, default_setup
 from detectron2.evaluation import COCOEvaluator, verify_results
 
 from segssl.detectron2 import add_segssl_config, register_synthetic_coco
@@ -28,9 +28,10 @@ from segssl.detectron2.coco_subset import register_coco_subsets
 from segssl.detectron2.config import (check_init, describe_sync_bn_changes, merge_config_file,
                                       resolve_sync_bn)
 from segssl.detectron2.datasets import SYNTHETIC_COCO
+from segssl.detectron2.distributed import DistributedTrainer, launch
 
 
-class Trainer(DefaultTrainer):
+class Trainer(DistributedTrainer):
     @classmethod
     def build_evaluator(cls, cfg, dataset_name, output_folder=None):
         evaluator_type = MetadataCatalog.get(dataset_name).get('evaluator_type')
@@ -43,7 +44,7 @@ class Trainer(DefaultTrainer):
                              use_fast_impl=not segssl_d2.USING_PLACEHOLDER)
 
 
-def setup(args):
+def load_config(args):
     cfg = get_cfg()
     add_segssl_config(cfg)
     merge_config_file(cfg, args.config_file)
@@ -52,6 +53,11 @@ def setup(args):
     if not args.eval_only:   # --eval-only loads a trained model, whatever its initialisation
         check_init(cfg, resume=args.resume)
     cfg.freeze()
+    return cfg
+
+
+def setup(args):
+    cfg = load_config(args)
     if any(n.startswith(SYNTHETIC_COCO) for n in cfg.DATASETS.TRAIN + cfg.DATASETS.TEST):
         register_synthetic_coco(cfg.SEGSSL.SYNTHETIC_ROOT)
     if cfg.SEGSSL.COCO_SUBSET.DIR:
@@ -105,5 +111,6 @@ def main(args):
 if __name__ == '__main__':
     args = default_argument_parser().parse_args()
     print('Command Line Args:', args)
+    # --num-gpus N with MODEL.DEVICE cpu: N CPU processes (gloo); otherwise detectron2's launch
     launch(main, args.num_gpus, num_machines=args.num_machines, machine_rank=args.machine_rank,
-           dist_url=args.dist_url, args=(args,))
+           dist_url=args.dist_url, args=(args,), device=load_config(args).MODEL.DEVICE)

@@ -6,7 +6,7 @@
 _base_ = [
     '../_base_/models/deeplabv2_r101-d8.py',
     'mmseg::_base_/datasets/cityscapes.py',
-    'mmseg::_base_/default_runtime.py',
+    '../_base_/segssl_runtime.py',
 ]
 custom_imports = dict(imports=['segssl.mmseg'], allow_failed_imports=False)
 

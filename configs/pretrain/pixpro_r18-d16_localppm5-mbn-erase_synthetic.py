@@ -5,7 +5,7 @@
 #   SEGSSL_BACKBONE=work_dirs/pretrained/r18_mmseg.pth python tools/train.py configs/finetune/fcn16_r18-d16_synthetic-128x256.py
 _base_ = [
     '../_base_/models/pixpro_r50.py',
-    'mmseg::_base_/default_runtime.py',
+    '../_base_/segssl_runtime.py',
 ]
 custom_imports = dict(imports=['segssl.mmseg'], allow_failed_imports=False)
 

@@ -8,6 +8,6 @@ _base_ = [
     '../_base_/models/pixpro_r50.py',
     '../_base_/datasets/imagenet_two_views.py',
     '../_base_/schedules/pixpro_lars_30ep.py',
-    'mmseg::_base_/default_runtime.py',
+    '../_base_/segssl_runtime.py',
 ]
 custom_imports = dict(imports=['segssl.mmseg'], allow_failed_imports=False)

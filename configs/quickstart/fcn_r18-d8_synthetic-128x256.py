@@ -7,7 +7,7 @@ _base_ = [
     'mmseg::_base_/models/fcn_r50-d8.py',
     '../_base_/datasets/synthetic_cityscapes-128x256.py',
     '../_base_/schedules/synthetic_200it.py',
-    'mmseg::_base_/default_runtime.py',
+    '../_base_/segssl_runtime.py',
 ]
 custom_imports = dict(imports=['segssl.mmseg'], allow_failed_imports=False)
 

@@ -41,6 +41,9 @@ class ConversionReport:
         if src.other_entries:
             out.append('ignored non-weight entries: ' + ', '.join(src.other_entries))
         out += [f'wrote {p} ({self.target})' for p in self.outputs]
+        if self.target == 'mmseg' and enc.stem == '3x3':
+            out.append("load it into backbone=dict(type='ResNet3x3Stem', depth="
+                       f"{enc.depth}, style='pytorch', ...) (registered by segssl.mmseg)")
         return out
 
 

@@ -9,7 +9,9 @@ Outputs:
   ``torchvision.models.resnet50()`` loads it with ``strict=False`` (only ``fc.*`` missing).
 * mmseg: mmengine checkpoint ``{'meta': {'segssl_convert': {...}}, 'state_dict': canonical}``
   for mmseg's ``ResNet(depth, style='pytorch')`` (its names equal torchvision's); use it as
-  ``backbone=dict(..., init_cfg=dict(type='Pretrained', checkpoint=PATH))``.
+  ``backbone=dict(..., init_cfg=dict(type='Pretrained', checkpoint=PATH))``. A 3x3-stem encoder
+  (seed 003) is written the same way, for segssl's ``ResNet3x3Stem`` backbone (an mmseg ResNet
+  with conv1 3x3 stride 1 and no max-pool; same names); ``meta`` records the stem and the type.
 * detectron2: a pickle ``{'model': {prefix + detectron2 name: float ndarray}, '__author__':
   'segssl', 'matching_heuristics': False}`` with detectron2's own names
   (:mod:`.detectron2_names`), so that ``DetectionCheckpointer`` loads it by exact names; the
@@ -37,7 +39,8 @@ def _require_standard_stem(encoder, target, dst):
             f'cannot write a {target} checkpoint: the encoder has a {encoder.stem} stem '
             f'(conv1.weight {tuple(encoder.state_dict["conv1.weight"].shape)}, stride 1, no '
             f'max-pool), but {target}\'s ResNet has a 7x7 stride-2 stem with max-pool '
-            '(conv1.weight (64, 3, 7, 7)); write --to torchvision instead', dst)
+            '(conv1.weight (64, 3, 7, 7)); write --to mmseg (segssl\'s ResNet3x3Stem backbone) '
+            'or --to torchvision instead', dst)
 
 
 def write_torchvision(encoder, dst):
@@ -50,12 +53,13 @@ def write_torchvision(encoder, dst):
 def write_mmseg(encoder, dst):
     """Write an mmengine checkpoint for mmseg's ``ResNet(style='pytorch')``; return ``[dst]``.
 
-    Raises:
-        ConversionError: the encoder has the 3x3 stem, which mmseg's ResNet cannot hold.
+    A 3x3-stem encoder is written for ``ResNet3x3Stem(depth, style='pytorch')`` (segssl.mmseg),
+    whose parameter names equal mmseg's ResNet's.
     """
-    _require_standard_stem(encoder, 'mmseg', dst)
+    backbone = 'ResNet' if encoder.stem == '7x7' else 'ResNet3x3Stem'
     meta = {'segssl_convert': dict(encoder.provenance, depth=encoder.depth, stem=encoder.stem,
-                                   target='mmseg ResNet(style="pytorch")')}
+                                   backbone_type=backbone,
+                                   target=f'mmseg {backbone}(style="pytorch")')}
     with atomic_outputs(dst) as (tmp,):
         torch.save({'meta': meta, 'state_dict': OrderedDict(encoder.state_dict)}, tmp)
     return [dst]

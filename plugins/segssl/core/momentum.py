@@ -13,6 +13,9 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from .distributed import distributed_world_size
+from .sync_batchnorm import global_batch_moments
+
 
 @torch.no_grad()
 def ema_update(target: nn.Module, online: nn.Module, momentum: float, buffers: bool = False) -> None:
@@ -47,19 +50,25 @@ class MomentumBatchNorm2d(nn.BatchNorm2d):
         num_features: C of the (N, C, H, W) input.
         stat_momentum: a of eq. 2.8, the weight of the previous statistics (not given in the
             seed; default 0.9). The first batch initialises the statistics.
+        sync: under torch.distributed, take the batch statistics over all processes (as the
+            seed's SyncBN does), so every rank keeps the same running statistics.
     """
 
-    def __init__(self, num_features: int, eps: float = 1e-5, stat_momentum: float = 0.9, affine: bool = True):
+    def __init__(self, num_features: int, eps: float = 1e-5, stat_momentum: float = 0.9, affine: bool = True,
+                 sync: bool = True):
         super().__init__(num_features, eps=eps, momentum=None, affine=affine, track_running_stats=True)
         if not 0.0 <= stat_momentum < 1.0:
             raise ValueError(f'MomentumBatchNorm2d stat_momentum={stat_momentum}: expected [0, 1)')
-        self.stat_momentum = stat_momentum
+        self.stat_momentum, self.sync = stat_momentum, sync
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.training:
             with torch.no_grad():
-                mean = x.mean((0, 2, 3))
-                var = x.var((0, 2, 3), unbiased=False)
+                if self.sync and distributed_world_size() > 1:
+                    mean, var, _ = global_batch_moments(x, differentiable=False)
+                else:
+                    mean = x.mean((0, 2, 3))
+                    var = x.var((0, 2, 3), unbiased=False)
                 a = self.stat_momentum if self.num_batches_tracked > 0 else 0.0
                 self.running_mean.mul_(a).add_(mean, alpha=1 - a)
                 self.running_var.mul_(a).add_(var, alpha=1 - a)
@@ -68,11 +77,11 @@ class MomentumBatchNorm2d(nn.BatchNorm2d):
                             training=False, momentum=0.0, eps=self.eps)
 
 
-def convert_to_momentum_bn(module: nn.Module, stat_momentum: float = 0.9) -> nn.Module:
+def convert_to_momentum_bn(module: nn.Module, stat_momentum: float = 0.9, sync: bool = True) -> nn.Module:
     """Replace every BatchNorm2d / SyncBatchNorm in ``module`` by MomentumBatchNorm2d, keeping
     weights and statistics; returns the (possibly new) module."""
     if isinstance(module, (nn.BatchNorm2d, nn.SyncBatchNorm)) and not isinstance(module, MomentumBatchNorm2d):
-        new = MomentumBatchNorm2d(module.num_features, module.eps, stat_momentum, module.affine)
+        new = MomentumBatchNorm2d(module.num_features, module.eps, stat_momentum, module.affine, sync)
         with torch.no_grad():
             if module.affine:
                 new.weight.copy_(module.weight)
@@ -83,5 +92,5 @@ def convert_to_momentum_bn(module: nn.Module, stat_momentum: float = 0.9) -> nn.
                 new.num_batches_tracked.copy_(module.num_batches_tracked)
         return new
     for name, child in module.named_children():
-        setattr(module, name, convert_to_momentum_bn(child, stat_momentum))
+        setattr(module, name, convert_to_momentum_bn(child, stat_momentum, sync))
     return module

@@ -4,11 +4,26 @@ registers segssl's modules into mmseg's / mmengine's registries."""
 import mmseg.datasets  # noqa: F401  (mmseg's registries are filled before ours)
 import mmseg.models  # noqa: F401
 
-from .datasets import UnlabelledImageFolder  # noqa: F401
+from .datasets import FrameFolderDataset, UnlabelledImageFolder  # noqa: F401
 from .deeplabv2_head import DeepLabV2Head  # noqa: F401
+from .class_weighted_ce import ClassWeightedCrossEntropyLoss  # noqa: F401
+from .distributed import SegsslRunner  # noqa: F401
+from .erfnet_head import ERFNetOutputHead  # noqa: F401
+from .fault_handling import (AtomicCheckpointHook, NonFiniteLossHook,  # noqa: F401
+                             NonFiniteSkipOptimWrapper, RandomStateHook)
 from .hooks import MomentumUpdateHook  # noqa: F401
 from .optim import LARSOptimWrapperConstructor  # noqa: F401
 from .pixpro import PixelViewsDataPreProcessor, PixPro  # noqa: F401
 from .tools import mmseg_tool_path, run_mmseg_tool  # noqa: F401
 from .transforms import (AffineView, OnlineRandomErasing, OnlineRandomPatchedErasing,  # noqa: F401
                          PackPixelViews, TwoViewCrop, ViewColorAugment)
+from .weight_surgery_hooks import (FilterEnergyReinitHook, MagnitudePruneHook,  # noqa: F401,E402
+                                   ReinitLayersHook, ResetNormStatsHook, SpliceLayersHook,
+                                   StagedFineTuneHook)
+from .pretext import (ColorizationHead, ColorizationPretext, JigsawPretext, OtsuPretext,  # noqa: F401
+                      PackColorizationInputs, PackPretextInputs, PretextClassifier,
+                      PretextDataPreProcessor, RelativePatchPretext, RotationPretext)
+from .two_block_upsample_head import TwoBlockUpsampleHead  # noqa: F401
+from .image_ssl import BYOL, SimCLR, VideoAnchorSimCLR  # noqa: F401
+from .resnet_3x3_stem import ResNet3x3Stem  # noqa: F401
+from .transforms import FrameClipViews, PackFrameClip, SampleFrameClip  # noqa: F401

@@ -28,10 +28,13 @@ HEADS = {'ppm': PixelPropagation, 'local_ppm': LocalPixelPropagation,
 @MODELS.register_module()
 class PixelViewsDataPreProcessor(BaseDataPreprocessor):
     """Stacks PackPixelViews' (4, 3, H, W) uint8 inputs into (N, 4, 3, H, W) float, converts BGR
-    to RGB and normalises with ``mean``/``std`` (0-255 units, RGB order)."""
+    to RGB and normalises with ``mean``/``std`` (0-255 units, RGB order). ``num_views``: the V of
+    (V, 3, H, W) inputs (4 for PackPixelViews; 1 + p for PackFrameClip's video clips)."""
 
-    def __init__(self, mean=(123.675, 116.28, 103.53), std=(58.395, 57.12, 57.375), bgr_to_rgb=True):
+    def __init__(self, mean=(123.675, 116.28, 103.53), std=(58.395, 57.12, 57.375), bgr_to_rgb=True,
+                 num_views: int = 4):
         super().__init__()
+        self.num_views = num_views
         self.register_buffer('mean', torch.tensor(mean, dtype=torch.float32).view(1, 1, 3, 1, 1), False)
         self.register_buffer('std', torch.tensor(std, dtype=torch.float32).view(1, 1, 3, 1, 1), False)
         self.bgr_to_rgb = bgr_to_rgb
@@ -40,9 +43,9 @@ class PixelViewsDataPreProcessor(BaseDataPreprocessor):
         data = self.cast_data(data)
         inputs = data['inputs']
         x = torch.stack(list(inputs)) if isinstance(inputs, (list, tuple)) else inputs
-        if x.dim() != 5 or x.shape[1] != 4 or x.shape[2] != 3:
-            raise ValueError(f'PixelViewsDataPreProcessor: expected inputs (N, 4, 3, H, W) from '
-                             f'PackPixelViews, got {tuple(x.shape)}')
+        if x.dim() != 5 or x.shape[1] != self.num_views or x.shape[2] != 3:
+            raise ValueError(f'PixelViewsDataPreProcessor: expected inputs (N, {self.num_views}, 3, H, W) '
+                             f'(num_views={self.num_views}), got {tuple(x.shape)}')
         x = x.float()
         if self.bgr_to_rgb:
             x = x.flip(2)

@@ -3,8 +3,9 @@
 Framework-free (numpy + Pillow). ``tools/make_synthetic_data.py`` is the command line.
 """
 from .dataset import PARTS, generate, rle_encode
+from .frames import generate_frame_folders
 from .render import RENDERINGS, render
 from .scenes import CITYSCAPES_CLASSES, THING_CLASSES, Scene, check_size, make_scene
 
 __all__ = ['CITYSCAPES_CLASSES', 'THING_CLASSES', 'PARTS', 'RENDERINGS', 'Scene', 'check_size',
-           'generate', 'make_scene', 'render', 'rle_encode']
+           'generate', 'generate_frame_folders', 'make_scene', 'render', 'rle_encode']

@@ -1,4 +1,5 @@
 """Datasets registered into mmseg's ``DATASETS`` registry."""
+from .frame_folder import FrameFolderDataset  # noqa: F401
 from .image_folder import UnlabelledImageFolder  # noqa: F401
 
-__all__ = ['UnlabelledImageFolder']
+__all__ = ['FrameFolderDataset', 'UnlabelledImageFolder']

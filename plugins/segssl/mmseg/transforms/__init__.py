@@ -9,10 +9,11 @@ TRANSFORMS. A seed 000 pipeline::
      dict(type='PackPixelViews')]                           # inputs (4, 3, 224, 224) uint8
 """
 from .affine_view import AffineView
+from .frame_clip import FrameClipViews, PackFrameClip, SampleFrameClip
 from .online_erasing import OnlineRandomErasing, OnlineRandomPatchedErasing
 from .pack_pixel_views import PackPixelViews
 from .two_view_crop import TwoViewCrop, sample_resized_crop_box
 from .view_color_augment import ViewColorAugment
 
-__all__ = ['AffineView', 'OnlineRandomErasing', 'OnlineRandomPatchedErasing', 'PackPixelViews',
+__all__ = ['AffineView', 'FrameClipViews', 'PackFrameClip', 'SampleFrameClip', 'OnlineRandomErasing', 'OnlineRandomPatchedErasing', 'PackPixelViews',
            'TwoViewCrop', 'ViewColorAugment', 'sample_resized_crop_box']

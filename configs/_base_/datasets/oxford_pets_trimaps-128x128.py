@@ -1,0 +1,35 @@
+# Oxford-IIIT Pet trimaps at 128 x 128 (seed 003's fine-tuning data): images/<id>.jpg,
+# annotations/trimaps/<id>.png with 1 = pet, 2 = background, 3 = border; reduce_zero_label maps
+# them to classes 0, 1, 2 (the seed's three one-hot channels). Training ids come from a
+# label-fraction list (python tools/make_pets_splits.py data/oxford-iiit-pet), evaluation on
+# the test list. No augmentation (the seed names none for fine-tuning): resize to 128 x 128.
+dataset_type = 'BaseSegDataset'
+data_root = '{{$SEGSSL_DATA_ROOT:data}}/oxford-iiit-pet/'
+metainfo = dict(classes=('pet', 'background', 'border'),
+                palette=[[220, 20, 60], [0, 0, 0], [250, 170, 30]])
+img_size = (128, 128)
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadAnnotations'),
+    dict(type='Resize', scale=img_size, keep_ratio=False),
+    dict(type='PackSegInputs'),
+]
+test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='Resize', scale=img_size, keep_ratio=False),
+    dict(type='LoadAnnotations'),
+    dict(type='PackSegInputs'),
+]
+common = dict(type=dataset_type, data_root=data_root, metainfo=metainfo, img_suffix='.jpg',
+              seg_map_suffix='.png', reduce_zero_label=True,
+              data_prefix=dict(img_path='images', seg_map_path='annotations/trimaps'))
+train_dataloader = dict(batch_size=32, num_workers=4, persistent_workers=True,
+                        sampler=dict(type='DefaultSampler', shuffle=True),
+                        dataset=dict(common, ann_file='splits/full.txt', pipeline=train_pipeline))
+val_dataloader = dict(batch_size=32, num_workers=4, persistent_workers=True,
+                      sampler=dict(type='DefaultSampler', shuffle=False),
+                      dataset=dict(common, ann_file='splits/test.txt', pipeline=test_pipeline))
+test_dataloader = val_dataloader
+# IoUMetric always reports aAcc, the pixel accuracy (seed 003's metric), with mIoU and mAcc.
+val_evaluator = dict(type='IoUMetric', iou_metrics=['mIoU'])
+test_evaluator = val_evaluator

@@ -1,0 +1,42 @@
+# Seed 001 (3.2.5): colorization. RGB -> CIE L*a*b*; the L* channel tiled to 3 channels goes
+# through ERFNet's encoder and decoder (mmseg's ERFNet + FCNHead, as mmseg's ERFNet config) and
+# the head regresses (a*, b*) with MSE. Batch 20 (encoder-decoder tasks), Adam 5e-4, poly per
+# epoch. Augmentation as the seed lists it: random horizontal flip, translation and cropping
+# (random rescale 1-1.5 then a 512 x 1024 crop), colour jitter before the Lab conversion.
+_base_ = [
+    'mmseg::_base_/models/erfnet_fcn.py',
+    '../_base_/schedules/erfnet_pretext_adam_poly_150ep.py',
+    '../_base_/segssl_runtime.py',
+]
+custom_imports = dict(imports=['segssl.mmseg'], allow_failed_imports=False)
+
+data_root = '{{$SEGSSL_DATA_ROOT:data}}/cityscapes/'
+crop_size = (512, 1024)
+augment = True
+norm_cfg = dict(type='BN', requires_grad=True)
+model = dict(
+    data_preprocessor=dict(size=crop_size),
+    backbone=dict(norm_cfg=norm_cfg),
+    decode_head=dict(_delete_=True, type='ColorizationHead', in_channels=16, channels=128,
+                     num_convs=1, concat_input=False, dropout_ratio=0.1, norm_cfg=norm_cfg,
+                     align_corners=False, loss_weight=1.0))
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='RandomResize', scale=(1024, 512), ratio_range=(1.0, 1.5), keep_ratio=True),
+    dict(type='RandomCrop', crop_size=crop_size),
+    dict(type='RandomFlip', prob=0.5),
+    dict(type='PhotoMetricDistortion'),
+    dict(type='ColorizationPretext', ab_scale=128.0),   # (a*, b*) / 128: targets in ~[-1, 1]
+    dict(type='PackColorizationInputs'),
+]
+train_dataloader = dict(
+    batch_size=20, num_workers=8, persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=True),
+    dataset=dict(type='UnlabelledImageFolder', data_root=data_root,
+                 data_prefix=dict(img_path='leftImg8bit/train_extra'), pipeline=train_pipeline))
+val_dataloader = None
+val_cfg = None
+val_evaluator = None
+test_dataloader = None
+test_cfg = None
+test_evaluator = None

@@ -1,0 +1,27 @@
+# Synthetic twin of erfnet_jigsaw_cityscapes-extra.py at a CPU scale: a 72 x 72 image cut into
+# 3 x 3 cells of 24 px with 16 px tiles (the seed: 225 / 75 / 64), 100 permutations, per-tile
+# colour jitter, batch 8, 100 iterations.
+_base_ = ['./erfnet_jigsaw_cityscapes-extra.py']
+
+data_root = '{{$SEGSSL_DATA_ROOT:data/synthetic}}/cityscapes/'
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='RandomFlip', prob=0.5),
+    dict(type='RandomCrop', crop_size=(64, 64)),
+    dict(type='Resize', scale=(72, 72), keep_ratio=False),
+    dict(type='JigsawPretext', num_permutations=100, permutation_seed=0, grid=3, cell=24, tile=16,
+         tile_pipeline=[dict(type='PhotoMetricDistortion')]),
+    dict(type='PackPretextInputs'),
+]
+train_dataloader = dict(
+    batch_size=8, num_workers=0, persistent_workers=False,
+    sampler=dict(type='InfiniteSampler', shuffle=True),
+    dataset=dict(data_root=data_root, data_prefix=dict(img_path='leftImg8bit/train'),
+                 pipeline=train_pipeline))
+max_iters = 100          # seed 001's Adam 5e-4 + poly 0.9, CPU-sized: 100 iterations
+param_scheduler = [dict(type='PolyLR', power=0.9, eta_min=0.0, begin=0, end=max_iters,
+                        by_epoch=False)]
+train_cfg = dict(_delete_=True, type='IterBasedTrainLoop', max_iters=max_iters)
+default_hooks = dict(
+    logger=dict(type='LoggerHook', interval=10, log_metric_by_epoch=False),
+    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=max_iters, max_keep_ckpts=1))

@@ -1,0 +1,40 @@
+# Seed 001 (3.2.6): Otsu clustering. Multilevel Otsu (4 classes, the seed's maximum) on the grey
+# image gives per-pixel labels; ERFNet (encoder + decoder, mmseg's ERFNet + FCNHead) learns them
+# with cross-entropy, as semantic segmentation. Batch 20, Adam 5e-4, poly per epoch. The labels
+# are computed on the whole image, then the seed's augmentation moves them with it: random
+# horizontal flip, translation and cropping (random rescale 1-1.5, 512 x 1024 crop).
+_base_ = [
+    'mmseg::_base_/models/erfnet_fcn.py',
+    '../_base_/schedules/erfnet_pretext_adam_poly_150ep.py',
+    '../_base_/segssl_runtime.py',
+]
+custom_imports = dict(imports=['segssl.mmseg'], allow_failed_imports=False)
+
+data_root = '{{$SEGSSL_DATA_ROOT:data}}/cityscapes/'
+crop_size = (512, 1024)
+otsu_classes = 4
+augment = True
+norm_cfg = dict(type='BN', requires_grad=True)
+model = dict(
+    data_preprocessor=dict(size=crop_size),
+    backbone=dict(norm_cfg=norm_cfg),
+    decode_head=dict(num_classes=otsu_classes, norm_cfg=norm_cfg))
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='OtsuPretext', classes=otsu_classes),
+    dict(type='RandomResize', scale=(1024, 512), ratio_range=(1.0, 1.5), keep_ratio=True),
+    dict(type='RandomCrop', crop_size=crop_size),
+    dict(type='RandomFlip', prob=0.5),
+    dict(type='PackSegInputs'),
+]
+train_dataloader = dict(
+    batch_size=20, num_workers=8, persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=True),
+    dataset=dict(type='UnlabelledImageFolder', data_root=data_root,
+                 data_prefix=dict(img_path='leftImg8bit/train_extra'), pipeline=train_pipeline))
+val_dataloader = None
+val_cfg = None
+val_evaluator = None
+test_dataloader = None
+test_cfg = None
+test_evaluator = None

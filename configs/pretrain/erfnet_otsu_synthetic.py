@@ -1,0 +1,26 @@
+# Synthetic twin of erfnet_otsu-waug_cityscapes-extra.py: Otsu labels (4 classes) on the whole
+# image, then 64 x 128 crops and flips, batch 4, 100 iterations.
+_base_ = ['./erfnet_otsu-waug_cityscapes-extra.py']
+
+data_root = '{{$SEGSSL_DATA_ROOT:data/synthetic}}/cityscapes/'
+crop_size = (64, 128)
+model = dict(data_preprocessor=dict(size=crop_size))
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='OtsuPretext', classes=4),
+    dict(type='RandomCrop', crop_size=crop_size),
+    dict(type='RandomFlip', prob=0.5),
+    dict(type='PackSegInputs'),
+]
+train_dataloader = dict(
+    batch_size=4, num_workers=0, persistent_workers=False,
+    sampler=dict(type='InfiniteSampler', shuffle=True),
+    dataset=dict(data_root=data_root, data_prefix=dict(img_path='leftImg8bit/train'),
+                 pipeline=train_pipeline))
+max_iters = 100          # seed 001's Adam 5e-4 + poly 0.9, CPU-sized: 100 iterations
+param_scheduler = [dict(type='PolyLR', power=0.9, eta_min=0.0, begin=0, end=max_iters,
+                        by_epoch=False)]
+train_cfg = dict(_delete_=True, type='IterBasedTrainLoop', max_iters=max_iters)
+default_hooks = dict(
+    logger=dict(type='LoggerHook', interval=10, log_metric_by_epoch=False),
+    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=max_iters, max_keep_ckpts=1))

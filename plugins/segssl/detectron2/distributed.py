@@ -1,0 +1,97 @@
+"""detectron2 training with several CPU processes (gloo), beside detectron2's GPU launcher.
+
+detectron2 0.6's ``launch()`` spawns one process per GPU and its worker asserts
+``torch.cuda.is_available()``, initialises NCCL and calls ``torch.cuda.set_device``;
+``DefaultTrainer`` wraps the model with ``create_ddp_model``, which passes
+``device_ids=[local_rank]`` (rejected by DistributedDataParallel for a CPU module), and its
+"SyncBN" is torch's GPU-only SyncBatchNorm. Here:
+
+- :func:`launch` is detectron2's ``launch`` when the device is not the CPU; with
+  ``device='cpu'`` it spawns ``num_processes`` processes the same way, with gloo, and sets up
+  detectron2's local process group (``comm._LOCAL_PROCESS_GROUP``) as detectron2's worker does.
+- :class:`DistributedTrainer` is ``DefaultTrainer`` whose model wrapping also works on the CPU:
+  SyncBN layers become :class:`segssl.core.AllReduceSyncBatchNorm` and DDP gets no device_ids.
+  On GPUs it does exactly what ``DefaultTrainer`` does.
+
+``tools/train_net.py --num-gpus N MODEL.DEVICE cpu`` thus trains with N CPU processes.
+"""
+import logging
+import weakref
+from datetime import timedelta
+
+import torch.distributed as dist
+import torch.multiprocessing as mp
+from torch.nn.parallel import DistributedDataParallel
+
+from detectron2.checkpoint import DetectionCheckpointer
+from detectron2.engine import AMPTrainer, DefaultTrainer, SimpleTrainer, create_ddp_model
+from detectron2.engine import launch as d2_launch
+from detectron2.engine.launch import _find_free_port
+from detectron2.utils import comm
+from detectron2.utils.logger import setup_logger
+
+from segssl.core import convert_sync_batchnorm_any_device
+
+DEFAULT_TIMEOUT = timedelta(minutes=30)
+
+
+def launch(main_func, num_processes: int, num_machines: int = 1, machine_rank: int = 0,
+           dist_url=None, args=(), timeout=DEFAULT_TIMEOUT, device: str = 'cuda'):
+    """detectron2's ``launch`` (``num_processes`` = GPUs per machine), or with ``device='cpu'``
+    the same on CPU processes with the gloo backend."""
+    if not str(device).startswith('cpu'):
+        return d2_launch(main_func, num_processes, num_machines=num_machines, machine_rank=machine_rank,
+                         dist_url=dist_url, args=args, timeout=timeout)
+    world_size = num_machines * num_processes
+    if world_size == 1:
+        return main_func(*args)
+    if dist_url in (None, 'auto'):
+        if num_machines > 1:
+            raise ValueError('launch: --dist-url tcp://HOST:PORT is required with several machines')
+        dist_url = f'tcp://127.0.0.1:{_find_free_port()}'
+    mp.spawn(_cpu_worker, nprocs=num_processes, daemon=False,
+             args=(main_func, world_size, num_processes, machine_rank, dist_url, args, timeout))
+
+
+def _cpu_worker(local_rank, main_func, world_size, num_processes, machine_rank, dist_url, args, timeout):
+    rank = machine_rank * num_processes + local_rank
+    dist.init_process_group(backend='gloo', init_method=dist_url, world_size=world_size, rank=rank,
+                            timeout=timeout)
+    assert comm._LOCAL_PROCESS_GROUP is None
+    for i in range(world_size // num_processes):          # as detectron2's _distributed_worker
+        group = dist.new_group(list(range(i * num_processes, (i + 1) * num_processes)))
+        if i == machine_rank:
+            comm._LOCAL_PROCESS_GROUP = group
+    comm.synchronize()
+    main_func(*args)
+
+
+def wrap_ddp(model):
+    """``create_ddp_model(model, broadcast_buffers=False)`` as DefaultTrainer does; for a CPU
+    model in a group of more than one process, without device_ids and with SyncBN that works
+    on the CPU."""
+    if comm.get_world_size() == 1 or next(model.parameters()).device.type != 'cpu':
+        return create_ddp_model(model, broadcast_buffers=False)
+    return DistributedDataParallel(convert_sync_batchnorm_any_device(model), broadcast_buffers=False)
+
+
+class DistributedTrainer(DefaultTrainer):
+    """DefaultTrainer, built as detectron2 0.6's ``DefaultTrainer.__init__`` builds it, except
+    that the model is wrapped by :func:`wrap_ddp` (CPU processes)."""
+
+    def __init__(self, cfg):
+        super(DefaultTrainer, self).__init__()          # TrainerBase
+        if not logging.getLogger('detectron2').isEnabledFor(logging.INFO):
+            setup_logger()
+        cfg = DefaultTrainer.auto_scale_workers(cfg, comm.get_world_size())
+        model = self.build_model(cfg)
+        optimizer = self.build_optimizer(cfg, model)
+        data_loader = self.build_train_loader(cfg)
+        model = wrap_ddp(model)
+        self._trainer = (AMPTrainer if cfg.SOLVER.AMP.ENABLED else SimpleTrainer)(model, data_loader, optimizer)
+        self.scheduler = self.build_lr_scheduler(cfg, optimizer)
+        self.checkpointer = DetectionCheckpointer(model, cfg.OUTPUT_DIR, trainer=weakref.proxy(self))
+        self.start_iter = 0
+        self.max_iter = cfg.SOLVER.MAX_ITER
+        self.cfg = cfg
+        self.register_hooks(self.build_hooks())

@@ -1,0 +1,92 @@
+"""Distributed training on CPUs through mmengine's own launcher path (torchrun / ``--launcher``).
+
+mmengine 0.10.7 only knows accelerators here: ``_init_dist_pytorch`` calls
+``torch.cuda.set_device`` before ``init_process_group`` whatever the backend, and
+``Runner.wrap_model`` passes ``device_ids=[LOCAL_RANK]`` to DistributedDataParallel, which torch
+rejects for a CPU module; torch's SyncBatchNorm is GPU-only as well. :class:`SegsslRunner`
+(``runner_type = 'SegsslRunner'``, set in ``configs/_base_/segssl_runtime.py``) changes exactly
+these three steps when the run is distributed and the device is the CPU, and is mmengine's
+``Runner`` otherwise (GPUs: NCCL, its own DDP wrapping and SyncBN):
+
+1. the gloo process group is initialised before ``Runner.setup_env``, which then skips its own
+   ``init_dist`` (it only initialises when ``torch.distributed`` is not initialised yet);
+2. SyncBN layers become :class:`segssl.core.AllReduceSyncBatchNorm` (global batch statistics
+   through gloo all-reduces);
+3. the model is wrapped in ``MMDistributedDataParallel`` without ``device_ids`` and with
+   mmengine's defaults otherwise (``broadcast_buffers=False``, ``find_unused_parameters`` from
+   the config), or in the configured ``model_wrapper_cfg``.
+
+On every device it also installs segssl's fault handling (segssl.mmseg.fault_handling) as
+default hooks: ``non_finite_loss`` (NonFiniteLossHook, action='stop') and ``random_state``
+(RandomStateHook) unless ``default_hooks`` names them (None removes them), and a checkpoint
+hook of type 'CheckpointHook' runs as AtomicCheckpointHook with the same arguments.
+"""
+import datetime
+import os
+
+import torch.distributed as dist
+from mmengine.device import get_device
+from mmengine.dist import is_distributed
+from mmengine.hooks import CheckpointHook
+from mmengine.model import MMDistributedDataParallel, convert_sync_batchnorm, is_model_wrapper
+from mmengine.registry import MODEL_WRAPPERS
+from mmengine.runner import Runner
+from mmseg.registry import RUNNERS
+
+from segssl.core import convert_sync_batchnorm_any_device
+
+
+def init_cpu_process_group(launcher: str, dist_cfg: dict) -> None:
+    """Initialise the default process group with gloo for a CPU run started by ``launcher``.
+
+    'pytorch' (torchrun) reads RANK / WORLD_SIZE / MASTER_ADDR / MASTER_PORT from the
+    environment, as mmengine does; ``dist_cfg['timeout']`` (seconds, default 1800) is kept."""
+    if launcher != 'pytorch':
+        raise ValueError(f'SegsslRunner: distributed training on the CPU needs --launcher pytorch '
+                         f'(torchrun); got launcher={launcher!r}')
+    missing = [k for k in ('RANK', 'WORLD_SIZE', 'MASTER_ADDR', 'MASTER_PORT') if k not in os.environ]
+    if missing:
+        raise RuntimeError(f'--launcher pytorch: environment variables {missing} are not set; '
+                           'start the run with torchrun --nproc_per_node=N tools/train.py ...')
+    timeout = datetime.timedelta(seconds=dist_cfg.get('timeout', 1800))
+    dist.init_process_group(backend='gloo', timeout=timeout)
+
+
+@RUNNERS.register_module()
+class SegsslRunner(Runner):
+    """mmengine's Runner, plus distributed training on CPUs (gloo); see the module docstring."""
+
+    def _distributed_on_cpu(self) -> bool:
+        return self.distributed and get_device() == 'cpu'
+
+    def register_default_hooks(self, hooks=None) -> None:
+        hooks = dict(hooks or {})
+        hooks.setdefault('non_finite_loss', dict(type='NonFiniteLossHook', action='stop'))
+        hooks.setdefault('random_state', dict(type='RandomStateHook'))
+        checkpoint = hooks.get('checkpoint', dict(type='CheckpointHook', interval=1))
+        if isinstance(checkpoint, dict) and checkpoint.get('type') in ('CheckpointHook', CheckpointHook):
+            hooks['checkpoint'] = dict(checkpoint, type='AtomicCheckpointHook')
+        for name in ('non_finite_loss', 'random_state'):
+            if hooks[name] is None:
+                del hooks[name]
+        super().register_default_hooks(hooks)
+
+    def setup_env(self, env_cfg: dict) -> None:
+        if self._distributed_on_cpu() and not is_distributed():
+            init_cpu_process_group(self.launcher, env_cfg.get('dist_cfg', {}))
+        super().setup_env(env_cfg)
+
+    def wrap_model(self, model_wrapper_cfg, model):
+        if not self._distributed_on_cpu() or is_model_wrapper(model):
+            return super().wrap_model(model_wrapper_cfg, model)
+        model = model.to('cpu')
+        if self.cfg.get('sync_bn', None) is not None:
+            model = convert_sync_batchnorm(model, self.cfg.sync_bn)
+        model = convert_sync_batchnorm_any_device(model)
+        if model_wrapper_cfg is None:
+            return MMDistributedDataParallel(
+                module=model, broadcast_buffers=False,
+                find_unused_parameters=self.cfg.get('find_unused_parameters', False))
+        cfg = dict(model_wrapper_cfg)
+        cfg.setdefault('type', 'MMDistributedDataParallel')
+        return MODEL_WRAPPERS.build(cfg, default_args=dict(module=model))

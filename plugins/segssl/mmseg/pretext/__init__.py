@@ -1,0 +1,17 @@
+"""Seed 001's image-level pretext tasks on the mmseg side (label makers in segssl.core).
+
+Encoder-only tasks (rotation, jigsaw, relative patch): ``*Pretext`` transform ->
+``PackPretextInputs`` -> ``PretextClassifier``. Encoder-decoder tasks: ``OtsuPretext`` ->
+``PackSegInputs`` -> mmseg ``EncoderDecoder`` (ERFNet + FCNHead, 4 classes);
+``ColorizationPretext`` -> ``PackColorizationInputs`` -> ``EncoderDecoder`` with
+``ColorizationHead``.
+"""
+from .classifier import PretextClassifier, PretextDataPreProcessor  # noqa: F401
+from .colorization_head import ColorizationHead  # noqa: F401
+from .transforms import (ColorizationPretext, JigsawPretext, OtsuPretext,  # noqa: F401
+                         PackColorizationInputs, PackPretextInputs, RelativePatchPretext,
+                         RotationPretext)
+
+__all__ = ['ColorizationHead', 'ColorizationPretext', 'JigsawPretext', 'OtsuPretext',
+           'PackColorizationInputs', 'PackPretextInputs', 'PretextClassifier',
+           'PretextDataPreProcessor', 'RelativePatchPretext', 'RotationPretext']

@@ -1,0 +1,150 @@
+"""Distributed training on CPUs (gloo): SyncBN through all-reduces against BatchNorm on the whole
+batch, Momentum BN's global statistics, the differentiable all-gather of contrastive losses,
+and PixPro pretraining with 2 processes x batch 2 against 1 process x batch 4."""
+import os
+
+import pytest
+import torch
+
+from conftest import ROOT
+from dist_testing import run_ranks
+
+pytest.importorskip('mmseg', reason='the mmseg stack is built by `make setup`')
+PIXPRO = os.path.join(ROOT, 'configs', 'pretrain', 'pixpro_r18-d16_localppm5-mbn-erase_synthetic.py')
+
+
+def _batch():
+    g = torch.Generator().manual_seed(0)
+    x = (torch.randn(4, 3, 5, 6, generator=g, dtype=torch.float64) * 3 + 2)
+    w = torch.randn(4, 3, 5, 6, generator=g, dtype=torch.float64)
+    return x, w
+
+
+def _bn_params(bn):
+    with torch.no_grad():
+        bn.weight.copy_(torch.tensor([1.5, -0.5, 2.0]))
+        bn.bias.copy_(torch.tensor([0.1, 0.2, -0.3]))
+    return bn
+
+
+def _embeddings():
+    return torch.randn(4, 3, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+
+
+def _contrastive(anchors, all_z):
+    """sum over anchors i of logsumexp_j (z_i . z_j)"""
+    return torch.logsumexp(anchors @ all_z.t(), dim=1).sum()
+
+
+def _sync_bn_rank(out):
+    import torch.distributed as dist
+    from segssl.core import AllReduceSyncBatchNorm, MomentumBatchNorm2d, all_gather_cat
+    dist.init_process_group('gloo')
+    rank = dist.get_rank()
+    x, w = _batch()
+    part = slice(2 * rank, 2 * rank + 2)
+    bn = _bn_params(AllReduceSyncBatchNorm(3, momentum=0.1).double())
+    xr = x[part].clone().requires_grad_(True)
+    y = bn(xr)
+    (y * w[part]).sum().backward()
+    mbn = MomentumBatchNorm2d(3, stat_momentum=0.5).double()
+    for k in range(2):
+        mbn(x[part] * (k + 1))
+    # all_gather_cat: this rank's anchors against every rank's embeddings (contrastive negatives)
+    z = _embeddings()[part].clone().requires_grad_(True)
+    zz = all_gather_cat(z)
+    _contrastive(zz[part], zz).backward()
+    torch.save(dict(y=y.detach(), grad_x=xr.grad, grad_w=bn.weight.grad, grad_b=bn.bias.grad,
+                    running_mean=bn.running_mean, running_var=bn.running_var,
+                    mbn_mean=mbn.running_mean, mbn_var=mbn.running_var, gathered=zz.detach(), grad_z=z.grad),
+               os.path.join(out, f'rank{rank}.pt'))
+    dist.destroy_process_group()
+
+
+def test_allreduce_sync_bn_equals_batchnorm_on_the_whole_batch(tmp_path):
+    assert run_ranks(_sync_bn_rank, 2, str(tmp_path)) == [0, 0]
+    r0, r1 = (torch.load(tmp_path / f'rank{r}.pt') for r in range(2))
+    x, w = _batch()
+    bn = _bn_params(torch.nn.BatchNorm2d(3, momentum=0.1).double())
+    xx = x.clone().requires_grad_(True)
+    y = bn(xx)
+    (y * w).sum().backward()
+    torch.testing.assert_close(torch.cat([r0['y'], r1['y']]), y.detach(), rtol=0, atol=1e-12)
+    torch.testing.assert_close(torch.cat([r0['grad_x'], r1['grad_x']]), xx.grad, rtol=0, atol=1e-12)
+    # each rank's parameter gradient is its share; DDP sums (averages) them
+    torch.testing.assert_close(r0['grad_w'] + r1['grad_w'], bn.weight.grad, rtol=0, atol=1e-12)
+    torch.testing.assert_close(r0['grad_b'] + r1['grad_b'], bn.bias.grad, rtol=0, atol=1e-12)
+    for r in (r0, r1):
+        torch.testing.assert_close(r['running_mean'], bn.running_mean, rtol=0, atol=1e-12)
+        torch.testing.assert_close(r['running_var'], bn.running_var, rtol=0, atol=1e-12)
+    # Momentum BN: global batch statistics, a = 0.5 (first batch initialises), same on both ranks
+    m1, m2 = x.mean((0, 2, 3)), (2 * x).mean((0, 2, 3))
+    v1, v2 = x.var((0, 2, 3), unbiased=False), (2 * x).var((0, 2, 3), unbiased=False)
+    for r in (r0, r1):
+        torch.testing.assert_close(r['mbn_mean'], 0.5 * m1 + 0.5 * m2, rtol=0, atol=1e-12)
+        torch.testing.assert_close(r['mbn_var'], 0.5 * v1 + 0.5 * v2, rtol=0, atol=1e-12)
+    assert torch.equal(r0['mbn_mean'], r1['mbn_mean']) and torch.equal(r0['mbn_var'], r1['mbn_var'])
+    # all_gather_cat: the global batch in rank order; gradients of the summed per-rank losses
+    z = _embeddings().requires_grad_(True)
+    _contrastive(z, z).backward()
+    assert torch.equal(r0['gathered'], _embeddings()) and torch.equal(r1['gathered'], _embeddings())
+    torch.testing.assert_close(torch.cat([r0['grad_z'], r1['grad_z']]), z.grad, rtol=0, atol=1e-12)
+
+
+def _pixpro_cfg(work_dir, record_dir, batch_size, launcher, iters=3):
+    """The synthetic PixPro config (SyncBN online encoder/projector, Momentum BN target, LARS),
+    shrunk, with deterministic views (full-image crops, no flip/colour/erasing) so that every
+    sample's loss depends only on the sample: then 2 x b and 1 x 2b see the same global batch."""
+    from mmengine.config import Config
+    cfg = Config.fromfile(PIXPRO)
+    size = 48
+    cfg.merge_from_dict({
+        'work_dir': work_dir, 'launcher': launcher, 'train_cfg.max_iters': iters,
+        'model.projector.hidden_channels': 64,
+        'train_dataloader.batch_size': batch_size, 'train_dataloader.num_workers': 0,
+        'train_dataloader.persistent_workers': False,
+        'train_dataloader.dataset.pipeline': [
+            dict(type='LoadImageFromFile'),
+            dict(type='TwoViewCrop', size=size, scale=(1.0, 1.0), ratio=(2.0, 2.0), flip_prob=0.0),
+            dict(type='PackPixelViews')],
+        'param_scheduler': [dict(type='LinearLR', start_factor=0.5, by_epoch=False, begin=0, end=iters)],
+        'default_hooks.logger.interval': 1, 'default_hooks.checkpoint.interval': iters,
+        'custom_hooks': cfg.custom_hooks + [dict(type='RecordRankHook', out_dir=record_dir)],
+        'log_level': 'WARNING'})
+    cfg.custom_imports = dict(imports=['segssl.mmseg', 'dist_testing'], allow_failed_imports=False)
+    return cfg
+
+
+def _train(cfg):
+    from mmseg.registry import RUNNERS
+    RUNNERS.build(cfg).train()
+
+
+def test_pixpro_two_processes_match_one_process_with_twice_the_batch(synthetic_root, tmp_path, monkeypatch):
+    monkeypatch.setenv('SEGSSL_DATA_ROOT', synthetic_root)
+    one, two = tmp_path / 'one', tmp_path / 'two'
+    _train(_pixpro_cfg(str(one / 'work'), str(one), 4, 'none'))
+    assert run_ranks(_train, 2, _pixpro_cfg(str(two / 'work'), str(two), 2, 'pytorch')) == [0, 0]
+    ref = torch.load(one / 'rank0.pt')
+    r0, r1 = (torch.load(two / f'rank{r}.pt') for r in range(2))
+    # loss curve: the mean of the two ranks' losses (each the mean over its 2 images) is the loss
+    # of the 4-image batch; tolerance for float32 sums taken in another order
+    mean_curve = [(a['loss'] + b['loss']) / 2 for a, b in zip(r0['log'], r1['log'])]
+    assert len(mean_curve) == len(ref['log']) == 3
+    assert r0['log'][0]['loss'] != r1['log'][0]['loss']          # the ranks did see different images
+    assert mean_curve == pytest.approx([rec['loss'] for rec in ref['log']], abs=1e-5)
+    # the online network, the EMA target (parameters and Momentum BN statistics) and the SyncBN
+    # statistics are identical on both ranks, bit for bit ...
+    assert r0['state'].keys() == r1['state'].keys() == ref['state'].keys()
+    for k in r0['state']:
+        assert torch.equal(r0['state'][k], r1['state'][k]), k
+    # ... and equal to the single-process run's within float32 reordering
+    for k, v in ref['state'].items():
+        if v.is_floating_point():
+            torch.testing.assert_close(r0['state'][k], v, rtol=1e-4, atol=2e-5, msg=k)
+        else:
+            assert torch.equal(r0['state'][k], v), k
+    # rank 0 alone writes: one checkpoint, one log file
+    files = sorted(str(p.relative_to(two / 'work')) for p in (two / 'work').rglob('*') if p.is_file())
+    assert [f for f in files if f.endswith('.pth')] == ['iter_3.pth']
+    assert len([f for f in files if f.endswith('.log')]) == 1, files
