@@ -45,6 +45,11 @@ class Trainer(DistributedTrainer):
 
 
 def load_config(args):
+    return load_config_and_norm_changes(args)[0]
+
+
+def load_config_and_norm_changes(args):
+    """The frozen config and the SyncBN -> BN / naiveSyncBN changes made for this world size."""
     cfg = get_cfg()
     add_segssl_config(cfg)
     merge_config_file(cfg, args.config_file)
@@ -53,11 +58,11 @@ def load_config(args):
     if not args.eval_only:   # --eval-only loads a trained model, whatever its initialisation
         check_init(cfg, resume=args.resume)
     cfg.freeze()
-    return cfg
+    return cfg, norm_changes
 
 
 def setup(args):
-    cfg = load_config(args)
+    cfg, norm_changes = load_config_and_norm_changes(args)
     if any(n.startswith(SYNTHETIC_COCO) for n in cfg.DATASETS.TRAIN + cfg.DATASETS.TEST):
         register_synthetic_coco(cfg.SEGSSL.SYNTHETIC_ROOT)
     if cfg.SEGSSL.COCO_SUBSET.DIR:
