@@ -1,7 +1,12 @@
 #!/usr/bin/env python
 """detectron2's stock tools/train_net.py, plus segssl: ``add_segssl_config``, configs whose
-``_BASE_`` is a ``model_zoo://`` config, the synthetic COCO set, and COCOEvaluator through
-pycocotools when detectron2 has no compiled extension. Same command line as detectron2's:
+``_BASE_`` chain reaches a ``model_zoo://`` config, the synthetic COCO set and seeded COCO
+subsets (SEGSSL.COCO_SUBSET), SyncBN built as BN in a single process (SEGSSL.SYNC_BN_FALLBACK),
+a check of MODEL.WEIGHTS against SEGSSL.INIT, and COCOEvaluator through pycocotools when
+detectron2 has no compiled extension. DefaultTrainer writes OUTPUT_DIR/metrics.json
+(JSONWriter), checkpoints every SOLVER.CHECKPOINT_PERIOD and evaluates every TEST.EVAL_PERIOD
+and at the end; results also go to OUTPUT_DIR/eval_results.json. Same command line as
+detectron2's:
 
     python tools/train_net.py --config-file configs/detectron2/mask_rcnn_R_50_FPN_synthetic.yaml \
         [--num-gpus N] [--resume] [--eval-only] [KEY VALUE ...]
@@ -19,7 +24,9 @@ from detectron2.engine import default_argument_parser, default_setup
 from detectron2.evaluation import COCOEvaluator, verify_results
 
 from segssl.detectron2 import add_segssl_config, register_synthetic_coco
-from segssl.detectron2.config import merge_config_file
+from segssl.detectron2.coco_subset import register_coco_subsets
+from segssl.detectron2.config import (check_init, describe_sync_bn_changes, merge_config_file,
+                                      resolve_sync_bn)
 from segssl.detectron2.datasets import SYNTHETIC_COCO
 from segssl.detectron2.distributed import DistributedTrainer, launch
 
@@ -38,20 +45,41 @@ class Trainer(DistributedTrainer):
 
 
 def load_config(args):
+    return load_config_and_norm_changes(args)[0]
+
+
+def load_config_and_norm_changes(args):
+    """The frozen config and the SyncBN -> BN / naiveSyncBN changes made for this world size."""
     cfg = get_cfg()
     add_segssl_config(cfg)
     merge_config_file(cfg, args.config_file)
     cfg.merge_from_list(args.opts)
+    norm_changes = resolve_sync_bn(cfg, comm.get_world_size())
+    if not args.eval_only:   # --eval-only loads a trained model, whatever its initialisation
+        check_init(cfg, resume=args.resume)
     cfg.freeze()
-    return cfg
+    return cfg, norm_changes
 
 
 def setup(args):
-    cfg = load_config(args)
+    cfg, norm_changes = load_config_and_norm_changes(args)
     if any(n.startswith(SYNTHETIC_COCO) for n in cfg.DATASETS.TRAIN + cfg.DATASETS.TEST):
         register_synthetic_coco(cfg.SEGSSL.SYNTHETIC_ROOT)
+    if cfg.SEGSSL.COCO_SUBSET.DIR:
+        register_coco_subsets(cfg.SEGSSL.COCO_SUBSET.DIR, cfg.SEGSSL.COCO_SUBSET.NAME)
     default_setup(cfg, args)
+    if norm_changes:
+        logging.getLogger('detectron2').info(
+            describe_sync_bn_changes(norm_changes, comm.get_world_size(), cfg.MODEL.DEVICE))
     return cfg
+
+
+def build_trainer(cfg, resume):
+    """The Trainer with its weights loaded: OUTPUT_DIR's last checkpoint when ``resume`` and
+    one exists (training continues at its iteration + 1), else MODEL.WEIGHTS."""
+    trainer = Trainer(cfg)
+    trainer.resume_or_load(resume=resume)
+    return trainer
 
 
 def save_results(cfg, results):
@@ -77,8 +105,7 @@ def main(args):
             verify_results(cfg, res)
         save_results(cfg, res)
         return res
-    trainer = Trainer(cfg)
-    trainer.resume_or_load(resume=args.resume)
+    trainer = build_trainer(cfg, args.resume)
     trainer.train()
     # DefaultTrainer.train() returns the results only when TEST.EXPECTED_RESULTS is set.
     res = getattr(trainer, '_last_eval_results', None)
