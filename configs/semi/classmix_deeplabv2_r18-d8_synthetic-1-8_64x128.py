@@ -15,8 +15,9 @@ custom_imports = dict(imports=['segssl.mmseg'], allow_failed_imports=False)
 norm_cfg = dict(type='BN', requires_grad=True)
 model = dict(segmentor=dict(
     data_preprocessor=dict(size=(64, 128)),
-    backbone=dict(depth=18, norm_cfg=norm_cfg, init_cfg=None),   # random init: no weights offline
-    decode_head=dict(in_channels=512)))
+    backbone=dict(depth=18, stem_channels=32, base_channels=32, norm_cfg=norm_cfg,  # half-width R18,
+                  init_cfg=None),                                 # random init (no weights offline)
+    decode_head=dict(in_channels=256)))
 # CPU-sized run from random init: lr 0.01 instead of the seed's 2.5e-4 (classifier still 10x)
 optim_wrapper = dict(
     type='OptimWrapper',
