@@ -58,7 +58,8 @@ def summarise(results, args):
     lines = [f'# ClassMix vs supervised-only, synthetic set, split {args.split}',
              '', f'DeepLab-v2 on a half-width ResNet-18 (random init) at 64x128, {args.iters} iterations, batch '
              f'{args.batch} labelled (+ {args.batch} unlabelled for ClassMix), seeds {args.seeds}; '
-             f'data: {args.num_train} train / {args.num_val} val images.', '',
+             f'data: {args.num_train} train / {args.num_val} val images'
+             + (f'; both methods start from {args.init_from}' if args.init_from else '; random init') + '.', '',
              '| method | ' + ' | '.join(f'seed {s}' for s in args.seeds) + ' | mean +- std |',
              '| --- |' + ' --- |' * (len(args.seeds) + 1)]
     stats = {}
@@ -95,6 +96,9 @@ def main(argv=None):
     p.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
     p.add_argument('--methods', nargs='+', default=list(CONFIGS), choices=list(CONFIGS))
     p.add_argument('--cfg-options', nargs='*', default=[], help='extra options for the ClassMix runs only')
+    p.add_argument('--init-from', help="warm start: a checkpoint path with '{seed}' (e.g. an earlier run's "
+                   "WORK/supervised_seed{seed}/iter_300.pth) that initialises both methods' student "
+                   '(and so the teacher) instead of random init')
     args = p.parse_args(argv)
     work = os.path.abspath(args.work_dir)
     os.makedirs(work, exist_ok=True)
@@ -119,6 +123,10 @@ def main(argv=None):
                         f'train_cfg.val_interval={args.iters}', f'param_scheduler.0.end={args.iters}',
                         f'default_hooks.checkpoint.interval={args.iters}', 'default_hooks.logger.interval=25',
                         f'train_dataloader.batch_size={args.batch}']
+                if args.init_from:
+                    prefix = 'model.segmentor' if method == 'classmix' else 'model'
+                    opts += [f'{prefix}.init_cfg.type=Pretrained',
+                             f'{prefix}.init_cfg.checkpoint={args.init_from.format(seed=seed)}']
                 if method == 'classmix':
                     opts += [f'model.seed={seed}',
                              f'train_dataloader.dataset.labelled.ann_file=splits/{split}/labelled.txt',
