@@ -56,7 +56,7 @@ def atomic_write(path, text):
 
 def summarise(results, args):
     lines = [f'# ClassMix vs supervised-only, synthetic set, split {args.split}',
-             '', f'DeepLab-v2 on a half-width ResNet-18 (random init) at 64x128, {args.iters} iterations, batch '
+             '', f'DeepLab-v2 on a half-width ResNet-18 at 64x128, {args.iters} iterations, batch '
              f'{args.batch} labelled (+ {args.batch} unlabelled for ClassMix), seeds {args.seeds}; '
              f'data: {args.num_train} train / {args.num_val} val images'
              + (f'; both methods start from {args.init_from}' if args.init_from else '; random init') + '.', '',
