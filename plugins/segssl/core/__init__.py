@@ -4,8 +4,10 @@ Each formula is documented in its module and tested against a brute-force refere
 from .affine import (affine_matrix, compose_affine, invert_affine, random_affine_params,  # noqa: F401
                      to_index_convention, warp_images)
 from .class_weights import class_pixel_counts, enet_class_weights  # noqa: F401  (seed 001)
+from .consistency_loss import weighted_pixel_loss  # noqa: F401
 from .consistency_weights import confidence_weights, teacher_momentum  # noqa: F401
 from .distributed import all_gather_cat, distributed_world_size  # noqa: F401
+from .distribution_alignment import DistributionAlignment, class_frequencies  # noqa: F401
 from .erasing import (erase, erasing_fill, patch_erasing_mask, rectangle_mask,  # noqa: F401
                       sample_erasing_rectangle)
 from .image_contrastive import (anchor_weights, byol_loss, nt_xent_loss,  # noqa: F401
@@ -19,6 +21,7 @@ from .momentum import (MomentumBatchNorm2d, convert_to_momentum_bn, cosine_momen
 from .pixel_consistency import pixel_consistency_loss  # noqa: F401
 from .propagation import (LocalPixelPropagation, PixelPropagation,  # noqa: F401
                           SelfAttentionPropagation, sinusoidal_position_encoding_2d)
+from .strong_augment import color_jitter, random_gaussian_blur, strong_augment  # noqa: F401
 from .sync_batchnorm import (AllReduceSyncBatchNorm, convert_sync_batchnorm_any_device,  # noqa: F401
                              global_batch_moments)
 from .weight_surgery import (filter_energy, filter_energy_refill_, layer_numbering,  # noqa: F401

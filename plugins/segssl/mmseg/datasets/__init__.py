@@ -1,5 +1,6 @@
 """Datasets registered into mmseg's ``DATASETS`` registry."""
 from .frame_folder import FrameFolderDataset  # noqa: F401
 from .image_folder import UnlabelledImageFolder  # noqa: F401
+from .paired import PairedDataset  # noqa: F401
 
-__all__ = ['FrameFolderDataset', 'UnlabelledImageFolder']
+__all__ = ['FrameFolderDataset', 'PairedDataset', 'UnlabelledImageFolder']
