@@ -19,3 +19,4 @@ from .transforms import (AffineView, OnlineRandomErasing, OnlineRandomPatchedEra
 from .weight_surgery_hooks import (FilterEnergyReinitHook, MagnitudePruneHook,  # noqa: F401,E402
                                    ReinitLayersHook, ResetNormStatsHook, SpliceLayersHook,
                                    StagedFineTuneHook)
+from .figures import MixVisualizationHook  # noqa: F401,E402  (issue 11: ClassMix/DACS step figures)
