@@ -170,3 +170,36 @@ def test_mix_visualization_hook_saves_the_due_step_and_its_mixed_panel_is_the_mi
     assert torch.allclose(last['mixed'][1], want)
     assert np.array_equal(p['weight'], last['weights'][1].numpy())
     assert 0 < p['weight'].max() <= 1
+
+
+def test_mix_visualization_hook_skips_a_mix_without_make_masks_and_rejects_other_models(tmp_path):
+    """A mix_batch that does not call make_masks (DACS' InterMix) is logged and skipped, not
+    fatal; a model without mix_batch is named at the start of training."""
+    from types import SimpleNamespace
+
+    from segssl.mmseg.figures import MixVisualizationHook
+    warnings = []
+
+    class InterMixLike(torch.nn.Module):
+        def make_masks(self, pseudo):
+            raise AssertionError('not called')
+
+        def mix_batch(self, inputs, pseudo_labels, probs, weights, labelled):
+            return labelled['inputs'], pseudo_labels, weights
+
+    model = InterMixLike()
+    runner = SimpleNamespace(model=model, iter=0, work_dir=str(tmp_path),
+                             logger=SimpleNamespace(warning=warnings.append, info=print))
+    hook = MixVisualizationHook(interval=1, palette=[[0, 0, 0]])
+    hook.before_train(runner)
+    hook.before_train_iter(runner, 0)
+    x = torch.zeros(2, 3, 4, 4)
+    out = model.mix_batch(x, torch.zeros(2, 4, 4), None, torch.ones(2, 4, 4), dict(inputs=x + 1))
+    assert torch.equal(out[0], x + 1)                         # the wrapper passes results through
+    hook.after_train_iter(runner, 0)
+    assert len(warnings) == 1 and 'did not call make_masks()' in warnings[0] and hook.last is None
+    assert not os.path.exists(tmp_path / 'vis_mix')
+    with pytest.raises(TypeError, match='has no mix_batch'):
+        MixVisualizationHook(interval=1).before_train(SimpleNamespace(model=torch.nn.Linear(1, 1)))
+    with pytest.raises(ValueError, match='interval=0'):
+        MixVisualizationHook(interval=0)

@@ -158,7 +158,7 @@ def plot_mix_step(image_a: np.ndarray, image_b: np.ndarray, mask: np.ndarray, mi
                   ignore_index: int = 255, title: str = '') -> Dict[str, np.ndarray]:
     """One mixing step of one sample in six panels: image a, image b, mask M (white = from a),
     mixed image, mixed pseudo-label (colourised; soft (C, H, W) targets are shown by argmax),
-    mixed weight map (grey, 0..1 -> black..white).
+    mixed weight map (viridis, 0..1; its range in the title).
 
     Images are (H, W, 3) uint8 RGB. Returns the panels drawn by name (uint8 arrays, the weight map
     as float)."""
@@ -171,12 +171,16 @@ def plot_mix_step(image_a: np.ndarray, image_b: np.ndarray, mask: np.ndarray, mi
     h, w = panels['image a'].shape[:2]
     fig, axes = plt.subplots(1, 6, figsize=(6 * 2.4 * w / max(h, w), 2.4 * h / max(h, w) + 0.6))
     for ax, (name, panel) in zip(axes, panels.items()):
-        if name in ('mask', 'weight'):
-            ax.imshow(panel, cmap='gray', vmin=0, vmax=255 if name == 'mask' else 1, interpolation='nearest')
+        if name == 'mask':
+            ax.imshow(panel, cmap='gray', vmin=0, vmax=255, interpolation='nearest')
+        elif name == 'weight':
+            ax.imshow(panel, cmap='viridis', vmin=0, vmax=1, interpolation='nearest')
+            name = f'weight {panel.min():.2f}..{panel.max():.2f}'
         else:
             ax.imshow(panel, interpolation='nearest')
         ax.set_title(name, fontsize=9)
-        ax.axis('off')
+        ax.set_xticks([])
+        ax.set_yticks([])
     if title:
         fig.suptitle(title, fontsize=9)
     try:

@@ -189,9 +189,11 @@ class MixVisualizationHook(Hook):
         self._record = False
         step = self._step
         if 'masks' not in step or 'mixed' not in step:
-            raise RuntimeError(f'MixVisualizationHook: iteration {runner.iter}: the model did not call '
-                               f'make_masks() inside mix_batch() (recorded {sorted(step)}); this hook '
-                               f'expects the ClassMix pairing b with (b + 1) mod N')
+            # e.g. DACS' InterMix (masks from the source labels, not make_masks): skip, do not stop training
+            runner.logger.warning(f'MixVisualizationHook: iteration {runner.iter + 1}: {type(self._model(runner)).__name__}'
+                                  f' did not call make_masks() inside mix_batch() (recorded {sorted(step)}); '
+                                  f'nothing saved: this hook shows the ClassMix pairing b with (b + 1) mod N')
+            return
         x, n = step['inputs'], step['inputs'].shape[0]
         i = self.sample % n
         dp = self._model(runner).data_preprocessor
