@@ -172,33 +172,57 @@ def test_mix_visualization_hook_saves_the_due_step_and_its_mixed_panel_is_the_mi
     assert 0 < p['weight'].max() <= 1
 
 
-def test_mix_visualization_hook_skips_a_mix_without_make_masks_and_rejects_other_models(tmp_path):
-    """A mix_batch that does not call make_masks (DACS' InterMix) is logged and skipped, not
-    fatal; a model without mix_batch is named at the start of training."""
+def test_mix_visualization_hook_reads_an_intermix_and_skips_what_it_cannot_explain(tmp_path):
+    """DACS' InterMix (source b pasted on target b, masks not from make_masks): the mask is read
+    off the mix and equals the one used; a mix explained by neither pairing is logged and skipped,
+    not fatal; a model without mix_batch is named at the start of training."""
     from types import SimpleNamespace
 
     from segssl.mmseg.figures import MixVisualizationHook
-    warnings = []
 
     class InterMixLike(torch.nn.Module):
+        scramble = False
+
+        def __init__(self):
+            super().__init__()
+            self.data_preprocessor = SimpleNamespace(to_rgb01=lambda x: x.flip(1))     # BGR [0, 1] -> RGB
+
         def make_masks(self, pseudo):
             raise AssertionError('not called')
 
         def mix_batch(self, inputs, pseudo_labels, probs, weights, labelled):
-            return labelled['inputs'], pseudo_labels, weights
+            self.used = torch.rand(inputs[:, 0].shape, generator=torch.Generator().manual_seed(1)) < 0.4
+            m = self.used[:, None]
+            mixed = torch.where(m, labelled['inputs'], inputs)
+            return (mixed.flip(0) if self.scramble else mixed), torch.where(self.used, labelled['labels'], pseudo_labels), \
+                torch.where(self.used, torch.ones_like(weights), weights)
 
-    model = InterMixLike()
+    model, logs = InterMixLike(), []
     runner = SimpleNamespace(model=model, iter=0, work_dir=str(tmp_path),
-                             logger=SimpleNamespace(warning=warnings.append, info=print))
-    hook = MixVisualizationHook(interval=1, palette=[[0, 0, 0]])
+                             logger=SimpleNamespace(warning=logs.append, info=logs.append))
+    hook = MixVisualizationHook(interval=1, sample=1, palette=[[0, 0, 0], [255, 0, 0]])
     hook.before_train(runner)
+    g = torch.Generator().manual_seed(0)
+    source, target = torch.rand(2, 3, 8, 12, generator=g), torch.rand(2, 3, 8, 12, generator=g)
+    labels, pseudo = torch.zeros(2, 8, 12, dtype=torch.long), torch.ones(2, 8, 12, dtype=torch.long)
     hook.before_train_iter(runner, 0)
-    x = torch.zeros(2, 3, 4, 4)
-    out = model.mix_batch(x, torch.zeros(2, 4, 4), None, torch.ones(2, 4, 4), dict(inputs=x + 1))
-    assert torch.equal(out[0], x + 1)                         # the wrapper passes results through
+    out = model.mix_batch(target, pseudo, None, torch.full((2, 8, 12), 0.5), dict(inputs=source, labels=labels))
+    assert torch.equal(out[0], torch.where(model.used[:, None], source, target))   # passed through unchanged
     hook.after_train_iter(runner, 0)
-    assert len(warnings) == 1 and 'did not call make_masks()' in warnings[0] and hook.last is None
-    assert not os.path.exists(tmp_path / 'vis_mix')
+    assert os.path.isfile(tmp_path / 'vis_mix' / 'iter_1.png')
+    p = hook.last_panels
+    assert np.array_equal(p['mask'] == 255, model.used[1].numpy()) and 0 < model.used[1].float().mean() < 1
+    to_u8 = lambda x: (x.flip(0).clamp(0, 1) * 255).round().byte().permute(1, 2, 0).numpy()   # noqa: E731
+    assert np.array_equal(p['image a'], to_u8(source[1])) and np.array_equal(p['image b'], to_u8(target[1]))
+    assert np.array_equal(p['mixed image'], np.where(p['mask'][..., None] == 255, p['image a'], p['image b']))
+    assert np.array_equal(p['weight'], np.where(model.used[1].numpy(), 1.0, 0.5))
+    assert np.array_equal(p['pseudo-label'][model.used[1].numpy()][0], [0, 0, 0])
+    # a mix neither pairing explains: a warning, nothing saved
+    model.scramble, runner.iter = True, 1
+    hook.before_train_iter(runner, 1)
+    model.mix_batch(target, pseudo, None, torch.full((2, 8, 12), 0.5), dict(inputs=source, labels=labels))
+    hook.after_train_iter(runner, 1)
+    assert 'nothing saved' in logs[-1] and not os.path.exists(tmp_path / 'vis_mix' / 'iter_2.png')
     with pytest.raises(TypeError, match='has no mix_batch'):
         MixVisualizationHook(interval=1).before_train(SimpleNamespace(model=torch.nn.Linear(1, 1)))
     with pytest.raises(ValueError, match='interval=0'):

@@ -121,9 +121,10 @@ def _rgb_uint8(dp, x: torch.Tensor) -> np.ndarray:
 @HOOKS.register_module()
 class MixVisualizationHook(Hook):
     """Every ``interval`` training iterations, save one sample of the segmentor's mixing step
-    (``ClassMixSegmentor.mix_batch`` and ``make_masks``; any subclass mixing image b with image
-    (b + 1) mod N through them, e.g. DACS' IntraMix) as ``WORK_DIR/vis_mix/iter_K.png``: image a,
-    image b, mask M, mixed image M a + (1 - M) b, mixed pseudo-label, mixed weight map.
+    (``ClassMixSegmentor.mix_batch`` and subclasses: ClassMix / IntraMix through ``make_masks``,
+    b mixed with (b + 1) mod N; DACS' InterMix, labelled source b pasted on target b) as
+    ``WORK_DIR/vis_mix/iter_K.png``: image a, image b, mask M, mixed image M a + (1 - M) b, mixed
+    pseudo-label, mixed weight map.
 
     It records by wrapping the model instance's ``mix_batch`` / ``make_masks`` (the class is
     unchanged) only in the iterations it saves. ``last`` holds the last saved step's tensors and
@@ -168,7 +169,7 @@ class MixVisualizationHook(Hook):
             out = mix_batch(inputs, pseudo_labels, probs, weights, labelled)
             if self._record:
                 self._step.update(inputs=inputs.detach(), mixed=out[0].detach(), targets=out[1].detach(),
-                                  weights=out[2].detach())
+                                  weights=out[2].detach(), labelled=labelled)
             return out
 
         model.make_masks, model.mix_batch = recording_make_masks, recording_mix_batch
@@ -183,27 +184,47 @@ class MixVisualizationHook(Hook):
         self._record = self.every_n_train_iters(runner, self.interval)
         self._step = {}
 
+    @staticmethod
+    def _sources(step: dict, i: int):
+        """(image a, image b, mask, caption) of sample i: ClassMix / IntraMix masks from make_masks
+        pair b with (b + 1) mod N; without them (DACS' InterMix: source b pasted on target b, masks
+        from the source labels inside mix_batch) the mask is read off the mix, M = (x' == x_s)
+        over channels, and kept only if M x_s + (1 - M) x_t reproduces x' exactly."""
+        x, mixed = step['inputs'], step['mixed'][i]
+        n = x.shape[0]
+        if 'masks' in step:
+            j = (i + 1) % n
+            return x[i], x[j], step['masks'][i], f'sample {i} mixed with {j}'
+        source = (step.get('labelled') or {}).get('inputs')
+        if source is None or source.shape != x.shape:
+            return None
+        mask = (mixed == source[i]).all(0)
+        if not torch.equal(torch.where(mask[None], source[i], x[i]), mixed):
+            return None
+        return source[i], x[i], mask, f'labelled/source {i} pasted on {i} (mask read off the mix)'
+
     def after_train_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
         if not self._record:
             return
         self._record = False
         step = self._step
-        if 'masks' not in step or 'mixed' not in step:
-            # e.g. DACS' InterMix (masks from the source labels, not make_masks): skip, do not stop training
-            runner.logger.warning(f'MixVisualizationHook: iteration {runner.iter + 1}: {type(self._model(runner)).__name__}'
-                                  f' did not call make_masks() inside mix_batch() (recorded {sorted(step)}); '
-                                  f'nothing saved: this hook shows the ClassMix pairing b with (b + 1) mod N')
+        i = self.sample % step['inputs'].shape[0] if 'mixed' in step else 0
+        found = self._sources(step, i) if 'mixed' in step else None
+        if found is None:
+            # a mix this hook cannot take apart: say so, do not stop training
+            runner.logger.warning(f'MixVisualizationHook: iteration {runner.iter + 1}: the mix of '
+                                  f'{type(self._model(runner)).__name__}.mix_batch is neither ClassMix (make_masks, '
+                                  f'b with (b + 1) mod N) nor a labelled image pasted on an unlabelled one '
+                                  f'(recorded {sorted(step)}); nothing saved')
             return
-        x, n = step['inputs'], step['inputs'].shape[0]
-        i = self.sample % n
+        a, b, mask, caption = found
         dp = self._model(runner).data_preprocessor
-        rgb = _rgb_uint8(dp, x)
-        mixed = _rgb_uint8(dp, step['mixed'][i:i + 1])[0]
+        rgb = _rgb_uint8(dp, torch.stack([a, b, step['mixed'][i]]))
         out_png = os.path.join(runner.work_dir, self.out_dir, f'iter_{runner.iter + 1}.png')
         os.makedirs(os.path.dirname(out_png), exist_ok=True)
-        self.last = dict(step, sample=i)
+        self.last = dict(step, sample=i, mask=mask.detach())
         self.last_panels = plot_mix_step(
-            rgb[i], rgb[(i + 1) % n], step['masks'][i].cpu().numpy(), mixed, step['targets'][i].cpu().numpy(),
+            rgb[0], rgb[1], mask.cpu().numpy(), rgb[2], step['targets'][i].cpu().numpy(),
             step['weights'][i].float().cpu().numpy(), self.palette, out_png,
-            title=f'iteration {runner.iter + 1}, sample {i} mixed with {(i + 1) % n}')
+            title=f'iteration {runner.iter + 1}, {caption}')
         runner.logger.info(f'MixVisualizationHook: wrote {out_png}')
