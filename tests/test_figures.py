@@ -124,9 +124,9 @@ def test_prediction_grid_panels_are_the_models_argmax_in_the_palette(synthetic_r
     (tmp_path / 'work' / 'last_checkpoint').write_text(str(ckpt))
     assert resolve_run([str(tmp_path / 'work')]) == (str(tmp_path / 'work' / 'fcn.py'), str(ckpt))
     out = tmp_path / 'tool.png'
-    assert load_tool('plot_predictions').main(['--out', str(out), '--num', '1', '--run', 'dir', str(tmp_path / 'work'),
-                                               '--run', 'cfg', QUICKSTART, str(ckpt)]) == 0
-    assert '1 images x 2 runs' in capsys.readouterr().out and out.stat().st_size > 1000
+    assert load_tool('plot_predictions').main(['--out', str(out), '--num', '1', '--run', 'dir', str(tmp_path / 'work')]) == 0
+    assert '1 images x 1 runs' in capsys.readouterr().out and out.stat().st_size > 1000
+    assert resolve_run([QUICKSTART, str(ckpt)]) == (QUICKSTART, str(ckpt))
     with pytest.raises(FileNotFoundError, match='no_such.pth'):
         resolve_run([QUICKSTART, str(tmp_path / 'no_such.pth')])
 
