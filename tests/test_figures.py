@@ -131,6 +131,39 @@ def test_prediction_grid_panels_are_the_models_argmax_in_the_palette(synthetic_r
         resolve_run([QUICKSTART, str(tmp_path / 'no_such.pth')])
 
 
+def test_predictions_of_a_classmix_checkpoint_are_its_students(synthetic_root, tmp_path, monkeypatch):
+    """mmseg's init_model cannot build the ClassMix wrapper: the grid reads its student (the model
+    it evaluates with) from the checkpoint; the teacher is made to predict differently here."""
+    from mmengine.config import Config
+    from mmengine.dataset import pseudo_collate
+    from mmengine.registry import init_default_scope
+    from mmseg.registry import DATASETS, MODELS
+
+    from segssl.mmseg.figures import predict_labels
+    monkeypatch.setenv('SEGSSL_DATA_ROOT', synthetic_root)
+    cfg = Config.fromfile(CLASSMIX)
+    init_default_scope('mmseg')
+    torch.manual_seed(0)
+    model = MODELS.build(cfg.model)
+    model.init_weights()
+    with torch.no_grad():
+        for p in model.teacher.parameters():
+            p.add_(torch.randn_like(p))
+    torch.save({'state_dict': model.state_dict(), 'meta': {}}, tmp_path / 'cm.pth')
+    model.eval()
+    sample = DATASETS.build(cfg.val_dataloader.dataset)[0]
+    with torch.no_grad():
+        student = model.test_step(pseudo_collate([sample]))[0].pred_sem_seg.data[0].numpy()
+        model.eval_model = 'teacher'
+        teacher = model.test_step(pseudo_collate([sample]))[0].pred_sem_seg.data[0].numpy()
+    assert not np.array_equal(student, teacher)
+    pred = predict_labels(CLASSMIX, str(tmp_path / 'cm.pth'), [sample['data_samples'].img_path])[0]
+    assert np.array_equal(pred, student)
+    torch.save({'state_dict': {'backbone.x': torch.zeros(1)}}, tmp_path / 'bad.pth')
+    with pytest.raises(KeyError, match='no student'):
+        predict_labels(CLASSMIX, str(tmp_path / 'bad.pth'), [])
+
+
 def test_mix_visualization_hook_saves_the_due_step_and_its_mixed_panel_is_the_mix(synthetic_root, tmp_path):
     from mmengine.config import Config
     from mmengine.runner import Runner

@@ -101,11 +101,39 @@ def dataset_samples(cfg, num: int, dataloader: str = 'val_dataloader') -> Tuple[
     return out, ds.metainfo
 
 
+def inference_config(config: str):
+    """(Config, prefix): the config mmseg's init_model can build. A ClassMix / DACS wrapper
+    (``model.segmentor``) is replaced by its student (``eval_model='teacher'``: the teacher, same
+    architecture) and ``prefix`` names that part's keys in the checkpoint; else prefix is None.
+    (init_model sets ``model.pretrained`` / ``train_cfg``, which the wrapper does not take.)"""
+    from mmengine.config import Config
+    cfg = Config.fromfile(config)
+    if 'segmentor' not in cfg.model:
+        return cfg, None
+    prefix = 'teacher.' if cfg.model.get('eval_model') == 'teacher' else 'student.'
+    seg = cfg.model.segmentor
+    if 'data_preprocessor' not in seg and cfg.model.get('data_preprocessor'):
+        seg.data_preprocessor = dict(cfg.model.data_preprocessor, type='SegDataPreProcessor')
+    cfg.model = seg
+    return cfg, prefix
+
+
 def predict_labels(config: str, checkpoint: str, img_paths: Sequence[str], device: str = 'cpu') -> List[np.ndarray]:
     """mmseg.apis.init_model + inference_model: the (H, W) predicted labels of each image, at
-    its original size."""
+    its original size. A ClassMix / DACS checkpoint is read as the model it evaluates with."""
     from mmseg.apis import inference_model, init_model
-    model = init_model(config, checkpoint, device=device)
+    cfg, prefix = inference_config(config)
+    if prefix is None:
+        model = init_model(cfg, checkpoint, device=device)
+    else:
+        model = init_model(cfg, None, device='cpu')
+        state = torch.load(checkpoint, map_location='cpu')
+        state = state.get('state_dict', state)
+        part = {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
+        if not part:
+            raise KeyError(f'{checkpoint}: no {prefix}* weights for {config} (a ClassMix / DACS model)')
+        model.load_state_dict(part, strict=True)
+        model.to(device).eval()
     return [inference_model(model, p).pred_sem_seg.data[0].cpu().numpy() for p in img_paths]
 
 
