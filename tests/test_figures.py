@@ -124,7 +124,8 @@ def test_prediction_grid_panels_are_the_models_argmax_in_the_palette(synthetic_r
     (tmp_path / 'work' / 'last_checkpoint').write_text(str(ckpt))
     assert resolve_run([str(tmp_path / 'work')]) == (str(tmp_path / 'work' / 'fcn.py'), str(ckpt))
     out = tmp_path / 'tool.png'
-    assert load_tool('plot_predictions').main(['--out', str(out), '--num', '1', '--run', 'dir', str(tmp_path / 'work')]) == 0
+    tool = load_tool('plot_predictions')
+    assert tool.main(['--out', str(out), '--num', '1', '--run', 'dir', str(tmp_path / 'work')]) == 0
     assert '1 images x 1 runs' in capsys.readouterr().out and out.stat().st_size > 1000
     assert resolve_run([QUICKSTART, str(ckpt)]) == (QUICKSTART, str(ckpt))
     with pytest.raises(FileNotFoundError, match='no_such.pth'):
@@ -227,8 +228,8 @@ def test_mix_visualization_hook_reads_an_intermix_and_skips_what_it_cannot_expla
             self.used = torch.rand(inputs[:, 0].shape, generator=torch.Generator().manual_seed(1)) < 0.4
             m = self.used[:, None]
             mixed = torch.where(m, labelled['inputs'], inputs)
-            return (mixed.flip(0) if self.scramble else mixed), torch.where(self.used, labelled['labels'], pseudo_labels), \
-                torch.where(self.used, torch.ones_like(weights), weights)
+            labels = torch.where(self.used, labelled['labels'], pseudo_labels)
+            return (mixed.flip(0) if self.scramble else mixed), labels, torch.where(self.used, 1.0, weights)
 
     model, logs = InterMixLike(), []
     runner = SimpleNamespace(model=model, iter=0, work_dir=str(tmp_path),
