@@ -5,9 +5,9 @@
       [--config configs/pretrain/pixpro_r18-d16_localppm5-mbn-erase_synthetic.py] [--stride 16]
 
 The views come from the config's own ``TwoViewCrop`` (its size, scale, ratio, flip probability),
-drawn with numpy seeded by ``--seed``; the feature map is view_size / stride bins a side (16 for
-the dilated R18-d16 / R50 C5: 112 px -> 7x7, 224 px -> 14x14 ... PixPro's 7x7 at 224 is stride 32)
-and tau is the config's ``model.tau``. Pairs are exactly ``positive_pairs_dense`` of
+drawn with numpy seeded by ``--seed``; the feature map is view_size / stride bins a side
+(``--stride`` 16 for the ``-d16`` configs: 112 px -> 7x7, 224 px -> 14x14; 32 for the plain R50
+ones: 224 px -> 7x7) and tau is the config's ``model.tau``. Pairs are exactly ``positive_pairs_dense`` of
 ``lattice_from_boxes`` on the recorded boxes and flips: one line per pair, from a bin centre of
 view 1 to one of view 2, coloured by the view-1 bin. Prints the pair count.
 """
