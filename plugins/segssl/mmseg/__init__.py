@@ -29,3 +29,4 @@ from .two_block_upsample_head import TwoBlockUpsampleHead  # noqa: F401
 from .image_ssl import BYOL, SimCLR, VideoAnchorSimCLR  # noqa: F401
 from .resnet_3x3_stem import ResNet3x3Stem  # noqa: F401
 from .transforms import FrameClipViews, PackFrameClip, SampleFrameClip  # noqa: F401
+from .figures import MixVisualizationHook  # noqa: F401  (issue 11: ClassMix/DACS step figures)

@@ -1,0 +1,258 @@
+"""The mmseg side of ``segssl.figures``: two PixPro views of one image from the pretraining
+pipeline's ``TwoViewCrop`` and their positive pairs; predictions of runs through mmseg's own
+inference API; ``MixVisualizationHook``, which saves one ClassMix / DACS step every k iterations.
+"""
+import glob
+import os
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+import torch
+from mmengine.hooks import Hook
+from mmseg.registry import HOOKS
+
+from segssl.core import lattice_from_boxes, positive_pairs_dense
+from segssl.figures import plot_mix_step
+
+# ---- pretraining: two views and their positive pairs ---------------------------------------------
+
+
+def two_views(image_bgr: np.ndarray, crop: dict, seed: int = 0) -> dict:
+    """Run ``TwoViewCrop(**crop)`` on one (H, W, 3) image with numpy's global state seeded by
+    ``seed`` (the transform draws from it, as under mmengine); returns its results dict (``views``,
+    ``view_boxes``, ``view_flips``, ``view_warps``, ``view_size``)."""
+    from segssl.mmseg.transforms.two_view_crop import TwoViewCrop
+    crop = {k: v for k, v in dict(crop).items() if k != 'type'}
+    np.random.seed(seed)
+    return TwoViewCrop(**crop).transform(dict(img=image_bgr))
+
+
+def view_pairs(results: dict, feat_hw: Tuple[int, int], tau: float = 0.7) -> torch.Tensor:
+    """(h*w, h*w) bool positive pairs between the two views' (h, w) feature maps, from the boxes,
+    flips and warps the view transforms recorded (the matching PixPro's loss uses)."""
+    boxes = torch.as_tensor(np.asarray(results['view_boxes']), dtype=torch.float64)
+    flips = torch.as_tensor(np.asarray(results['view_flips']), dtype=torch.bool)
+    warps = torch.as_tensor(np.asarray(results['view_warps']), dtype=torch.float64)
+    l1, l2 = (lattice_from_boxes(boxes[v:v + 1], flips[v:v + 1], *feat_hw, view_size=tuple(results['view_size']),
+                                 warp=warps[v:v + 1]) for v in range(2))
+    return positive_pairs_dense(l1, l2, tau)[0]
+
+
+def pipeline_transform(cfg, name: str, dataloader: str = 'train_dataloader') -> dict:
+    """The first transform of type ``name`` in ``cfg.<dataloader>.dataset.pipeline``."""
+    for t in cfg[dataloader]['dataset'].get('pipeline', []):
+        if t.get('type') == name:
+            return dict(t)
+    raise KeyError(f'{cfg.filename}: no {name} in {dataloader}.dataset.pipeline')
+
+
+# ---- qualitative grid: mmseg inference of several runs --------------------------------------------
+
+
+def resolve_run(spec: Sequence[str]) -> Tuple[str, str]:
+    """``[CONFIG, CHECKPOINT]`` or ``[WORK_DIR]`` -> (config, checkpoint). A work dir gives the
+    config mmengine dumped there (its one ``*.py``) and the checkpoint named in ``last_checkpoint``
+    (else its newest ``iter_*.pth`` / ``epoch_*.pth``)."""
+    if len(spec) == 2:
+        config, ckpt = spec
+    elif len(spec) == 1 and os.path.isdir(spec[0]):
+        wd = spec[0]
+        configs = sorted(glob.glob(os.path.join(wd, '*.py')))
+        if len(configs) != 1:
+            raise FileNotFoundError(f'work dir {wd}: expected one dumped config *.py, found {configs}')
+        config, last = configs[0], os.path.join(wd, 'last_checkpoint')
+        if os.path.isfile(last):
+            with open(last) as f:
+                ckpt = f.read().strip()
+            ckpt = ckpt if os.path.isfile(ckpt) else os.path.join(wd, os.path.basename(ckpt))
+        else:
+            ckpts = glob.glob(os.path.join(wd, 'iter_*.pth')) + glob.glob(os.path.join(wd, 'epoch_*.pth'))
+            if not ckpts:
+                raise FileNotFoundError(f'work dir {wd}: no last_checkpoint, iter_*.pth or epoch_*.pth')
+            ckpt = max(ckpts, key=lambda p: int(p.rsplit('_', 1)[1][:-4]))
+    else:
+        raise ValueError(f'run {list(spec)}: expected CONFIG CHECKPOINT or an existing WORK_DIR')
+    for path in (config, ckpt):
+        if not os.path.isfile(path):
+            raise FileNotFoundError(f'run {list(spec)}: {path} does not exist')
+    return config, ckpt
+
+
+def dataset_samples(cfg, num: int, dataloader: str = 'val_dataloader') -> Tuple[List[dict], dict]:
+    """The first ``num`` samples of ``cfg.<dataloader>.dataset`` loaded at their original size:
+    dicts with ``img_path``, ``image`` (H, W, 3) uint8 RGB and ``gt`` (H, W) labels (the config's
+    own LoadAnnotations, so reduce_zero_label etc. apply); and the dataset's metainfo."""
+    import copy
+    from mmengine.registry import init_default_scope
+    from mmseg.registry import DATASETS
+    init_default_scope('mmseg')
+    ds_cfg = copy.deepcopy(cfg[dataloader]['dataset'])
+    ann = next((dict(t) for t in ds_cfg.get('pipeline', []) if t.get('type') == 'LoadAnnotations'),
+               dict(type='LoadAnnotations'))
+    ds_cfg['pipeline'] = [dict(type='LoadImageFromFile'), ann]
+    ds = DATASETS.build(ds_cfg)
+    if len(ds) == 0:
+        raise ValueError(f'{cfg.filename}: {dataloader}.dataset is empty')
+    out = []
+    for i in range(min(num, len(ds))):
+        r = ds[i]
+        out.append(dict(img_path=r['img_path'], image=np.ascontiguousarray(r['img'][:, :, ::-1]),
+                        gt=np.asarray(r['gt_seg_map'])))
+    return out, ds.metainfo
+
+
+def inference_config(config: str):
+    """(Config, prefix): the config mmseg's init_model can build. A ClassMix / DACS wrapper
+    (``model.segmentor``) is replaced by its student (``eval_model='teacher'``: the teacher, same
+    architecture) and ``prefix`` names that part's keys in the checkpoint; else prefix is None.
+    (init_model sets ``model.pretrained`` / ``train_cfg``, which the wrapper does not take.)"""
+    from mmengine.config import Config
+    cfg = Config.fromfile(config)
+    if 'segmentor' not in cfg.model:
+        return cfg, None
+    prefix = 'teacher.' if cfg.model.get('eval_model') == 'teacher' else 'student.'
+    seg = cfg.model.segmentor
+    if 'data_preprocessor' not in seg and cfg.model.get('data_preprocessor'):
+        seg.data_preprocessor = dict(cfg.model.data_preprocessor, type='SegDataPreProcessor')
+    cfg.model = seg
+    return cfg, prefix
+
+
+def predict_labels(config: str, checkpoint: str, img_paths: Sequence[str], device: str = 'cpu') -> List[np.ndarray]:
+    """mmseg.apis.init_model + inference_model: the (H, W) predicted labels of each image, at
+    its original size. A ClassMix / DACS checkpoint is read as the model it evaluates with."""
+    from mmseg.apis import inference_model, init_model
+    cfg, prefix = inference_config(config)
+    if prefix is None:
+        model = init_model(cfg, checkpoint, device=device)
+    else:
+        model = init_model(cfg, None, device='cpu')
+        state = torch.load(checkpoint, map_location='cpu')
+        state = state.get('state_dict', state)
+        part = {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
+        if not part:
+            raise KeyError(f'{checkpoint}: no {prefix}* weights for {config} (a ClassMix / DACS model)')
+        model.load_state_dict(part, strict=True)
+        model.to(device).eval()
+    return [inference_model(model, p).pred_sem_seg.data[0].cpu().numpy() for p in img_paths]
+
+
+# ---- ClassMix / DACS: one mixing step every k iterations ------------------------------------------
+
+
+def _rgb_uint8(dp, x: torch.Tensor) -> np.ndarray:
+    """(N, 3, H, W) network inputs -> (N, H, W, 3) uint8 RGB through the data preprocessor's
+    ``to_rgb01`` (undo normalisation and channel order)."""
+    return (dp.to_rgb01(x.detach().float()).clamp(0, 1) * 255).round().byte().permute(0, 2, 3, 1).cpu().numpy()
+
+
+@HOOKS.register_module()
+class MixVisualizationHook(Hook):
+    """Every ``interval`` training iterations, save one sample of the segmentor's mixing step
+    (``ClassMixSegmentor.mix_batch`` and subclasses: ClassMix / IntraMix through ``make_masks``,
+    b mixed with (b + 1) mod N; DACS' InterMix, labelled source b pasted on target b) as
+    ``WORK_DIR/vis_mix/iter_K.png``: image a, image b, mask M, mixed image M a + (1 - M) b, mixed
+    pseudo-label, mixed weight map.
+
+    It records by wrapping the model instance's ``mix_batch`` / ``make_masks`` (the class is
+    unchanged) only in the iterations it saves. ``last`` holds the last saved step's tensors and
+    ``last_panels`` the panels drawn.
+
+    Args:
+        interval: k. sample: which image of the batch. out_dir: sub-folder of the work dir.
+        palette: colours of the pseudo-labels (default: the train dataset's metainfo palette, else
+            Cityscapes').
+    """
+    priority = 'LOW'
+
+    def __init__(self, interval: int = 100, sample: int = 0, out_dir: str = 'vis_mix',
+                 palette: Optional[Sequence[Sequence[int]]] = None):
+        if int(interval) < 1:
+            raise ValueError(f'MixVisualizationHook: interval={interval!r}, expected a positive int')
+        self.interval, self.sample, self.out_dir, self.palette = int(interval), int(sample), out_dir, palette
+        self.last: Optional[Dict[str, torch.Tensor]] = None
+        self.last_panels: Optional[Dict[str, np.ndarray]] = None
+        self._record = False
+
+    @staticmethod
+    def _model(runner):
+        model = runner.model
+        return getattr(model, 'module', model)
+
+    def before_train(self, runner) -> None:
+        model = self._model(runner)
+        for name in ('mix_batch', 'make_masks'):
+            if not callable(getattr(model, name, None)):
+                raise TypeError(f'MixVisualizationHook: the model {type(model).__name__} has no {name}(); '
+                                f'it visualises ClassMixSegmentor and its subclasses')
+        mix_batch, make_masks = model.mix_batch, model.make_masks
+
+        def recording_make_masks(*args, **kwargs):
+            masks = make_masks(*args, **kwargs)
+            if self._record:
+                self._step['masks'] = masks.detach()
+            return masks
+
+        def recording_mix_batch(inputs, pseudo_labels, probs, weights, labelled):
+            out = mix_batch(inputs, pseudo_labels, probs, weights, labelled)
+            if self._record:
+                self._step.update(inputs=inputs.detach(), mixed=out[0].detach(), targets=out[1].detach(),
+                                  weights=out[2].detach(), labelled=labelled)
+            return out
+
+        model.make_masks, model.mix_batch = recording_make_masks, recording_mix_batch
+        if self.palette is None:
+            meta = getattr(runner.train_dataloader.dataset, 'metainfo', None) or {}
+            if 'palette' not in meta:
+                from mmseg.datasets import CityscapesDataset
+                meta = CityscapesDataset.METAINFO
+            self.palette = meta['palette']
+
+    def before_train_iter(self, runner, batch_idx: int, data_batch=None) -> None:
+        self._record = self.every_n_train_iters(runner, self.interval)
+        self._step = {}
+
+    @staticmethod
+    def _sources(step: dict, i: int):
+        """(image a, image b, mask, caption) of sample i: ClassMix / IntraMix masks from make_masks
+        pair b with (b + 1) mod N; without them (DACS' InterMix: source b pasted on target b, masks
+        from the source labels inside mix_batch) the mask is read off the mix, M = (x' == x_s)
+        over channels, and kept only if M x_s + (1 - M) x_t reproduces x' exactly."""
+        x, mixed = step['inputs'], step['mixed'][i]
+        n = x.shape[0]
+        if 'masks' in step:
+            j = (i + 1) % n
+            return x[i], x[j], step['masks'][i], f'sample {i} mixed with {j}'
+        source = (step.get('labelled') or {}).get('inputs')
+        if source is None or source.shape != x.shape:
+            return None
+        mask = (mixed == source[i]).all(0)
+        if not torch.equal(torch.where(mask[None], source[i], x[i]), mixed):
+            return None
+        return source[i], x[i], mask, f'labelled/source {i} pasted on {i} (mask read off the mix)'
+
+    def after_train_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
+        if not self._record:
+            return
+        self._record = False
+        step = self._step
+        i = self.sample % step['inputs'].shape[0] if 'mixed' in step else 0
+        found = self._sources(step, i) if 'mixed' in step else None
+        if found is None:
+            # a mix this hook cannot take apart: say so, do not stop training
+            runner.logger.warning(f'MixVisualizationHook: iteration {runner.iter + 1}: the mix of '
+                                  f'{type(self._model(runner)).__name__}.mix_batch is neither ClassMix (make_masks, '
+                                  f'b with (b + 1) mod N) nor a labelled image pasted on an unlabelled one '
+                                  f'(recorded {sorted(step)}); nothing saved')
+            return
+        a, b, mask, caption = found
+        dp = self._model(runner).data_preprocessor
+        rgb = _rgb_uint8(dp, torch.stack([a, b, step['mixed'][i]]))
+        out_png = os.path.join(runner.work_dir, self.out_dir, f'iter_{runner.iter + 1}.png')
+        os.makedirs(os.path.dirname(out_png), exist_ok=True)
+        self.last = dict(step, sample=i, mask=mask.detach())
+        self.last_panels = plot_mix_step(
+            rgb[0], rgb[1], mask.cpu().numpy(), rgb[2], step['targets'][i].cpu().numpy(),
+            step['weights'][i].float().cpu().numpy(), self.palette, out_png,
+            title=f'iteration {runner.iter + 1}, {caption}')
+        runner.logger.info(f'MixVisualizationHook: wrote {out_png}')
