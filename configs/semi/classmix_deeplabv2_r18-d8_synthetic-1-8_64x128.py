@@ -8,7 +8,7 @@ _base_ = [
     '../_base_/models/classmix_deeplabv2_r101-d8.py',
     '../_base_/datasets/synthetic_cityscapes_semi-64x128.py',
     '../_base_/schedules/synthetic_200it.py',
-    'mmseg::_base_/default_runtime.py',
+    '../_base_/segssl_runtime.py',
 ]
 custom_imports = dict(imports=['segssl.mmseg'], allow_failed_imports=False)
 

@@ -6,7 +6,7 @@ _base_ = [
     '../_base_/models/deeplabv2_r101-d8.py',
     '../_base_/datasets/cityscapes_semi-512x1024.py',
     '../_base_/schedules/classmix_sgd_40k.py',
-    'mmseg::_base_/default_runtime.py',
+    '../_base_/segssl_runtime.py',
 ]
 custom_imports = dict(imports=['segssl.mmseg'], allow_failed_imports=False)
 
