@@ -12,3 +12,5 @@ from .pixpro import PixelViewsDataPreProcessor, PixPro  # noqa: F401
 from .tools import mmseg_tool_path, run_mmseg_tool  # noqa: F401
 from .transforms import (AffineView, OnlineRandomErasing, OnlineRandomPatchedErasing,  # noqa: F401
                          PackPixelViews, TwoViewCrop, ViewColorAugment)
+from .datasets.uda_sources import GTA5Dataset, SynthiaDataset  # noqa: F401
+from .metrics import SynthiaIoUMetric  # noqa: F401
