@@ -4,6 +4,7 @@ Each formula is documented in its module and tested against a brute-force refere
 from .affine import (affine_matrix, compose_affine, invert_affine, random_affine_params,
                      to_index_convention, warp_images)
 from .consistency_weights import confidence_weights, teacher_momentum
+from .distribution_alignment import DistributionAlignment, class_frequencies
 from .erasing import (erase, erasing_fill, patch_erasing_mask, rectangle_mask,
                       sample_erasing_rectangle)
 from .lars import LARS, lars_param_groups
@@ -11,6 +12,7 @@ from .matching import FeatureLattice, lattice_from_boxes, positive_pairs_dense, 
 from .mixing import class_mix_masks, cow_mix_masks, cut_mix_masks, mix
 from .momentum import MomentumBatchNorm2d, convert_to_momentum_bn, cosine_momentum, ema_update
 from .pixel_consistency import pixel_consistency_loss
+from .strong_augment import color_jitter, random_gaussian_blur, strong_augment
 from .propagation import (LocalPixelPropagation, PixelPropagation, SelfAttentionPropagation,
                           sinusoidal_position_encoding_2d)
 
@@ -20,4 +22,6 @@ __all__ = ['class_mix_masks', 'confidence_weights', 'cow_mix_masks', 'cut_mix_ma
            'rectangle_mask', 'sample_erasing_rectangle', 'FeatureLattice', 'LARS', 'lars_param_groups', 'LocalPixelPropagation', 'MomentumBatchNorm2d', 'PixelPropagation',
            'SelfAttentionPropagation', 'convert_to_momentum_bn', 'cosine_momentum', 'ema_update',
            'lattice_from_boxes', 'pixel_consistency_loss', 'positive_pairs_dense',
-           'sinusoidal_position_encoding_2d', 'sum_positive_targets']
+           'sinusoidal_position_encoding_2d', 'sum_positive_targets',
+           'DistributionAlignment', 'class_frequencies', 'color_jitter', 'random_gaussian_blur',
+           'strong_augment']

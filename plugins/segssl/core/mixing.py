@@ -52,18 +52,26 @@ def cut_mix_masks(n: int, height: int, width: int, area: float = 0.5,
     return masks
 
 
-def gaussian_blur(x: torch.Tensor, sigma: float) -> torch.Tensor:
-    """Separable Gaussian blur of (N, 1, H, W) with std ``sigma`` px, kernel radius 3 sigma,
-    reflect padding (clamped to what the map allows)."""
-    radius = max(1, int(math.ceil(3 * sigma)))
-    t = torch.arange(-radius, radius + 1, dtype=x.dtype, device=x.device)
+def _gaussian_kernel(sigma: float, radius: int, limit: int, like: torch.Tensor) -> torch.Tensor:
+    """1-D Gaussian of ``radius`` normalised to sum 1 after clamping the radius to ``limit``."""
+    r = min(radius, limit)
+    t = torch.arange(-r, r + 1, dtype=like.dtype, device=like.device)
     k = torch.exp(-t ** 2 / (2 * sigma ** 2))
-    k = k / k.sum()
-    ry, rx = min(radius, x.shape[-2] - 1), min(radius, x.shape[-1] - 1)
+    return k / k.sum()
+
+
+def gaussian_blur(x: torch.Tensor, sigma: float, radius: Optional[Tuple[int, int]] = None) -> torch.Tensor:
+    """Separable Gaussian blur of (N, 1, H, W) with std ``sigma`` px, reflect padding. The kernel
+    radius is 3 sigma, or ``radius`` = (r_y, r_x) (kernel 2r + 1), clamped to what the map allows."""
+    if radius is None:
+        radius = (max(1, int(math.ceil(3 * sigma))),) * 2
+    ky = _gaussian_kernel(sigma, int(radius[0]), x.shape[-2] - 1, x)
+    kx = _gaussian_kernel(sigma, int(radius[1]), x.shape[-1] - 1, x)
+    ry, rx = (len(ky) - 1) // 2, (len(kx) - 1) // 2
     x = F.pad(x, (rx, rx, 0, 0), mode='reflect') if rx else x
-    x = F.conv2d(x, k[radius - rx:radius + rx + 1].view(1, 1, 1, -1))
+    x = F.conv2d(x, kx.view(1, 1, 1, -1))
     x = F.pad(x, (0, 0, ry, ry), mode='reflect') if ry else x
-    return F.conv2d(x, k[radius - ry:radius + ry + 1].view(1, 1, -1, 1))
+    return F.conv2d(x, ky.view(1, 1, -1, 1))
 
 
 def cow_mix_masks(n: int, height: int, width: int, proportion: float = 0.5,
