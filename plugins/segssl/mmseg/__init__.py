@@ -4,7 +4,9 @@ registers segssl's modules into mmseg's / mmengine's registries."""
 import mmseg.datasets  # noqa: F401  (mmseg's registries are filled before ours)
 import mmseg.models  # noqa: F401
 
-from .datasets import UnlabelledImageFolder  # noqa: F401
+from .classmix import ClassMixSegmentor  # noqa: F401
+from .data_preprocessor import PairedSegDataPreProcessor  # noqa: F401
+from .datasets import PairedDataset, UnlabelledImageFolder  # noqa: F401
 from .deeplabv2_head import DeepLabV2Head  # noqa: F401
 from .hooks import MomentumUpdateHook  # noqa: F401
 from .optim import LARSOptimWrapperConstructor  # noqa: F401

@@ -1,4 +1,5 @@
 """Datasets registered into mmseg's ``DATASETS`` registry."""
 from .image_folder import UnlabelledImageFolder  # noqa: F401
+from .paired import PairedDataset  # noqa: F401
 
-__all__ = ['UnlabelledImageFolder']
+__all__ = ['PairedDataset', 'UnlabelledImageFolder']

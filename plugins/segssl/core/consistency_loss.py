@@ -1,0 +1,44 @@
+"""Pixel-weighted unsupervised loss of consistency training (seed 004, 2.1.1 and 3.2).
+
+    L_u = 1/(N H W) sum_{n,i} w_{n,i} l(q_{n,i}, y_{n,i})
+
+over ALL pixels (ignored ones contribute 0 but are counted, as the ClassMix code's
+``mean(CE(reduction='none') * pixelWiseWeight)``), with q = softmax(student logits) and
+
+    cross entropy (eq. 2.2):   l = -sum_c y_c log q_c
+    squared error (eq. 2.1):   l = sum_c (y_c - q_c)^2
+
+y is the one-hot of a hard pseudo-label (N, H, W) (``ignore_index`` -> l = 0) or a soft target
+distribution (N, C, H, W) (the "no pseudo-label" ablation).
+"""
+import torch
+import torch.nn.functional as F
+
+LOSSES = ('ce', 'squared_error')
+
+
+def weighted_pixel_loss(logits: torch.Tensor, targets: torch.Tensor, weights: torch.Tensor,
+                        kind: str = 'ce', ignore_index: int = 255) -> torch.Tensor:
+    """logits (N, C, H, W); targets (N, H, W) integer or (N, C, H, W) probabilities; weights
+    (N, H, W). Returns the scalar L_u."""
+    if kind not in LOSSES:
+        raise ValueError(f'unsupervised loss kind={kind!r}: expected one of {LOSSES}')
+    n, c, h, w = logits.shape
+    if weights.shape != (n, h, w):
+        raise ValueError(f'weighted_pixel_loss: weights {tuple(weights.shape)}, expected {(n, h, w)}')
+    soft = targets.is_floating_point()
+    if soft and targets.shape != logits.shape:
+        raise ValueError(f'weighted_pixel_loss: soft targets {tuple(targets.shape)}, expected {tuple(logits.shape)}')
+    if not soft and targets.shape != (n, h, w):
+        raise ValueError(f'weighted_pixel_loss: hard targets {tuple(targets.shape)}, expected {(n, h, w)}')
+    if soft:
+        valid = torch.ones_like(weights, dtype=torch.bool)
+        y = targets
+    else:
+        valid = targets != ignore_index
+        y = F.one_hot(torch.where(valid, targets, torch.zeros_like(targets)).long(), c).permute(0, 3, 1, 2).to(logits.dtype)
+    if kind == 'ce':
+        per_pixel = -(y * F.log_softmax(logits, 1)).sum(1)
+    else:
+        per_pixel = ((y - F.softmax(logits, 1)) ** 2).sum(1)
+    return (weights * torch.where(valid, per_pixel, torch.zeros_like(per_pixel))).mean()

@@ -1,0 +1,213 @@
+"""ClassMix semi-supervised training around any mmseg EncoderDecoder (seed 004, 3.2).
+
+One training step on B labelled images (x_l, y_l) and B unlabelled images x_u:
+
+    L_l   = the student's own mmseg loss on (x_l, y_l) (cross entropy)
+    p     = softmax(teacher(x_u))              teacher: EMA of the student, eval mode, no grad
+    y^    = argmax_c p                         pseudo-labels (padding -> ignore)
+    w     = confidence_weights(p)              lambda_u per pixel (threshold proportion, tau = 0.968)
+    M_b   = mask from y^_b (ClassMix; CutMix / CowMix options)
+    x'    = M x_b + (1 - M) x_{b+1 mod B},  likewise y^' (or p' for soft targets) and w'
+    x'    = strong_augment(x') (optional colour jitter / blur)
+    L_u   = mean over pixels of w' * l(student(x'), y^')          (cross entropy or squared error)
+    L     = L_l + L_u
+    teacher: theta'_k = alpha_k theta'_{k-1} + (1 - alpha_k) theta_k, alpha_k = min(1 - 1/(k+1), alpha)
+
+Subclasses (DACS) change what is mixed by overriding :meth:`mix_batch`. Validation, test and
+predict run the student (``eval_model='teacher'`` to evaluate the teacher), so mmseg's IoUMetric
+works unchanged. The checkpoint holds ``student.*``, ``teacher.*``, the step counter and the
+mask generator's state, so ``--resume`` continues with the same teacher.
+
+The teacher's EMA step for iteration k-1 runs at the start of iteration k's forward (same result
+as after the optimizer step, and it also works under DistributedDataParallel, whose train_step
+bypasses the module's); a teacher evaluated after training therefore lacks the last update.
+"""
+import copy
+from typing import Dict, Optional, Sequence, Tuple
+
+import torch
+import torch.nn.functional as F
+from mmengine.model import BaseModel
+from mmseg.models.utils import resize
+from mmseg.registry import MODELS
+
+from segssl.core import (class_mix_masks, confidence_weights, cow_mix_masks, cut_mix_masks, ema_update, mix,
+                         strong_augment, teacher_momentum)
+from segssl.core.consistency_loss import LOSSES, weighted_pixel_loss
+
+MIX_TYPES = ('classmix', 'cutmix', 'cowmix')
+
+
+def _tensor(value, like: torch.Tensor) -> torch.Tensor:
+    return torch.as_tensor(float(value), dtype=torch.float32, device=like.device)
+
+
+@MODELS.register_module()
+class ClassMixSegmentor(BaseModel):
+    """Args:
+        segmentor: config of the student, any mmseg EncoderDecoder (its ``data_preprocessor`` is
+            taken over by this model as a PairedSegDataPreProcessor).
+        mix: dict(type='classmix', proportion=0.5) | dict(type='cutmix', area=0.5) |
+            dict(type='cowmix', proportion=0.5, sigma_range=(8, 32)).
+        alpha: the teacher's EMA coefficient (0.99), with the warm-up alpha_k above.
+        weight: kwargs of core.confidence_weights: scheme ('threshold_proportion' |
+            'pixel_threshold' | 'constant' | 'sigmoid_rampup'), tau (0.968), base (lambda_u0 = 1),
+            rampup_steps (10000), rampup_c (5).
+        unsup_loss: 'ce' or 'squared_error'.
+        soft_targets: train against the teacher's mixed probabilities instead of pseudo-labels.
+        strong_aug: None (the seed's default SSL: mixing only) or kwargs of core.strong_augment
+            (jitter_p, jitter_strength, blur_p, blur_sigma, blur_kernel_fraction).
+        eval_model: 'student' or 'teacher' for val / test / predict.
+        seed: seed of the generator of masks and augmentations.
+    """
+
+    def __init__(self, segmentor: dict, mix: Optional[dict] = None, alpha: float = 0.99,
+                 weight: Optional[dict] = None, unsup_loss: str = 'ce', soft_targets: bool = False,
+                 strong_aug: Optional[dict] = None, eval_model: str = 'student', ignore_index: int = 255,
+                 seed: int = 0, data_preprocessor: Optional[dict] = None, init_cfg=None):
+        segmentor = copy.deepcopy(dict(segmentor))
+        seg_dp = segmentor.pop('data_preprocessor', None) or {}
+        if data_preprocessor is None:
+            data_preprocessor = dict({k: v for k, v in seg_dp.items() if k != 'type'}, type='PairedSegDataPreProcessor')
+        super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        self.mix_cfg = dict(type='classmix') if mix is None else dict(mix)
+        if self.mix_cfg.get('type') not in MIX_TYPES:
+            raise ValueError(f"ClassMixSegmentor mix type={self.mix_cfg.get('type')!r}: expected one of {MIX_TYPES}")
+        if unsup_loss not in LOSSES:
+            raise ValueError(f'ClassMixSegmentor unsup_loss={unsup_loss!r}: expected one of {LOSSES}')
+        if eval_model not in ('student', 'teacher'):
+            raise ValueError(f"ClassMixSegmentor eval_model={eval_model!r}: expected 'student' or 'teacher'")
+        if not 0 <= alpha <= 1:
+            raise ValueError(f'ClassMixSegmentor alpha={alpha}: expected [0, 1]')
+        self.weight_cfg = dict(scheme='threshold_proportion', tau=0.968, base=1.0) if weight is None else dict(weight)
+        confidence_weights(torch.full((1, 2, 1, 1), 0.5), **self.weight_cfg)      # bad keys fail here
+        self.alpha, self.unsup_loss, self.soft_targets = alpha, unsup_loss, soft_targets
+        self.strong_aug = None if strong_aug is None else dict(strong_aug)
+        self.eval_model, self.ignore_index = eval_model, ignore_index
+        self.student = MODELS.build(segmentor)
+        self.teacher = copy.deepcopy(self.student)
+        self.teacher.requires_grad_(False)
+        self.teacher.eval()
+        self.register_buffer('iteration', torch.zeros((), dtype=torch.long))
+        self.generator = torch.Generator().manual_seed(int(seed))
+
+    # ---- state ---------------------------------------------------------------------------------
+    def init_weights(self):
+        self.teacher._is_init = True          # initialised as a copy of the student below
+        super().init_weights()
+        self.teacher.load_state_dict(self.student.state_dict())
+
+    def train(self, mode: bool = True):
+        super().train(mode)
+        self.teacher.eval()
+        return self
+
+    def get_extra_state(self):
+        return dict(generator=self.generator.get_state())
+
+    def set_extra_state(self, state):
+        if isinstance(state, dict) and 'generator' in state:
+            self.generator.set_state(state['generator'])
+
+    @torch.no_grad()
+    def update_teacher(self, step: int) -> float:
+        """theta' <- alpha_k theta' + (1 - alpha_k) theta (parameters and float buffers, e.g. BN
+        statistics, which the eval-mode teacher uses); returns alpha_k."""
+        a = teacher_momentum(step, self.alpha)
+        ema_update(self.teacher, self.student, a, buffers=True)
+        return a
+
+    # ---- forward -------------------------------------------------------------------------------
+    def forward(self, inputs=None, data_samples=None, mode: str = 'tensor', labelled: Optional[dict] = None,
+                unlabelled: Optional[dict] = None):
+        if mode == 'loss':
+            if labelled is None or unlabelled is None:
+                raise ValueError('ClassMixSegmentor: training needs a labelled and an unlabelled batch '
+                                 '(train_dataloader.dataset of type PairedDataset)')
+            return self.loss(labelled, unlabelled)
+        if mode not in ('predict', 'tensor'):
+            raise ValueError(f'ClassMixSegmentor: mode={mode!r}, expected loss, predict or tensor')
+        net = self.teacher if self.eval_model == 'teacher' else self.student
+        return net(inputs, data_samples, mode=mode)
+
+    @staticmethod
+    def logits(net, inputs: torch.Tensor) -> torch.Tensor:
+        """(N, C, H, W) decode-head logits of an EncoderDecoder, upsampled to the input size."""
+        out = net.decode_head(net.extract_feat(inputs))
+        return resize(out, size=inputs.shape[2:], mode='bilinear', align_corners=net.decode_head.align_corners)
+
+    @staticmethod
+    def valid_pixels(inputs: torch.Tensor, data_samples: Optional[Sequence]) -> torch.Tensor:
+        """(N, H, W) bool: False on the padding SegDataPreProcessor added (``padding_size`` =
+        left, right, top, bottom)."""
+        n, _, h, w = inputs.shape
+        valid = torch.ones(n, h, w, dtype=torch.bool, device=inputs.device)
+        for b, s in enumerate(data_samples or []):
+            pad = s.metainfo.get('padding_size') if hasattr(s, 'metainfo') else None
+            if pad is not None and any(int(p) for p in pad):
+                left, right, top, bottom = (int(p) for p in pad)
+                valid[b] = False
+                valid[b, top:h - bottom, left:w - right] = True
+        return valid
+
+    def make_masks(self, pseudo_labels: torch.Tensor) -> torch.Tensor:
+        """(N, H, W) bool mixing masks M from (N, H, W) pseudo-labels."""
+        cfg = dict(self.mix_cfg)
+        kind = cfg.pop('type')
+        n, h, w = pseudo_labels.shape
+        if kind == 'classmix':
+            masks, _ = class_mix_masks(pseudo_labels, ignore_index=self.ignore_index, generator=self.generator, **cfg)
+        elif kind == 'cutmix':
+            masks = cut_mix_masks(n, h, w, generator=self.generator, **cfg)
+        else:
+            masks = cow_mix_masks(n, h, w, generator=self.generator, **cfg)
+        return masks.to(pseudo_labels.device)
+
+    def mix_batch(self, inputs: torch.Tensor, pseudo_labels: torch.Tensor, probs: torch.Tensor,
+                  weights: torch.Tensor, labelled: Dict[str, torch.Tensor]) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Build the mixed batch (the method DACS overrides).
+
+        Args:
+            inputs: (N, 3, H, W) normalised unlabelled images x_u.
+            pseudo_labels: (N, H, W) long teacher argmax, ``ignore_index`` on padding.
+            probs: (N, C, H, W) teacher probabilities.
+            weights: (N, H, W) lambda_u per pixel (0 on padding).
+            labelled: dict(inputs=(N, 3, H, W), labels=(N, H, W) long) of the labelled batch.
+        Returns:
+            mixed images (N, 3, H, W); targets: (N, H, W) long, or (N, C, H, W) probabilities with
+            ``soft_targets``; weights (N, H, W).
+        """
+        masks = self.make_masks(pseudo_labels)
+        targets = mix(probs, masks) if self.soft_targets else mix(pseudo_labels, masks)
+        return mix(inputs, masks), targets, mix(weights, masks)
+
+    def augment(self, images: torch.Tensor) -> torch.Tensor:
+        """core.strong_augment on normalised images (undo normalisation, augment, redo)."""
+        dp = self.data_preprocessor
+        x, _ = strong_augment(dp.to_rgb01(images).clamp(0, 1), generator=self.generator, **self.strong_aug)
+        return dp.from_rgb01(x)
+
+    def loss(self, labelled: dict, unlabelled: dict) -> Dict[str, torch.Tensor]:
+        k = int(self.iteration)
+        alpha = self.update_teacher(k - 1) if k > 0 else 0.0
+        self.iteration += 1
+        losses = {f'sup.{key}': v for key, v in self.student.loss(labelled['inputs'], labelled['data_samples']).items()}
+        x_u = unlabelled['inputs']
+        with torch.no_grad():
+            probs = F.softmax(self.logits(self.teacher, x_u).float(), dim=1)
+            valid = self.valid_pixels(x_u, unlabelled.get('data_samples'))
+            pseudo = probs.argmax(1).masked_fill(~valid, self.ignore_index)
+            weights = confidence_weights(probs, step=k, **self.weight_cfg) * valid
+            tau = self.weight_cfg.get('tau', 0.968)
+            confident = ((probs.max(1).values > tau) & valid).sum() / valid.sum().clamp_min(1)
+            lab = dict(inputs=labelled['inputs'], labels=torch.stack(
+                [s.gt_sem_seg.data[0] for s in labelled['data_samples']]).long())
+            mixed, targets, mixed_w = self.mix_batch(x_u, pseudo, probs, weights, lab)
+            if self.strong_aug is not None:
+                mixed = self.augment(mixed)
+        logits = self.logits(self.student, mixed)
+        losses['unsup.loss_mix'] = weighted_pixel_loss(logits, targets, mixed_w, self.unsup_loss, self.ignore_index)
+        losses['unsup.weight'] = mixed_w.mean().detach()
+        losses['unsup.confident'] = confident.detach().float()
+        losses['unsup.teacher_alpha'] = _tensor(alpha, x_u)
+        return losses
