@@ -25,6 +25,6 @@ __all__ = ['class_mix_masks', 'confidence_weights', 'cow_mix_masks', 'cut_mix_ma
            'sinusoidal_position_encoding_2d', 'sum_positive_targets',
            'DistributionAlignment', 'class_frequencies', 'color_jitter', 'random_gaussian_blur',
            'strong_augment']
-from .dacs import MIX_MODES, MixedBatch, dacs_mix, intra_mix  # noqa: E402,F401
+from .dacs import MIX_MODES, MixedBatch, dacs_mix, inter_mix, intra_mix  # noqa: E402,F401
 from .uda_labels import (GTA5_ID_TO_TRAIN_ID, SYNTHIA_13_CLASSES, SYNTHIA_16_CLASSES,  # noqa: E402,F401
                          SYNTHIA_ID_TO_TRAIN_ID, to_train_ids)

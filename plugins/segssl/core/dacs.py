@@ -45,6 +45,23 @@ def _check(images, probs, name):
                          f'(N, K, H, W) of the same N, H, W; got {tuple(images.shape)} and {tuple(probs.shape)}')
 
 
+def inter_mix(source_images: torch.Tensor, source_labels: torch.Tensor, target_images: torch.Tensor,
+              target_labels: torch.Tensor, target_weights: torch.Tensor, proportion: float = 0.5,
+              ignore_index: int = 255, generator: Optional[torch.Generator] = None) -> MixedBatch:
+    """InterMix given the target's pseudo-labels yhat^T (N, H, W) and weights (N, H, W): masks
+    from the source labels (N, H, W), source b pasted onto target b; source pixels weigh 1."""
+    if source_images.shape != target_images.shape or source_labels.shape != target_labels.shape \
+            or target_weights.shape != target_labels.shape or source_labels.shape != target_images[:, 0].shape:
+        raise ValueError(f'inter_mix: source images {tuple(source_images.shape)} and labels '
+                         f'{tuple(source_labels.shape)} must match target images {tuple(target_images.shape)}, '
+                         f'pseudo-labels {tuple(target_labels.shape)} and weights {tuple(target_weights.shape)}')
+    masks, _ = class_mix_masks(source_labels.cpu(), proportion, ignore_index, generator)
+    masks = masks.to(source_images.device)
+    return MixedBatch(images=mix(source_images, masks, target_images),
+                      labels=mix(source_labels.long().to(target_labels.device), masks, target_labels.long()),
+                      weights=mix(torch.ones_like(target_weights), masks, target_weights), masks=masks)
+
+
 def dacs_mix(source_images: torch.Tensor, source_labels: torch.Tensor, target_images: torch.Tensor,
              target_probs: torch.Tensor, proportion: float = 0.5, ignore_index: int = 255,
              tau: float = 0.968, weight_scheme: str = 'threshold_proportion', step: int = 0,
@@ -52,16 +69,9 @@ def dacs_mix(source_images: torch.Tensor, source_labels: torch.Tensor, target_im
     """InterMix of source (N, C, H, W) images with (N, H, W) labels and target (N, C, H, W)
     images with the teacher's (N, K, H, W) probabilities; see the module docstring."""
     _check(target_images, target_probs, 'dacs_mix')
-    if source_images.shape != target_images.shape or source_labels.shape != target_images[:, 0].shape:
-        raise ValueError(f'dacs_mix: source images {tuple(source_images.shape)} and labels '
-                         f'{tuple(source_labels.shape)} must match target images {tuple(target_images.shape)}')
-    masks, _ = class_mix_masks(source_labels.cpu(), proportion, ignore_index, generator)
-    masks = masks.to(source_images.device)
-    pseudo = target_probs.argmax(1)
     lam = confidence_weights(target_probs, weight_scheme, tau, step=step).to(target_probs)
-    return MixedBatch(images=mix(source_images, masks, target_images),
-                      labels=mix(source_labels.long().to(pseudo.device), masks, pseudo),
-                      weights=mix(torch.ones_like(lam), masks, lam), masks=masks)
+    return inter_mix(source_images, source_labels, target_images, target_probs.argmax(1), lam,
+                     proportion, ignore_index, generator)
 
 
 def intra_mix(target_images: torch.Tensor, target_probs: torch.Tensor, proportion: float = 0.5,

@@ -5,6 +5,7 @@ import mmseg.datasets  # noqa: F401  (mmseg's registries are filled before ours)
 import mmseg.models  # noqa: F401
 
 from .classmix import ClassMixSegmentor  # noqa: F401
+from .dacs import DACSSegmentor  # noqa: F401
 from .data_preprocessor import PairedSegDataPreProcessor  # noqa: F401
 from .datasets import PairedDataset, UnlabelledImageFolder  # noqa: F401
 from .deeplabv2_head import DeepLabV2Head  # noqa: F401
