@@ -2,6 +2,7 @@
 SYNTHIA at 760x1280, Cityscapes 512x1024, 512x512 crops, batch 2 + 2, 250k iterations, SGD
 2.5e-4 / 10x classifier / poly 0.9, teacher 0.99, tau 0.968, jitter + blur), their CPU twins, and
 a 2-iteration run of the DACS twin through mmseg's train.py."""
+import functools
 import glob
 import json
 import os
@@ -27,9 +28,15 @@ TWINS = ('dacs_deeplabv2_r18-d8_synthetic-source-to-cityscapes-64x128.py',
 DACS_AUG = dict(jitter_p=0.8, jitter_strength=0.25, blur_p=0.5, blur_sigma=(0.15, 1.15), blur_kernel_fraction=0.1)
 
 
-def load(name):
+@functools.lru_cache(maxsize=None)
+def _load(name):
     from mmengine.config import Config
     return Config.fromfile(os.path.join(UDA, name))
+
+
+def load(name):
+    import copy
+    return copy.deepcopy(_load(name))
 
 
 def test_every_uda_config_is_checked():

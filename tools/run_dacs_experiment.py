@@ -3,7 +3,7 @@
 that cross-domain mixing beats training on the source alone), several seeds each, through mmseg's
 own train.py, so the figures can be regenerated:
 
-    python tools/run_dacs_experiment.py [--out work_dirs/dacs_experiment] [--iters 400]
+    python tools/run_dacs_experiment.py [--out work_dirs/dacs_experiment] [--iters 1000]
         [--seeds 0 1 2] [--methods source-only dacs] [--data DIR]
 
 Each run uses the synthetic twin configs in configs/uda/ with the same iterations, optimiser,
@@ -76,7 +76,7 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--out', default='work_dirs/dacs_experiment')
     ap.add_argument('--data', default=None, help='synthetic data root (generated if missing)')
-    ap.add_argument('--iters', type=int, default=300)
+    ap.add_argument('--iters', type=int, default=1000)
     ap.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
     ap.add_argument('--methods', nargs='+', default=list(CONFIGS), choices=list(CONFIGS))
     args = ap.parse_args(argv)

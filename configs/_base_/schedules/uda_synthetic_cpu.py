@@ -1,6 +1,6 @@
 # CPU-sized twin of uda_250k.py: the seed's SGD (momentum 0.9, wd 5e-4, classifier 10x, poly 0.9)
-# with lr 0.01 instead of 2.5e-4 (random init, few iterations) and 300 iterations instead of 250k.
-max_iters = 300
+# with lr 0.01 instead of 2.5e-4 (random init, few iterations) and 1000 iterations instead of 250k.
+max_iters = 1000
 optim_wrapper = dict(
     type='OptimWrapper',
     optimizer=dict(type='SGD', lr=0.01, momentum=0.9, weight_decay=5e-4),

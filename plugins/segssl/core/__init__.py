@@ -28,3 +28,5 @@ __all__ = ['class_mix_masks', 'confidence_weights', 'cow_mix_masks', 'cut_mix_ma
 from .dacs import MIX_MODES, MixedBatch, dacs_mix, inter_mix, intra_mix  # noqa: E402,F401
 from .uda_labels import (GTA5_ID_TO_TRAIN_ID, SYNTHIA_13_CLASSES, SYNTHIA_16_CLASSES,  # noqa: E402,F401
                          SYNTHIA_ID_TO_TRAIN_ID, to_train_ids)
+__all__ += ['MIX_MODES', 'MixedBatch', 'dacs_mix', 'inter_mix', 'intra_mix', 'GTA5_ID_TO_TRAIN_ID',
+            'SYNTHIA_13_CLASSES', 'SYNTHIA_16_CLASSES', 'SYNTHIA_ID_TO_TRAIN_ID', 'to_train_ids']
