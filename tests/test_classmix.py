@@ -3,6 +3,7 @@ of ClassMixSegmentor against a reference computed here step by step."""
 import copy
 import os
 
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
@@ -299,3 +300,58 @@ def test_paired_dataset_rejects_splits_that_do_not_match_the_data(synthetic_root
         DATASETS.build(paired_cfg(synthetic_root, ids[:3], ids[1:], tmp_path))
     with pytest.raises(ValueError, match='no samples'):
         DATASETS.build(paired_cfg(synthetic_root, ids, [], tmp_path))
+
+
+# ---- through mmseg's train.py ---------------------------------------------------------------------
+def test_two_iterations_through_train_py_then_resume_restores_the_teacher(synthetic_root, tmp_path):
+    """The synthetic twin config for 2 iterations (evaluated with IoUMetric), then --resume for a
+    third: its teacher must be the EMA of the RESTORED teacher, 1/2 t_2 + 1/2 s_2 (alpha_1 = 1/2)."""
+    from conftest import ROOT, run_tool
+    from segssl.splits import list_train_ids, write_splits
+    import glob
+    import json
+    root = os.path.join(synthetic_root, 'cityscapes')
+    write_splits(str(tmp_path / 'splits'), 'cityscapes', list_train_ids('cityscapes', root), seed=0)
+    config = 'configs/semi/classmix_deeplabv2_r18-d8_synthetic-1-8_64x128.py'
+    work = tmp_path / 'work'
+    common = [f'train_dataloader.dataset.labelled.ann_file={tmp_path}/splits/1-2/labelled.txt',
+              f'train_dataloader.dataset.unlabelled.ann_file={tmp_path}/splits/1-2/unlabelled.txt',
+              'train_dataloader.batch_size=2', 'default_hooks.logger.interval=1', 'param_scheduler.0.end=3',
+              'default_hooks.checkpoint.interval=1', 'default_hooks.checkpoint.max_keep_ckpts=3',
+              'model.weight.tau=0.05']                      # a weight above 0 from the first step
+    r = run_tool(['tools/train.py', config, '--work-dir', str(work), '--cfg-options',
+                  'train_cfg.max_iters=2', 'train_cfg.val_interval=2'] + common, env={'SEGSSL_DATA_ROOT': synthetic_root})
+    assert r.returncode == 0, r.stdout[-4000:]
+    records = [json.loads(l) for p in glob.glob(str(work / '*' / 'vis_data' / 'scalars.json')) for l in open(p)]
+    steps = [rec for rec in records if 'unsup.loss_mix' in rec]
+    assert len(steps) == 2 and all(np.isfinite(rec['loss']) and np.isfinite(rec['sup.decode.loss_ce']) for rec in steps)
+    assert all(rec['loss'] == pytest.approx(rec['sup.decode.loss_ce'] + rec['unsup.loss_mix'], rel=1e-4) for rec in steps)
+    assert all(0 < rec['unsup.weight'] <= 1 and rec['unsup.confident'] == pytest.approx(rec['unsup.weight'], rel=1e-4)
+               for rec in steps)
+    assert [rec['unsup.teacher_alpha'] for rec in steps] == [0.0, 0.0]             # iterations 0 and 1
+    metrics = [rec for rec in records if 'mIoU' in rec]
+    assert len(metrics) == 1 and 0 <= metrics[0]['mIoU'] <= 100
+    # resume in this process with mmengine's Runner (what train.py --resume does), for a third iteration
+    from mmengine.config import Config
+    from mmengine.runner import Runner
+    os.environ['SEGSSL_DATA_ROOT'] = synthetic_root
+    try:
+        cfg = Config.fromfile(os.path.join(ROOT, config))
+    finally:
+        del os.environ['SEGSSL_DATA_ROOT']
+    cfg.merge_from_dict(dict(kv.split('=', 1) for kv in common[:2]))
+    cfg.merge_from_dict({'train_dataloader.batch_size': 2, 'param_scheduler.0.end': 3, 'train_cfg.max_iters': 3,
+                         'train_cfg.val_interval': 3, 'default_hooks.checkpoint.interval': 1,
+                         'default_hooks.checkpoint.max_keep_ckpts': 3, 'model.weight.tau': 0.05})
+    cfg.work_dir, cfg.resume, cfg.load_from = str(work), True, None
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+    assert runner.iter == 3
+    before = torch.load(work / 'iter_2.pth', map_location='cpu')['state_dict']
+    after = torch.load(work / 'iter_3.pth', map_location='cpu')['state_dict']
+    assert int(before['iteration']) == 2 and int(after['iteration']) == 3
+    teacher = [k for k in before if k.startswith('teacher.') and before[k].is_floating_point()]
+    assert len(teacher) > 50
+    for key in teacher:
+        want = 0.5 * before[key] + 0.5 * before['student.' + key[len('teacher.'):]]
+        assert torch.allclose(after[key], want, atol=1e-6), key

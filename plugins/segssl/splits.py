@@ -39,8 +39,9 @@ def list_train_ids(dataset: str, root: str) -> List[str]:
     """Sorted training ids of a dataset folder.
 
     cityscapes: ``root/leftImg8bit/train/<city>/<stem>_leftImg8bit.png`` -> ``<city>/<stem>``.
-    voc_aug: ``root/ImageSets/Segmentation/train_aug.txt`` if present, else the union of
-    ``train.txt`` and ``aug.txt`` (mmseg's voc_aug converter) minus ``val.txt``."""
+    voc_aug: ``root/ImageSets/Segmentation/trainaug.txt`` (written by mmseg's voc_aug converter)
+    or ``train_aug.txt`` if present, else the union of ``train.txt`` and ``aug.txt`` minus
+    ``val.txt``."""
     if dataset not in FRACTIONS:
         raise ValueError(f'dataset={dataset!r}: expected one of {sorted(FRACTIONS)}')
     if not os.path.isdir(root):
@@ -53,14 +54,15 @@ def list_train_ids(dataset: str, root: str) -> List[str]:
                                     'Cityscapes layout leftImg8bit/train/<city>/<id>_leftImg8bit.png')
         return sorted(os.path.relpath(f, folder)[:-len(CITYSCAPES_SUFFIX)] for f in files)
     sets = os.path.join(root, 'ImageSets', 'Segmentation')
-    if os.path.isfile(os.path.join(sets, 'train_aug.txt')):
-        return sorted(set(_read_ids(os.path.join(sets, 'train_aug.txt'))))
+    for name in ('trainaug.txt', 'train_aug.txt'):
+        if os.path.isfile(os.path.join(sets, name)):
+            return sorted(set(_read_ids(os.path.join(sets, name))))
     needed = [os.path.join(sets, n) for n in ('train.txt', 'aug.txt')]
     missing = [p for p in needed if not os.path.isfile(p)]
     if missing:
         raise FileNotFoundError(f'VOC aug id lists not found: {missing}; expected '
-                                'ImageSets/Segmentation/train_aug.txt or train.txt + aug.txt '
-                                "(mmseg's tools/dataset_converters/voc_aug.py writes aug.txt)")
+                                'ImageSets/Segmentation/trainaug.txt or train.txt + aug.txt '
+                                "(mmseg's tools/dataset_converters/voc_aug.py writes both)")
     ids = set(_read_ids(needed[0])) | set(_read_ids(needed[1]))
     val = os.path.join(sets, 'val.txt')
     return sorted(ids - set(_read_ids(val)) if os.path.isfile(val) else ids)

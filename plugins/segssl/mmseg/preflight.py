@@ -14,7 +14,7 @@ def _datasets(cfg) -> Iterable[dict]:
     if isinstance(cfg, dict):
         if 'data_root' in cfg or 'data_prefix' in cfg:
             yield cfg
-        for key in ('dataset', 'datasets'):
+        for key in ('dataset', 'datasets', 'labelled', 'unlabelled'):      # wrappers, PairedDataset
             yield from _datasets(cfg.get(key))
     elif isinstance(cfg, (list, tuple)):
         for c in cfg:
@@ -36,7 +36,35 @@ def missing_data_folders(cfg: Config, loaders: Iterable[str]) -> List[str]:
                 path = os.path.join(root, sub)
                 if sub and not os.path.isdir(path):
                     problems.append(f'{loader}.dataset: data_prefix.{key} folder {path!r} does not exist')
+            problems.extend(split_file_problems(loader, ds))
     return problems
+
+
+def split_file_problems(loader: str, ds: dict) -> List[str]:
+    """A dataset read through an ``ann_file`` (a label split): the file exists, and every id in
+    it names an existing image and label map (segssl.splits.check_data_list)."""
+    ann = ds.get('ann_file') or ''
+    if not ann:
+        return []
+    root = ds.get('data_root') or ''
+    path = ann if os.path.isabs(ann) or not root else os.path.join(root, ann)
+    if not os.path.isfile(path):
+        return [f'{loader}.dataset: ann_file {path!r} does not exist (label splits: run '
+                '`python tools/make_label_splits.py DATA_ROOT --dataset ...`)']
+    from mmengine.registry import init_default_scope
+    from mmseg.registry import DATASETS
+
+    from segssl.splits import check_data_list
+    init_default_scope('mmseg')
+    cfg = dict(ds, pipeline=[], lazy_init=True)
+    try:
+        built = DATASETS.build(cfg)
+        built.full_init()
+        check_data_list([built.get_data_info(i) for i in range(len(built))], f'{loader}.dataset ann_file {path!r}',
+                        [k for k in ('img_path', 'seg_map_path') if (ds.get('data_prefix') or {}).get(k)])
+    except ValueError as e:
+        return [str(e) if 'ann_file' in str(e) else f'{loader}.dataset ann_file {path!r}: {e}']
+    return []
 
 
 def check_data_roots(tool: str, args) -> None:

@@ -1,0 +1,46 @@
+#!/usr/bin/env python
+"""Write fixed, seeded label-fraction splits (seed 004) for a dataset folder.
+
+    python tools/make_label_splits.py data/cityscapes --dataset cityscapes        # -> data/cityscapes/splits
+    python tools/make_label_splits.py data/VOCdevkit/VOC2012 --dataset voc_aug
+
+Writes OUT/<fraction>/labelled.txt and unlabelled.txt (one image id per line, the form mmseg's
+``ann_file`` reads) and OUT/meta.json; cityscapes fractions 1-30, 1-8, 1-4, 1-2, full; voc_aug
+1-100, 1-50, 1-20, 1-8, 1-4, full. Same folder and seed -> identical files. See segssl.splits.
+"""
+import argparse
+import json
+import os
+import sys
+
+from segssl.splits import FRACTIONS, ids_hash, list_train_ids, write_splits
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument('root', help='dataset folder (Cityscapes root with leftImg8bit/, or VOC2012 with ImageSets/)')
+    p.add_argument('--dataset', required=True, choices=sorted(FRACTIONS))
+    p.add_argument('--out', help='output folder (default ROOT/splits, the path the configs read)')
+    p.add_argument('--seed', type=int, default=0)
+    p.add_argument('--overwrite', action='store_true', help='replace splits made with other ids or seed')
+    args = p.parse_args(argv)
+    out = args.out or os.path.join(args.root, 'splits')
+    try:
+        ids = list_train_ids(args.dataset, args.root)
+        meta_path = os.path.join(out, 'meta.json')
+        if os.path.isfile(meta_path) and not args.overwrite:
+            with open(meta_path) as f:
+                old = json.load(f)
+            if (old.get('dataset'), old.get('seed'), old.get('ids_sha256')) != (args.dataset, args.seed, ids_hash(ids)):
+                raise FileExistsError(f'{meta_path} holds splits of another id list or seed '
+                                      f"(dataset {old.get('dataset')!r}, seed {old.get('seed')}, "
+                                      f"{old.get('num_ids')} ids): pass --overwrite to replace them")
+        meta = write_splits(out, args.dataset, ids, seed=args.seed)
+    except (ValueError, FileNotFoundError, FileExistsError) as e:
+        p.exit(2, f'make_label_splits: error: {e}\n')
+    print(f"wrote {out}: {args.dataset}, seed {args.seed}, {meta['num_ids']} ids, labelled {json.dumps(meta['fractions'])}")
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,145 @@
+#!/usr/bin/env python
+"""ClassMix vs supervised-only on the synthetic set with 1/8 of the labels (seed 004's claim, CPU
+sized): the same student (DeepLab-v2, random-init ResNet-18, 64x128), optimiser, schedule and
+iterations; 3 seeds each; validation mIoU after the last iteration (mmseg's IoUMetric).
+
+    python tools/run_classmix_experiment.py --work-dir work_dirs/classmix_experiment
+
+Generates the data (tools/make_synthetic_data.py) and the splits (tools/make_label_splits.py)
+under WORK_DIR/data unless --data is given, runs every training through tools/train.py, and
+writes WORK_DIR/results.json (every figure) and WORK_DIR/results.md (table, mean +- std, and
+whether the difference of means exceeds the seed spread), both atomically. A finished run
+(its scalars.json holds a final mIoU) is reused, so the script can be resumed.
+"""
+import argparse
+import glob
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CONFIGS = {
+    'supervised': 'configs/semi/supervised_deeplabv2_r18-d8_synthetic-1-8_64x128.py',
+    'classmix': 'configs/semi/classmix_deeplabv2_r18-d8_synthetic-1-8_64x128.py',
+}
+
+
+def run(cmd, env=None, log=None):
+    full_env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, 'plugins') + os.pathsep + os.environ.get('PYTHONPATH', ''),
+                    OMP_NUM_THREADS=os.environ.get('OMP_NUM_THREADS', '1'), **(env or {}))
+    with open(log, 'w') if log else open(os.devnull, 'w') as f:
+        r = subprocess.run([sys.executable] + cmd, cwd=ROOT, env=full_env, stdout=f, stderr=subprocess.STDOUT)
+    if r.returncode:
+        raise SystemExit(f'run_classmix_experiment: {" ".join(cmd[:2])} failed (exit {r.returncode}); see {log}')
+
+
+def final_miou(work):
+    """mIoU of the last validation in a run folder, or None if it did not finish."""
+    found = None
+    for path in sorted(glob.glob(os.path.join(work, '*', 'vis_data', 'scalars.json'))):
+        for line in open(path):
+            rec = json.loads(line)
+            if 'mIoU' in rec:
+                found = rec
+    return found
+
+
+def atomic_write(path, text):
+    tmp = path + '.tmp'
+    with open(tmp, 'w') as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
+def summarise(results, args):
+    lines = [f'# ClassMix vs supervised-only, synthetic set, split {args.split}',
+             '', f'DeepLab-v2 ResNet-18 (random init) at 64x128, {args.iters} iterations, batch '
+             f'{args.batch} labelled (+ {args.batch} unlabelled for ClassMix), seeds {args.seeds}; '
+             f'data: {args.num_train} train / {args.num_val} val images.', '',
+             '| method | ' + ' | '.join(f'seed {s}' for s in args.seeds) + ' | mean +- std |',
+             '| --- |' + ' --- |' * (len(args.seeds) + 1)]
+    stats = {}
+    for method in CONFIGS:
+        vals = [results[method].get(str(s)) for s in args.seeds]
+        done = [v for v in vals if v is not None]
+        mean = statistics.mean(done) if done else float('nan')
+        std = statistics.stdev(done) if len(done) > 1 else float('nan')
+        stats[method] = (mean, std, done)
+        lines.append(f'| {method} | ' + ' | '.join('-' if v is None else f'{v:.2f}' for v in vals) +
+                     f' | {mean:.2f} +- {std:.2f} |')
+    (ms, ss, ds), (mc, sc, dc) = stats['supervised'], stats['classmix']
+    diff = mc - ms
+    spread = max(ss, sc)
+    separated = min(dc, default=float('nan')) > max(ds, default=float('nan'))
+    lines += ['', f'difference of means (ClassMix - supervised): {diff:+.2f} mIoU; largest seed std: {spread:.2f}; '
+              f'difference exceeds the spread: {"yes" if abs(diff) > spread else "no"}; every ClassMix run above every '
+              f'supervised run: {"yes" if separated else "no"}', '',
+              'Command: `python tools/run_classmix_experiment.py ' + ' '.join(sys.argv[1:]) + '`']
+    return '\n'.join(lines) + '\n', dict(diff=diff, spread=spread, separated=separated)
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument('--work-dir', default='work_dirs/classmix_experiment')
+    p.add_argument('--data', help='synthetic data root with cityscapes/splits (default: generate under WORK_DIR/data)')
+    p.add_argument('--num-train', type=int, default=64)
+    p.add_argument('--num-val', type=int, default=32)
+    p.add_argument('--split', default='1-8')
+    p.add_argument('--iters', type=int, default=300)
+    p.add_argument('--batch', type=int, default=4)
+    p.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
+    p.add_argument('--methods', nargs='+', default=list(CONFIGS), choices=list(CONFIGS))
+    p.add_argument('--cfg-options', nargs='*', default=[], help='extra options for the ClassMix runs only')
+    args = p.parse_args(argv)
+    work = os.path.abspath(args.work_dir)
+    os.makedirs(work, exist_ok=True)
+    data = os.path.abspath(args.data) if args.data else os.path.join(work, 'data')
+    if not os.path.isdir(data):
+        run(['tools/make_synthetic_data.py', data, '--size', '64x128', '--num-train', str(args.num_train),
+             '--num-val', str(args.num_val), '--parts', 'cityscapes'], log=os.path.join(work, 'make_data.log'))
+    if not os.path.isfile(os.path.join(data, 'cityscapes', 'splits', 'meta.json')):
+        run(['tools/make_label_splits.py', os.path.join(data, 'cityscapes'), '--dataset', 'cityscapes'],
+            log=os.path.join(work, 'make_splits.log'))
+    results_path = os.path.join(work, 'results.json')
+    results = json.load(open(results_path)) if os.path.isfile(results_path) else {}
+    results.setdefault('runs', {})
+    for seed in args.seeds:
+        for method in args.methods:
+            run_dir = os.path.join(work, f'{method}_seed{seed}')
+            rec = final_miou(run_dir)
+            if rec is None:
+                t0 = time.time()
+                split = args.split
+                opts = [f'randomness.seed={seed}', f'train_cfg.max_iters={args.iters}',
+                        f'train_cfg.val_interval={args.iters}', f'param_scheduler.0.end={args.iters}',
+                        f'default_hooks.checkpoint.interval={args.iters}', 'default_hooks.logger.interval=25',
+                        f'train_dataloader.batch_size={args.batch}']
+                if method == 'classmix':
+                    opts += [f'model.seed={seed}',
+                             f'train_dataloader.dataset.labelled.ann_file=splits/{split}/labelled.txt',
+                             f'train_dataloader.dataset.unlabelled.ann_file=splits/{split}/unlabelled.txt'] + args.cfg_options
+                else:
+                    opts += [f'train_dataloader.dataset.ann_file=splits/{split}/labelled.txt']
+                run(['tools/train.py', CONFIGS[method], '--work-dir', run_dir, '--cfg-options'] + opts,
+                    env={'SEGSSL_DATA_ROOT': data}, log=os.path.join(work, f'{method}_seed{seed}.log'))
+                rec = final_miou(run_dir)
+                rec['wall_s'] = round(time.time() - t0, 1)
+                print(f'{method} seed {seed}: mIoU {rec["mIoU"]:.2f} in {rec["wall_s"]} s', flush=True)
+            old = results['runs'].get(method, {}).get(str(seed), {})
+            results['runs'].setdefault(method, {})[str(seed)] = dict(mIoU=rec['mIoU'], aAcc=rec.get('aAcc'),
+                                                                       wall_s=rec.get('wall_s', old.get('wall_s')))
+            atomic_write(results_path, json.dumps(results, indent=1, sort_keys=True))
+    table = {m: {s: r['mIoU'] for s, r in results['runs'].get(m, {}).items()} for m in CONFIGS}
+    text, verdict = summarise(table, args)
+    results['verdict'] = verdict
+    atomic_write(results_path, json.dumps(results, indent=1, sort_keys=True))
+    atomic_write(os.path.join(work, 'results.md'), text)
+    print(text)
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
