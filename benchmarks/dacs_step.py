@@ -97,14 +97,20 @@ def main():
                  teacher=teacher_forward)
     # interleaved rounds (sup, DACS, teacher), so that load drifting on a shared machine hits all
     # three alike; two warm-up rounds, then the median of ``repeats`` rounds
+    # CPU time of this process (all its threads) as well as wall time: on a shared machine the
+    # wall time of a step swings with other jobs' load, its CPU time much less
     times = {k: [] for k in steps}
+    cpu = {k: [] for k in steps}
     for r in range(2 + args.repeats):
         for k, fn in steps.items():
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             fn()
             if r >= 2:
                 times[k].append(time.perf_counter() - t0)
-    t_sup, t_dacs, t_teacher = (sorted(times[k])[len(times[k]) // 2] for k in ('sup', 'dacs', 'teacher'))
+                cpu[k].append(time.process_time() - c0)
+    med = lambda v: sorted(v)[len(v) // 2]  # noqa: E731
+    t_sup, t_dacs, t_teacher = (med(times[k]) for k in ('sup', 'dacs', 'teacher'))
+    c_sup, c_dacs, c_teacher = (med(cpu[k]) for k in ('sup', 'dacs', 'teacher'))
     with torch.no_grad():
         probs = torch.softmax(teacher_forward(), 1)
     lab = dacs.data_preprocessor(copy.deepcopy(source), True)
@@ -142,6 +148,12 @@ Command: `python benchmarks/dacs_step.py --depth {args.depth} --size {args.size}
 | predicted (2 t_sup + t_teacher) / t_sup | {predicted:.2f} |
 | measured (median DACS / median supervised) | {measured:.2f} |
 | measured (median of the per-round ratios) | {measured_round:.2f} |
+| predicted from CPU times (2 c_sup + c_teacher) / c_sup | {(2 * c_sup + c_teacher) / c_sup:.2f} |
+| measured from CPU times c_DACS / c_sup | {c_dacs / c_sup:.2f} |
+
+CPU seconds (median): supervised {c_sup:.3f}, DACS {c_dacs:.3f}, teacher forward {c_teacher:.3f}.
+
+Per-round seconds (sup / DACS / teacher): {' ; '.join(f'{a:.2f} / {b:.2f} / {c:.2f}' for a, b, c in zip(times['sup'], times['dacs'], times['teacher']))}
 
 Measured - predicted time: {rest:+.3f} s per step (mixing/augmentation/EMA measured alone:
 {t_mix + t_ema:.3f} s).
