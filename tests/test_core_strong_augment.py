@@ -92,7 +92,8 @@ def test_strong_augment_probabilities_and_seeded_reproducibility():
     assert info['jitter'] and info['blur_sigma'] == sigma and torch.allclose(out, ref)
     again, _ = strong_augment(x, jitter_p=1.0, blur_p=1.0, generator=torch.Generator().manual_seed(5))
     assert torch.equal(out, again)
-    decisions = [strong_augment(x, generator=torch.Generator().manual_seed(s))[1] for s in range(400)]
+    tiny = x[:1, :, :3, :3]                                                 # the decision rates
+    decisions = [strong_augment(tiny, generator=torch.Generator().manual_seed(s))[1] for s in range(400)]
     assert abs(sum(d['jitter'] for d in decisions) / 400 - 0.8) < 0.06
     assert abs(sum(d['blur_sigma'] is not None for d in decisions) / 400 - 0.5) < 0.08
     with pytest.raises(ValueError, match='blur_p=1.5'):
