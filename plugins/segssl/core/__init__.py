@@ -26,3 +26,6 @@ from .sync_batchnorm import (AllReduceSyncBatchNorm, convert_sync_batchnorm_any_
                              global_batch_moments)
 from .weight_surgery import (filter_energy, filter_energy_refill_, layer_numbering,  # noqa: F401
                              layer_prefixes, magnitude_prune_mask, parameter_counts)
+from .dacs import MIX_MODES, MixedBatch, dacs_mix, inter_mix, intra_mix  # noqa: E402,F401  (seed 004, DACS)
+from .uda_labels import (GTA5_ID_TO_TRAIN_ID, SYNTHIA_13_CLASSES, SYNTHIA_16_CLASSES,  # noqa: E402,F401
+                         SYNTHIA_ID_TO_TRAIN_ID, to_train_ids)

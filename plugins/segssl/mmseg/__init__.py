@@ -30,3 +30,6 @@ from .image_ssl import BYOL, SimCLR, VideoAnchorSimCLR  # noqa: F401
 from .resnet_3x3_stem import ResNet3x3Stem  # noqa: F401
 from .transforms import FrameClipViews, PackFrameClip, SampleFrameClip  # noqa: F401
 from .figures import MixVisualizationHook  # noqa: F401  (issue 11: ClassMix/DACS step figures)
+from .dacs import DACSSegmentor  # noqa: F401,E402
+from .datasets.uda_sources import GTA5Dataset, SynthiaDataset  # noqa: F401,E402
+from .metrics import SynthiaIoUMetric  # noqa: F401,E402

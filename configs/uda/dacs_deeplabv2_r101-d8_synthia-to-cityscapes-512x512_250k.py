@@ -1,0 +1,12 @@
+# Seed 004, Table 4.4 "DACS" (48.34 mIoU over 16 classes, 54.81 over 13): DACS SYNTHIA -> Cityscapes,
+# otherwise as the GTA5 config; evaluated with SynthiaIoUMetric (mIoU, mIoU16, mIoU13).
+#   python tools/convert_synthia.py data/synthia
+_base_ = [
+    '../_base_/models/dacs_deeplabv2_r101-d8.py',
+    '../_base_/datasets/uda_synthia_to_cityscapes-512x512.py',
+    '../_base_/schedules/uda_250k.py',
+    'mmseg::_base_/default_runtime.py',
+]
+custom_imports = dict(imports=['segssl.mmseg'], allow_failed_imports=False)
+
+model = dict(segmentor=dict(data_preprocessor=dict(size=(512, 512))))

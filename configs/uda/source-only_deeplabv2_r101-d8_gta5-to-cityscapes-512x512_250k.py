@@ -1,0 +1,13 @@
+# Seed 004, Table 4.3 "source only" (32.85 mIoU): the same DeepLab-v2 R101 trained on GTA5 alone
+# (760x1280, 512x512 crops, batch 2, 250k iterations), evaluated on Cityscapes val.
+_base_ = [
+    '../_base_/models/deeplabv2_r101-d8.py',
+    '../_base_/datasets/uda_gta5_to_cityscapes-512x512.py',
+    '../_base_/schedules/uda_250k.py',
+    'mmseg::_base_/default_runtime.py',
+]
+custom_imports = dict(imports=['segssl.mmseg'], allow_failed_imports=False)
+
+model = dict(data_preprocessor=dict(size=(512, 512)))
+train_dataloader = dict(dataset=dict(
+    _delete_=True, type='GTA5Dataset', data_root={{_base_.gta5_root}}, pipeline={{_base_.source_pipeline}}))

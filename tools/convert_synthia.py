@@ -1,0 +1,15 @@
+#!/usr/bin/env python
+"""Convert SYNTHIA labels to the 19 Cityscapes train ids, as mmseg's Cityscapes converter does.
+
+    python tools/convert_synthia.py ROOT [-o OUT_DIR] [--nproc N]
+
+reads ROOT/RGB/*.png + ROOT/GT/LABELS/*.png (16-bit PNGs, class id in the R channel)
+and writes *_labelTrainIds.png beside each label (atomically) and OUT_DIR/train.txt
+(default ROOT). The mapping tables are in segssl.core.uda_labels.
+"""
+import sys
+
+from segssl.label_convert import main
+
+if __name__ == '__main__':
+    sys.exit(main('synthia'))
