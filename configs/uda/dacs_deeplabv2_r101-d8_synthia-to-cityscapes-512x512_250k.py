@@ -5,7 +5,7 @@ _base_ = [
     '../_base_/models/dacs_deeplabv2_r101-d8.py',
     '../_base_/datasets/uda_synthia_to_cityscapes-512x512.py',
     '../_base_/schedules/uda_250k.py',
-    'mmseg::_base_/default_runtime.py',
+    '../_base_/segssl_runtime.py',
 ]
 custom_imports = dict(imports=['segssl.mmseg'], allow_failed_imports=False)
 

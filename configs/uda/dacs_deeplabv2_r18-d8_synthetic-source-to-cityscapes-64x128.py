@@ -7,7 +7,7 @@ _base_ = [
     '../_base_/models/dacs_deeplabv2_r101-d8.py',
     '../_base_/datasets/uda_synthetic_source_to_cityscapes-64x128.py',
     '../_base_/schedules/uda_synthetic_cpu.py',
-    'mmseg::_base_/default_runtime.py',
+    '../_base_/segssl_runtime.py',
 ]
 custom_imports = dict(imports=['segssl.mmseg'], allow_failed_imports=False)
 
