@@ -13,7 +13,7 @@ CLASSMIX = os.path.join(ROOT, 'configs', 'semi', 'classmix_deeplabv2_r18-d8_synt
 
 def _classmix_cfg(data_root, splits, work_dir, record_dir, batch_size, launcher, iters=3):
     """The synthetic ClassMix config shrunk to 32x64 images (deterministic Resize, no crop / flip,
-    strong_aug None) with SyncBN (``sync_bn='torch'``, only used by the distributed run) and two
+    strong_aug None), the config's ``sync_bn='torch'`` (SyncBN, used by distributed runs only), two
     settings chosen so that 2 x b and 1 x 2b compute the same global loss (see the test):
     ``mix.proportion=1.0`` and ``weight.scheme='constant'``."""
     from mmengine.config import Config
@@ -21,7 +21,7 @@ def _classmix_cfg(data_root, splits, work_dir, record_dir, batch_size, launcher,
     size = (32, 64)
     resize = dict(type='Resize', scale=(size[1], size[0]), keep_ratio=False)
     cfg.merge_from_dict({
-        'work_dir': work_dir, 'launcher': launcher, 'sync_bn': 'torch',
+        'work_dir': work_dir, 'launcher': launcher,
         'train_cfg.max_iters': iters, 'train_cfg.val_interval': iters + 1,
         'train_dataloader.batch_size': batch_size,
         'train_dataloader.dataset.labelled.ann_file': f'{splits}/1-2/labelled.txt',
@@ -68,14 +68,19 @@ def test_classmix_two_processes_match_one_process_with_twice_the_batch(synthetic
     is constant 1, so L_u is the teacher-pseudo-label cross entropy on unmixed images, a mean
     over the global batch: the whole loss curve and the final weights must then match 1 x 4 up
     to float32 summation order. (With proportion 0.5 only the cross-rank identity still holds.)
+    A third run, 2 x 2 with plain per-rank BN, shows why the ClassMix configs set sync_bn.
     """
     from segssl.splits import list_train_ids, write_splits
     monkeypatch.setenv('SEGSSL_DATA_ROOT', synthetic_root)
     data_root = os.path.join(synthetic_root, 'cityscapes')
     splits = str(tmp_path / 'splits')
     write_splits(splits, 'cityscapes', list_train_ids('cityscapes', data_root), seed=0)
-    one, two = tmp_path / 'one', tmp_path / 'two'
+    one, two, plain = tmp_path / 'one', tmp_path / 'two', tmp_path / 'plain'
     _train(_classmix_cfg(data_root, splits, str(one / 'work'), str(one), 4, 'none'))
+    cfg = _classmix_cfg(data_root, splits, str(plain / 'work'), str(plain), 2, 'pytorch')
+    assert cfg.sync_bn == 'torch'                                  # what the ClassMix configs set
+    cfg.sync_bn = None
+    assert run_ranks(_train, 2, cfg) == [0, 0]
     assert run_ranks(_train, 2, _classmix_cfg(data_root, splits, str(two / 'work'), str(two), 2, 'pytorch')) == [0, 0]
     ref = torch.load(one / 'rank0.pt')
     r0, r1 = (torch.load(two / f'rank{r}.pt') for r in range(2))
@@ -97,6 +102,13 @@ def test_classmix_two_processes_match_one_process_with_twice_the_batch(synthetic
     assert any(k.startswith('teacher.') and k.endswith('running_var') for k in tensors)
     for k in tensors:
         assert torch.equal(r0['state'][k], r1['state'][k]), k
+    # without SyncBN the ranks' students keep their own BN running statistics and the EMA copies
+    # them into the teachers: teacher parameters agree, teacher BN statistics do not (hence the
+    # configs' sync_bn='torch')
+    p0, p1 = (torch.load(plain / f'rank{r}.pt')['state'] for r in range(2))
+    differ = {k for k in tensors if not torch.equal(p0[k], p1[k])}
+    assert differ and all(k.endswith(('running_mean', 'running_var')) for k in differ)
+    assert any(k.startswith('teacher.') for k in differ)
     # ... and equal to the 1 x 4 run's within float32 reordering
     for k in tensors:
         v = ref['state'][k]
