@@ -60,9 +60,9 @@ def test_classmix_two_processes_match_one_process_with_twice_the_batch(synthetic
 
     Why the unsupervised term can only match in this setup: ClassMix pairs image b with image
     b+1 mod B of the SAME process's batch, and every rank draws its masks from a generator with
-    the same seed; with 2 x 2 the pairs are (0,1),(1,0),(2,3),(3,2) and rank 1 repeats rank 0's
-    draws, with 1 x 4 they are (0,1),(1,2),(2,3),(3,0) with fresh draws, so the mixed images
-    differ by construction. Likewise the seed's threshold-proportional weight is the confident
+    the same seed; with 2 x 2 the pairs are (0,1),(1,0),(2,3),(3,2) and rank 1 draws from the
+    same random stream as rank 0, with 1 x 4 they are (0,1),(1,2),(2,3),(3,0) with fresh draws,
+    so the mixed images differ by construction. Likewise the seed's threshold-proportional weight is the confident
     fraction of each process's own batch. Here ``proportion=1.0`` pastes every predicted class
     (M = 1 everywhere: x' = x_b, y^' = y^_b, whichever the partner and the draw) and the weight
     is constant 1, so L_u is the teacher-pseudo-label cross entropy on unmixed images, a mean
@@ -102,13 +102,6 @@ def test_classmix_two_processes_match_one_process_with_twice_the_batch(synthetic
     assert any(k.startswith('teacher.') and k.endswith('running_var') for k in tensors)
     for k in tensors:
         assert torch.equal(r0['state'][k], r1['state'][k]), k
-    # without SyncBN the ranks' students keep their own BN running statistics and the EMA copies
-    # them into the teachers: teacher parameters agree, teacher BN statistics do not (hence the
-    # configs' sync_bn='torch')
-    p0, p1 = (torch.load(plain / f'rank{r}.pt')['state'] for r in range(2))
-    differ = {k for k in tensors if not torch.equal(p0[k], p1[k])}
-    assert differ and all(k.endswith(('running_mean', 'running_var')) for k in differ)
-    assert any(k.startswith('teacher.') for k in differ)
     # ... and equal to the 1 x 4 run's within float32 reordering
     for k in tensors:
         v = ref['state'][k]
@@ -116,3 +109,10 @@ def test_classmix_two_processes_match_one_process_with_twice_the_batch(synthetic
             torch.testing.assert_close(r0['state'][k], v, rtol=1e-4, atol=2e-5, msg=k)
         else:
             assert torch.equal(r0['state'][k], v), k
+    # without SyncBN the ranks' students keep their own BN running statistics and the EMA copies
+    # them into the teachers: teacher parameters agree, teacher BN statistics do not (hence the
+    # configs' sync_bn='torch')
+    p0, p1 = (torch.load(plain / f'rank{r}.pt')['state'] for r in range(2))
+    differ = {k for k in tensors if not torch.equal(p0[k], p1[k])}
+    assert differ and all(k.endswith(('running_mean', 'running_var')) for k in differ)
+    assert any(k.startswith('teacher.') for k in differ)
