@@ -42,7 +42,8 @@ class RecordRankHook(Hook):
     def after_train(self, runner):
         model = runner.model.module if is_model_wrapper(runner.model) else runner.model
         os.makedirs(self.out_dir, exist_ok=True)
-        torch.save(dict(log=self.log, state={k: v.detach().clone() for k, v in model.state_dict().items()}),
+        torch.save(dict(log=self.log, state={k: v.detach().clone() if torch.is_tensor(v) else v
+                                                   for k, v in model.state_dict().items()}),
                    os.path.join(self.out_dir, f'rank{get_rank()}.pt'))
 
 

@@ -226,7 +226,7 @@ def test_eval_delegates_to_student_or_teacher_and_checkpoint_restores_the_teache
     model.iteration.fill_(7)
     model.generator.manual_seed(123)
     state = model.state_dict()
-    assert {'iteration', '_extra_state'} <= set(state) and any(k.startswith('teacher.') for k in state)
+    assert {'iteration', '_extra_state'} <= set(state) and all(torch.is_tensor(v) for v in state.values()) and any(k.startswith('teacher.') for k in state)
     fresh = build()
     fresh.load_state_dict(state)
     assert int(fresh.iteration) == 7

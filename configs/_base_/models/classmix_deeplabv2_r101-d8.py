@@ -16,3 +16,8 @@ model = dict(
     strong_aug=None,
     eval_model='student',
     seed=0)
+# Multi-process runs: BN layers become SyncBN (mmengine / SegsslRunner apply this only when
+# distributed). With per-process BN, each rank's student has its own running statistics and the
+# EMA copies them into the eval-mode teacher, so the teachers (and their pseudo-labels) diverge
+# across ranks (tests/test_classmix_distributed.py); the seed trains on one GPU.
+sync_bn = 'torch'

@@ -102,12 +102,17 @@ class ClassMixSegmentor(BaseModel):
         self.teacher.eval()
         return self
 
-    def get_extra_state(self):
-        return dict(generator=self.generator.get_state())
+    def get_extra_state(self) -> torch.Tensor:
+        """The mask generator's state as a uint8 tensor: every state_dict value must be a tensor,
+        mmengine's Runner broadcasts them all from rank 0 in a distributed run (a dict here broke
+        2-process training)."""
+        return self.generator.get_state()
 
     def set_extra_state(self, state):
-        if isinstance(state, dict) and 'generator' in state:
-            self.generator.set_state(state['generator'])
+        if isinstance(state, dict):                   # checkpoints written before the change
+            state = state.get('generator')
+        if state is not None:
+            self.generator.set_state(state)
 
     @torch.no_grad()
     def update_teacher(self, step: int) -> float:
