@@ -20,3 +20,6 @@ model = dict(
                     blur_kernel_fraction=0.1),
     eval_model='student',
     seed=0)
+# Multi-process runs: BN layers become SyncBN (applied only when distributed), so every rank's
+# EMA teacher gets the same BN statistics, as for ClassMix (tests/test_classmix_distributed.py).
+sync_bn = 'torch'
