@@ -1,7 +1,10 @@
-"""Smoke test of `make demo`'s runner at 2 iterations per model: it runs end to end and its
-results file agrees with the metrics mmseg and detectron2 wrote and with the baseline."""
+"""Smoke test of `make demo`'s runner at 2 iterations per run (--tiny), in two calls that together
+cover the four stories (--stages): each results.json holds only the stories asked for, and its
+numbers equal what each tool wrote (mmengine's scalars, detectron2's eval_results.json,
+remove_background's report.json, the majority-class baseline), with every difference = A - B."""
 import json
 import os
+import shutil
 
 import pytest
 
@@ -11,16 +14,56 @@ pytest.importorskip('mmseg', reason='the mmseg stack is built by `make setup`')
 pytest.importorskip('detectron2', reason='detectron2 is installed by `make setup`')
 
 
-def test_demo_runner_smoke(synthetic_root, tmp_path):
-    from segssl.runs import last_mmengine_metrics
-    from segssl.synthetic.baseline import majority_class_miou
-    out = tmp_path / 'demo'
-    r = run_tool(['tools/run_demo.py', '--data', synthetic_root, '--out', str(out),
-                  '--fcn-iters', '2', '--mask-rcnn-iters', '2'])
+def _demo(data, small, out, stages):
+    r = run_tool(['tools/run_demo.py', '--data', data, '--small-data', small, '--out', str(out), '--tiny',
+                  '--stages'] + stages)
     assert r.returncode == 0, r.stdout[-4000:]
     res = json.load(open(out / 'results.json'))
-    assert res['fcn']['mIoU'] == last_mmengine_metrics(str(out / 'fcn'))['mIoU']
-    assert res['majority_class_baseline'] == majority_class_miou(os.path.join(synthetic_root, 'cityscapes'))
-    det = json.load(open(out / 'mask_rcnn' / 'eval_results.json'))
-    assert res['mask_rcnn']['segm_AP'] == det['segm']['AP'] and res['mask_rcnn']['bbox_AP'] == det['bbox']['AP']
-    assert 'majority class' in r.stdout and 'Mask R-CNN' in r.stdout
+    assert res['stages'] == stages and res['iters'] == {k: 2 for k in res['iters']}
+    for c in res['comparisons']:                                   # the table's A - B column
+        assert c['diff'] == pytest.approx(c['a_value'] - c['b_value'], abs=1e-12)
+    md = open(out / 'results.md').read()
+    for c in res['comparisons']:
+        assert f"| {c['story']} | {c['metric']} | {c['a']} | {c['a_value']:.2f} | {c['b']} | {c['b_value']:.2f} |" in md
+    assert 'not evidence' in md and os.path.isfile(out / 'curves.png')
+    return r.stdout, res
+
+
+def test_smoke_demo_runner(synthetic_root, tmp_path):
+    from segssl.runs import last_mmengine_metrics, mmengine_records
+    from segssl.synthetic.baseline import majority_class_miou
+    small = tmp_path / 'small'                      # the demo writes label splits into it
+    shutil.copytree(synthetic_root, small)
+
+    out = tmp_path / 'semi_uda'
+    stdout, res = _demo(synthetic_root, str(small), out, ['classmix', 'dacs'])
+    assert 'story 2: ClassMix' in stdout and 'story 3: DACS' in stdout and 'story 1' not in stdout
+    assert set(res) >= {'classmix', 'dacs'} and not {'pixpro', 'mask_rcnn', 'pretrain'} & set(res)
+    for story, runs in (('classmix', ('classmix', 'supervised')), ('dacs', ('dacs', 'source-only'))):
+        for run in runs:
+            work = out / f"{'semi' if story == 'classmix' else 'uda'}_{run}"
+            assert res[story][run]['mIoU'] == last_mmengine_metrics(str(work))['mIoU']
+    assert os.path.isfile(small / 'cityscapes' / 'splits' / '1-8' / 'labelled.txt')
+
+    out = tmp_path / 'ssl'
+    stdout, res = _demo(synthetic_root, str(small), out, ['pixpro', 'maskrcnn'])
+    assert 'story 1: PixPro' in stdout and 'story 4: Mask R-CNN' in stdout and 'story 2' not in stdout
+    assert not {'classmix', 'dacs'} & set(res)
+    losses = mmengine_records(str(out / 'pixpro_pretrain'), 'loss')
+    assert (res['pretrain']['loss_first'], res['pretrain']['loss_last']) == (losses[0][1], losses[-1][1])
+    for init in ('ssl', 'random'):
+        assert res['pixpro'][init]['mIoU'] == last_mmengine_metrics(str(out / f'fcn16_{init}'))['mIoU']
+    assert res['pixpro']['majority_class_baseline'] == majority_class_miou(os.path.join(synthetic_root, 'cityscapes'))
+    for init in ('ssl', 'scratch'):
+        det = json.load(open(out / f'mask_rcnn_{init}' / 'eval_results.json'))
+        bg = json.load(open(out / f'background_{init}' / 'report.json'))['summary']
+        got = res['mask_rcnn'][init]
+        assert (got['segm_AP'], got['bbox_AP']) == (det['segm']['AP'], det['bbox']['AP'])
+        assert (got['background_cosine'], got['background_images']) == (bg['mean_cosine_all'], bg['num_images'])
+    for png in ('pixel_pairs.png', 'curves_pretrain.png', 'curves_mask_rcnn.png'):
+        assert os.path.getsize(out / png) > 0
+
+
+def test_demo_rejects_bad_iters(tmp_path):
+    r = run_tool(['tools/run_demo.py', '--out', str(tmp_path), '--iters', 'semi=0'])
+    assert r.returncode != 0 and "--iters 'semi=0'" in r.stdout and 'STAGE=N' in r.stdout
