@@ -42,8 +42,8 @@ MASK_RCNN = {'ssl': 'configs/detectron2/mask_rcnn_R_18_FPN_synthetic_ssl.yaml',
 ITERS = dict(pretrain=30, finetune=150, semi=300, uda=1000, mask_rcnn=80)
 SEMI_SPLIT = '1-8'
 BACKGROUND_THRESHOLD = 0.1   # the demo's models are weak: keep any instance scored above 0.1
-NOTE = ('One seed at demo size is not evidence: differences of this size are within the seed '
-        'spread. The README and the issues carry the 3-seed figures.')
+NOTE = ('One seed at demo size is not evidence: no seed spread is measured here. The README and the '
+        'issue notes carry the 3-seed figures where they exist.')
 
 
 def header(title):
