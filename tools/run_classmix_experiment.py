@@ -4,6 +4,7 @@ sized): the same student (DeepLab-v2, random-init half-width ResNet-18, 64x128),
 iterations; 3 seeds each; validation mIoU after the last iteration (mmseg's IoUMetric).
 
     python tools/run_classmix_experiment.py --work-dir work_dirs/classmix_experiment
+    python tools/run_classmix_experiment.py --work-dir work_dirs/classmix_warm --warm-start 300
 
 Generates the data (tools/make_synthetic_data.py) and the splits (tools/make_label_splits.py)
 under WORK_DIR/data unless --data is given, runs every training through tools/train.py, and
@@ -45,6 +46,26 @@ def final_miou(work):
             if 'mIoU' in rec:
                 found = rec
     return found
+
+
+def method_opts(method, iters, split, seed=None, batch=None, init_from=None, log_interval=25):
+    """--cfg-options for one ClassMix / supervised-only run: ``iters`` iterations (one PolyLR, one
+    validation and checkpoint at the end), the split's labelled (+ unlabelled) list, and optionally
+    a seed, a batch size and a warm-start checkpoint for the student (and so the teacher)."""
+    opts = [f'train_cfg.max_iters={iters}', f'train_cfg.val_interval={iters}', f'param_scheduler.0.end={iters}',
+            f'default_hooks.checkpoint.interval={iters}', f'default_hooks.logger.interval={log_interval}']
+    opts += [f'randomness.seed={seed}'] if seed is not None else []
+    opts += [f'train_dataloader.batch_size={batch}'] if batch is not None else []
+    if init_from:
+        prefix = 'model.segmentor' if method == 'classmix' else 'model'
+        opts += [f'{prefix}.init_cfg.type=Pretrained', f'{prefix}.init_cfg.checkpoint={init_from}']
+    if method == 'classmix':
+        opts += ([f'model.seed={seed}'] if seed is not None else []) + [
+            f'train_dataloader.dataset.labelled.ann_file=splits/{split}/labelled.txt',
+            f'train_dataloader.dataset.unlabelled.ann_file=splits/{split}/unlabelled.txt']
+    else:
+        opts += [f'train_dataloader.dataset.ann_file=splits/{split}/labelled.txt']
+    return opts
 
 
 def atomic_write(path, text):
@@ -99,7 +120,14 @@ def main(argv=None):
     p.add_argument('--init-from', help="warm start: a checkpoint path with '{seed}' (e.g. an earlier run's "
                    "WORK/supervised_seed{seed}/iter_300.pth) that initialises both methods' student "
                    '(and so the teacher) instead of random init')
+    p.add_argument('--warm-start', type=int, metavar='N',
+                   help='first train supervised-only N iterations per seed (in WORK_DIR/warmup), then start both '
+                   "methods from that seed's checkpoint: the protocol of the seed, whose teacher never starts random")
     args = p.parse_args(argv)
+    if args.warm_start is not None and args.init_from:
+        p.error('--warm-start and --init-from both set the starting weights: give one')
+    if args.warm_start is not None and args.warm_start < 1:
+        p.error(f'--warm-start must be >= 1 iteration, got {args.warm_start}')
     work = os.path.abspath(args.work_dir)
     os.makedirs(work, exist_ok=True)
     data = os.path.abspath(args.data) if args.data else os.path.join(work, 'data')
@@ -109,6 +137,11 @@ def main(argv=None):
     if not os.path.isfile(os.path.join(data, 'cityscapes', 'splits', 'meta.json')):
         run(['tools/make_label_splits.py', os.path.join(data, 'cityscapes'), '--dataset', 'cityscapes'],
             log=os.path.join(work, 'make_splits.log'))
+    if args.warm_start:
+        warm = os.path.join(work, 'warmup')
+        main(['--work-dir', warm, '--data', data, '--split', args.split, '--iters', str(args.warm_start),
+              '--batch', str(args.batch), '--methods', 'supervised', '--seeds'] + [str(s) for s in args.seeds])
+        args.init_from = os.path.join(warm, 'supervised_seed{seed}', f'iter_{args.warm_start}.pth')
     results_path = os.path.join(work, 'results.json')
     results = json.load(open(results_path)) if os.path.isfile(results_path) else {}
     results.setdefault('runs', {})
@@ -118,21 +151,9 @@ def main(argv=None):
             rec = final_miou(run_dir)
             if rec is None:
                 t0 = time.time()
-                split = args.split
-                opts = [f'randomness.seed={seed}', f'train_cfg.max_iters={args.iters}',
-                        f'train_cfg.val_interval={args.iters}', f'param_scheduler.0.end={args.iters}',
-                        f'default_hooks.checkpoint.interval={args.iters}', 'default_hooks.logger.interval=25',
-                        f'train_dataloader.batch_size={args.batch}']
-                if args.init_from:
-                    prefix = 'model.segmentor' if method == 'classmix' else 'model'
-                    opts += [f'{prefix}.init_cfg.type=Pretrained',
-                             f'{prefix}.init_cfg.checkpoint={args.init_from.format(seed=seed)}']
-                if method == 'classmix':
-                    opts += [f'model.seed={seed}',
-                             f'train_dataloader.dataset.labelled.ann_file=splits/{split}/labelled.txt',
-                             f'train_dataloader.dataset.unlabelled.ann_file=splits/{split}/unlabelled.txt'] + args.cfg_options
-                else:
-                    opts += [f'train_dataloader.dataset.ann_file=splits/{split}/labelled.txt']
+                opts = method_opts(method, args.iters, args.split, seed=seed, batch=args.batch,
+                                   init_from=args.init_from.format(seed=seed) if args.init_from else None)
+                opts += args.cfg_options if method == 'classmix' else []
                 run(['tools/train.py', CONFIGS[method], '--work-dir', run_dir, '--cfg-options'] + opts,
                     env={'SEGSSL_DATA_ROOT': data}, log=os.path.join(work, f'{method}_seed{seed}.log'))
                 rec = final_miou(run_dir)

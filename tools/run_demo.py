@@ -4,7 +4,8 @@ each at demo size (~10-15 min on 2 cores), ending with ONE table.
 
 1. pixpro:   LocalPPM PixPro pretraining -> bridge (convert --to mmseg) -> FCN-16 fine-tune, vs
              the same fine-tune from random init (and the majority-class baseline);
-2. classmix: ClassMix vs supervised-only with 1/8 of the labels (64x128 data, seeded splits);
+2. classmix: ClassMix vs supervised-only with 1/8 of the labels (64x128 data, seeded splits), both
+             continuing from one supervised warm-up run (the seed's runs start from pretrained weights);
 3. dacs:     DACS vs source-only, synthetic source -> cityscapes renderings (64x128);
 4. maskrcnn: Mask R-CNN R18-FPN from story 1's SSL weights (convert --to detectron2) vs scratch,
              segm AP, and a background-removal score (tools/remove_background.py) of both.
@@ -34,12 +35,11 @@ from segssl.runs import last_mmengine_metrics, mmengine_records, run_logged  # n
 from segssl.synthetic.baseline import majority_class_miou  # noqa: E402
 
 STAGES = ('pixpro', 'classmix', 'dacs', 'maskrcnn')
-MASK_RCNN = {'ssl': 'configs/detectron2/mask_rcnn_R_18_FPN_synthetic_ssl.yaml',
-             'scratch': 'configs/detectron2/mask_rcnn_R_18_FPN_synthetic_scratch.yaml'}
+MASK_RCNN = pixpro_tool.MASK_RCNN
 # Demo-size iterations per run (one seed each; README: measured minutes per stage). Stories 2-3 run
 # at the size of their 3-seed experiments (run_classmix_experiment 300, run_dacs_experiment 1000);
 # PixPro pretraining (~6 s/iteration on 2 cores) and the fine-tunes are cut to fit ~15 min.
-ITERS = dict(pretrain=30, finetune=150, semi=300, uda=1000, mask_rcnn=80)
+ITERS = dict(pretrain=30, finetune=150, semi_warmup=300, semi=300, uda=1000, mask_rcnn=80)
 SEMI_SPLIT = '1-8'
 BACKGROUND_THRESHOLD = 0.1   # the demo's models are weak: keep any instance scored above 0.1
 NOTE = ('One seed at demo size is not evidence: no seed spread is measured here. The README and the '
@@ -48,12 +48,6 @@ NOTE = ('One seed at demo size is not evidence: no seed spread is measured here.
 
 def header(title):
     print('\n' + '#' * 78 + f'\n# {title}\n' + '#' * 78, flush=True)
-
-
-def mmseg_opts(n, log_interval):
-    """--cfg-options for an n-iteration run of the synthetic configs (one PolyLR, one val)."""
-    return [f'train_cfg.max_iters={n}', f'train_cfg.val_interval={n}', f'param_scheduler.0.end={n}',
-            f'default_hooks.checkpoint.interval={n}', f'default_hooks.logger.interval={log_interval}']
 
 
 class Demo:
@@ -91,11 +85,9 @@ class Demo:
     # ---------------------------------------------------------------- stories
     def pretrain(self):
         """PixPro pretraining (shared by stories 1 and 4); returns its last checkpoint."""
-        n, w = self.iters['pretrain'], max(1, min(30, self.iters['pretrain'] // 10))
+        n = self.iters['pretrain']
         work = os.path.join(self.out, 'pixpro_pretrain')
-        opts = [f'train_cfg.max_iters={n}', f'param_scheduler.0.end={w}', f'param_scheduler.1.begin={w}',
-                f'param_scheduler.1.end={n}', f'param_scheduler.1.T_max={n - w}',
-                f'default_hooks.checkpoint.interval={n}', f'default_hooks.logger.interval={self.log_every}']
+        opts = pixpro_tool.pretrain_opts(n, self.log_every)
         if self.args.tiny:
             opts += ['train_dataloader.batch_size=2']
         secs = self.run(['tools/train.py', pixpro_tool.PRETRAIN, '--work-dir', work, '--cfg-options'] + opts,
@@ -115,7 +107,7 @@ class Demo:
         for name, extra in (('ssl', []), ('random', ['model.backbone.init_cfg=None'])):
             work = os.path.join(self.out, f'fcn16_{name}')
             secs = self.run(['tools/train.py', pixpro_tool.FINETUNE, '--work-dir', work, '--cfg-options']
-                            + mmseg_opts(n, self.log_every) + extra, f'fcn16_{name}',
+                            + pixpro_tool.finetune_opts(n, self.log_every) + extra, f'fcn16_{name}',
                             {'SEGSSL_DATA_ROOT': self.data, 'SEGSSL_BACKBONE': backbone})
             m = last_mmengine_metrics(work)
             res[name] = dict(mIoU=m['mIoU'], aAcc=m['aAcc'], iters=n, minutes=round(secs / 60, 2))
@@ -124,19 +116,24 @@ class Demo:
         self.results['pixpro'] = res
 
     def story_classmix(self):
-        n, res = self.iters['semi'], {}
+        """Seed 004's protocol: both arms start from the same trained model (the seed's from ImageNet
+        weights; here a supervised-only warm-up on the labelled 1/8), then train the same iterations.
+        From random init the teacher's first pseudo-labels are noise and ClassMix loses (README)."""
+        n, w, res = self.iters['semi'], self.iters['semi_warmup'], {}
+        warm = os.path.join(self.out, 'semi_warmup')
+        secs0 = self.run(['tools/train.py', classmix_tool.CONFIGS['supervised'], '--work-dir', warm, '--cfg-options']
+                         + classmix_tool.method_opts('supervised', w, SEMI_SPLIT, log_interval=self.log_every),
+                         'semi_warmup', {'SEGSSL_DATA_ROOT': self.small})
+        start = os.path.join(warm, f'iter_{w}.pth')
+        res['warmup'] = dict(mIoU=last_mmengine_metrics(warm)['mIoU'], iters=w, minutes=round(secs0 / 60, 2))
         for method in ('classmix', 'supervised'):
             work = os.path.join(self.out, f'semi_{method}')
-            split = f'splits/{SEMI_SPLIT}'
-            opts = mmseg_opts(n, self.log_every) + (
-                [f'train_dataloader.dataset.labelled.ann_file={split}/labelled.txt',
-                 f'train_dataloader.dataset.unlabelled.ann_file={split}/unlabelled.txt'] if method == 'classmix'
-                else [f'train_dataloader.dataset.ann_file={split}/labelled.txt'])
+            opts = classmix_tool.method_opts(method, n, SEMI_SPLIT, init_from=start, log_interval=self.log_every)
             secs = self.run(['tools/train.py', classmix_tool.CONFIGS[method], '--work-dir', work, '--cfg-options']
                             + opts, f'semi_{method}', {'SEGSSL_DATA_ROOT': self.small})
             m = last_mmengine_metrics(work)
             res[method] = dict(mIoU=m['mIoU'], aAcc=m['aAcc'], iters=n, minutes=round(secs / 60, 2))
-            self.curves.setdefault('mmseg', {})[f'{method} 1/8'] = mmengine_records(work, 'loss')
+            self.curves.setdefault('mmseg', {})[f'{method} 1/8 (warm)'] = mmengine_records(work, 'loss')
         self.results['classmix'] = res
 
     def story_dacs(self):
@@ -144,7 +141,7 @@ class Demo:
         for method in ('dacs', 'source-only'):
             work = os.path.join(self.out, f'uda_{method}')
             secs = self.run(['tools/train.py', dacs_tool.CONFIGS[method], '--work-dir', work, '--cfg-options']
-                            + mmseg_opts(n, self.log_every), f'uda_{method}', {'SEGSSL_DATA_ROOT': self.small})
+                            + pixpro_tool.finetune_opts(n, self.log_every), f'uda_{method}', {'SEGSSL_DATA_ROOT': self.small})
             m = dacs_tool.final_metrics(work)
             res[method] = dict(mIoU=m['mIoU'], aAcc=m['aAcc'], iters=n, minutes=round(secs / 60, 2))
             self.curves.setdefault('mmseg', {})[method] = mmengine_records(work, 'loss')
@@ -155,13 +152,10 @@ class Demo:
         weights = os.path.join(self.out, 'pixpro_r18_detectron2.pkl')
         self.run(['tools/convert_checkpoint.py', ckpt, weights, '--to', 'detectron2'], 'convert_detectron2')
         n, res = self.iters['mask_rcnn'], {}
-        steps = sorted({s for s in (int(0.4 * n), int(0.8 * n)) if 0 < s < n}) or [n - 1 or 1]
         coco = os.path.join(self.data, 'coco')
         for init in ('ssl', 'scratch'):
             work = os.path.join(self.out, f'mask_rcnn_{init}')
-            opts = ['OUTPUT_DIR', work, 'SEGSSL.SYNTHETIC_ROOT', self.data, 'SOLVER.MAX_ITER', str(n),
-                    'SOLVER.STEPS', str(tuple(steps)), 'SOLVER.WARMUP_ITERS', str(max(1, min(10, n // 10))),
-                    'SOLVER.CHECKPOINT_PERIOD', str(n), 'TEST.EVAL_PERIOD', '0']
+            opts = pixpro_tool.mask_rcnn_opts(n, work, self.data)
             opts += ['MODEL.WEIGHTS', weights] if init == 'ssl' else []
             tiny_opts = ['TEST.DETECTIONS_PER_IMAGE', '5'] if self.args.tiny else []   # untrained: slow mask pasting
             opts += tiny_opts
@@ -192,8 +186,9 @@ class Demo:
                       p['majority_class_baseline']['mIoU'])]
         if 'classmix' in r:
             c = r['classmix']
-            out.append(('2 ClassMix, 1/8 labels', 'val mIoU', 'ClassMix', c['classmix']['mIoU'],
+            out.append(('2 ClassMix, 1/8 labels, warm start', 'val mIoU', 'ClassMix', c['classmix']['mIoU'],
                         'supervised', c['supervised']['mIoU']))
+            out.append(('2 (reference)', 'val mIoU', 'ClassMix', c['classmix']['mIoU'], 'warm-up start', c['warmup']['mIoU']))
         if 'dacs' in r:
             d = r['dacs']
             out.append(('3 DACS', 'target val mIoU', 'DACS', d['dacs']['mIoU'], 'source-only', d['source-only']['mIoU']))

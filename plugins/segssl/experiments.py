@@ -180,3 +180,28 @@ def write_tables(rows: List[dict], metrics: Sequence[str], out: str, stem: str =
         with open(csv_tmp, 'w') as f:
             f.write(table_csv(rows, metrics))
     return [md_path, csv_path]
+
+
+def compare_arms(a: Sequence[float], b: Sequence[float]) -> dict:
+    """The seeds' headline test, A against B over seeds: the difference of means, the larger of the
+    two sample stds (the seed-to-seed spread), whether A beats B by more than that spread, and
+    whether every A run is above every B run."""
+    (ma, sa), (mb, sb) = mean_std(a), mean_std(b)
+    spread = max(sa, sb)
+    return dict(a_mean=ma, a_std=sa, b_mean=mb, b_std=sb, diff=ma - mb, spread=spread,
+                a_better_beyond_spread=(ma - mb) > spread, separated=min(a) > max(b))
+
+
+def comparison_markdown(title: str, a_name: str, a: Sequence[float], b_name: str, b: Sequence[float],
+                        seeds: Sequence[int], unit: str = 'mIoU') -> str:
+    """A seed-style table of two arms (per-seed values and mean +- std) and its verdict line."""
+    c = compare_arms(a, b)
+    lines = [f'### {title}', '', '| arm | ' + ' | '.join(f'seed {s}' for s in seeds) + ' | mean +- std |',
+             '| --- |' + ' ---: |' * (len(seeds) + 1)]
+    for name, vals, m, s in ((a_name, a, c['a_mean'], c['a_std']), (b_name, b, c['b_mean'], c['b_std'])):
+        lines.append(f'| {name} | ' + ' | '.join(f'{v:.2f}' for v in vals) + f' | {m:.2f} +- {s:.2f} |')
+    verdict = 'yes' if c['a_better_beyond_spread'] else 'no'
+    lines += ['', f'{a_name} - {b_name}: {c["diff"]:+.2f} {unit}; largest seed std {c["spread"]:.2f}; '
+              f'better by more than the seed spread: {verdict}; every {a_name} run above every {b_name} run: '
+              f'{"yes" if c["separated"] else "no"}']
+    return '\n'.join(lines) + '\n'

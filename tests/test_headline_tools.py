@@ -1,0 +1,82 @@
+"""The tools that regenerate docs/RESULTS.md's headline numbers: the two-arm verdict against the
+statistics module, run_pixpro_transfer.py's figures against what mmengine wrote (and its reuse of
+finished steps), and run_classmix_experiment.py's --warm-start (both arms load the warm-up model)."""
+import json
+import os
+import statistics
+
+import pytest
+
+from conftest import run_tool
+from segssl.experiments import compare_arms, comparison_markdown
+
+
+@pytest.mark.parametrize('a, b', [([3.0, 4.0, 5.5], [1.0, 1.5, 0.2]), ([2.0, 2.1, 2.2], [1.0, 3.0, 2.0]),
+                                  ([1.0, 1.0], [2.0, 2.5])])
+def test_compare_arms_against_statistics(a, b):
+    c = compare_arms(a, b)
+    spread = max(statistics.stdev(a), statistics.stdev(b))
+    assert c['diff'] == pytest.approx(statistics.mean(a) - statistics.mean(b), abs=1e-12)
+    assert c['spread'] == pytest.approx(spread, abs=1e-12)
+    assert c['a_better_beyond_spread'] == (statistics.mean(a) - statistics.mean(b) > spread)
+    assert c['separated'] == all(x > y for x in a for y in b)
+    md = comparison_markdown('t', 'A', a, 'B', b, list(range(len(a))))
+    assert f"| A | {' | '.join(f'{v:.2f}' for v in a)} | {statistics.mean(a):.2f} +- {statistics.stdev(a):.2f} |" in md
+    assert f"better by more than the seed spread: {'yes' if c['a_better_beyond_spread'] else 'no'}" in md
+
+
+def _trainings_in(stdout):
+    return [line for line in stdout.splitlines() if line.startswith('$ ') and 'tools/train.py' in line]
+
+
+def test_pixpro_transfer_figures_equal_the_runs_and_finished_steps_are_reused(synthetic_root, tmp_path):
+    pytest.importorskip('mmseg', reason='the mmseg stack is built by `make setup`')
+    from segssl.runs import last_mmengine_metrics
+    out = tmp_path / 'transfer'
+    cmd = ['tools/run_pixpro_transfer.py', '--out', str(out), '--data', synthetic_root, '--seeds', '3',
+           '--downstream', 'fcn16', '--pretrain-iters', '2', '--finetune-iters', '2']
+    r = run_tool(cmd)
+    assert r.returncode == 0, r.stdout[-4000:]
+    assert len(_trainings_in(r.stdout)) == 3            # pretraining + two fine-tunes
+    res = json.load(open(out / 'results.json'))
+    for init in ('ssl', 'random'):
+        assert res['runs']['3'][f'fcn16_{init}']['mIoU'] == last_mmengine_metrics(str(out / f'fcn16_{init}_s3'))['mIoU']
+    ssl_log, random_log = (open(out / 'logs' / f'fcn16_{i}_s3.log').read() for i in ('ssl', 'random'))
+    assert 'randomness = dict(seed=3)' in ssl_log and 'randomness = dict(seed=3)' in random_log
+    weights = os.path.join(str(out), 'pretrain_s3', 'r18_mmseg.pth')
+    assert f'load model from: {weights}' in ssl_log          # the SSL arm loads the bridge's output
+    assert 'load model from' not in random_log
+    v = res['verdicts']['fcn16_mIoU']
+    assert v['diff'] == pytest.approx(res['runs']['3']['fcn16_ssl']['mIoU'] - res['runs']['3']['fcn16_random']['mIoU'])
+    md = open(out / 'results.md').read()
+    assert 'SSL init' in md and 'Command: `python tools/run_pixpro_transfer.py' in md
+
+    again = run_tool(cmd)                                   # everything finished: nothing is retrained
+    assert again.returncode == 0 and _trainings_in(again.stdout) == []
+    assert json.load(open(out / 'results.json'))['runs'] == res['runs']
+
+
+def test_pixpro_transfer_rejects_zero_iterations(tmp_path):
+    r = run_tool(['tools/run_pixpro_transfer.py', '--out', str(tmp_path), '--pretrain-iters', '0'])
+    assert r.returncode != 0 and '--pretrain-iters must be >= 1' in r.stdout
+
+
+def test_classmix_warm_start_starts_both_arms_from_the_warm_up_model(synthetic_root, tmp_path):
+    pytest.importorskip('mmseg', reason='the mmseg stack is built by `make setup`')
+    import shutil
+    data = tmp_path / 'data'
+    shutil.copytree(synthetic_root, data)                  # the tool writes label splits into it
+    work = tmp_path / 'warm'
+    r = run_tool(['tools/run_classmix_experiment.py', '--work-dir', str(work), '--data', str(data),
+                  '--iters', '2', '--warm-start', '2', '--seeds', '1', '--batch', '2'])
+    assert r.returncode == 0, r.stdout[-4000:]
+    start = os.path.join(str(work), 'warmup', 'supervised_seed1', 'iter_2.pth')
+    assert os.path.isfile(start)
+    for method in ('classmix', 'supervised'):
+        assert start in open(work / f'{method}_seed1.log').read()
+    res = json.load(open(work / 'results.json'))
+    assert set(res['runs']) == {'classmix', 'supervised'}
+    assert json.load(open(work / 'warmup' / 'results.json'))['runs'].keys() == {'supervised'}
+    r = run_tool(['tools/run_classmix_experiment.py', '--work-dir', str(work), '--data', str(data),
+                  '--warm-start', '2', '--init-from', start])
+    assert r.returncode != 0 and 'give one' in r.stdout
