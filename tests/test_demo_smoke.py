@@ -44,6 +44,10 @@ def test_smoke_demo_runner(synthetic_root, tmp_path):
             work = out / f"{'semi' if story == 'classmix' else 'uda'}_{run}"
             assert res[story][run]['mIoU'] == last_mmengine_metrics(str(work))['mIoU']
     assert os.path.isfile(small / 'cityscapes' / 'splits' / '1-8' / 'labelled.txt')
+    start = str(out / 'semi_warmup' / 'iter_2.pth')           # both arms continue from the warm-up model
+    assert res['classmix']['warmup']['mIoU'] == last_mmengine_metrics(str(out / 'semi_warmup'))['mIoU']
+    for run in ('classmix', 'supervised'):
+        assert f'load model from: {start}' in open(out / 'logs' / f'semi_{run}.log').read()
 
     out = tmp_path / 'ssl'
     stdout, res = _demo(synthetic_root, str(small), out, ['pixpro', 'maskrcnn'])

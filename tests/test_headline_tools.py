@@ -40,10 +40,10 @@ def test_pixpro_transfer_figures_equal_the_runs_and_finished_steps_are_reused(sy
     assert len(_trainings_in(r.stdout)) == 3            # pretraining + two fine-tunes
     res = json.load(open(out / 'results.json'))
     for init in ('ssl', 'random'):
-        assert res['runs']['3'][f'fcn16_{init}']['mIoU'] == last_mmengine_metrics(str(out / f'fcn16_{init}_s3'))['mIoU']
-    ssl_log, random_log = (open(out / 'logs' / f'fcn16_{i}_s3.log').read() for i in ('ssl', 'random'))
+        assert res['runs']['3'][f'fcn16_{init}']['mIoU'] == last_mmengine_metrics(str(out / f'fcn16_{init}_2it_pre2_s3'))['mIoU']
+    ssl_log, random_log = (open(out / 'logs' / f'fcn16_{i}_2it_pre2_s3.log').read() for i in ('ssl', 'random'))
     assert 'randomness = dict(seed=3)' in ssl_log and 'randomness = dict(seed=3)' in random_log
-    weights = os.path.join(str(out), 'pretrain_s3', 'r18_mmseg.pth')
+    weights = os.path.join(str(out), 'pretrain_2it_s3', 'r18_mmseg.pth')
     assert f'load model from: {weights}' in ssl_log          # the SSL arm loads the bridge's output
     assert 'load model from' not in random_log
     v = res['verdicts']['fcn16_mIoU']
@@ -54,6 +54,9 @@ def test_pixpro_transfer_figures_equal_the_runs_and_finished_steps_are_reused(sy
     again = run_tool(cmd)                                   # everything finished: nothing is retrained
     assert again.returncode == 0 and _trainings_in(again.stdout) == []
     assert json.load(open(out / 'results.json'))['runs'] == res['runs']
+    longer = run_tool(cmd[:-1] + ['3'])                     # other fine-tune iterations: new runs, same pretraining
+    assert longer.returncode == 0 and len(_trainings_in(longer.stdout)) == 2
+    assert os.path.isdir(out / 'fcn16_ssl_3it_pre2_s3') and os.path.isdir(out / 'fcn16_ssl_2it_pre2_s3')
 
 
 def test_pixpro_transfer_rejects_zero_iterations(tmp_path):

@@ -132,6 +132,7 @@ def test_smoke_synthetic_fraction_training_reports_pixel_accuracy(synthetic_root
                                            'param_scheduler.0.end=2', 'default_hooks.checkpoint.interval=2',
                                            f'train_dataloader.dataset.ann_file={split}',
                                            'train_dataloader.batch_size=2', 'visualizer.name=twoblock_smoke',
+                                           'model.backbone.init_cfg=None',
                                            'train_dataloader.dataset.pipeline.2.scale=(64,64)',
                                            'val_dataloader.dataset.pipeline.1.scale=(64,64)',
                                            'model.data_preprocessor.size=(64,64)'])

@@ -11,7 +11,8 @@ Per seed s: one pretraining (randomness.seed=s), converted --to mmseg and --to d
 FCN-16 from the SSL weights and from random init, and Mask R-CNN from the SSL weights and from
 scratch, all with seed s (so a seed varies the pretraining and the downstream run). Every step
 runs the project's own tools (tools/train.py, tools/convert_checkpoint.py, tools/train_net.py).
-A finished step is reused, so the script resumes. Writes OUT/results.json (every figure) and
+A finished step is reused, so the script resumes; run folders name their
+iterations (e.g. OUT/fcn16_ssl_200it_pre300_s0), so other settings never reuse them. Writes OUT/results.json (every figure) and
 OUT/results.md (per-seed values, mean +- std, and whether SSL beats random init by more than the
 seed spread), both atomically.
 """
@@ -62,43 +63,44 @@ class Experiment:
         self.args, self.py = args, sys.executable
         self.out = os.path.abspath(os.path.join(ROOT, args.out))
         self.data = os.path.abspath(os.path.join(ROOT, args.data))
+        self.pre = f'pre{args.pretrain_iters}'   # run folders name their settings: no reuse across settings
 
     def run(self, cmd, log, env=None):
         return run_logged([self.py] + cmd, os.path.join(self.out, 'logs', log + '.log'), ROOT, env)
 
     def pretrain(self, seed):
         """The seed's pretraining and its two conversions; returns (mmseg .pth, detectron2 .pkl)."""
-        work = os.path.join(self.out, f'pretrain_s{seed}')
         n = self.args.pretrain_iters
+        work = os.path.join(self.out, f'pretrain_{n}it_s{seed}')
         ckpt = os.path.join(work, f'iter_{n}.pth')
         if not os.path.isfile(ckpt):
             self.run(['tools/train.py', PRETRAIN, '--work-dir', work, '--cfg-options', f'randomness.seed={seed}']
-                     + pretrain_opts(n), f'pretrain_s{seed}', {'SEGSSL_DATA_ROOT': self.data})
+                     + pretrain_opts(n), os.path.basename(work), {'SEGSSL_DATA_ROOT': self.data})
         paths = os.path.join(work, 'r18_mmseg.pth'), os.path.join(work, 'r18_detectron2.pkl')
         for path, to in zip(paths, ('mmseg', 'detectron2')):
             if not os.path.isfile(path):
-                self.run(['tools/convert_checkpoint.py', ckpt, path, '--to', to], f'convert_{to}_s{seed}')
+                self.run(['tools/convert_checkpoint.py', ckpt, path, '--to', to], f'{os.path.basename(work)}_to_{to}')
         return paths
 
     def fcn16(self, seed, init, backbone):
-        work = os.path.join(self.out, f'fcn16_{init}_s{seed}')
+        work = os.path.join(self.out, f'fcn16_{init}_{self.args.finetune_iters}it_{self.pre}_s{seed}')
         try:
             return last_mmengine_metrics(work)
         except RuntimeError:
             pass
         extra = [] if init == 'ssl' else ['model.backbone.init_cfg=None']
         self.run(['tools/train.py', FINETUNE, '--work-dir', work, '--cfg-options', f'randomness.seed={seed}']
-                 + finetune_opts(self.args.finetune_iters) + extra, f'fcn16_{init}_s{seed}',
+                 + finetune_opts(self.args.finetune_iters) + extra, os.path.basename(work),
                  {'SEGSSL_DATA_ROOT': self.data, 'SEGSSL_BACKBONE': backbone})
         return last_mmengine_metrics(work)
 
     def mask_rcnn(self, seed, init, weights):
-        work = os.path.join(self.out, f'mask_rcnn_{init}_s{seed}')
+        work = os.path.join(self.out, f'mask_rcnn_{init}_{self.args.mask_rcnn_iters}it_{self.pre}_s{seed}')
         done = os.path.join(work, 'eval_results.json')
         if not os.path.isfile(done):
             opts = mask_rcnn_opts(self.args.mask_rcnn_iters, work, self.data) + ['SEED', str(seed)]
             opts += ['MODEL.WEIGHTS', weights] if init == 'ssl' else []
-            self.run(['tools/train_net.py', '--config-file', MASK_RCNN[init]] + opts, f'mask_rcnn_{init}_s{seed}')
+            self.run(['tools/train_net.py', '--config-file', MASK_RCNN[init]] + opts, os.path.basename(work))
         return json.load(open(done))
 
     def main(self):
@@ -108,7 +110,7 @@ class Experiment:
         runs = {}
         for seed in a.seeds:
             mmseg_w, d2_w = self.pretrain(seed)
-            losses = [v for _, v in mmengine_records(os.path.join(self.out, f'pretrain_s{seed}'), 'loss')]
+            losses = [v for _, v in mmengine_records(os.path.join(self.out, f'pretrain_{a.pretrain_iters}it_s{seed}'), 'loss')]
             rec = runs.setdefault(str(seed), {'pretrain_loss_first': losses[0], 'pretrain_loss_last': losses[-1]})
             if 'fcn16' in a.downstream:
                 for init in ('ssl', 'random'):

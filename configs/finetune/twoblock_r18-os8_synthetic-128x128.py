@@ -4,8 +4,10 @@
 # A label fraction is an id list (one <city>/<stem> per line, the ann_file form of mmseg's
 # CityscapesDataset), relative to data_root:
 #   python tools/train.py THIS_CONFIG --cfg-options train_dataloader.dataset.ann_file=LIST
-# ann_file='' uses every training image. Random init here; a pretrained encoder with
-# --cfg-options model.backbone.init_cfg.type=Pretrained model.backbone.init_cfg.checkpoint=FILE.
+# ann_file='' uses every training image. The encoder comes from a SimCLR checkpoint converted with
+# tools/convert_checkpoint.py --to mmseg, as in the Pets configs:
+#   SEGSSL_BACKBONE=FILE python tools/train.py THIS_CONFIG
+# and the baseline from scratch is --cfg-options model.backbone.init_cfg=None.
 _base_ = [
     '../_base_/models/twoblock_r34-os8.py',
     '../_base_/datasets/synthetic_cityscapes-128x256.py',
@@ -15,7 +17,9 @@ _base_ = [
 custom_imports = dict(imports=['segssl.mmseg'], allow_failed_imports=False)
 
 img_size = (128, 128)
-model = dict(data_preprocessor=dict(size=img_size), backbone=dict(depth=18),
+backbone_checkpoint = '{{$SEGSSL_BACKBONE:work_dirs/pretrained/r18_3x3_mmseg.pth}}'
+model = dict(data_preprocessor=dict(size=img_size),
+             backbone=dict(depth=18, init_cfg=dict(_delete_=True, type='Pretrained', checkpoint=backbone_checkpoint)),
              decode_head=dict(num_classes=19))
 train_pipeline = [
     dict(type='LoadImageFromFile'),

@@ -2,7 +2,7 @@
 # 3x3 stride-1 stem, 32 px views (blur off, as CIFAR-10), Adam + warm-up + cosine restarts in
 # iterations. Then:
 #   python tools/convert_checkpoint.py WORK_DIR/iter_40.pth work_dirs/pretrained/r18_3x3_mmseg.pth --to mmseg
-#   SEGSSL_BACKBONE=work_dirs/pretrained/r18_3x3_mmseg.pth python tools/train.py configs/finetune/fcn_r18-3x3stem_synthetic-64x64.py
+#   SEGSSL_BACKBONE=work_dirs/pretrained/r18_3x3_mmseg.pth python tools/train.py configs/finetune/fcn_r18-3x3stem_synthetic-128x256.py
 _base_ = ['./simclr_r34-3x3stem_cifar10-32px.py']
 
 model = dict(backbone=dict(depth=18, norm_cfg=dict(type='BN', requires_grad=True)),
