@@ -80,6 +80,9 @@ def test_classmix_warm_start_starts_both_arms_from_the_warm_up_model(synthetic_r
     res = json.load(open(work / 'results.json'))
     assert set(res['runs']) == {'classmix', 'supervised'}
     assert json.load(open(work / 'warmup' / 'results.json'))['runs'].keys() == {'supervised'}
+    warm_md = open(work / 'warmup' / 'results.md').read()         # one method: its row, no verdict
+    assert '| supervised |' in warm_md and '| classmix |' not in warm_md and 'difference of means' not in warm_md
+    assert 'difference of means' in open(work / 'results.md').read()
     r = run_tool(['tools/run_classmix_experiment.py', '--work-dir', str(work), '--data', str(data),
                   '--warm-start', '2', '--init-from', start])
     assert r.returncode != 0 and 'give one' in r.stdout

@@ -87,21 +87,26 @@ def summarise(results, args):
     for method in CONFIGS:
         vals = [results[method].get(str(s)) for s in args.seeds]
         done = [v for v in vals if v is not None]
+        if not done:
+            stats[method] = (None, None, [])
+            continue
         mean = statistics.mean(done) if done else float('nan')
         std = statistics.stdev(done) if len(done) > 1 else float('nan')
         stats[method] = (mean, std, done)
         lines.append(f'| {method} | ' + ' | '.join('-' if v is None else f'{v:.2f}' for v in vals) +
                      f' | {mean:.2f} +- {std:.2f} |')
+    command = 'Command: `python tools/run_classmix_experiment.py ' + ' '.join(sys.argv[1:]) + '`'
+    if any(not stats[m][2] for m in CONFIGS):     # one method only (e.g. the --warm-start warm-up): no verdict
+        return '\n'.join(lines + ['', command]) + '\n', None
     (ms, ss, ds), (mc, sc, dc) = stats['supervised'], stats['classmix']
     diff = mc - ms
     spread = max(ss, sc)
-    separated = min(dc, default=float('nan')) > max(ds, default=float('nan'))
+    separated = min(dc) > max(ds)
     beats = diff > spread
     lines += ['', f'difference of means (ClassMix - supervised): {diff:+.2f} mIoU; largest seed std: {spread:.2f}; '
               f'ClassMix better by more than the seed spread: {"yes" if beats else "no"}'
               + ('' if beats or abs(diff) <= spread else ' (it is WORSE by more than the spread)')
-              + f'; every ClassMix run above every supervised run: {"yes" if separated else "no"}', '',
-              'Command: `python tools/run_classmix_experiment.py ' + ' '.join(sys.argv[1:]) + '`']
+              + f'; every ClassMix run above every supervised run: {"yes" if separated else "no"}', '', command]
     return '\n'.join(lines) + '\n', dict(diff=diff, spread=spread, separated=separated, classmix_better=beats)
 
 
