@@ -32,8 +32,11 @@ def _trainings_in(stdout):
 def test_pixpro_transfer_figures_equal_the_runs_and_finished_steps_are_reused(synthetic_root, tmp_path):
     pytest.importorskip('mmseg', reason='the mmseg stack is built by `make setup`')
     from segssl.runs import last_mmengine_metrics
+    import shutil
+    data = tmp_path / 'data'
+    shutil.copytree(synthetic_root, data)                  # --label-split writes the splits into it
     out = tmp_path / 'transfer'
-    cmd = ['tools/run_pixpro_transfer.py', '--out', str(out), '--data', synthetic_root, '--seeds', '3',
+    cmd = ['tools/run_pixpro_transfer.py', '--out', str(out), '--data', str(data), '--seeds', '3',
            '--downstream', 'fcn16', '--pretrain-iters', '2', '--finetune-iters', '2']
     r = run_tool(cmd)
     assert r.returncode == 0, r.stdout[-4000:]
@@ -54,9 +57,13 @@ def test_pixpro_transfer_figures_equal_the_runs_and_finished_steps_are_reused(sy
     again = run_tool(cmd)                                   # everything finished: nothing is retrained
     assert again.returncode == 0 and _trainings_in(again.stdout) == []
     assert json.load(open(out / 'results.json'))['runs'] == res['runs']
-    longer = run_tool(cmd[:-1] + ['3'])                     # other fine-tune iterations: new runs, same pretraining
-    assert longer.returncode == 0 and len(_trainings_in(longer.stdout)) == 2
-    assert os.path.isdir(out / 'fcn16_ssl_3it_pre2_s3') and os.path.isdir(out / 'fcn16_ssl_2it_pre2_s3')
+    scarce = run_tool(cmd + ['--label-split', '1-2'])       # labels scarce: new fine-tunes, same pretraining
+    assert scarce.returncode == 0 and len(_trainings_in(scarce.stdout)) == 2, scarce.stdout[-3000:]
+    for init in ('ssl', 'random'):
+        log = open(out / 'logs' / f'fcn16_{init}_2it_labels1-2_pre2_s3.log').read()
+        assert "ann_file='splits/1-2/labelled.txt'" in log
+    assert json.load(open(out / 'results_labels1-2.json'))['settings']['label_split'] == '1-2'
+    assert json.load(open(out / 'results.json'))['runs'] == res['runs']     # the all-labels table is untouched
 
 
 def test_pixpro_transfer_rejects_zero_iterations(tmp_path):

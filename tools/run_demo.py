@@ -42,8 +42,8 @@ MASK_RCNN = pixpro_tool.MASK_RCNN
 ITERS = dict(pretrain=30, finetune=150, semi_warmup=300, semi=300, uda=1000, mask_rcnn=80)
 SEMI_SPLIT = '1-8'
 BACKGROUND_THRESHOLD = 0.1   # the demo's models are weak: keep any instance scored above 0.1
-NOTE = ('One seed at demo size is not evidence: no seed spread is measured here. The README and the '
-        'issue notes carry the 3-seed figures where they exist.')
+NOTE = ('One seed at demo size is not evidence: no seed spread is measured here. docs/RESULTS.md has the '
+        '3-seed figures of every story, with the command that regenerates each.')
 
 
 def header(title):

@@ -5,7 +5,7 @@ detectron2 Mask R-CNN R18-FPN (seed 002), each against the same training from ra
 
     python tools/run_pixpro_transfer.py [--out work_dirs/pixpro_transfer] [--data data/synthetic]
         [--seeds 0 1 2] [--downstream fcn16 maskrcnn] [--pretrain-iters 300]
-        [--finetune-iters 200] [--mask-rcnn-iters 200]
+        [--finetune-iters 200] [--mask-rcnn-iters 200] [--label-split 1-8]
 
 Per seed s: one pretraining (randomness.seed=s), converted --to mmseg and --to detectron2; then
 FCN-16 from the SSL weights and from random init, and Mask R-CNN from the SSL weights and from
@@ -14,7 +14,9 @@ runs the project's own tools (tools/train.py, tools/convert_checkpoint.py, tools
 A finished step is reused, so the script resumes; run folders name their
 iterations (e.g. OUT/fcn16_ssl_200it_pre300_s0), so other settings never reuse them. Writes OUT/results.json (every figure) and
 OUT/results.md (per-seed values, mean +- std, and whether SSL beats random init by more than the
-seed spread), both atomically.
+seed spread), both atomically. --label-split FRACTION fine-tunes FCN-16 on that seeded split's
+labelled images only (tools/make_label_splits.py, made if missing) and writes
+OUT/results_labels<FRACTION>.{json,md}: labels scarce, as segssl's users' are.
 """
 import argparse
 import json
@@ -64,6 +66,7 @@ class Experiment:
         self.out = os.path.abspath(os.path.join(ROOT, args.out))
         self.data = os.path.abspath(os.path.join(ROOT, args.data))
         self.pre = f'pre{args.pretrain_iters}'   # run folders name their settings: no reuse across settings
+        self.labels = f'_labels{args.label_split}' if args.label_split else ''
 
     def run(self, cmd, log, env=None):
         return run_logged([self.py] + cmd, os.path.join(self.out, 'logs', log + '.log'), ROOT, env)
@@ -83,12 +86,14 @@ class Experiment:
         return paths
 
     def fcn16(self, seed, init, backbone):
-        work = os.path.join(self.out, f'fcn16_{init}_{self.args.finetune_iters}it_{self.pre}_s{seed}')
+        work = os.path.join(self.out, f'fcn16_{init}_{self.args.finetune_iters}it{self.labels}_{self.pre}_s{seed}')
         try:
             return last_mmengine_metrics(work)
         except RuntimeError:
             pass
         extra = [] if init == 'ssl' else ['model.backbone.init_cfg=None']
+        if self.args.label_split:
+            extra.append(f'train_dataloader.dataset.ann_file=splits/{self.args.label_split}/labelled.txt')
         self.run(['tools/train.py', FINETUNE, '--work-dir', work, '--cfg-options', f'randomness.seed={seed}']
                  + finetune_opts(self.args.finetune_iters) + extra, os.path.basename(work),
                  {'SEGSSL_DATA_ROOT': self.data, 'SEGSSL_BACKBONE': backbone})
@@ -107,6 +112,9 @@ class Experiment:
         a = self.args
         if not os.path.isfile(os.path.join(self.data, 'meta.json')):
             self.run(['tools/make_synthetic_data.py', self.data], 'make_synthetic_data')
+        city = os.path.join(self.data, 'cityscapes')
+        if a.label_split and not os.path.isfile(os.path.join(city, 'splits', 'meta.json')):
+            self.run(['tools/make_label_splits.py', city, '--dataset', 'cityscapes'], 'make_label_splits')
         runs = {}
         for seed in a.seeds:
             mmseg_w, d2_w = self.pretrain(seed)
@@ -131,7 +139,8 @@ class Experiment:
         md, verdicts = [f'# SSL init vs random init, synthetic data', '', head, ''], {}
         pick = lambda key, metric: [runs[s][key][metric] for s in seeds]  # noqa: E731
         if 'fcn16' in a.downstream:
-            md.append(comparison_markdown(f'FCN-16 R18 fine-tuning ({a.finetune_iters} iterations): val mIoU',
+            labels = f'{a.label_split} of the labels' if a.label_split else 'all labels'
+            md.append(comparison_markdown(f'FCN-16 R18 fine-tuning ({a.finetune_iters} iterations, {labels}): val mIoU',
                                           'SSL init', pick('fcn16_ssl', 'mIoU'), 'random init',
                                           pick('fcn16_random', 'mIoU'), a.seeds))
             verdicts['fcn16_mIoU'] = compare_arms(pick('fcn16_ssl', 'mIoU'), pick('fcn16_random', 'mIoU'))
@@ -144,9 +153,11 @@ class Experiment:
                                                                pick('mask_rcnn_scratch', metric))
         md.append('Command: `python tools/run_pixpro_transfer.py ' + ' '.join(sys.argv[1:]) + '`')
         summary = dict(settings=dict(seeds=a.seeds, pretrain_iters=a.pretrain_iters, finetune_iters=a.finetune_iters,
-                                     mask_rcnn_iters=a.mask_rcnn_iters, downstream=a.downstream, data=self.data),
+                                     mask_rcnn_iters=a.mask_rcnn_iters, label_split=a.label_split,
+                                     downstream=a.downstream, data=self.data),
                        runs=runs, verdicts=verdicts)
-        with atomic_outputs(os.path.join(self.out, 'results.json'), os.path.join(self.out, 'results.md')) as (tj, tm):
+        stem = os.path.join(self.out, 'results' + self.labels)   # results_labels1-8.* beside the all-labels results.*
+        with atomic_outputs(stem + '.json', stem + '.md') as (tj, tm):
             with open(tj, 'w') as f:
                 json.dump(summary, f, indent=1)
             with open(tm, 'w') as f:
@@ -163,6 +174,8 @@ def main(argv=None):
     p.add_argument('--pretrain-iters', type=int, default=300)
     p.add_argument('--finetune-iters', type=int, default=200)
     p.add_argument('--mask-rcnn-iters', type=int, default=200)
+    p.add_argument('--label-split', choices=['1-30', '1-8', '1-4', '1-2'],
+                   help='fine-tune FCN-16 on this seeded fraction of the labels (default: all)')
     args = p.parse_args(argv)
     for k in ('pretrain_iters', 'finetune_iters', 'mask_rcnn_iters'):
         if getattr(args, k) < 1:
