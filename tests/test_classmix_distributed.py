@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from conftest import ROOT
-from dist_testing import run_ranks
+from dist_testing import run_ranks, train_from_cfg
 
 pytest.importorskip('mmseg', reason='the mmseg stack is built by `make setup`')
 CLASSMIX = os.path.join(ROOT, 'configs', 'semi', 'classmix_deeplabv2_r18-d8_synthetic-1-8_64x128.py')
@@ -44,11 +44,6 @@ def _classmix_cfg(data_root, splits, work_dir, record_dir, batch_size, launcher,
     return cfg
 
 
-def _train(cfg):
-    from mmseg.registry import RUNNERS
-    RUNNERS.build(cfg).train()
-
-
 def test_classmix_two_processes_match_one_process_with_twice_the_batch(synthetic_root, tmp_path, monkeypatch):
     """2 ranks x batch 2 against 1 rank x batch 4 for 3 iterations, SyncBN.
 
@@ -76,12 +71,12 @@ def test_classmix_two_processes_match_one_process_with_twice_the_batch(synthetic
     splits = str(tmp_path / 'splits')
     write_splits(splits, 'cityscapes', list_train_ids('cityscapes', data_root), seed=0)
     one, two, plain = tmp_path / 'one', tmp_path / 'two', tmp_path / 'plain'
-    _train(_classmix_cfg(data_root, splits, str(one / 'work'), str(one), 4, 'none'))
+    train_from_cfg(_classmix_cfg(data_root, splits, str(one / 'work'), str(one), 4, 'none'))
     cfg = _classmix_cfg(data_root, splits, str(plain / 'work'), str(plain), 2, 'pytorch')
     assert cfg.sync_bn == 'torch'                                  # what the ClassMix configs set
     cfg.sync_bn = None
-    assert run_ranks(_train, 2, cfg) == [0, 0]
-    assert run_ranks(_train, 2, _classmix_cfg(data_root, splits, str(two / 'work'), str(two), 2, 'pytorch')) == [0, 0]
+    assert run_ranks(train_from_cfg, 2, cfg) == [0, 0]
+    assert run_ranks(train_from_cfg, 2, _classmix_cfg(data_root, splits, str(two / 'work'), str(two), 2, 'pytorch')) == [0, 0]
     ref = torch.load(one / 'rank0.pt')
     r0, r1 = (torch.load(two / f'rank{r}.pt') for r in range(2))
     assert len(r0['log']) == len(r1['log']) == len(ref['log']) == 3

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from conftest import ROOT
-from dist_testing import run_ranks
+from dist_testing import run_ranks, train_from_cfg
 
 pytest.importorskip('mmseg', reason='the mmseg stack is built by `make setup`')
 PIXPRO = os.path.join(ROOT, 'configs', 'pretrain', 'pixpro_r18-d16_localppm5-mbn-erase_synthetic.py')
@@ -58,7 +58,8 @@ def _sync_bn_rank(out):
                     running_mean=bn.running_mean, running_var=bn.running_var,
                     mbn_mean=mbn.running_mean, mbn_var=mbn.running_var, gathered=zz.detach(), grad_z=z.grad),
                os.path.join(out, f'rank{rank}.pt'))
-    dist.destroy_process_group()
+    # no destroy_process_group(): it can deadlock on the GIL (see dist_testing); run_ranks ends
+    # the ranks together without a teardown
 
 
 def test_allreduce_sync_bn_equals_batchnorm_on_the_whole_batch(tmp_path):
@@ -115,16 +116,11 @@ def _pixpro_cfg(work_dir, record_dir, batch_size, launcher, iters=3):
     return cfg
 
 
-def _train(cfg):
-    from mmseg.registry import RUNNERS
-    RUNNERS.build(cfg).train()
-
-
 def test_pixpro_two_processes_match_one_process_with_twice_the_batch(synthetic_root, tmp_path, monkeypatch):
     monkeypatch.setenv('SEGSSL_DATA_ROOT', synthetic_root)
     one, two = tmp_path / 'one', tmp_path / 'two'
-    _train(_pixpro_cfg(str(one / 'work'), str(one), 4, 'none'))
-    assert run_ranks(_train, 2, _pixpro_cfg(str(two / 'work'), str(two), 2, 'pytorch')) == [0, 0]
+    train_from_cfg(_pixpro_cfg(str(one / 'work'), str(one), 4, 'none'))
+    assert run_ranks(train_from_cfg, 2, _pixpro_cfg(str(two / 'work'), str(two), 2, 'pytorch')) == [0, 0]
     ref = torch.load(one / 'rank0.pt')
     r0, r1 = (torch.load(two / f'rank{r}.pt') for r in range(2))
     # loss curve: the mean of the two ranks' losses (each the mean over its 2 images) is the loss

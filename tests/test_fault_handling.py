@@ -117,7 +117,7 @@ def test_skip_without_the_skipping_optim_wrapper_is_a_config_error(tmp_path):
 
 
 def _expect_worker_failure(cfg, kill, out):
-    """Train; record the error the main process got (run in a forked child, so that torch's
+    """Train; record the error the main process got (run in a child process, so that torch's
     SIGCHLD handler, which keeps watching a killed worker's pid, stays out of the test process)."""
     try:
         SegsslRunner.from_cfg(cfg).train()
