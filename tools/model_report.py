@@ -69,8 +69,8 @@ def build(config, checkpoint=None, cfg_options=None):
     model = MODELS.build(cfg.model)
     missing = []
     if checkpoint:
-        from mmengine.runner.checkpoint import _load_checkpoint
-        obj = _load_checkpoint(checkpoint, map_location='cpu')
+        from segssl.convert.loading import load_checkpoint_file   # data only, never code
+        obj = load_checkpoint_file(checkpoint)
         sd = obj.get('state_dict', obj) if isinstance(obj, dict) else None
         if not isinstance(sd, dict):
             raise ValueError(f'{checkpoint}: not a checkpoint dict')

@@ -47,16 +47,16 @@ class ConversionReport:
         return out
 
 
-def read_resnet(src, fmt=None, depth=None):
+def read_resnet(src, fmt=None, depth=None, trust_pickle=False):
     """Return ``(EncoderSource, CanonicalResNet)`` for checkpoint ``src``; writes nothing."""
-    source = read_encoder(src, fmt)
+    source = read_encoder(src, fmt, trust_pickle)
     encoder = CanonicalResNet.from_state_dict(
         source.encoder, expected_depth=depth, path=src,
         provenance={'source': str(src), 'format': source.format})
     return source, encoder
 
 
-def convert(src, dst, to, fmt=None, depth=None, prefix=DETECTRON2_PREFIX):
+def convert(src, dst, to, fmt=None, depth=None, prefix=DETECTRON2_PREFIX, trust_pickle=False):
     """Convert checkpoint ``src`` into ``dst`` for ``to`` in ``{'mmseg', 'detectron2',
     'torchvision'}``; return a :class:`ConversionReport`.
 
@@ -64,6 +64,7 @@ def convert(src, dst, to, fmt=None, depth=None, prefix=DETECTRON2_PREFIX):
         fmt (str | None): source format name (``--from``); None detects it.
         depth (int | None): expected ResNet depth; a different one is an error.
         prefix (str): detectron2 key prefix (default Mask R-CNN FPN's ``backbone.bottom_up.``).
+        trust_pickle (bool): unpickle ``src`` fully (it may run code); default: data only.
 
     Raises:
         ConversionError: bad input; nothing was written.
@@ -71,7 +72,7 @@ def convert(src, dst, to, fmt=None, depth=None, prefix=DETECTRON2_PREFIX):
     if to not in WRITERS:
         raise ValueError(f'unknown target {to!r}; expected one of {sorted(WRITERS)}')
     start = time.perf_counter()
-    source, encoder = read_resnet(src, fmt, depth)
+    source, encoder = read_resnet(src, fmt, depth, trust_pickle)
     kwargs = {'prefix': prefix} if to == 'detectron2' else {}
     outputs = WRITERS[to](encoder, dst, **kwargs)
     return ConversionReport(source, encoder, to, outputs, time.perf_counter() - start)

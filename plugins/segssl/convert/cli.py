@@ -3,13 +3,15 @@
 ::
 
     convert_checkpoint.py SRC DST --to {mmseg,detectron2,torchvision}
-                          [--from FORMAT] [--depth N] [--prefix backbone.bottom_up.]
+                          [--from FORMAT] [--depth N] [--prefix backbone.bottom_up.] [--trust-pickle]
     convert_checkpoint.py ENC_SRC DST --arch erfnet --to {mmseg,erfnet_pytorch}
-                          [--decoder-from DEC_SRC] [--num-classes N]
+                          [--decoder-from DEC_SRC] [--num-classes N] [--trust-pickle]
 
 Prints the detected format, the converted tensor and parameter counts, and what was dropped
 (target network, heads) grouped by prefix. Exit status 0 on success, 2 on bad input (the
-message names the file and what was found vs expected; nothing is written).
+message names the file and what was found vs expected; nothing is written). A source whose
+pickle would import anything but checkpoint data (e.g. ``posix.system``) is bad input too,
+unless ``--trust-pickle`` says the file is trusted.
 """
 import argparse
 import sys
@@ -44,20 +46,28 @@ def build_parser():
                    help='expected ResNet depth (18, 34, 50, 101, 152); checked')
     p.add_argument('--prefix', default=DETECTRON2_PREFIX,
                    help='detectron2 key prefix (default: %(default)s, Mask R-CNN FPN)')
+    p.add_argument('--trust-pickle', action='store_true',
+                   help='unpickle the source files fully: a pickle can run any code, so use it '
+                        'only for a file you trust (default: load tensors, arrays, numbers, '
+                        'strings, containers and argparse.Namespace only)')
     return p
 
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
+    if args.trust_pickle:
+        from .loading import TRUST_PICKLE_WARNING
+        for src in dict.fromkeys([args.src, args.decoder_from or args.src]):
+            print('warning: ' + TRUST_PICKLE_WARNING.format(path=src), file=sys.stderr)
     try:
         if args.arch == 'erfnet':
             lines = convert_erfnet(args.src, args.dst, args.to, decoder_src=args.decoder_from,
-                                   num_classes=args.num_classes)
+                                   num_classes=args.num_classes, trust_pickle=args.trust_pickle)
         elif args.to == 'erfnet_pytorch':
             raise ConversionError('--to erfnet_pytorch needs --arch erfnet', args.src)
         else:
             lines = convert(args.src, args.dst, args.to, fmt=args.fmt, depth=args.depth,
-                            prefix=args.prefix).lines()
+                            prefix=args.prefix, trust_pickle=args.trust_pickle).lines()
     except ConversionError as e:
         print(f'error: {e}', file=sys.stderr)
         return 2

@@ -108,7 +108,7 @@ def original_erfnet_name(key):
     return f'decoder.layers.{n}.{rest}'
 
 
-def read_erfnet(path):
+def read_erfnet(path, trust_pickle=False):
     """Read an ERFNet checkpoint into mmseg naming.
 
     Returns:
@@ -119,7 +119,7 @@ def read_erfnet(path):
     Raises:
         ConversionError: unreadable file, or keys of neither ERFNet layout.
     """
-    obj = load_checkpoint_file(path)
+    obj = load_checkpoint_file(path, trust_pickle)
     if not isinstance(obj, dict):
         raise ConversionError(f'the file holds a {type(obj).__name__}, not a checkpoint dict',
                               path)
@@ -173,7 +173,7 @@ def _check(part, tensors, path):
     return OrderedDict((k, tensors[k] if k in tensors else torch.tensor(0)) for k in expected)
 
 
-def transfer_erfnet(encoder_path, decoder_path, num_classes, seed=0):
+def transfer_erfnet(encoder_path, decoder_path, num_classes, seed=0, trust_pickle=False):
     """Encoder from ``encoder_path``, decoder from ``decoder_path``, new last layer.
 
     Args:
@@ -187,8 +187,8 @@ def transfer_erfnet(encoder_path, decoder_path, num_classes, seed=0):
         tuple: ``(backbone, last)``: mmseg-named ``encoder.*`` + ``decoder.*`` tensors in
         :func:`expected_erfnet_shapes` order, and ``output_conv.{weight (16, C, 2, 2), bias (C,)}``.
     """
-    enc = _check('encoder', read_erfnet(encoder_path)['encoder'], encoder_path)
-    dec = _check('decoder', read_erfnet(decoder_path)['decoder'], decoder_path)
+    enc = _check('encoder', read_erfnet(encoder_path, trust_pickle)['encoder'], encoder_path)
+    dec = _check('decoder', read_erfnet(decoder_path, trust_pickle)['decoder'], decoder_path)
     torch.manual_seed(seed)
     last = torch.nn.ConvTranspose2d(16, int(num_classes), 2, stride=2, padding=0,
                                     output_padding=0, bias=True)
@@ -217,20 +217,20 @@ def write_erfnet_original(backbone, last, dst):
     return [dst]
 
 
-def convert_erfnet(src, dst, to, decoder_src=None, num_classes=None, seed=0):
+def convert_erfnet(src, dst, to, decoder_src=None, num_classes=None, seed=0, trust_pickle=False):
     """ERFNet conversion behind the CLI: encoder from ``src``, decoder from ``decoder_src``
     (default ``src``), last layer new for ``num_classes`` (default: ``decoder_src``'s own last
     layer kept). ``to``: ``'mmseg'`` (backbone only; the last layer is reported as not
     written) or ``'erfnet_pytorch'``. Returns report lines."""
     decoder_src = decoder_src or src
     if num_classes is None:
-        last = read_erfnet(decoder_src)['last']
+        last = read_erfnet(decoder_src, trust_pickle)['last']
         if not last and to != 'mmseg':
             raise ConversionError('no decoder.output_conv in this checkpoint; give '
                                   '--num-classes to create the last layer', decoder_src)
-        backbone, _ = transfer_erfnet(src, decoder_src, 1, seed)
+        backbone, _ = transfer_erfnet(src, decoder_src, 1, seed, trust_pickle)
     else:
-        backbone, last = transfer_erfnet(src, decoder_src, num_classes, seed)
+        backbone, last = transfer_erfnet(src, decoder_src, num_classes, seed, trust_pickle)
     if to == 'mmseg':
         outputs = write_erfnet_mmseg(backbone, dst, {'encoder': src, 'decoder': decoder_src})
     elif to == 'erfnet_pytorch':

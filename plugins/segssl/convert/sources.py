@@ -209,17 +209,18 @@ def _choose(views, fmt_name, path):
         'name the format with --from FORMAT', path)
 
 
-def read_encoder(path, fmt=None):
+def read_encoder(path, fmt=None, trust_pickle=False):
     """Read ``path`` and return the online encoder as an :class:`EncoderSource`.
 
     Args:
         path (str): checkpoint file.
         fmt (str | None): a name of :data:`FORMATS`, or None to detect it from the keys.
+        trust_pickle (bool): unpickle everything (see :func:`.loading.load_checkpoint_file`).
 
     Raises:
         ConversionError: unreadable file, unknown or ambiguous layout, or no online encoder.
     """
-    obj = load_checkpoint_file(path)
+    obj = load_checkpoint_file(path, trust_pickle)
     if not isinstance(obj, dict):
         raise ConversionError(f'the file holds a {type(obj).__name__}, not a checkpoint dict '
                               '(expected a state dict or {"state_dict": ...})', path)

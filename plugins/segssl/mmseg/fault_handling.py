@@ -162,6 +162,15 @@ class AtomicCheckpointHook(CheckpointHook):
                 self.file_backend.rmtree(path)
 
 
+def _numpy_state(saved):
+    """``np.random.set_state``'s tuple from what RandomStateHook saved (a dict of a tensor and
+    numbers; checkpoints written before that hold the tuple itself)."""
+    if not isinstance(saved, dict):
+        return saved
+    return (saved['bit_generator'], saved['key'].cpu().numpy().astype(np.uint32), saved['pos'],
+            saved['has_gauss'], saved['cached_gaussian'])
+
+
 @HOOKS.register_module()
 class RandomStateHook(Hook):
     """Save the main process's RNG states (torch, CUDA, numpy, python) in every checkpoint
@@ -182,7 +191,11 @@ class RandomStateHook(Hook):
         self._pending = None
 
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
-        state = dict(torch=torch.get_rng_state(), numpy=np.random.get_state(), python=random.getstate())
+        # tensors and plain numbers only: torch.load(weights_only=True) reads them
+        name, key, pos, has_gauss, cached = np.random.get_state()
+        state = dict(torch=torch.get_rng_state(), python=random.getstate(),
+                     numpy=dict(bit_generator=name, key=torch.from_numpy(key.astype(np.int64)),
+                                pos=int(pos), has_gauss=int(has_gauss), cached_gaussian=float(cached)))
         if torch.cuda.is_available():
             state['cuda'] = torch.cuda.get_rng_state_all()
         checkpoint['segssl_rng_state'] = state
@@ -209,9 +222,10 @@ class RandomStateHook(Hook):
                                   'not restored on the other ranks')
             if get_rank() != 0:
                 return
-        torch.set_rng_state(state['torch'])
+        # mmengine loads checkpoints onto the current device: RNG states must be CPU ByteTensors
+        torch.set_rng_state(state['torch'].cpu())
         if 'cuda' in state and torch.cuda.is_available() and len(state['cuda']) == torch.cuda.device_count():
-            torch.cuda.set_rng_state_all(state['cuda'])
+            torch.cuda.set_rng_state_all([s.cpu() for s in state['cuda']])
         if all_states:
-            np.random.set_state(state['numpy'])
+            np.random.set_state(_numpy_state(state['numpy']))
             random.setstate(state['python'])

@@ -122,18 +122,20 @@ def predict_labels(config: str, checkpoint: str, img_paths: Sequence[str], devic
     """mmseg.apis.init_model + inference_model: the (H, W) predicted labels of each image, at
     its original size. A ClassMix / DACS checkpoint is read as the model it evaluates with."""
     from mmseg.apis import inference_model, init_model
+
+    from segssl.convert.loading import load_checkpoint_file   # data only, never code
     cfg, prefix = inference_config(config)
+    model = init_model(cfg, None, device='cpu')
+    state = load_checkpoint_file(checkpoint)
+    state = state.get('state_dict', state)
     if prefix is None:
-        model = init_model(cfg, checkpoint, device=device)
+        model.load_state_dict(state, strict=True)
     else:
-        model = init_model(cfg, None, device='cpu')
-        state = torch.load(checkpoint, map_location='cpu')
-        state = state.get('state_dict', state)
         part = {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
         if not part:
             raise KeyError(f'{checkpoint}: no {prefix}* weights for {config} (a ClassMix / DACS model)')
         model.load_state_dict(part, strict=True)
-        model.to(device).eval()
+    model.to(device).eval()
     return [inference_model(model, p).pred_sem_seg.data[0].cpu().numpy() for p in img_paths]
 
 

@@ -37,9 +37,10 @@ def load_aligned_state(path, model_names):
 
     Accepts an mmengine/mmseg checkpoint (``state_dict``, keys with or without ``backbone.``,
     ``module.``) or an erfnet_pytorch checkpoint (read by :func:`segssl.convert.erfnet.read_erfnet`).
-    Returns ``{model name: tensor}`` for every model name found."""
-    from mmengine.runner.checkpoint import _load_checkpoint
-    obj = _load_checkpoint(path, map_location='cpu')
+    Returns ``{model name: tensor}`` for every model name found. The file is read as data
+    (:func:`segssl.convert.loading.load_checkpoint_file`): a pickle that would run code is refused."""
+    from segssl.convert.loading import load_checkpoint_file
+    obj = load_checkpoint_file(path)
     sd = obj.get('state_dict', obj) if isinstance(obj, dict) else None
     if not isinstance(sd, dict):
         raise ValueError(f'{path}: not a checkpoint dict (found {type(obj).__name__})')
