@@ -23,7 +23,7 @@ from detectron2.engine import DefaultPredictor
 from segssl.detectron2 import add_segssl_config
 from segssl.detectron2.background import (CocoGroundTruth, MaskFolderGroundTruth,
                                           remove_background_images)
-from segssl.detectron2.config import merge_config_file, resolve_sync_bn
+from segssl.detectron2.config import merge_config_file, resolve_device, resolve_sync_bn
 
 IMAGE_EXTS = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff')
 
@@ -65,6 +65,7 @@ def main(argv=None):
     cfg.merge_from_list(args.opts)
     if args.weights is not None:
         cfg.MODEL.WEIGHTS = args.weights
+    resolve_device(cfg)
     resolve_sync_bn(cfg, 1)
     # detectron2's own filter must not drop instances our threshold would keep.
     cfg.MODEL.ROI_HEADS.SCORE_THRESH_TEST = min(cfg.MODEL.ROI_HEADS.SCORE_THRESH_TEST, args.score_threshold)

@@ -26,7 +26,7 @@ from detectron2.evaluation import COCOEvaluator, verify_results
 from segssl.detectron2 import add_segssl_config, register_synthetic_coco
 from segssl.detectron2.coco_subset import register_coco_subsets
 from segssl.detectron2.config import (check_init, describe_sync_bn_changes, merge_config_file,
-                                      resolve_sync_bn)
+                                      resolve_device, resolve_sync_bn)
 from segssl.detectron2.datasets import SYNTHETIC_COCO
 from segssl.detectron2.distributed import DistributedTrainer, launch
 
@@ -54,6 +54,8 @@ def load_config_and_norm_changes(args):
     add_segssl_config(cfg)
     merge_config_file(cfg, args.config_file)
     cfg.merge_from_list(args.opts)
+    if resolve_device(cfg):
+        logging.getLogger('segssl').warning('MODEL.DEVICE cuda: no CUDA device here, running on the CPU')
     norm_changes = resolve_sync_bn(cfg, comm.get_world_size())
     if not args.eval_only:   # --eval-only loads a trained model, whatever its initialisation
         check_init(cfg, resume=args.resume)

@@ -66,12 +66,14 @@ class MomentumBatchNorm2d(nn.BatchNorm2d):
             with torch.no_grad():
                 if self.sync and distributed_world_size() > 1:
                     mean, var, _ = global_batch_moments(x, differentiable=False)
-                else:
-                    mean = x.mean((0, 2, 3))
-                    var = x.var((0, 2, 3), unbiased=False)
-                a = self.stat_momentum if self.num_batches_tracked > 0 else 0.0
-                self.running_mean.mul_(a).add_(mean, alpha=1 - a)
-                self.running_var.mul_(a).add_(var, alpha=1 - a)
+                else:       # moments in float32 under AMP, as global_batch_moments
+                    xf = x.float() if x.dtype in (torch.float16, torch.bfloat16) else x
+                    mean = xf.mean((0, 2, 3))
+                    var = xf.var((0, 2, 3), unbiased=False)
+                # a = 0 on the first batch (it initialises); a tensor, so no host sync per step
+                a = (self.num_batches_tracked > 0).to(self.running_mean.dtype) * self.stat_momentum
+                self.running_mean.copy_(torch.lerp(mean.to(self.running_mean.dtype), self.running_mean, a))
+                self.running_var.copy_(torch.lerp(var.to(self.running_var.dtype), self.running_var, a))
                 self.num_batches_tracked += 1
         return F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
                             training=False, momentum=0.0, eps=self.eps)

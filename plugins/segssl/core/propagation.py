@@ -140,7 +140,11 @@ class SelfAttentionPropagation(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         N, C, H, W = x.shape
-        h = x + sinusoidal_position_encoding_2d(C, H, W, device=x.device, dtype=x.dtype) if self.position_encoding else x
+        # the encoding is built in float32 at least (in float16 the sines of large arguments are
+        # off by up to 0.026 at 56 x 56), then added in the input's dtype
+        pe_dtype = torch.promote_types(x.dtype, torch.float32)
+        h = (x + sinusoidal_position_encoding_2d(C, H, W, device=x.device, dtype=pe_dtype).to(x.dtype)
+             if self.position_encoding else x)
         q, k, v = self.query(h).flatten(2), self.key(h).flatten(2), self.value(h).flatten(2)
         attn = torch.softmax(torch.bmm(q.transpose(1, 2), k) / math.sqrt(self.key_channels), dim=-1)
         o = torch.bmm(v, attn.transpose(1, 2)).view(N, C, H, W)

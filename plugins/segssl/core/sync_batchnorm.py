@@ -27,10 +27,16 @@ from .distributed import distributed_world_size
 def global_batch_moments(x: torch.Tensor, differentiable: bool = True
                          ) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Mean, biased variance (both (C,)) and element count M of ``x`` (N, C, ...) over dim 0 and
-    the spatial dims of every process (two passes: the mean first, then centred squares)."""
+    the spatial dims of every process (two passes: the mean first, then centred squares).
+
+    Counts and moments are taken in float32 for half-precision input (under AMP): in float16 a
+    count above 65504 is inf (64 x 112 x 112 already is), and sums of that many terms lose the
+    mean. float32 and float64 input keep their dtype."""
+    if x.dtype in (torch.float16, torch.bfloat16):
+        x = x.float()
     dims = [0] + list(range(2, x.dim()))
     reduce = dist_nn.all_reduce if differentiable else _all_reduce_no_grad
-    count = x.new_tensor([float(x.numel() // x.shape[1])])
+    count = torch.full((1,), float(x.numel() // x.shape[1]), dtype=x.dtype, device=x.device)
     sums = reduce(torch.cat([x.sum(dims), count]))
     m = sums[-1]
     mean = sums[:-1] / m
@@ -67,10 +73,10 @@ class AllReduceSyncBatchNorm(_BatchNorm):
                 unbiased = var.detach() * (m / (m - 1).clamp(min=1))
                 self.running_var.mul_(1 - f).add_(unbiased, alpha=f)
         shape = [1, -1] + [1] * (x.dim() - 2)
-        y = (x - mean.view(shape)) * torch.rsqrt(var.view(shape) + self.eps)
+        y = (x.to(mean.dtype) - mean.view(shape)) * torch.rsqrt(var.view(shape) + self.eps)
         if self.affine:
             y = y * self.weight.view(shape) + self.bias.view(shape)
-        return y
+        return y.to(x.dtype)        # as batch norm under autocast: the input's dtype
 
 
 def convert_sync_batchnorm_any_device(module: nn.Module) -> nn.Module:

@@ -207,10 +207,12 @@ def filter_energy_refill_(weight, keep_ratio, bias=None, out_dim=0, donor_weight
         if donor_weight.shape != weight.shape:
             raise ValueError(f'donor filter shape {tuple(donor_weight.shape)} != '
                              f'{tuple(weight.shape)}')
+        # the donor is read on the CPU; the weights may live on a GPU
+        donor_weight = donor_weight.to(device=w.device)
         best = _rank(filter_energy(donor_weight, out_dim))[:len(replaced)]
         w[replaced] = donor_weight.movedim(out_dim, 0)[best].to(w.dtype)
         if bias is not None:
-            bias[replaced] = 0 if donor_bias is None else donor_bias[best].to(bias.dtype)
+            bias[replaced] = 0 if donor_bias is None else donor_bias.to(bias.device)[best].to(bias.dtype)
     return kept, replaced
 
 

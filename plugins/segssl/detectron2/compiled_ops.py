@@ -3,10 +3,13 @@
 detectron2 imports ``_C`` at module level in a few places (deformable conv, rotated boxes, the
 fast COCO evaluator), so without it ``import detectron2.layers`` fails even for models, such as
 Mask R-CNN R50-FPN, that never call a compiled op. ``install_placeholder_if_missing`` puts a
-placeholder module in its place only if the real one cannot be imported. Using any op of the
+placeholder module in its place only if detectron2 has no ``_C`` at all. A ``_C`` that exists
+but fails to load (built against another torch or CUDA) is an error, with the loader's message:
+replacing it silently would hide the broken build and slow evaluation down. Using any op of the
 placeholder raises ``MissingCompiledOpError`` naming the op and how to get it.
 """
 import importlib
+import importlib.util
 import sys
 import types
 
@@ -56,10 +59,11 @@ class CompiledOpsPlaceholder(types.ModuleType):
 
 
 def install_placeholder_if_missing() -> bool:
-    """Register the placeholder as ``detectron2._C`` unless the real one imports.
+    """Register the placeholder as ``detectron2._C`` if detectron2 has none.
 
     Returns True if the placeholder is (now) in place, False if the real extension is used.
-    Raises ImportError if detectron2 itself is not installed.
+    Raises ImportError if detectron2 itself is not installed, or if its ``_C`` exists but fails
+    to load (the message holds the loader's error).
     """
     try:
         detectron2 = importlib.import_module('detectron2')
@@ -69,11 +73,17 @@ def install_placeholder_if_missing() -> bool:
     current = sys.modules.get('detectron2._C')
     if current is not None:
         return bool(getattr(current, 'segssl_placeholder', False))
-    try:
-        importlib.import_module('detectron2._C')
-        return False
-    except ImportError as e:
-        placeholder = CompiledOpsPlaceholder(f'import detectron2._C failed: {e}')
-        sys.modules['detectron2._C'] = placeholder
-        detectron2._C = placeholder
-        return True
+    spec = importlib.util.find_spec('detectron2._C')
+    if spec is not None:
+        try:
+            importlib.import_module('detectron2._C')
+            return False
+        except ImportError as e:
+            raise ImportError(
+                f'detectron2._C exists ({spec.origin}) but does not load: {e}. It was probably built '
+                'against another torch or CUDA than the installed ones: rebuild detectron2 for them '
+                '(or remove the extension to run without compiled ops)') from e
+    placeholder = CompiledOpsPlaceholder('detectron2 was installed without it')
+    sys.modules['detectron2._C'] = placeholder
+    detectron2._C = placeholder
+    return True

@@ -52,6 +52,17 @@ def add_segssl_config(cfg):
     return cfg
 
 
+def resolve_device(cfg):
+    """Let ``MODEL.DEVICE`` follow the machine: detectron2's default ``'cuda'`` becomes
+    ``'cpu'`` where CUDA is not available (segssl's configs pin no device, so one config serves
+    CPU runs and GPU nodes). Returns ``(old, new)`` if it changed, else None."""
+    import torch
+    if cfg.MODEL.DEVICE.startswith('cuda') and not torch.cuda.is_available():
+        old, cfg.MODEL.DEVICE = cfg.MODEL.DEVICE, 'cpu'
+        return old, 'cpu'
+    return None
+
+
 def resolve_sync_bn(cfg, world_size):
     """Replace SyncBN in the norm keys of an unfrozen ``cfg`` for this process group.
 

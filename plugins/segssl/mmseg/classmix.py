@@ -111,8 +111,8 @@ class ClassMixSegmentor(BaseModel):
     def set_extra_state(self, state):
         if isinstance(state, dict):                   # checkpoints written before the change
             state = state.get('generator')
-        if state is not None:
-            self.generator.set_state(state)
+        if state is not None:     # mmengine loads onto the current device; the generator is a CPU one
+            self.generator.set_state(state.detach().cpu())
 
     @torch.no_grad()
     def update_teacher(self, step: int) -> float:

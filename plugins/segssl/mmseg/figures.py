@@ -8,6 +8,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
+from mmengine.dist import is_main_process
 from mmengine.hooks import Hook
 from mmseg.registry import HOOKS
 
@@ -211,7 +212,8 @@ class MixVisualizationHook(Hook):
             self.palette = meta['palette']
 
     def before_train_iter(self, runner, batch_idx: int, data_batch=None) -> None:
-        self._record = self.every_n_train_iters(runner, self.interval)
+        # one writer: rank 0 (every rank would write the same file)
+        self._record = is_main_process() and self.every_n_train_iters(runner, self.interval)
         self._step = {}
 
     @staticmethod

@@ -245,9 +245,11 @@ class StagedFineTuneHook(Hook):
     Adam/SGD skip parameters without a gradient: no weight decay, no momentum step). With
     ``freeze_norm_stats`` their BatchNorm layers are also kept in eval mode (running statistics
     do not move). ERFNet's encoder: ``'backbone.encoder.'``; a ResNet backbone: ``'backbone.'``.
-    Distributed runs: DDP is built before this hook freezes anything, so set
+    Distributed runs: DDP is built before this hook freezes anything, so the config must set
     ``model_wrapper_cfg=dict(type='MMDistributedDataParallel', find_unused_parameters=True)``
-    (parameters without a gradient during the frozen stage); single-process runs need nothing."""
+    (parameters without a gradient during the frozen stage; segssl's staged configs do), else DDP
+    stops at the second iteration; the hook checks it before training starts. Single-process
+    runs need nothing."""
     priority = 'VERY_HIGH'
 
     def __init__(self, frozen=40, by_epoch=True, frozen_prefixes=('backbone.encoder.',),
@@ -256,6 +258,14 @@ class StagedFineTuneHook(Hook):
         self.frozen_prefixes = tuple(frozen_prefixes)
         self.freeze_norm_stats = freeze_norm_stats
         self.is_frozen = None
+
+    def before_train(self, runner):
+        ddp = torch.nn.parallel.DistributedDataParallel
+        if isinstance(runner.model, ddp) and not runner.model.find_unused_parameters:
+            raise ValueError(
+                'StagedFineTuneHook: the model is wrapped in DistributedDataParallel with '
+                'find_unused_parameters=False, but the frozen parameters get no gradient; set '
+                "model_wrapper_cfg=dict(type='MMDistributedDataParallel', find_unused_parameters=True)")
 
     def _set(self, runner, frozen):
         model = _model(runner)
