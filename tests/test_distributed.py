@@ -144,3 +144,40 @@ def test_pixpro_two_processes_match_one_process_with_twice_the_batch(synthetic_r
     files = sorted(str(p.relative_to(two / 'work')) for p in (two / 'work').rglob('*') if p.is_file())
     assert [f for f in files if f.endswith('.pth')] == ['iter_3.pth']
     assert len([f for f in files if f.endswith('.log')]) == 1, files
+
+
+def _labels(rank):
+    """Rank 0 sees mostly class 0, rank 1 mostly class 2 (and ignored pixels): only their
+    global batch has the frequencies the reference sees."""
+    g = torch.Generator().manual_seed(rank)
+    labels = torch.multinomial(torch.tensor([[0.7, 0.2, 0.1], [0.1, 0.2, 0.7]][rank]), 60, True, generator=g)
+    labels[::7] = 255
+    return labels.view(2, 5, 6)
+
+
+def _alignment_rank(out):
+    import torch.distributed as dist
+    from segssl.core import DistributionAlignment
+    dist.init_process_group('gloo')
+    da = DistributionAlignment([0.5, 0.3, 0.2], momentum=0.5)
+    da.update(_labels(dist.get_rank()))
+    torch.save(da.running.clone(), os.path.join(out, f'rank{dist.get_rank()}.pt'))
+
+
+def test_distribution_alignment_counts_the_global_batch(tmp_path):
+    """DACS' distribution alignment (issue 17, item 7): each rank's EMA step uses the class
+    counts summed over the ranks, so both ranks keep p~ of the whole batch."""
+    from segssl.core import DistributionAlignment
+    assert run_ranks(_alignment_rank, 2, str(tmp_path)) == [0, 0]
+    r0, r1 = (torch.load(tmp_path / f'rank{r}.pt') for r in range(2))
+    ref = DistributionAlignment([0.5, 0.3, 0.2], momentum=0.5)
+    ref.update(torch.cat([_labels(0), _labels(1)]))
+    valid = torch.cat([_labels(0), _labels(1)]).flatten()
+    valid = valid[valid != 255]
+    f = torch.bincount(valid, minlength=3).double() / valid.numel()
+    torch.testing.assert_close(ref.running, 0.5 * torch.tensor([0.5, 0.3, 0.2], dtype=torch.float64) + 0.5 * f)
+    assert torch.equal(r0, r1)
+    torch.testing.assert_close(r0, ref.running, rtol=0, atol=1e-15)
+    local = DistributionAlignment([0.5, 0.3, 0.2], momentum=0.5)
+    local.update(_labels(0))
+    assert not torch.allclose(local.running, r0)          # what rank 0 alone would have kept

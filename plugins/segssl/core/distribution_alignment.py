@@ -16,7 +16,10 @@ form the DACS ablation (distribution-aligned IntraMix) asks for.
 from typing import Optional, Sequence
 
 import torch
+import torch.distributed as dist
 import torch.nn as nn
+
+from .distributed import distributed_world_size
 
 
 def class_frequencies(labels: torch.Tensor, num_classes: int, ignore_index: int = 255) -> torch.Tensor:
@@ -57,11 +60,22 @@ class DistributionAlignment(nn.Module):
 
     @torch.no_grad()
     def update(self, pseudo_labels: torch.Tensor) -> torch.Tensor:
-        """EMA step with the frequencies of integer ``pseudo_labels`` (any shape); an all-ignore
-        batch leaves p~ unchanged. Returns p~."""
-        f = class_frequencies(pseudo_labels.detach().cpu(), self.num_classes, self.ignore_index)
-        if f.sum() > 0:
-            self.running.mul_(self.momentum).add_(f.to(self.running), alpha=1 - self.momentum)
+        """EMA step with the frequencies f(y) of integer ``pseudo_labels`` (any shape) of the
+        global batch: in a distributed run the class counts are summed over the ranks, so every
+        rank keeps the same p~ (and a checkpoint's p~ is every rank's). A batch whose pixels are
+        all ignored leaves p~ unchanged. On the labels' device, with no host sync. Returns p~."""
+        labels = pseudo_labels.detach().flatten()
+        valid = labels != self.ignore_index
+        index = torch.where(valid, labels, torch.zeros_like(labels)).long()
+        counts = torch.zeros(self.num_classes, dtype=self.running.dtype, device=labels.device)
+        counts.index_add_(0, index, valid.to(counts.dtype))
+        if distributed_world_size() > 1:
+            dist.all_reduce(counts)
+        total = counts.sum()
+        f = (counts / total.clamp_min(1)).to(self.running.device)
+        # weight of the new frequencies: 1 - m, or 0 when nothing was counted
+        w = (total > 0).to(self.running.dtype).to(self.running.device) * (1 - self.momentum)
+        self.running.copy_(torch.lerp(self.running, f, w))
         return self.running
 
     def align(self, probs: torch.Tensor, dim: int = 1) -> torch.Tensor:
