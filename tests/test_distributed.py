@@ -181,3 +181,37 @@ def test_distribution_alignment_counts_the_global_batch(tmp_path):
     local = DistributionAlignment([0.5, 0.3, 0.2], momentum=0.5)
     local.update(_labels(0))
     assert not torch.allclose(local.running, r0)          # what rank 0 alone would have kept
+
+
+def _pairs():
+    g = torch.Generator().manual_seed(5)
+    return torch.randn(6, 8, generator=g, dtype=torch.float64), torch.randn(6, 8, generator=g, dtype=torch.float64)
+
+
+def _nt_xent_rank(out):
+    import torch.distributed as dist
+    from segssl.core import nt_xent_loss
+    dist.init_process_group('gloo')
+    rank = dist.get_rank()
+    z_a, z_b = (z[3 * rank:3 * rank + 3].clone().requires_grad_(True) for z in _pairs())
+    loss = nt_xent_loss(z_a, z_b, temperature=0.5)
+    loss.backward()
+    local = nt_xent_loss(z_a.detach(), z_b.detach(), temperature=0.5, gather=False)
+    torch.save(dict(loss=loss.detach(), local=local, grad_a=z_a.grad, grad_b=z_b.grad),
+               os.path.join(out, f'rank{rank}.pt'))
+
+
+def test_nt_xent_takes_negatives_from_every_rank(tmp_path):
+    """SimCLR under DDP (issue 17, item 9): 2 processes x 3 pairs give the loss of 1 process x 6
+    pairs (the mean of the ranks' losses) and, summed over the ranks' losses as DDP does, its
+    gradients."""
+    from segssl.core import nt_xent_loss
+    assert run_ranks(_nt_xent_rank, 2, str(tmp_path)) == [0, 0]
+    r0, r1 = (torch.load(tmp_path / f'rank{r}.pt') for r in range(2))
+    z_a, z_b = (z.clone().requires_grad_(True) for z in _pairs())
+    loss = nt_xent_loss(z_a, z_b, temperature=0.5)
+    (2 * loss).backward()                       # sum of the 2 ranks' losses = 2 x the global mean
+    torch.testing.assert_close((r0['loss'] + r1['loss']) / 2, loss.detach(), rtol=0, atol=1e-12)
+    torch.testing.assert_close(torch.cat([r0['grad_a'], r1['grad_a']]), z_a.grad, rtol=0, atol=1e-12)
+    torch.testing.assert_close(torch.cat([r0['grad_b'], r1['grad_b']]), z_b.grad, rtol=0, atol=1e-12)
+    assert abs(float(r0['local']) - float(r0['loss'])) > 1e-3      # local negatives only: another loss

@@ -100,3 +100,12 @@ def test_seed_models_build_with_the_seed_shapes():
     assert byol.online_projector[0].weight.shape == (2048, 2048) and byol.predictor[0].weight.shape == (2048, 256)
     assert byol.online_projector[3].weight.shape == (256, 2048)
     assert byol.online_backbone.conv1.weight.shape == (64, 3, 7, 7)
+
+
+@pytest.mark.parametrize('name', ['byol_r50-h4096_coco2014-224.py', 'byol_r18_synthetic-64px.py',
+                                  'simclr_r34-3x3stem_cifar10-32px.py', 'simclr_r18-3x3stem_synthetic-32px.py',
+                                  'simclr-video-anchor_r18-3x3stem_synthetic-32px.py'])
+def test_image_ssl_configs_synchronise_the_mlp_batch_norm(name):
+    """Issue 17, item 9: the projector/predictor BatchNorm1d layers are SyncBN in multi-process
+    runs (mmengine's sync_bn; segssl's runner makes it work on CPUs too)."""
+    assert load(name).sync_bn == 'torch'

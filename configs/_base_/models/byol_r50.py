@@ -14,3 +14,6 @@ model = dict(
     symmetric=True,
     data_preprocessor=dict(type='PixelViewsDataPreProcessor'))
 custom_hooks = [dict(type='MomentumUpdateHook', base_momentum=0.996, final_momentum=1.0)]
+# multi-process runs: the MLPs' BatchNorm1d layers (and any other plain BN) become SyncBN, so the
+# projector/predictor normalise with the global batch's statistics as the seed's SyncBN does
+sync_bn = 'torch'

@@ -8,3 +8,6 @@ model = dict(
     projector=dict(in_channels=512, hidden_channels=512, out_channels=128, batch_norm=True),
     temperature=0.5,
     data_preprocessor=dict(type='PixelViewsDataPreProcessor'))
+# multi-process runs: the projector's BatchNorm1d becomes SyncBN (global batch statistics, as
+# SimCLR's global BN); the NT-Xent negatives come from every rank (core.nt_xent_loss)
+sync_bn = 'torch'

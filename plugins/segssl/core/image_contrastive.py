@@ -27,6 +27,8 @@ from typing import Sequence, Union
 import torch
 import torch.nn.functional as F
 
+from .distributed import all_gather_cat, distributed_world_size
+
 __all__ = ['byol_loss', 'symmetric_byol_loss', 'nt_xent_loss', 'anchor_weights',
            'video_anchor_loss']
 
@@ -53,17 +55,34 @@ def symmetric_byol_loss(p1: torch.Tensor, p2: torch.Tensor, z1: torch.Tensor, z2
     return loss + byol_loss(p2, z1) if symmetric else loss
 
 
-def nt_xent_loss(z_a: torch.Tensor, z_b: torch.Tensor, temperature: float = 0.5) -> torch.Tensor:
+def nt_xent_loss(z_a: torch.Tensor, z_b: torch.Tensor, temperature: float = 0.5,
+                 gather: bool = True) -> torch.Tensor:
     """NT-Xent over 2N embeddings. z_a, z_b: (N, D), row n of each a positive pair (N >= 1;
-    with N = 1 the only negatives are absent and the loss is 0). temperature: tau (0.5)."""
+    with N = 1 in one process the only negatives are absent and the loss is 0). temperature: tau
+    (0.5).
+
+    gather: in a distributed run of W processes, take the negatives from every rank's 2N
+    embeddings (:func:`all_gather_cat`, differentiable), as SimCLR does: each local anchor's
+    denominator then holds the 2NW - 1 other embeddings of the global batch, and the mean of the
+    ranks' losses (what DDP's gradient averaging optimises) is the loss of one process with the
+    whole batch. False: negatives from the local batch only. A no-op in one process.
+    """
     _check_pair(z_a, z_b, 'nt_xent_loss')
     if temperature <= 0:
         raise ValueError(f'nt_xent_loss: temperature={temperature!r}, expected > 0')
     n = z_a.shape[0]
-    u = F.normalize(torch.cat([z_a, z_b]), dim=1)                        # (2N, D)
-    logits = u @ u.t() / temperature                                     # s_ik / tau
-    logits = logits.masked_fill(torch.eye(2 * n, dtype=torch.bool, device=u.device), float('-inf'))
-    positives = torch.cat([torch.arange(n, 2 * n), torch.arange(0, n)]).to(u.device)
+    u = F.normalize(torch.cat([z_a, z_b]), dim=1)                        # (2N, D) local anchors
+    rank = 0
+    if gather and distributed_world_size() > 1:
+        import torch.distributed as dist
+        rank, candidates = dist.get_rank(), all_gather_cat(u)           # (2NW, D), rank order
+    else:
+        candidates = u
+    logits = u @ candidates.t() / temperature                            # s_ik / tau, (2N, 2NW)
+    local = torch.arange(2 * n, device=u.device)
+    offset = 2 * n * rank                                                # this rank's block
+    logits[local, local + offset] = float('-inf')                        # k != i
+    positives = (local + n) % (2 * n) + offset                           # pos(i) = i +- N
     return F.cross_entropy(logits, positives)                            # mean of the 2N l_i
 
 
