@@ -70,18 +70,22 @@ def test_placeholder_stays_out_of_the_way_of_a_real_extension(tmp_path):
     ''', tmp_path)
 
 
-def test_broken_extension_is_replaced_and_the_reason_kept(tmp_path):
+def test_broken_extension_is_an_error_with_the_loaders_message(tmp_path):
+    """A _C that exists but does not load (built for another torch / CUDA) is not silently
+    replaced by the placeholder (issue 17, item 12): the import fails, naming it and the error."""
     ext = fake_extension(tmp_path, 'raise ImportError("undefined symbol: _ZN2at6Tensor")\n')
     run_snippet(f'''
         import sys, detectron2
         detectron2.__path__.append({str(ext)!r})
-        import segssl.detectron2 as sd
-        assert sd.USING_PLACEHOLDER
-        assert 'undefined symbol' in sys.modules['detectron2._C'].reason
         try:
-            sys.modules['detectron2._C'].nms_rotated
-        except AttributeError as e:
-            assert 'undefined symbol' in str(e) and 'nms_rotated' in str(e)
+            import segssl.detectron2
+        except ImportError as e:
+            assert str(e).startswith('detectron2._C exists ({ext}/_C.py) but does not load: '
+                                     'undefined symbol: _ZN2at6Tensor. It was probably built against '
+                                     'another torch or CUDA'), str(e)
+        else:
+            raise AssertionError('a broken detectron2._C was accepted')
+        assert 'detectron2._C' not in sys.modules
     ''', tmp_path)
 
 
