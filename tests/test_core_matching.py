@@ -139,7 +139,7 @@ def test_loss_gradients_reach_only_the_online_branch_and_are_zero_without_overla
     b2 = torch.tensor([[10., 10., 60., 60.], [150., 150., 200., 200.]])   # image 2: no overlap
     f = torch.tensor([False, True])
     l1, l2 = lattice_from_boxes(b1, f, 3, 3), lattice_from_boxes(b2, f, 3, 3)
-    sparse = pixel_consistency_loss(y1, t2, y2, t1, l1, l2)
+    sparse = pixel_consistency_loss(y1, t2, y2, t1, l1, l2, dense=False)
     dense = pixel_consistency_loss(y1, t2, y2, t1, l1, l2, dense=True)
     assert torch.allclose(sparse, dense)
     sparse.backward()
@@ -147,11 +147,31 @@ def test_loss_gradients_reach_only_the_online_branch_and_are_zero_without_overla
     assert torch.isfinite(y1.grad).all() and y1.grad[0].abs().sum() > 0
     assert torch.equal(y1.grad[1], torch.zeros_like(y1.grad[1]))     # no positives, no gradient
     # a batch of only non-overlapping pairs: loss exactly 0, finite gradient
-    y = torch.randn(1, 4, 3, 3, requires_grad=True)
     lz1, lz2 = lattice_from_boxes(b1[:1], f[:1], 3, 3), lattice_from_boxes(b2[1:], f[:1], 3, 3)
-    loss = pixel_consistency_loss(y, t2[:1], y, t1[:1], lz1, lz2)
-    loss.backward()
-    assert loss.item() == 0 and torch.isfinite(y.grad).all()
+    for dense in (False, True):
+        y = torch.randn(1, 4, 3, 3, requires_grad=True)
+        loss = pixel_consistency_loss(y, t2[:1], y, t1[:1], lz1, lz2, dense=dense)
+        loss.backward()
+        assert loss.item() == 0 and torch.isfinite(y.grad).all()
+
+
+def test_default_matching_is_dense_for_small_maps_and_sparse_for_large(monkeypatch):
+    """dense=None: the (HW, HW) matrix up to DENSE_MAX_PAIRS (21 x 21 maps), the sparse window
+    above; the same loss either way."""
+    from segssl.core import pixel_consistency as pc
+
+    def fails(*args, **kwargs):
+        raise AssertionError('this path must not run')
+    g = torch.Generator().manual_seed(4)
+    for side, forbidden in ((21, 'sum_positive_targets'), (22, 'positive_pairs_dense')):
+        la = lattice_from_boxes(torch.tensor([[0., 0., 100., 100.]]), torch.tensor([False]), side, side)
+        lb = lattice_from_boxes(torch.tensor([[20., 10., 140., 130.]]), torch.tensor([True]), side, side)
+        maps = [torch.randn(1, 8, side, side, generator=g, dtype=torch.float64) for _ in range(4)]
+        expected = pixel_consistency_loss(*maps, la, lb, dense=forbidden == 'sum_positive_targets')
+        with monkeypatch.context() as m:
+            m.setattr(pc, forbidden, fails)
+            assert pixel_consistency_loss(*maps, la, lb) == expected
+    assert pc.DENSE_MAX_PAIRS == 21 ** 4
 
 
 def test_ema_and_cosine_schedule_match_their_formulas():

@@ -107,6 +107,8 @@ def sum_positive_targets(target: torch.Tensor, la: FeatureLattice, lb: FeatureLa
     u = (ca - lb.origin[:, None, :]) @ inv.transpose(1, 2) - 0.5           # continuous (col, row) in b
     # |j - u|_inf <= |M_b^-1|_2 * r bounds every positive j of i.
     reach = torch.linalg.matrix_norm(inv, ord=2) * r                       # (N,)
+    # the window size is a Python int: one host sync per call (the loss takes this path only for
+    # maps too large for the dense matrix, where the K^2 passes dwarf it)
     K = int(torch.floor(2 * reach.max()).item()) + 1
     base = torch.ceil(u - reach[:, None, None]).long()                     # (N, HWa, 2)
     flat = target.reshape(N, C, Hb * Wb)
@@ -118,8 +120,7 @@ def sum_positive_targets(target: torch.Tensor, la: FeatureLattice, lb: FeatureLa
             inside = (jc >= 0) & (jc < Wb) & (jr >= 0) & (jr < Hb)
             cj = lb.origin[:, None, :] + torch.stack([jc, jr], -1).to(dtype).add(0.5) @ lb.matrix.transpose(1, 2)
             pos = inside & ((ca - cj).norm(dim=-1) <= r[:, None])
-            if not pos.any():
-                continue
+            # no early exit on an empty pass: asking pos.any() would wait for the GPU every pass
             idx = (jr.clamp(0, Hb - 1) * Wb + jc.clamp(0, Wb - 1))         # (N, HWa)
             gathered = flat.gather(2, idx[:, None, :].expand(N, C, -1))
             w = pos.to(target.dtype)

@@ -70,7 +70,8 @@ class PixPro(BaseModel):
             ``channels`` argument is filled from the projector's output.
         tau: positive-pair threshold (0.7). loss_weight: scale of the loss (PixPro code: 2).
         momentum_bn: None, or dict(stat_momentum=a) to give the target branch Momentum BN.
-        dense_loss: use the dense (HW x HW) reference matching instead of the sparse one.
+        dense_loss: None (default): dense (HW x HW) matching for maps up to 21x21, sparse above
+            (core.pixel_consistency.DENSE_MAX_PAIRS); True / False force one.
         batch_affine: None, or dict(view=0, degrees=45, translate=(100, 100), shear=(10, 0)):
             seed 000's "random affine per batch": in training, ONE random affine (rotation,
             translation, x-shear drawn as core.random_affine_params) warps both copies of that
@@ -80,7 +81,7 @@ class PixPro(BaseModel):
     """
 
     def __init__(self, backbone: dict, projector: dict, head: dict, tau: float = 0.7,
-                 loss_weight: float = 1.0, momentum_bn: Optional[dict] = None, dense_loss: bool = False,
+                 loss_weight: float = 1.0, momentum_bn: Optional[dict] = None, dense_loss: Optional[bool] = None,
                  batch_affine: Optional[dict] = None, data_preprocessor: Optional[dict] = None, init_cfg=None):
         super().__init__(data_preprocessor=data_preprocessor or dict(type='PixelViewsDataPreProcessor'),
                          init_cfg=init_cfg)
