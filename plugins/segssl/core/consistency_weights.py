@@ -26,7 +26,8 @@ def confidence_weights(probs: torch.Tensor, scheme: str = 'threshold_proportion'
     n, _, h, w = probs.shape
     confident = probs.max(dim=1).values > tau                               # (N, H, W)
     if scheme == 'threshold_proportion':
-        return torch.full((n, h, w), base * confident.float().mean().item(), device=probs.device)
+        # the proportion stays a device tensor: no host sync per step
+        return (base * confident.float().mean()).expand(n, h, w).clone()
     if scheme == 'pixel_threshold':
         return base * confident.float()
     if scheme == 'constant':
