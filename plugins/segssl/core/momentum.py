@@ -26,13 +26,17 @@ def ema_update(target: nn.Module, online: nn.Module, momentum: float, buffers: b
     if t_params.keys() != o_params.keys():
         raise ValueError(f'EMA: target and online networks differ in parameters: '
                          f'{sorted(t_params.keys() ^ o_params.keys())[:5]}')
-    for name, p in t_params.items():
-        p.mul_(momentum).add_(o_params[name].detach(), alpha=1 - momentum)
+    dst = list(t_params.values())
+    src = [o_params[name].detach() for name in t_params]
     if buffers:
         o_bufs = dict(online.named_buffers())
-        for name, b in target.named_buffers():
-            if b.is_floating_point() and name in o_bufs:
-                b.mul_(momentum).add_(o_bufs[name], alpha=1 - momentum)
+        pairs = [(b, o_bufs[name]) for name, b in target.named_buffers()
+                 if b.is_floating_point() and name in o_bufs]
+        dst += [b for b, _ in pairs]
+        src += [o for _, o in pairs]
+    if dst:   # one fused multi-tensor kernel per op instead of two kernels per tensor (same values)
+        torch._foreach_mul_(dst, momentum)
+        torch._foreach_add_(dst, src, alpha=1 - momentum)
 
 
 def cosine_momentum(step: int, total_steps: int, base: float = 0.99, final: float = 1.0) -> float:
