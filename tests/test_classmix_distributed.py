@@ -54,9 +54,9 @@ def test_classmix_two_processes_match_one_process_with_twice_the_batch(synthetic
     the ranks is the 4-image batch's.
 
     Why the unsupervised term can only match in this setup: ClassMix pairs image b with image
-    b+1 mod B of the SAME process's batch, and every rank draws its masks from a generator with
-    the same seed; with 2 x 2 the pairs are (0,1),(1,0),(2,3),(3,2) and rank 1 draws from the
-    same random stream as rank 0, with 1 x 4 they are (0,1),(1,2),(2,3),(3,0) with fresh draws,
+    b+1 mod B of the SAME process's batch, and each rank draws its masks from its own generator
+    (seed + rank); with 2 x 2 the pairs are (0,1),(1,0),(2,3),(3,2) and each rank draws from its
+    own stream, with 1 x 4 they are (0,1),(1,2),(2,3),(3,0) from one stream,
     so the mixed images differ by construction. Likewise the seed's threshold-proportional weight is the confident
     fraction of each process's own batch. Here ``proportion=1.0`` pastes every predicted class
     (M = 1 everywhere: x' = x_b, y^' = y^_b, whichever the partner and the draw) and the weight
@@ -111,3 +111,10 @@ def test_classmix_two_processes_match_one_process_with_twice_the_batch(synthetic
     differ = {k for k in tensors if not torch.equal(p0[k], p1[k])}
     assert differ and all(k.endswith(('running_mean', 'running_var')) for k in differ)
     assert any(k.startswith('teacher.') for k in differ)
+    # every rank's random state is in the checkpoint rank 0 wrote (issue 17, item 8): rank 1's
+    # mask generator (seeded seed + 1) drew its own stream, and it is there to be resumed
+    saved = torch.load(two / 'work' / 'iter_3.pth', map_location='cpu')['segssl_rng_state']
+    assert len(saved['other_ranks']) == 1
+    g0, g1 = saved['generators'][''], saved['other_ranks'][0]['generators']['']
+    assert torch.equal(g0, r0['state']['_extra_state']) and torch.equal(g1, r1['state']['_extra_state'])
+    assert not torch.equal(g0, g1)

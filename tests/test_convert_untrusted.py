@@ -255,7 +255,7 @@ def test_converted_files_load_with_torch_weights_only(resnet18, tmp_path):
 
 def test_segssl_parts_of_training_checkpoints_are_data(tmp_path):
     """RandomStateHook's RNG states and ClassMix's generator state: tensors and numbers."""
-    from segssl.mmseg.fault_handling import RandomStateHook, _numpy_state
+    from segssl.mmseg.random_state import RandomStateHook, _numpy_state
     checkpoint = {}
     np.random.seed(3)
     RandomStateHook().before_save_checkpoint(None, checkpoint)

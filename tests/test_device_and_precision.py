@@ -41,7 +41,7 @@ def test_loaded_on_gpu_stand_in_is_refused_as_a_cuda_tensor_would_be():
 
 def test_random_state_hook_restores_states_loaded_onto_another_device():
     pytest.importorskip('mmseg')
-    from segssl.mmseg.fault_handling import RandomStateHook
+    from segssl.mmseg.random_state import RandomStateHook
     hook, checkpoint = RandomStateHook(), {}
     torch.manual_seed(7)
     hook.before_save_checkpoint(None, checkpoint)
@@ -49,7 +49,7 @@ def test_random_state_hook_restores_states_loaded_onto_another_device():
     state = dict(checkpoint['segssl_rng_state'], torch=LoadedOnGPU(checkpoint['segssl_rng_state']['torch']))
     hook._pending = (5, state)
     torch.manual_seed(0)
-    hook._restore(types.SimpleNamespace(iter=5, _randomness_cfg={}), all_states=True)
+    hook._restore(types.SimpleNamespace(iter=5, model=torch.nn.Module()), all_states=True)
     assert torch.equal(torch.rand(3), expected)
 
 

@@ -215,3 +215,55 @@ def test_nt_xent_takes_negatives_from_every_rank(tmp_path):
     torch.testing.assert_close(torch.cat([r0['grad_a'], r1['grad_a']]), z_a.grad, rtol=0, atol=1e-12)
     torch.testing.assert_close(torch.cat([r0['grad_b'], r1['grad_b']]), z_b.grad, rtol=0, atol=1e-12)
     assert abs(float(r0['local']) - float(r0['loss'])) > 1e-3      # local negatives only: another loss
+
+
+class _Drawing(torch.nn.Module):
+    """A model part that draws from its own generator, as ClassMix / DACS do."""
+
+    def __init__(self, seed):
+        super().__init__()
+        self.generator = torch.Generator().manual_seed(seed)
+
+
+def _random_state_rank(out):
+    """Each rank: seeded streams (torch, numpy, the model's generator) -> checkpoint -> draws;
+    then other seeds, the checkpoint restored at its iteration -> the same draws again."""
+    import types
+
+    import numpy as np
+    import torch.distributed as dist
+
+    from segssl.mmseg.random_state import RandomStateHook, rank_seed
+    dist.init_process_group('gloo')
+    rank = dist.get_rank()
+    model = torch.nn.Sequential(_Drawing(rank_seed(7)))
+    runner = types.SimpleNamespace(iter=4, model=model, logger=None)
+    torch.manual_seed(rank_seed(100))
+    np.random.seed(rank_seed(200))
+    hook, checkpoint = RandomStateHook(), {'meta': {'iter': 4}}
+    hook.gather_for_checkpoint(runner)             # every rank (AtomicCheckpointHook calls it)
+    if rank == 0:                                  # runner.save_checkpoint: rank 0 only
+        hook.before_save_checkpoint(runner, checkpoint)
+    checkpoint = [checkpoint]
+    dist.broadcast_object_list(checkpoint, src=0)  # every rank loads the one file on resume
+    checkpoint = checkpoint[0]
+    first = (torch.rand(3), torch.rand(3, generator=model[0].generator))
+    torch.manual_seed(0)
+    model[0].generator.manual_seed(0)
+    hook.after_load_checkpoint(runner, checkpoint)
+    hook.before_train_iter(runner, 0)
+    again = (torch.rand(3), torch.rand(3, generator=model[0].generator))
+    torch.save(dict(first=first, again=again, ranks=1 + len(checkpoint['segssl_rng_state'].get('other_ranks', []))),
+               os.path.join(out, f'rank{rank}.pt'))
+
+
+def test_every_rank_draws_its_own_stream_and_gets_it_back_on_resume(tmp_path):
+    """Issue 17, item 8: rank r seeds its generators seed + r, and the checkpoint holds every
+    rank's state (not rank 0's for all), so a resumed run continues each rank's stream."""
+    assert run_ranks(_random_state_rank, 2, str(tmp_path)) == [0, 0]
+    r0, r1 = (torch.load(tmp_path / f'rank{r}.pt') for r in range(2))
+    assert r0['ranks'] == r1['ranks'] == 2
+    for r in (r0, r1):
+        assert all(torch.equal(a, b) for a, b in zip(r['first'], r['again']))
+    assert not torch.equal(r0['first'][1], r1['first'][1])          # the generators differ per rank
+    assert not torch.equal(r0['first'][0], r1['first'][0])

@@ -35,6 +35,8 @@ from segssl.core import (class_mix_masks, confidence_weights, cow_mix_masks, cut
                          strong_augment, teacher_momentum)
 from segssl.core.consistency_loss import LOSSES, weighted_pixel_loss
 
+from .random_state import rank_seed
+
 MIX_TYPES = ('classmix', 'cutmix', 'cowmix')
 
 
@@ -58,7 +60,8 @@ class ClassMixSegmentor(BaseModel):
         strong_aug: None (the seed's default SSL: mixing only) or kwargs of core.strong_augment
             (jitter_p, jitter_strength, blur_p, blur_sigma, blur_kernel_fraction).
         eval_model: 'student' or 'teacher' for val / test / predict.
-        seed: seed of the generator of masks and augmentations.
+        seed: seed of the generator of masks and augmentations (rank r draws from seed + r; every
+            rank's state is saved and restored by RandomStateHook).
     """
 
     def __init__(self, segmentor: dict, mix: Optional[dict] = None, alpha: float = 0.99,
@@ -89,7 +92,7 @@ class ClassMixSegmentor(BaseModel):
         self.teacher.requires_grad_(False)
         self.teacher.eval()
         self.register_buffer('iteration', torch.zeros((), dtype=torch.long))
-        self.generator = torch.Generator().manual_seed(int(seed))
+        self.generator = torch.Generator().manual_seed(rank_seed(seed))   # each rank its own stream
 
     # ---- state ---------------------------------------------------------------------------------
     def init_weights(self):

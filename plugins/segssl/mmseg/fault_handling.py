@@ -1,5 +1,5 @@
 """Fault handling for every segssl runner: non-finite losses, checkpoints that survive a kill,
-and the main process's random state across ``--resume``.
+and (:mod:`.random_state`) every rank's random state across ``--resume``.
 
 - :class:`NonFiniteLossHook` reads the loss terms the model returned (mmengine's ``log_vars``,
   e.g. ``loss``, ``decode.loss_ce``, ``loss_unsup``) after every training iteration. On a
@@ -13,25 +13,17 @@ and the main process's random state across ``--resume``.
   ``last_checkpoint`` pointer are written to a temporary file and renamed into place, and the
   checkpoint that ``max_keep_ckpts`` retires is deleted only after the new one is in place
   (mmengine's deletes it first and writes in place, so a kill while saving can leave nothing).
-- :class:`RandomStateHook` stores the main process's RNG states in each checkpoint and puts
-  them back when a resumed run reaches that position. For iteration-based loops, mmengine
-  replays the skipped batches through the data loader, which reproduces the sampler position
-  and the pipeline's numpy/python draws (in the workers, seeded by mmengine's worker_init_fn,
-  or in the main process with num_workers=0); the hook then restores the torch state.
+- The random state across ``--resume``: :class:`.random_state.RandomStateHook`.
 """
 import math
-import os
 import os.path as osp
-import random
 from typing import Optional
 
-import numpy as np
 import torch
 from mmengine.dist import all_gather_object, all_reduce, get_rank, is_main_process
 from mmengine.fileio import LocalBackend, register_backend
 from mmengine.hooks import CheckpointHook, Hook
 from mmengine.optim import OptimWrapper
-from mmengine.runner import EpochBasedTrainLoop
 from mmengine.registry import OPTIM_WRAPPERS
 from mmseg.registry import HOOKS
 
@@ -147,6 +139,11 @@ class AtomicCheckpointHook(CheckpointHook):
         ckpt_filename = self.filename_tmpl.format(step)
         self.last_ckpt = self.file_backend.join_path(self.out_dir, ckpt_filename)
         runner.message_hub.update_info('last_ckpt', self.last_ckpt)
+        # runner.save_checkpoint runs on rank 0 only: what a hook needs from every rank for the
+        # checkpoint (RandomStateHook: each rank's random state) is collected here, on all ranks
+        for hook in runner.hooks:
+            if callable(getattr(hook, 'gather_for_checkpoint', None)):
+                hook.gather_for_checkpoint(runner)
         runner.save_checkpoint(self.out_dir, ckpt_filename, self.file_client_args,
                                save_optimizer=self.save_optimizer,
                                save_param_scheduler=self.save_param_scheduler, meta=meta,
@@ -160,72 +157,3 @@ class AtomicCheckpointHook(CheckpointHook):
                 self.file_backend.remove(path)
             elif self.file_backend.isdir(path):
                 self.file_backend.rmtree(path)
-
-
-def _numpy_state(saved):
-    """``np.random.set_state``'s tuple from what RandomStateHook saved (a dict of a tensor and
-    numbers; checkpoints written before that hold the tuple itself)."""
-    if not isinstance(saved, dict):
-        return saved
-    return (saved['bit_generator'], saved['key'].cpu().numpy().astype(np.uint32), saved['pos'],
-            saved['has_gauss'], saved['cached_gaussian'])
-
-
-@HOOKS.register_module()
-class RandomStateHook(Hook):
-    """Save the main process's RNG states (torch, CUDA, numpy, python) in every checkpoint
-    (``checkpoint['segssl_rng_state']``, rank 0's: with mmengine's default
-    ``diff_rank_seed=False`` all ranks draw the same stream) and put them back when a resumed
-    run reaches the checkpoint's position, so models that draw random numbers in their step
-    (dropout, PixPro's ``batch_affine``, ClassMix masks) continue as an uninterrupted run:
-
-    - iteration-based loops replay the skipped batches through the data loader first (which
-      redoes the pipeline's numpy/python draws): the torch state is restored at the first
-      iteration after the replay;
-    - epoch-based loops resume at an epoch boundary without replay: all states are restored at
-      ``before_train_epoch``, before the data loader's iterator is created.
-    """
-    priority = 'VERY_HIGH'
-
-    def __init__(self):
-        self._pending = None
-
-    def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
-        # tensors and plain numbers only: torch.load(weights_only=True) reads them
-        name, key, pos, has_gauss, cached = np.random.get_state()
-        state = dict(torch=torch.get_rng_state(), python=random.getstate(),
-                     numpy=dict(bit_generator=name, key=torch.from_numpy(key.astype(np.int64)),
-                                pos=int(pos), has_gauss=int(has_gauss), cached_gaussian=float(cached)))
-        if torch.cuda.is_available():
-            state['cuda'] = torch.cuda.get_rng_state_all()
-        checkpoint['segssl_rng_state'] = state
-
-    def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
-        state = checkpoint.get('segssl_rng_state')
-        # a resumed run starts at the checkpoint's meta['iter'] (iteration- or epoch-based)
-        self._pending = None if state is None else (checkpoint.get('meta', {}).get('iter'), state)
-
-    def before_train_epoch(self, runner) -> None:
-        if isinstance(runner.train_loop, EpochBasedTrainLoop):
-            self._restore(runner, all_states=True)
-
-    def before_train_iter(self, runner, batch_idx: int, data_batch=None) -> None:
-        self._restore(runner, all_states=False)
-
-    def _restore(self, runner, all_states: bool) -> None:
-        pending, self._pending = self._pending, None
-        if pending is None or runner.iter != pending[0]:
-            return           # a fine-tuning load_from, or a checkpoint without the state
-        state = pending[1]
-        if runner._randomness_cfg.get('diff_rank_seed', False) and os.environ.get('WORLD_SIZE', '1') != '1':
-            runner.logger.warning('RandomStateHook: diff_rank_seed=True; rank 0\'s RNG state is '
-                                  'not restored on the other ranks')
-            if get_rank() != 0:
-                return
-        # mmengine loads checkpoints onto the current device: RNG states must be CPU ByteTensors
-        torch.set_rng_state(state['torch'].cpu())
-        if 'cuda' in state and torch.cuda.is_available() and len(state['cuda']) == torch.cuda.device_count():
-            torch.cuda.set_rng_state_all([s.cpu() for s in state['cuda']])
-        if all_states:
-            np.random.set_state(_numpy_state(state['numpy']))
-            random.setstate(state['python'])
