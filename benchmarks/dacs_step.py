@@ -20,20 +20,12 @@ import sys
 import time
 
 import torch
+from timing import timed
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DACS_CFG = 'configs/uda/dacs_deeplabv2_r101-d8_gta5-to-cityscapes-512x512_250k.py'
 SUP_CFG = 'configs/uda/source-only_deeplabv2_r101-d8_gta5-to-cityscapes-512x512_250k.py'
 
-
-def timed(fn, repeats):
-    fn()                                                        # warm-up
-    t = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        t.append(time.perf_counter() - t0)
-    return sorted(t)[len(t) // 2]
 
 
 def make_part(batch, size, labelled, seed):

@@ -9,13 +9,12 @@ import argparse
 import copy
 import os
 import sys
-import time
 
 import torch
 import torchvision
 
-from segssl.convert.atomic import atomic_outputs
 from segssl.core import ema_update
+from timing import timed, write_results
 
 
 def loop_update(target, online, momentum):
@@ -26,15 +25,6 @@ def loop_update(target, online, momentum):
         if b.is_floating_point():
             b.mul_(momentum).add_(o_bufs[name], alpha=1 - momentum)
 
-
-def timed(fn, repeats):
-    fn()
-    t = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        t.append(time.perf_counter() - t0)
-    return sorted(t)[len(t) // 2]
 
 
 @torch.no_grad()
@@ -67,9 +57,7 @@ def main(argv=None):
         '| update | ms | ratio |', '| --- | ---: | ---: |',
         f'| per-tensor loop (before) | {before * 1e3:.2f} | 1.00 |',
         f'| torch._foreach_mul_ / _foreach_add_ (now) | {after * 1e3:.2f} | {after / before:.2f} |', ''])
-    with atomic_outputs(args.out) as (tmp,):
-        with open(tmp, 'w') as f:
-            f.write(text)
+    write_results(args.out, text)
     print(text)
     return 0
 

@@ -9,13 +9,12 @@ flipped, as PixPro's; C = 256 features.
 import argparse
 import os
 import sys
-import time
 
 import torch
 
-from segssl.convert.atomic import atomic_outputs
 from segssl.core import lattice_from_boxes
 from segssl.core.pixel_consistency import DENSE_MAX_PAIRS, pixel_consistency_loss
+from timing import timed, write_results
 
 SIZES = ((7, 64), (14, 64), (18, 32), (21, 32), (24, 16), (28, 16), (56, 4))      # (map side, batch)
 
@@ -34,15 +33,6 @@ def case(side, batch, channels=256):
     maps = [torch.randn(batch, channels, side, side, generator=g) for _ in range(4)]
     return l1, l2, maps
 
-
-def timed(fn, repeats):
-    fn()
-    t = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        t.append(time.perf_counter() - t0)
-    return sorted(t)[len(t) // 2]
 
 
 def step(l1, l2, maps, dense):
@@ -81,9 +71,7 @@ def main(argv=None):
         '| map | batch | dense ms | sparse ms | sparse / dense | dense matrix MB | default path |',
         '| --- | --- | ---: | ---: | ---: | ---: | --- |', *rows, '',
         f'Default (`dense=None`): dense while HW_a * HW_b <= DENSE_MAX_PAIRS = {DENSE_MAX_PAIRS} (21x21 maps: the crossover here). The sparse path keeps one host sync per call (its window size) and none per pass. On a GPU the dense matmul gains more; not measured (no GPU).', ''])
-    with atomic_outputs(args.out) as (tmp,):
-        with open(tmp, 'w') as f:
-            f.write(text)
+    write_results(args.out, text)
     print(f'wrote {args.out}')
     return 0
 

@@ -9,9 +9,9 @@ head part by running it alone on the same feature maps.
 import argparse
 import os
 import sys
-import time
 
 import torch
+from timing import timed
 
 
 def make_batch(model, batch, size):
@@ -27,15 +27,6 @@ def make_batch(model, batch, size):
             view_warps=torch.tensor([[[1., 0, 0], [0, 1, 0]]] * 2), view_size=(size, size))))
     return model.data_preprocessor(dict(inputs=inputs, data_samples=samples), training=True)
 
-
-def timed(fn, repeats):
-    fn()                                             # warm-up
-    t = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        t.append(time.perf_counter() - t0)
-    return sorted(t)[len(t) // 2]
 
 
 def main():

@@ -9,13 +9,12 @@ in one run. The one-hot tensor alone is N C H W floats.
 import argparse
 import os
 import sys
-import time
 
 import torch
 import torch.nn.functional as F
 
-from segssl.convert.atomic import atomic_outputs
 from segssl.core.consistency_loss import weighted_pixel_loss
+from timing import timed, write_results
 
 
 def one_hot_ce(logits, targets, weights, ignore_index=255):
@@ -24,15 +23,6 @@ def one_hot_ce(logits, targets, weights, ignore_index=255):
     per_pixel = -(y.permute(0, 3, 1, 2).to(logits.dtype) * F.log_softmax(logits, 1)).sum(1)
     return (weights * torch.where(valid, per_pixel, torch.zeros_like(per_pixel))).mean()
 
-
-def timed(fn, repeats):
-    fn()
-    t = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        t.append(time.perf_counter() - t0)
-    return sorted(t)[len(t) // 2]
 
 
 def main(argv=None):
@@ -70,9 +60,7 @@ def main(argv=None):
         '| path | s | ratio | one-hot tensor MB |', '| --- | ---: | ---: | ---: |',
         f'| one-hot formula (before) | {before:.3f} | 1.00 | {one_hot_mb:.0f} (int64 one_hot: {2 * one_hot_mb:.0f}) |',
         f'| cross entropy, reduction=none (now) | {after:.3f} | {after / before:.2f} | 0 |', ''])
-    with atomic_outputs(args.out) as (tmp,):
-        with open(tmp, 'w') as f:
-            f.write(text)
+    write_results(args.out, text)
     print(text)
     return 0
 
