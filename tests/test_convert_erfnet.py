@@ -173,3 +173,36 @@ def test_erfnet_transfer_errors_name_the_file(tmp_path):
     with pytest.raises(ConversionError, match=r'resnet.pth: unknown key layout for ERFNet'):
         transfer_erfnet(str(resnet_like), str(enc_only), 5)
     assert sorted(os.listdir(tmp_path)) == ['enc.pth', 'resnet.pth']
+
+
+def test_imagenet_classifier_layout_converts_to_an_encoder_only_file(tmp_path):
+    """erfnet_pytorch's ImageNet classifier keeps its encoder under features.encoder. and has no
+    decoder: --to mmseg writes the encoder alone, which PretrainedERFNetEncoder (the pretext
+    configs' default start) and mmseg's ERFNet load with equal encoder outputs."""
+    from mmengine.registry import init_default_scope
+    from mmseg.models.backbones import ERFNet
+
+    import segssl.mmseg  # noqa: F401  (registers PretrainedERFNetEncoder in mmseg's scope)
+    init_default_scope('mmseg')
+    net = random_net(1000, seed=4)
+    sd = {'module.features.' + k: v for k, v in net.state_dict().items() if k.startswith('encoder.')}
+    sd['module.classifier.linear.weight'] = torch.zeros(1000, 128)
+    src, dst = tmp_path / 'erfnet_imagenet.pth', tmp_path / 'erfnet_imagenet_mmseg.pth'
+    torch.save({'state_dict': sd}, src)
+    r = run_tool(['tools/convert_checkpoint.py', str(src), str(dst), '--arch', 'erfnet',
+                  '--to', 'mmseg'], timeout=300)
+    assert r.returncode == 0, r.stdout
+    assert 'it has no decoder: encoder only' in r.stdout and "(classifier.linear, encoder.output_conv)" in r.stdout
+    stored = torch.load(dst)['state_dict']
+    assert set(stored) == {k for k in expected_erfnet_shapes() if k.startswith('encoder.')}
+    mm = ERFNet(init_cfg=dict(type='PretrainedERFNetEncoder', checkpoint=str(dst)))
+    mm.init_weights()
+    mm.eval()
+    x = torch.randn(1, 3, 64, 64, generator=torch.Generator().manual_seed(5))
+    with torch.no_grad():
+        ref = net.encoder(x)
+        out = x
+        for layer in mm.encoder:
+            out = layer(out)
+    assert out.shape == ref.shape == (1, 128, 8, 8)
+    assert float((out - ref).abs().max()) <= 1e-4 * float(ref.abs().max())

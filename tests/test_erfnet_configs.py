@@ -12,12 +12,12 @@ from conftest import ROOT, run_tool
 
 pytest.importorskip('mmseg', reason='the mmseg stack is built by `make setup`')
 DIR = os.path.join(ROOT, 'configs', 'finetune', 'erfnet')
-PRETEXTS = ('rotation', 'jigsaw', 'relpatch', 'colorization', 'otsu')
+PRETEXTS = ('rotation', 'jigsaw', 'relpatch', 'colorization', 'otsu', 'simclr')
 # table row -> the hook the seed's row needs (seed 001 Tables 5.1, 5.4, 5.7, 5.8)
 OPTIONS = {
     'reset8-16': dict(type='ReinitLayersHook', layers=(8, 16), seed=0),
     'reset13-16': dict(type='ReinitLayersHook', layers=(13, 16), seed=0),
-    'bnreset': dict(type='ResetNormStatsHook', layers=(1, 16), affine=False),
+    'bnreset': dict(type='ResetNormStatsHook', layers=(1, 16), affine=True),
     'layer1-12-otsu13-16': dict(type='SpliceLayersHook', checkpoint='OTSU', layers=(13, 16)),
     'energy0.75-kaiming0.25': dict(type='FilterEnergyReinitHook', keep_ratio=0.75, layers=(1, 16),
                                    donor_checkpoint=None, seed=0),
@@ -83,7 +83,9 @@ def test_every_row_has_a_cityscapes_config_and_a_twin():
 def test_cityscapes_config_follows_seed_001(row, monkeypatch):
     cfg = load(f'{row}_cityscapes-512x1024.py', monkeypatch)
     m = cfg.model
-    assert m.backbone.type == 'ERFNet' and m.backbone.init_cfg == dict(type='Pretrained', checkpoint='ENC')
+    # SimCLR's encoder is read from its own checkpoint (online_backbone.encoder.*)
+    prefix = dict(prefix='online_backbone.') if row == 'erfnet_simclr' else {}
+    assert m.backbone.type == 'ERFNet' and m.backbone.init_cfg == dict(type='Pretrained', checkpoint='ENC', **prefix)
     assert (m.backbone.enc_downsample_channels, m.backbone.enc_stage_non_bottlenecks,
             m.backbone.enc_non_bottleneck_dilations) == ((16, 64, 128), (5, 8), (2, 4, 8, 16))
     assert m.decode_head == dict(type='ERFNetOutputHead', in_channels=16, num_classes=19, align_corners=False,
@@ -104,7 +106,8 @@ def test_cityscapes_config_follows_seed_001(row, monkeypatch):
     if not option:
         assert cfg.pretext_task == row.split('_')[1]
         default = load(f'{row}_cityscapes-512x1024.py', monkeypatch, env={}).model.backbone.init_cfg.checkpoint
-        assert default == f'work_dirs/pretrained/erfnet_{cfg.pretext_task}_mmseg.pth'
+        assert default == ('work_dirs/pretrained/erfnet_simclr.pth' if prefix else
+                           f'work_dirs/pretrained/erfnet_{cfg.pretext_task}_mmseg.pth')
 
 
 @pytest.mark.parametrize('row', [f'erfnet_{t}' for t in PRETEXTS] + [f'erfnet_rotation-{o}' for o in OPTIONS])

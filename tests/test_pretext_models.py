@@ -168,12 +168,19 @@ SEED_ROWS = {
     'erfnet_colorization_cityscapes-extra.py': ('colorization', 2, None, None, 20, 'leftImg8bit/train_extra', True),
     'erfnet_otsu-waug_cityscapes-extra.py': ('otsu', 4, None, None, 20, 'leftImg8bit/train_extra', True),
     'erfnet_otsu-noaug_imagenet-224.py': ('otsu', 4, None, None, 20, 'train', False),
+    # Table 5.3's scratch row and Table 5.6's ImageNet rows (tests/test_seed001_protocol.py too)
+    'erfnet_rotation-waug-scratch_cityscapes-extra.py': ('rotation', 4, 128, 1, 128, 'leftImg8bit/train_extra', True),
+    'erfnet_rotation-waug_imagenet-224.py': ('rotation', 4, 128, 1, 128, 'train', True),
+    'erfnet_rotation-noaug_imagenet-224.py': ('rotation', 4, 128, 1, 128, 'train', False),
 }
+# SimCLR is not a PretextClassifier / EncoderDecoder: tests/test_seed001_protocol.py
+OTHER_ROWS = {'erfnet_simclr_cityscapes-extra.py'}
 AUGMENTATIONS = ('RandomCrop', 'RandomFlip', 'RandomResize', 'PhotoMetricDistortion')
 
 
 def test_every_erfnet_pretext_config_is_a_listed_row():
-    assert {f for f in os.listdir(PRETRAIN) if f.startswith('erfnet_') and not f.endswith('_synthetic.py')} == set(SEED_ROWS)
+    assert {f for f in os.listdir(PRETRAIN) if f.startswith('erfnet_') and not f.endswith('_synthetic.py')} == \
+        set(SEED_ROWS) | OTHER_ROWS
 
 
 @pytest.mark.parametrize('name', sorted(SEED_ROWS))
@@ -212,7 +219,7 @@ def test_pretext_config_matches_seed_001(name, registry):
     r = dict(img=img, img_shape=img.shape[:2], ori_shape=img.shape[:2], img_path='x.png')
     for step in cfg.train_pipeline[1:]:
         r = TRANSFORMS.build(step)(r)
-    expected = {'rotation': (3, 512, 512), 'jigsaw': (9, 3, 64, 64), 'relative_patch': (2, 3, 64, 64),
+    expected = {'rotation': (3, cfg.get('crop'), cfg.get('crop')), 'jigsaw': (9, 3, 64, 64), 'relative_patch': (2, 3, 64, 64),
                 'colorization': (3, 512, 1024), 'otsu': (3,) + tuple(cfg.get('crop_size', ()))}[task]
     assert tuple(r['inputs'].shape) == expected
     if task == 'otsu':

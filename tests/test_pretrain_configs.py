@@ -28,6 +28,8 @@ ROWS = {
                                                       dict(type='OnlineRandomPatchedErasing', num_patches=50, patch_size=10, fill='gaussian')),
     'pixpro_r50-d16_localppm7-mbn_bs48_30ep_imagenet.py': ('local_ppm', 7, True, D16, 48, 0.1875, 30, None),
     'pixpro_r50-d16_localppm5-mbn_30ep_imagenet.py': ('local_ppm', 5, True, D16, 64, 0.25, 30, None),
+    'pixpro_r50-d16_localppm5-mbn_bs48_30ep_imagenet.py': ('local_ppm', 5, True, D16, 48, 0.1875, 30, None),
+    'pixpro_r50_affine-fixed_erase-black_30ep_imagenet.py': ('ppm', None, False, (1, 1, 1, 1), 64, 0.25, 30, ERASE),
     'pixpro_r50_selfattn_30ep_imagenet.py': ('self_attention', None, False, (1, 1, 1, 1), 64, 0.25, 30, None),
     'pixpro_r50_mbn_30ep_imagenet.py': ('ppm', None, True, (1, 1, 1, 1), 64, 0.25, 30, None),
     'pixpro_r50-d16_final_100ep_imagenet.py': ('local_ppm', 5, True, D16, 64, 0.25, 100, ERASE),

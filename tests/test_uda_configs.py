@@ -68,7 +68,10 @@ def test_real_configs_match_the_seed(name):
     assert student.decode_head.type == 'DeepLabV2Head' and student.decode_head.dilations == (6, 12, 18, 24)
     assert student.decode_head.num_classes == 19 and student.pretrained is None
     assert student.data_preprocessor.size == (512, 512)
-    assert student.data_preprocessor.mean == [123.675, 116.28, 103.53]      # ImageNet normalisation
+    # the official DeepLab-v2 start: BGR 0-255 minus the ImageNet BGR mean, source and target alike
+    assert student.data_preprocessor.mean == [104.00698793, 116.66876762, 122.67891434]
+    assert student.data_preprocessor.std == [1.0, 1.0, 1.0] and not student.data_preprocessor.bgr_to_rgb
+    assert student.backbone.type == 'DeepLabV2ResNet' and student.backbone.style == 'caffe'
     # data: batch 2 (+ 2), source as the seed says, target Cityscapes at 512x1024, 512x512 crops
     loader = cfg.train_dataloader
     assert loader.batch_size == 2

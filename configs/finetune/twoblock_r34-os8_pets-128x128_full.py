@@ -1,6 +1,7 @@
 # Seed 003's fine-tuning at 100 % of the labels: ResNet-34 (output stride 8) + the two-block
 # bilinear decoder, cross-entropy over the 3 trimap classes, 128 x 128, 100 epochs; pixel
-# accuracy (aAcc) on the test list. The encoder comes from a SimCLR checkpoint:
+# accuracy (aAcc) on the test list, over the 128 x 128 masks as the seed computes it (003 ~50: the
+# masks are (batch_size, 3, 128, 128); see the dataset base). The encoder comes from a SimCLR checkpoint:
 #   SEGSSL_BACKBONE=FILE python tools/train.py THIS_CONFIG     (mmseg ResNet names)
 # and the baseline from scratch is --cfg-options model.backbone.init_cfg=None.
 # Unstated in the seed, our defaults: batch 32, Adam lr 1e-3 (PyTorch's default), constant lr.

@@ -1,6 +1,7 @@
 # A CPU-sized BYOL run on segssl's synthetic set (Cityscapes-look train images as an unlabelled
 # folder): ResNet-18, hidden 256 / out 64 MLPs, two 64 px views, LARS + clip 0.1 + warm-up +
-# cosine, tau 0.996 -> 1. Then:
+# cosine, tau 0.996 -> 1. Random init (the R50 seed configs start from ImageNet weights; there is
+# no ImageNet ResNet-18 here). Then:
 #   python tools/convert_checkpoint.py WORK_DIR/iter_60.pth work_dirs/pretrained/r18_mmseg.pth --to mmseg
 #   SEGSSL_BACKBONE=work_dirs/pretrained/r18_mmseg.pth python tools/train.py configs/finetune/fcn16_r18-d16_synthetic-128x256.py
 _base_ = ['./byol_r50-h4096_coco2014-224.py']
@@ -10,7 +11,7 @@ batch_size = 16
 view_size = 64
 max_iters = 60
 warmup_iters = 6
-model = dict(backbone=dict(depth=18, norm_cfg=dict(type='BN', requires_grad=True)),
+model = dict(backbone=dict(depth=18, norm_cfg=dict(type='BN', requires_grad=True), init_cfg=None),
              projector=dict(in_channels=512, hidden_channels=256, out_channels=64),
              predictor=dict(hidden_channels=256))
 train_pipeline = [

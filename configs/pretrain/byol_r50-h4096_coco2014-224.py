@@ -4,9 +4,13 @@
 # It names no optimiser or lr: BYOL's own (LARS, base lr 0.2 x batch/256, BN and biases excluded,
 # cosine decay after a 10-epoch linear warm-up) is the default here. Which run had 250k and which
 # 350k iterations is not stated: 250k here, 350k in the final (hidden 2048) config.
-# The encoder starts from ImageNet weights in the seed: pass a torchvision/mmseg ResNet-50 file with
-#   --cfg-options model.backbone.init_cfg.type=Pretrained model.backbone.init_cfg.checkpoint=R50.pth
-# (random init as written). Then convert: tools/convert_checkpoint.py iter_250000.pth r50.pkl --to detectron2
+# The encoder starts from ImageNet weights, as in the seed (002 line ~675): torchvision's supervised
+# ResNet-50 converted to mmseg names (../_base_/models/byol_r50.py), by default
+#   python tools/convert_checkpoint.py resnet50-0676ba61.pth work_dirs/pretrained/torchvision_r50_mmseg.pth \
+#       --from torchvision --to mmseg
+#   SEGSSL_BACKBONE=work_dirs/pretrained/torchvision_r50_mmseg.pth python tools/train.py THIS_CONFIG
+# Random init instead (not the seed's): --cfg-options model.backbone.init_cfg=None
+# Then convert: tools/convert_checkpoint.py iter_250000.pth r50.pkl --to detectron2
 _base_ = [
     '../_base_/models/byol_r50.py',
     '../_base_/segssl_runtime.py',

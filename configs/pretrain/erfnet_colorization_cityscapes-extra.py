@@ -3,8 +3,12 @@
 # the head regresses (a*, b*) with MSE. Batch 20 (encoder-decoder tasks), Adam 5e-4, poly per
 # epoch. Augmentation as the seed lists it: random horizontal flip, translation and cropping
 # (random rescale 1-1.5 then a 512 x 1024 crop), colour jitter before the Lab conversion.
+# The encoder starts from the ImageNet-classification ERFNet encoder (seed 001 ~347: "All of
+# the self-supervised methods are first initialized with an encoder pretrained on ImageNet
+# classification"): SEGSSL_IMAGENET_ENCODER=FILE (default work_dirs/pretrained/
+# erfnet_imagenet_mmseg.pth), or SEGSSL_IMAGENET_ENCODER=scratch for a random encoder.
 _base_ = [
-    'mmseg::_base_/models/erfnet_fcn.py',
+    '../_base_/models/erfnet_fcn_pretext.py',
     '../_base_/schedules/erfnet_pretext_adam_poly_150ep.py',
     '../_base_/segssl_runtime.py',
 ]

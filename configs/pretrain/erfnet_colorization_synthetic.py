@@ -4,7 +4,12 @@ _base_ = ['./erfnet_colorization_cityscapes-extra.py']
 
 data_root = '{{$SEGSSL_DATA_ROOT:data/synthetic}}/cityscapes/'
 crop_size = (64, 128)
-model = dict(data_preprocessor=dict(size=crop_size))
+# The CPU twin starts from a random encoder unless SEGSSL_IMAGENET_ENCODER names one (there is
+# no ImageNet ERFNet on a test machine).
+imagenet_encoder = '{{$SEGSSL_IMAGENET_ENCODER:scratch}}'
+encoder_init = (None if imagenet_encoder == 'scratch' else
+                dict(type='PretrainedERFNetEncoder', checkpoint=imagenet_encoder))
+model = dict(data_preprocessor=dict(size=crop_size), backbone=dict(init_cfg=encoder_init))
 train_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='RandomCrop', crop_size=crop_size),

@@ -3,6 +3,10 @@
 # at a random place in each; tiles shuffled by one of 100 permutations chosen for maximal average
 # Hamming distance (the seed leaves the count open: Noroozi's 100); colour jitter on each tile
 # separately. Siamese ERFNet encoder per tile, concatenation -> FC 4096 -> ReLU -> FC 100.
+# The encoder starts from the ImageNet-classification ERFNet encoder (seed 001 ~347: "All of
+# the self-supervised methods are first initialized with an encoder pretrained on ImageNet
+# classification"): SEGSSL_IMAGENET_ENCODER=FILE (default work_dirs/pretrained/
+# erfnet_imagenet_mmseg.pth), or SEGSSL_IMAGENET_ENCODER=scratch for a random encoder.
 _base_ = [
     '../_base_/models/erfnet_pretext_classifier.py',
     '../_base_/schedules/erfnet_pretext_adam_poly_150ep.py',

@@ -3,8 +3,12 @@
 # with cross-entropy, as semantic segmentation. Batch 20, Adam 5e-4, poly per epoch. The labels
 # are computed on the whole image, then the seed's augmentation moves them with it: random
 # horizontal flip, translation and cropping (random rescale 1-1.5, 512 x 1024 crop).
+# The encoder starts from the ImageNet-classification ERFNet encoder (seed 001 ~347: "All of
+# the self-supervised methods are first initialized with an encoder pretrained on ImageNet
+# classification"): SEGSSL_IMAGENET_ENCODER=FILE (default work_dirs/pretrained/
+# erfnet_imagenet_mmseg.pth), or SEGSSL_IMAGENET_ENCODER=scratch for a random encoder.
 _base_ = [
-    'mmseg::_base_/models/erfnet_fcn.py',
+    '../_base_/models/erfnet_fcn_pretext.py',
     '../_base_/schedules/erfnet_pretext_adam_poly_150ep.py',
     '../_base_/segssl_runtime.py',
 ]

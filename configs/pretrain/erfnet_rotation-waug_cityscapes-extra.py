@@ -3,6 +3,11 @@
 # ~19k unlabelled images), batch 128, Adam 5e-4, poly per epoch. Augmentation as the seed lists
 # it: random cropping / translation (a 512 x 512 crop at a random place of the 512 x 1024
 # image), colour jitter, normalisation. The crop side is not in the seed: 512 (the image height).
+# The encoder starts from the ImageNet-classification ERFNet encoder (seed 001 ~347: "All of
+# the self-supervised methods are first initialized with an encoder pretrained on ImageNet
+# classification"): SEGSSL_IMAGENET_ENCODER=FILE (default work_dirs/pretrained/
+# erfnet_imagenet_mmseg.pth), or SEGSSL_IMAGENET_ENCODER=scratch for a random encoder. This is
+# Table 5.3's ImageNet-initialised row; erfnet_rotation-waug-scratch_cityscapes-extra.py the other.
 _base_ = [
     '../_base_/models/erfnet_pretext_classifier.py',
     '../_base_/schedules/erfnet_pretext_adam_poly_150ep.py',

@@ -6,6 +6,12 @@
 _base_ = ['./erfnet_rotation-waug_cityscapes-extra.py']
 
 data_root = '{{$SEGSSL_DATA_ROOT:data/synthetic}}/cityscapes/'
+# The CPU twin starts from a random encoder unless SEGSSL_IMAGENET_ENCODER names one (there is
+# no ImageNet ERFNet on a test machine).
+imagenet_encoder = '{{$SEGSSL_IMAGENET_ENCODER:scratch}}'
+encoder_init = (None if imagenet_encoder == 'scratch' else
+                dict(type='PretrainedERFNetEncoder', checkpoint=imagenet_encoder))
+model = dict(backbone=dict(init_cfg=encoder_init))
 crop = 64
 train_pipeline = [
     dict(type='LoadImageFromFile'),

@@ -2,8 +2,9 @@
 # projector Linear-BN-ReLU-Linear, NT-Xent tau 0.5, Adam + 10 warm-up epochs + cosine restarts
 # every 50 epochs, 300 epochs. Gaussian blur OFF for 32 px images (the seed, after SimCLR).
 # The seed gives no batch size: 256 here (our choice; it stresses that larger is better).
-# CIFAR-10's train images are read as an image folder (export the python pickles to
-# data/cifar10/train/<class>/*.png). Converted checkpoints load into ResNet3x3Stem backbones.
+# CIFAR-10's train images are read as an image folder, data/cifar10/train/<class>/*.png, which
+#   python tools/export_cifar10.py cifar-10-python.tar.gz --out data/cifar10
+# writes from the python pickles. Converted checkpoints load into ResNet3x3Stem backbones.
 _base_ = [
     '../_base_/models/simclr_r34-3x3stem.py',
     '../_base_/schedules/simclr_adam_300ep.py',

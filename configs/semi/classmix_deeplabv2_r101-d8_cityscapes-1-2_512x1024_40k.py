@@ -1,15 +1,16 @@
 # Seed 004, Table 4.1: ClassMix on Cityscapes with 1/2 of the labels (1488 images;
 # seed's mIoU 66.29). DeepLab-v2 R101 student + EMA teacher, 512x1024, batch 2+2, 40k iterations.
 #   python tools/make_label_splits.py data/cityscapes --dataset cityscapes
-#   SEGSSL_BACKBONE=work_dirs/pretrained/r101_mmseg.pth python tools/train.py configs/semi/classmix_deeplabv2_r101-d8_cityscapes-1-2_512x1024_40k.py
+#   SEGSSL_BACKBONE=work_dirs/pretrained/deeplabv2_init_mmseg.pth python tools/train.py configs/semi/classmix_deeplabv2_r101-d8_cityscapes-1-2_512x1024_40k.py
 _base_ = [
     '../_base_/models/classmix_deeplabv2_r101-d8.py',
+    '../_base_/models/deeplabv2_start.py',
     '../_base_/datasets/cityscapes_semi-512x1024.py',
     '../_base_/schedules/classmix_sgd_40k.py',
     '../_base_/segssl_runtime.py',
 ]
 custom_imports = dict(imports=['segssl.mmseg'], allow_failed_imports=False)
 
-model = dict(segmentor=dict(data_preprocessor=dict(size=(512, 1024))))
+model = dict(segmentor={{_base_.deeplabv2_start_cityscapes}})
 train_dataloader = dict(dataset=dict(labelled=dict(ann_file='splits/1-2/labelled.txt'),
                                      unlabelled=dict(ann_file='splits/1-2/unlabelled.txt')))

@@ -1,15 +1,16 @@
 # Seed 004, Table 4.2: ClassMix on Pascal VOC aug with 1/8 of the labels (1323 images;
 # seed's mIoU 71.0). DeepLab-v2 R101 student + EMA teacher, 321x321 crops, batch 10+10, 40k iterations.
 #   python tools/make_label_splits.py data/VOCdevkit/VOC2012 --dataset voc_aug
-#   SEGSSL_BACKBONE=work_dirs/pretrained/r101_mmseg.pth python tools/train.py configs/semi/classmix_deeplabv2_r101-d8_voc-aug-1-8_321x321_40k.py
+#   SEGSSL_BACKBONE=work_dirs/pretrained/deeplabv2_init_mmseg.pth python tools/train.py configs/semi/classmix_deeplabv2_r101-d8_voc-aug-1-8_321x321_40k.py
 _base_ = [
     '../_base_/models/classmix_deeplabv2_r101-d8.py',
+    '../_base_/models/deeplabv2_start.py',
     '../_base_/datasets/voc_aug_semi-321x321.py',
     '../_base_/schedules/classmix_sgd_40k.py',
     '../_base_/segssl_runtime.py',
 ]
 custom_imports = dict(imports=['segssl.mmseg'], allow_failed_imports=False)
 
-model = dict(segmentor=dict(data_preprocessor=dict(size=(321, 321)), decode_head=dict(num_classes=21)))
+model = dict(segmentor={{_base_.deeplabv2_start_voc}})
 train_dataloader = dict(dataset=dict(labelled=dict(ann_file='splits/1-8/labelled.txt'),
                                      unlabelled=dict(ann_file='splits/1-8/unlabelled.txt')))

@@ -1,13 +1,14 @@
 # Seed 004, Table 4.3 "DACS" (52.14 mIoU): DACS (InterMix) GTA5 -> Cityscapes with DeepLab-v2
 # ResNet-101 from a converted backbone (SEGSSL_BACKBONE), 512x512 crops, batch 2 + 2, 250k iterations.
 #   python tools/convert_gta5.py data/gta
-#   SEGSSL_BACKBONE=work_dirs/pretrained/r101_mmseg.pth python tools/train.py THIS_CONFIG
+#   SEGSSL_BACKBONE=work_dirs/pretrained/deeplabv2_init_mmseg.pth python tools/train.py THIS_CONFIG
 _base_ = [
     '../_base_/models/dacs_deeplabv2_r101-d8.py',
+    '../_base_/models/deeplabv2_start.py',
     '../_base_/datasets/uda_gta5_to_cityscapes-512x512.py',
     '../_base_/schedules/uda_250k.py',
     '../_base_/segssl_runtime.py',
 ]
 custom_imports = dict(imports=['segssl.mmseg'], allow_failed_imports=False)
 
-model = dict(segmentor=dict(data_preprocessor=dict(size=(512, 512))))
+model = dict(segmentor={{_base_.deeplabv2_start_uda}})

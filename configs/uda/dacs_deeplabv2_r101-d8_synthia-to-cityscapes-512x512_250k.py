@@ -3,10 +3,11 @@
 #   python tools/convert_synthia.py data/synthia
 _base_ = [
     '../_base_/models/dacs_deeplabv2_r101-d8.py',
+    '../_base_/models/deeplabv2_start.py',
     '../_base_/datasets/uda_synthia_to_cityscapes-512x512.py',
     '../_base_/schedules/uda_250k.py',
     '../_base_/segssl_runtime.py',
 ]
 custom_imports = dict(imports=['segssl.mmseg'], allow_failed_imports=False)
 
-model = dict(segmentor=dict(data_preprocessor=dict(size=(512, 512))))
+model = dict(segmentor={{_base_.deeplabv2_start_uda}})

@@ -2,12 +2,13 @@
 # trained on SYNTHIA alone, evaluated on Cityscapes val with SynthiaIoUMetric.
 _base_ = [
     '../_base_/models/deeplabv2_r101-d8.py',
+    '../_base_/models/deeplabv2_start.py',
     '../_base_/datasets/uda_synthia_to_cityscapes-512x512.py',
     '../_base_/schedules/uda_250k.py',
     '../_base_/segssl_runtime.py',
 ]
 custom_imports = dict(imports=['segssl.mmseg'], allow_failed_imports=False)
 
-model = dict(data_preprocessor=dict(size=(512, 512)))
+model = {{_base_.deeplabv2_start_uda}}
 train_dataloader = dict(dataset=dict(
     _delete_=True, type='SynthiaDataset', data_root={{_base_.synthia_root}}, pipeline={{_base_.source_pipeline}}))

@@ -16,6 +16,11 @@ test_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='LoadAnnotations'),
     dict(type='Resize', scale=scale, keep_ratio=True),
+    # ori_shape := img_shape (512, 1024): mmseg 1.2.2 resizes every prediction to ori_shape, which
+    # would otherwise be the 1024x2048 photo's while the label is 512x1024 (an IndexError in
+    # IoUMetric on real Cityscapes; the synthetic twins are already 512x1024-free)
+    dict(type='KeyMapper', mapping=dict(ori_shape='img_shape'), remapping=dict(ori_shape='ori_shape'),
+         transforms=[]),
     dict(type='PackSegInputs'),
 ]
 train_dataloader = dict(batch_size=20, num_workers=4, dataset=dict(pipeline=train_pipeline))

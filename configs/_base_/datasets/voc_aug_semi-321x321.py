@@ -4,6 +4,7 @@
 # SegmentationClassAug must hold a mask for every training id (the usual release does; mmseg's
 # voc_aug converter writes the SBD ones: copy VOC's SegmentationClass pngs in too).
 #   python tools/make_label_splits.py data/VOCdevkit/VOC2012 --dataset voc_aug
+# (download and conversion commands: README, "Preparing the datasets")
 _base_ = ['mmseg::_base_/datasets/pascal_voc12.py']
 
 data_root = 'data/VOCdevkit/VOC2012'
@@ -34,5 +35,28 @@ train_dataloader = dict(
                       ann_file='splits/1-8/labelled.txt', pipeline=labelled_pipeline),
         unlabelled=dict(type='PascalVOCDataset', data_root=data_root, data_prefix=data_prefix,
                         ann_file='splits/1-8/unlabelled.txt', pipeline=unlabelled_pipeline)))
-val_dataloader = dict(dataset=dict(data_root=data_root))
+# Validation resolution (README, "Preparing the datasets"): VOC val (ImageSets/Segmentation/val.txt,
+# SegmentationClass) is always scored at each image's own label size; SEGSSL_VOC_VAL says what
+# the network sees:
+#   native (default): the image at its own size (long side 500), as the reference ClassMix code
+#     evaluates;
+#   2048x512: mmseg's base pipeline, the image rescaled to fit 2048x512 (a 500x375 image becomes
+#     683x512, 1.37x) and the prediction resized back to the label.
+voc_val = '{{$SEGSSL_VOC_VAL:native}}'
+val_pipeline_native = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadAnnotations'),
+    dict(type='PackSegInputs'),
+]
+val_pipeline_2048x512 = [
+    dict(type='LoadImageFromFile'),
+    dict(type='Resize', scale=(2048, 512), keep_ratio=True),
+    dict(type='LoadAnnotations'),
+    dict(type='PackSegInputs'),
+]
+val_pipeline = {'native': val_pipeline_native, '2048x512': val_pipeline_2048x512}.get(voc_val)
+if val_pipeline is None:
+    raise ValueError(f"SEGSSL_VOC_VAL={voc_val!r}: expected 'native' or '2048x512'")
+test_pipeline = val_pipeline               # what mmseg.apis.inference_model runs
+val_dataloader = dict(dataset=dict(data_root=data_root, pipeline=val_pipeline))
 test_dataloader = val_dataloader

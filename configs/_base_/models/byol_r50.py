@@ -1,14 +1,19 @@
 # BYOL (seed 002): online ResNet-50 + projector 2048 -> 4096 -> 256 + predictor 256 -> 4096 -> 256
 # (Linear - BN - ReLU - Linear, BN on by default), target = EMA of encoder + projector with tau
 # 0.996 -> 1 on a cosine schedule (MomentumUpdateHook), symmetrised 2 - 2cos loss. Inputs are the
-# two-view pipeline's PackPixelViews output. The encoder starts from `backbone_checkpoint`
-# (seed 002 used ImageNet weights) or at random with model.backbone.init_cfg=None.
-backbone_checkpoint = None
+# two-view pipeline's PackPixelViews output. The encoder starts from ImageNet weights as seed 002
+# does (line ~675: "instead of adopting random initial weights, we employed ImageNet initial
+# weights"): a torchvision ResNet-50 converted to mmseg names, named by SEGSSL_BACKBONE,
+#   python tools/convert_checkpoint.py resnet50-0676ba61.pth work_dirs/pretrained/torchvision_r50_mmseg.pth \
+#       --from torchvision --to mmseg
+# The target branch starts as a copy of the loaded online branch (BYOL.init_weights).
+# Random init instead: --cfg-options model.backbone.init_cfg=None
+backbone_checkpoint = '{{$SEGSSL_BACKBONE:work_dirs/pretrained/torchvision_r50_mmseg.pth}}'
 model = dict(
     type='BYOL',
     backbone=dict(type='ResNet', depth=50, style='pytorch', out_indices=(3,),
                   norm_cfg=dict(type='SyncBN', requires_grad=True), norm_eval=False,
-                  init_cfg=None),
+                  init_cfg=dict(type='Pretrained', checkpoint=backbone_checkpoint)),
     projector=dict(in_channels=2048, hidden_channels=4096, out_channels=256, batch_norm=True),
     predictor=dict(hidden_channels=4096, batch_norm=True),
     symmetric=True,

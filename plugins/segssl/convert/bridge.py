@@ -7,6 +7,7 @@ any bad input stops before a byte is written.
 import time
 from dataclasses import dataclass, field
 
+from .deeplabv2 import classifier_classes, decode_head_state
 from .resnet_layout import CanonicalResNet, count_parameters
 from .sources import read_encoder
 from .writers import DETECTRON2_PREFIX, WRITERS
@@ -20,15 +21,19 @@ class ConversionReport:
     target: str
     outputs: list = field(default_factory=list)
     seconds: float = 0.0
+    head: str = ''                      # what became of a classifier in the source, if any
 
     def lines(self):
         """Human-readable summary: converted tensors/parameters and what was dropped."""
         enc, src = self.encoder, self.source
         params, buffers = count_parameters(enc.state_dict)
+        style = ', caffe style: stride in the 1x1 convs' if enc.style == 'caffe' else ''
         out = [f'read {src.path}: format {src.format} '
                f'(weights under {src.wrapper or "the top level"})',
-               f'converted ResNet-{enc.depth} ({enc.stem} stem): {len(enc.state_dict)} tensors, '
-               f'{params:,} parameters (+ {buffers:,} BN buffer values)']
+               f'converted ResNet-{enc.depth} ({enc.stem} stem{style}): {len(enc.state_dict)} '
+               f'tensors, {params:,} parameters (+ {buffers:,} BN buffer values)']
+        if self.head:
+            out.append(self.head)
         filled = enc.provenance.get('filled_num_batches_tracked', 0)
         if filled:
             out.append(f'  set {filled} missing num_batches_tracked buffers to 0')
@@ -44,6 +49,9 @@ class ConversionReport:
         if self.target == 'mmseg' and enc.stem == '3x3':
             out.append("load it into backbone=dict(type='ResNet3x3Stem', depth="
                        f"{enc.depth}, style='pytorch', ...) (registered by segssl.mmseg)")
+        if self.target == 'mmseg' and enc.style == 'caffe':
+            out.append('load it with configs/_base_/models/deeplabv2-caffe_r101-d8.py '
+                       '(SEGSSL_BACKBONE=this file): DeepLabV2ResNet(style="caffe"), BGR input')
         return out
 
 
@@ -52,11 +60,28 @@ def read_resnet(src, fmt=None, depth=None, trust_pickle=False):
     source = read_encoder(src, fmt, trust_pickle)
     encoder = CanonicalResNet.from_state_dict(
         source.encoder, expected_depth=depth, path=src,
-        provenance={'source': str(src), 'format': source.format})
+        provenance={'source': str(src), 'format': source.format}, style=source.style)
     return source, encoder
 
 
-def convert(src, dst, to, fmt=None, depth=None, prefix=DETECTRON2_PREFIX, trust_pickle=False):
+def _classifier(source, encoder, num_classes, src):
+    """``(decode_head tensors, report line)`` for a source that ships a classifier."""
+    if not source.classifier:
+        return {}, ''
+    out_channels = 512 * (4 if encoder.depth >= 50 else 1)     # the last stage's output
+    classes = classifier_classes(source.classifier, out_channels, src)
+    branches = len(source.classifier) // 2
+    if num_classes is not None and int(num_classes) != classes:
+        return {}, (f'dropped the classifier ({branches} branches, {classes} classes): '
+                    f'--num-classes {num_classes} differs')
+    return decode_head_state(source.classifier), (
+        f'kept the classifier ({branches} branches, {classes} classes) as decode_head.aspp.*: '
+        "load it with decode_head=dict(init_cfg=dict(type='Pretrained', checkpoint=FILE, "
+        "prefix='decode_head.'))")
+
+
+def convert(src, dst, to, fmt=None, depth=None, prefix=DETECTRON2_PREFIX, trust_pickle=False,
+            num_classes=None):
     """Convert checkpoint ``src`` into ``dst`` for ``to`` in ``{'mmseg', 'detectron2',
     'torchvision'}``; return a :class:`ConversionReport`.
 
@@ -65,6 +90,8 @@ def convert(src, dst, to, fmt=None, depth=None, prefix=DETECTRON2_PREFIX, trust_
         depth (int | None): expected ResNet depth; a different one is an error.
         prefix (str): detectron2 key prefix (default Mask R-CNN FPN's ``backbone.bottom_up.``).
         trust_pickle (bool): unpickle ``src`` fully (it may run code); default: data only.
+        num_classes (int | None): a source with a classifier (the DeepLab-v2 init) keeps it
+            only if it has this many classes; None keeps it as it is.
 
     Raises:
         ConversionError: bad input; nothing was written.
@@ -73,6 +100,10 @@ def convert(src, dst, to, fmt=None, depth=None, prefix=DETECTRON2_PREFIX, trust_
         raise ValueError(f'unknown target {to!r}; expected one of {sorted(WRITERS)}')
     start = time.perf_counter()
     source, encoder = read_resnet(src, fmt, depth, trust_pickle)
+    head, head_line = _classifier(source, encoder, num_classes, src)
     kwargs = {'prefix': prefix} if to == 'detectron2' else {}
+    if to == 'mmseg':
+        kwargs['head'] = head
     outputs = WRITERS[to](encoder, dst, **kwargs)
-    return ConversionReport(source, encoder, to, outputs, time.perf_counter() - start)
+    return ConversionReport(source, encoder, to, outputs, time.perf_counter() - start,
+                            head_line)

@@ -27,8 +27,8 @@ def build_parser():
     p = argparse.ArgumentParser(
         prog='convert_checkpoint.py',
         description='Convert the online encoder of an SSL checkpoint (segssl, PixPro, MoCo, '
-                    'BYOL, mmpretrain/mmselfsup, torchvision) into an mmseg, detectron2 or '
-                    'torchvision ResNet checkpoint.')
+                    'BYOL, mmpretrain/mmselfsup, torchvision, the official DeepLab-v2 init) '
+                    'into an mmseg, detectron2 or torchvision ResNet checkpoint.')
     p.add_argument('src', help='source checkpoint file')
     p.add_argument('dst', help='destination file (.pth for mmseg/torchvision, .pkl for '
                                'detectron2; a .yaml is written beside the .pkl)')
@@ -39,7 +39,9 @@ def build_parser():
     p.add_argument('--decoder-from', default=None,
                    help='ERFNet: take the decoder from this checkpoint (default: SRC)')
     p.add_argument('--num-classes', type=int, default=None,
-                   help='ERFNet: replace the last layer (decoder.output_conv) for N classes')
+                   help='ERFNet: replace the last layer (decoder.output_conv) for N classes; '
+                        'DeepLab-v2 init: keep its classifier only if it has N classes '
+                        '(default: keep what the source has)')
     p.add_argument('--from', dest='fmt', choices=list(FORMATS), default=None,
                    help='source format when detection from the keys is ambiguous')
     p.add_argument('--depth', type=int, default=None,
@@ -67,7 +69,8 @@ def main(argv=None):
             raise ConversionError('--to erfnet_pytorch needs --arch erfnet', args.src)
         else:
             lines = convert(args.src, args.dst, args.to, fmt=args.fmt, depth=args.depth,
-                            prefix=args.prefix, trust_pickle=args.trust_pickle).lines()
+                            prefix=args.prefix, trust_pickle=args.trust_pickle,
+                            num_classes=args.num_classes).lines()
     except ConversionError as e:
         print(f'error: {e}', file=sys.stderr)
         return 2

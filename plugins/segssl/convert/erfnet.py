@@ -24,7 +24,11 @@ mmseg ``ERFNet`` (defaults) naming, the canonical one here::
 mmseg's ERFNet backbone ends at the 16-channel decoder features; the last layer
 (``decoder.output_conv``) has no place there: in mmseg the decode head's ``conv_seg`` (built
 for the config's ``num_classes``) takes its role. Sources already in mmseg naming (keys
-``encoder.0.conv.weight``, optionally under ``backbone.``) are accepted too.
+``encoder.0.conv.weight``, optionally under ``backbone.``) are accepted too, and so is
+erfnet_pytorch's ImageNet classifier, whose encoder sits under ``features.encoder.`` (its
+``features.*`` rest and ``classifier.*`` are dropped). A source without a decoder (an ImageNet or
+encoder-only pretext encoder) converts ``--to mmseg`` as an encoder-only file, which
+``PretrainedERFNetEncoder`` and mmengine's ``Pretrained`` init (missing decoder keys) load.
 """
 import re
 from collections import OrderedDict
@@ -134,8 +138,14 @@ def read_erfnet(path, trust_pickle=False):
                      if isinstance(v, torch.Tensor))
     if any(k.startswith('backbone.encoder.') for k in sd):   # an mmseg segmentor checkpoint
         sd = OrderedDict((k[9:], v) for k, v in sd.items() if k.startswith('backbone.'))
+    if any(k.startswith('features.encoder.') for k in sd):   # erfnet_pytorch's ImageNet model
+        dropped = [k for k in sd if not k.startswith('features.encoder.')]
+        sd = OrderedDict((k[len('features.'):], v) for k, v in sd.items()
+                         if k.startswith('features.encoder.'))
+    else:
+        dropped = []
     out = {'encoder': OrderedDict(), 'decoder': OrderedDict(), 'last': OrderedDict(),
-           'dropped': []}
+           'dropped': dropped}
     original = any(k.startswith(('encoder.initial_block.', 'encoder.layers.',
                                  'decoder.layers.')) for k in sd)
     if not original and not any(re.match(r'^(encoder|decoder)\.\d+\.', k) for k in sd):
@@ -221,7 +231,22 @@ def convert_erfnet(src, dst, to, decoder_src=None, num_classes=None, seed=0, tru
     """ERFNet conversion behind the CLI: encoder from ``src``, decoder from ``decoder_src``
     (default ``src``), last layer new for ``num_classes`` (default: ``decoder_src``'s own last
     layer kept). ``to``: ``'mmseg'`` (backbone only; the last layer is reported as not
-    written) or ``'erfnet_pytorch'``. Returns report lines."""
+    written) or ``'erfnet_pytorch'``. A ``src`` without a decoder and no ``decoder_src``
+    converts ``--to mmseg`` as the encoder alone. Returns report lines."""
+    if decoder_src is None and to == 'mmseg':
+        source = read_erfnet(src, trust_pickle)
+        if not source['decoder']:
+            enc = _check('encoder', source['encoder'], src)
+            outputs = write_erfnet_mmseg(enc, dst, {'encoder': src, 'decoder': None})
+            params = sum(v.numel() for k, v in enc.items()
+                         if not k.endswith(('running_mean', 'running_var', 'num_batches_tracked')))
+            return ([f'ERFNet: encoder from {src}; it has no decoder: encoder only (the '
+                     'config\'s decoder starts from its own init)',
+                     f'converted {len(enc)} tensors, {params:,} parameters (mmseg ERFNet naming)']
+                    + ([f'dropped {len(source["dropped"])} tensors of other parts '
+                        f'({", ".join(sorted({".".join(k.split(".")[:2]) for k in source["dropped"]}))})']
+                       if source['dropped'] else [])
+                    + [f'wrote {p} ({to})' for p in outputs])
     decoder_src = decoder_src or src
     if num_classes is None:
         last = read_erfnet(decoder_src, trust_pickle)['last']

@@ -183,18 +183,24 @@ class CanonicalResNet:
         depth (int): 18, 34, 50, 101 or 152.
         stem (str): ``'7x7'`` or ``'3x3'``.
         provenance (dict): where it came from (``source``, ``format``), stored in outputs.
+        style (str): ``'pytorch'`` (torchvision: a block's stride in its 3x3 conv) or
+            ``'caffe'`` (the stride in its first 1x1 conv, as in the DeepLab-v2 init). The
+            weights have the same names and shapes either way; the style is where they came
+            from, and a caffe-style encoder is written only for mmseg's ``style='caffe'``.
     """
 
-    def __init__(self, state_dict, depth, stem, provenance=None):
+    def __init__(self, state_dict, depth, stem, provenance=None, style='pytorch'):
         self.state_dict = state_dict
         self.depth = depth
         self.stem = stem
         self.provenance = dict(provenance or {})
+        self.style = style
 
     @classmethod
-    def from_state_dict(cls, state_dict, expected_depth=None, path=None, provenance=None):
+    def from_state_dict(cls, state_dict, expected_depth=None, path=None, provenance=None,
+                        style='pytorch'):
         """Check ``state_dict`` (torchvision naming) with :func:`canonical_resnet`."""
         sd, depth, stem, filled = canonical_resnet(state_dict, expected_depth, path)
         prov = dict(provenance or {})
         prov['filled_num_batches_tracked'] = len(filled)
-        return cls(sd, depth, stem, prov)
+        return cls(sd, depth, stem, prov, style)

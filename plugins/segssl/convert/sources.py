@@ -16,7 +16,15 @@ byol         ``online_network_state_dict``      ``encoder.N.`` (Sequential)   ``
 mmpretrain   ``state_dict`` (mmpretrain /       ``backbone.``                 neck., head.,
              mmselfsup)                                                       momentum/target nets
 torchvision  none, ``state_dict`` or ``model``  (root) ``conv1.weight`` ...   ``fc.`` (head)
+deeplabv2    none or ``state_dict``             ``Scale.`` (or the root)      none
 ===========  =================================  ============================  =================
+
+``deeplabv2`` is the official DeepLab-v2 initialisation of the ClassMix/DACS report's reference
+code (``DeepLab_resnet_pretrained_init-f81d91e8.pth``: ImageNet + MSCOCO): a caffe-style
+ResNet-101 (the stride in each block's first 1x1 conv) under ``Scale.`` with torchvision's names,
+plus its classifier ``layer5.conv2d_list.{0..3}.{weight,bias}`` (four dilated 3x3 convs). The
+encoder is read like the others; the classifier is kept in :attr:`EncoderSource.classifier`,
+and the result carries ``style='caffe'`` (:data:`CAFFE_FORMATS`).
 
 segssl's own convention (an mmengine checkpoint ``{'meta': ..., 'state_dict': ...}`` of an
 SSL model): the online encoder is stored under ``online_backbone.`` and the target/momentum
@@ -38,6 +46,8 @@ from .errors import ConversionError
 from .loading import load_checkpoint_file
 
 WRAPPERS = ('state_dict', 'model', 'online_network_state_dict')
+DEEPLABV2_CLASSIFIER = 'layer5.conv2d_list.'
+CAFFE_FORMATS = ('deeplabv2',)      # formats whose ResNet strides in the 1x1 conv
 SEQUENTIAL_INDEX = {'0': 'conv1', '1': 'bn1', '4': 'layer1', '5': 'layer2', '6': 'layer3',
                     '7': 'layer4'}
 RESNET_ROOTS = ('conv1.', 'bn1.', 'layer1.', 'layer2.', 'layer3.', 'layer4.')
@@ -69,7 +79,9 @@ FORMATS = OrderedDict((f.name, f) for f in [
     SourceFormat('torchvision', (None, 'state_dict', 'model'), '', (),
                  ('conv1.weight', 'layer1.0.conv1.weight'),
                  excludes=('online_backbone.', 'backbone.', 'encoder_q.', 'encoder_k.',
-                           'online_network.')),
+                           'online_network.', DEEPLABV2_CLASSIFIER)),
+    SourceFormat('deeplabv2', (None, 'state_dict'), 'Scale.', (),
+                 ('Scale.conv1.weight', DEEPLABV2_CLASSIFIER, 'Scale.' + DEEPLABV2_CLASSIFIER)),
 ])
 
 
@@ -84,6 +96,9 @@ class EncoderSource:
         encoder (OrderedDict[str, Tensor]): online encoder, torchvision naming, no ``fc``.
         dropped (list[tuple[str, int, str]]): ``(prefix, tensor count, why)`` per group.
         other_entries (list[str]): top-level keys that are not weights (optimizer, meta ...).
+        classifier (OrderedDict[str, Tensor]): ``deeplabv2`` only: the classifier branches,
+            ``{i}.weight`` / ``{i}.bias`` for ``i`` in 0..3 (empty for every other format).
+        style (str): ``'pytorch'`` (stride in the 3x3 conv) or ``'caffe'`` (in the 1x1 conv).
     """
     path: str
     format: str
@@ -91,6 +106,8 @@ class EncoderSource:
     encoder: OrderedDict
     dropped: list = field(default_factory=list)
     other_entries: list = field(default_factory=list)
+    classifier: OrderedDict = field(default_factory=OrderedDict)
+    style: str = 'pytorch'
 
 
 def _as_tensor(value):
@@ -231,6 +248,8 @@ def read_encoder(path, fmt=None, trust_pickle=False):
     online = fmt_obj.online
     if fmt_obj.name == 'byol' and wrapper == 'online_network_state_dict':
         online = ''  # this wrapper holds the online network itself
+    if fmt_obj.name == 'deeplabv2' and not _has_prefix(weights, (online,)):
+        online = ''  # the same network saved without the Scale. wrapper
     target_keys = [k for k in weights if online and not k.startswith(online)
                    and _has_prefix([k], fmt_obj.targets)]
     sub = OrderedDict((k[len(online):], v) for k, v in weights.items() if k.startswith(online))
@@ -241,6 +260,12 @@ def read_encoder(path, fmt=None, trust_pickle=False):
             + (' (a target network is never converted)' if target_keys else ''), path)
     body, _, used = _find_resnet_body(sub, path, f'{where}, prefix {online!r}')
     used = {online + k for k in used}
+    classifier = OrderedDict()
+    if fmt_obj.name == 'deeplabv2':
+        head = online + DEEPLABV2_CLASSIFIER
+        classifier = OrderedDict((k[len(head):], v) for k, v in weights.items()
+                                 if k.startswith(head))
+        used |= {head + k for k in classifier}
     skip = used | set(target_keys)
     rest = [k for k in weights if k not in skip]
     dropped = _group(target_keys, 'target network', online) + _group(rest, 'head or other',
@@ -251,4 +276,6 @@ def read_encoder(path, fmt=None, trust_pickle=False):
         if k == 'target_network_state_dict' and isinstance(obj[k], dict):
             dropped.append((k, len(_weights(obj[k])), 'target network'))
     return EncoderSource(path=path, format=fmt_obj.name, wrapper=wrapper, encoder=body,
-                         dropped=dropped, other_entries=[str(k) for k in other])
+                         dropped=dropped, other_entries=[str(k) for k in other],
+                         classifier=classifier,
+                         style='caffe' if fmt_obj.name in CAFFE_FORMATS else 'pytorch')

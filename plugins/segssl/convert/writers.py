@@ -12,6 +12,9 @@ Outputs:
   ``backbone=dict(..., init_cfg=dict(type='Pretrained', checkpoint=PATH))``. A 3x3-stem encoder
   (seed 003) is written the same way, for segssl's ``ResNet3x3Stem`` backbone (an mmseg ResNet
   with conv1 3x3 stride 1 and no max-pool; same names); ``meta`` records the stem and the type.
+  A caffe-style encoder (the official DeepLab-v2 init) is written for segssl's
+  ``DeepLabV2ResNet(style='caffe')``; its classifier, when kept, is added as
+  ``decode_head.aspp.{i}.*`` (:mod:`.deeplabv2`).
 * detectron2: a pickle ``{'model': {prefix + detectron2 name: float ndarray}, '__author__':
   'segssl', 'matching_heuristics': False}`` with detectron2's own names
   (:mod:`.detectron2_names`), so that ``DetectionCheckpointer`` loads it by exact names; the
@@ -43,25 +46,44 @@ def _require_standard_stem(encoder, target, dst):
             'or --to torchvision instead', dst)
 
 
+def _require_pytorch_style(encoder, target, dst):
+    if encoder.style != 'pytorch':
+        raise ConversionError(
+            f'cannot write a {target} checkpoint: the encoder is a {encoder.style}-style ResNet '
+            '(the official DeepLab-v2 init: stride in the 1x1 convs, BGR 0-255 input), which '
+            f'{target}\'s ResNet does not compute; write --to mmseg (segssl\'s DeepLabV2ResNet, '
+            "configs/_base_/models/deeplabv2-caffe_r101-d8.py)", dst)
+
+
 def write_torchvision(encoder, dst):
     """Write the canonical state dict to ``dst`` with ``torch.save``; return ``[dst]``."""
+    _require_pytorch_style(encoder, 'torchvision', dst)
     with atomic_outputs(dst) as (tmp,):
         torch.save(OrderedDict(encoder.state_dict), tmp)
     return [dst]
 
 
-def write_mmseg(encoder, dst):
+def write_mmseg(encoder, dst, head=None):
     """Write an mmengine checkpoint for mmseg's ``ResNet(style='pytorch')``; return ``[dst]``.
 
     A 3x3-stem encoder is written for ``ResNet3x3Stem(depth, style='pytorch')`` (segssl.mmseg),
-    whose parameter names equal mmseg's ResNet's.
+    whose parameter names equal mmseg's ResNet's; a caffe-style one for ``DeepLabV2ResNet``.
+
+    Args:
+        head (dict[str, Tensor] | None): ``decode_head.*`` tensors stored beside the backbone.
     """
-    backbone = 'ResNet' if encoder.stem == '7x7' else 'ResNet3x3Stem'
+    if encoder.style == 'caffe':
+        backbone = 'DeepLabV2ResNet'
+    else:
+        backbone = 'ResNet' if encoder.stem == '7x7' else 'ResNet3x3Stem'
     meta = {'segssl_convert': dict(encoder.provenance, depth=encoder.depth, stem=encoder.stem,
-                                   backbone_type=backbone,
-                                   target=f'mmseg {backbone}(style="pytorch")')}
+                                   style=encoder.style, backbone_type=backbone,
+                                   decode_head_tensors=len(head or {}),
+                                   target=f'mmseg {backbone}(style="{encoder.style}")')}
+    state = OrderedDict(encoder.state_dict)
+    state.update(head or {})
     with atomic_outputs(dst) as (tmp,):
-        torch.save({'meta': meta, 'state_dict': OrderedDict(encoder.state_dict)}, tmp)
+        torch.save({'meta': meta, 'state_dict': state}, tmp)
     return [dst]
 
 
@@ -105,6 +127,7 @@ def write_detectron2(encoder, dst, prefix=DETECTRON2_PREFIX, yaml_path=None):
         yaml_path (str | None): default: ``dst`` with its extension replaced by ``.yaml``.
     """
     _require_standard_stem(encoder, 'detectron2', dst)
+    _require_pytorch_style(encoder, 'detectron2', dst)
     if yaml_path is None:
         yaml_path = os.path.splitext(dst)[0] + '.yaml'
     data = {'model': detectron2_state(encoder, prefix), '__author__': 'segssl',

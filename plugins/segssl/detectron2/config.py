@@ -6,17 +6,22 @@ source tree cannot inherit its model zoo. ``merge_config_file`` also accepts
 chain of ``_BASE_`` files and resolves it inside the installed detectron2; the merge itself is
 detectron2's own ``merge_from_file``.
 
-Initialisations (``SEGSSL.INIT``, seed 002's three rows) and the norm each uses, as the
-SSL-transfer literature does it (MoCo, BYOL, PixPro detection protocols):
+Initialisations (``SEGSSL.INIT``, seed 002's three rows). The seed fine-tunes "the same models"
+and changes only the initial weights, so the three configs share one protocol, the one MoCo's
+detection transfer (followed by PixPro) uses for SSL and supervised ImageNet starts alike: SyncBN
+in backbone and FPN, every stage trained (FREEZE_AT 0).
 
 ===========  =========================================  ======================================
 INIT         MODEL.WEIGHTS                              norm
 ===========  =========================================  ======================================
 ssl          converted SSL checkpoint (.pkl of the      SyncBN in backbone and FPN, FREEZE_AT 0
              bridge: tools/convert_checkpoint.py)
-imagenet     converted torchvision ImageNet ResNet      FrozenBN in the backbone, FREEZE_AT 2
+imagenet     converted torchvision ImageNet ResNet      SyncBN in backbone and FPN, FREEZE_AT 0
 scratch      "" (random)                                SyncBN in backbone and FPN, FREEZE_AT 0
 ===========  =========================================  ======================================
+
+detectron2's own ImageNet recipe (FrozenBN in the backbone, FREEZE_AT 2, FPN without norm) is
+the separate ``mask_rcnn_R_50_FPN_imagenet-frozenbn_*`` configs.
 """
 import os
 import tempfile

@@ -8,6 +8,7 @@ from .classmix import ClassMixSegmentor  # noqa: F401
 from .data_preprocessor import PairedSegDataPreProcessor  # noqa: F401
 from .datasets import FrameFolderDataset, PairedDataset, UnlabelledImageFolder  # noqa: F401
 from .deeplabv2_head import DeepLabV2Head  # noqa: F401
+from .deeplabv2_resnet import DeepLabV2ResNet  # noqa: F401
 from .class_weighted_ce import ClassWeightedCrossEntropyLoss  # noqa: F401
 from .distributed import SegsslRunner  # noqa: F401
 from .erfnet_head import ERFNetOutputHead  # noqa: F401

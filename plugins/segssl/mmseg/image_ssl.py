@@ -29,9 +29,11 @@ def build_mlp(in_channels: int, hidden_channels: int, out_channels: int = 256,
     return nn.Sequential(*layers)
 
 
-def pooled_features(backbone: nn.Module, x: torch.Tensor) -> torch.Tensor:
-    """Global average pool of the backbone's last output: (N, 3, H, W) -> (N, C) (y of BYOL)."""
-    return backbone(x)[-1].mean(dim=(2, 3))
+def pooled_features(backbone: nn.Module, x: torch.Tensor, pool: str = 'avg') -> torch.Tensor:
+    """Global pool of the backbone's last output: (N, 3, H, W) -> (N, C) (y of BYOL). ``pool``:
+    'avg' (BYOL, SimCLR) or 'max' (seed 001's head, 3.1.2: "a 2D max pooling layer")."""
+    feat = backbone(x)[-1]
+    return feat.amax(dim=(2, 3)) if pool == 'max' else feat.mean(dim=(2, 3))
 
 
 def _check_views(inputs: torch.Tensor, num_views: int, model: str) -> None:
@@ -125,15 +127,24 @@ class SimCLR(_ImageSSLModel):
     """SimCLR: encoder f + projector g (Linear - BN - ReLU - Linear), NT-Xent over the 2N views.
 
     Args:
-        backbone: mmseg backbone config (seed 003: ``ResNet3x3Stem(depth=34)``).
-        projector: dict(in_channels (512 for R18/R34), hidden_channels (default in_channels),
-            out_channels 128 (SimCLR's), batch_norm True).
+        backbone: mmseg backbone config (seed 003: ``ResNet3x3Stem(depth=34)``; seed 001:
+            mmseg ``ERFNet`` with ``encoder_only=True``).
+        projector: dict(in_channels (512 for R18/R34, 128 for the ERFNet encoder),
+            hidden_channels (default in_channels), out_channels 128 (SimCLR's), batch_norm True
+            (seed 001's head, 3.1.2: Linear 128 - ReLU - Linear, batch_norm False)).
         temperature: tau of NT-Xent (0.5, seeds 001 and 003).
+        pool: how the backbone's last (N, C, h, w) map becomes h = (N, C): 'avg' (SimCLR's global
+            average pool, default) or 'max' (seed 001, 3.2.7 + 3.1.2: the ERFNet encoder's
+            (N, 128, H/8, W/8) max-pooled into the classification head, which is the projector).
+        encoder_only: drop the backbone's ``decoder`` (mmseg ``ERFNet``: seed 001 trains only the
+            encoder with SimCLR), so its last output is the encoder's and the checkpoint holds
+            ``online_backbone.encoder.*`` alone. The backbone must have a ``decoder`` ModuleList.
     The two views go through the encoder as one batch of 2N (SimCLR's batch statistics).
     """
 
     def __init__(self, backbone: dict, projector: dict, temperature: float = 0.5,
-                 loss_weight: float = 1.0, data_preprocessor: Optional[dict] = None, init_cfg=None):
+                 loss_weight: float = 1.0, pool: str = 'avg', encoder_only: bool = False,
+                 data_preprocessor: Optional[dict] = None, init_cfg=None):
         super().__init__(data_preprocessor=data_preprocessor or dict(type='PixelViewsDataPreProcessor'),
                          init_cfg=init_cfg)
         if 'in_channels' not in projector:
@@ -142,13 +153,20 @@ class SimCLR(_ImageSSLModel):
                               batch_norm=True), **projector)
         if temperature <= 0:
             raise ValueError(f'SimCLR: temperature={temperature!r}, expected > 0')
+        if pool not in ('avg', 'max'):
+            raise ValueError(f"SimCLR: pool={pool!r}, expected 'avg' or 'max'")
         self.online_backbone = MODELS.build(backbone)
+        if encoder_only:
+            if not isinstance(getattr(self.online_backbone, 'decoder', None), nn.ModuleList):
+                raise ValueError(f'SimCLR: encoder_only=True needs a backbone with a decoder '
+                                 f'ModuleList (mmseg ERFNet), got {type(self.online_backbone).__name__}')
+            self.online_backbone.decoder = nn.ModuleList()
         self.projector = build_mlp(**projector)
-        self.temperature, self.loss_weight = temperature, loss_weight
+        self.temperature, self.loss_weight, self.pool = temperature, loss_weight, pool
 
     def embed(self, x: torch.Tensor) -> torch.Tensor:
         """z = g(f(x)): (M, 3, H, W) -> (M, out)."""
-        return self.projector(pooled_features(self.online_backbone, x))
+        return self.projector(pooled_features(self.online_backbone, x, self.pool))
 
     def forward(self, inputs: torch.Tensor, data_samples: Optional[List] = None, mode: str = 'loss'):
         """inputs: (N, V >= 2, 3, H, W); views 0 and 1 are the positive pair (PackPixelViews' online

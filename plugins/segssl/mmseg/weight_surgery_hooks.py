@@ -1,4 +1,4 @@
-"""Seed 001's transfer manager as mmengine hooks: re-initialise layers, reset BN statistics,
+"""Seed 001's transfer manager as mmengine hooks: re-initialise layers, reset BatchNorm layers,
 splice layers from another checkpoint, filter-energy re-initialisation, magnitude pruning with
 a fixed mask, and staged fine-tuning (encoder frozen first). The maths is in
 :mod:`segssl.core.weight_surgery`; these hooks only pick the tensors and log what they changed.
@@ -107,10 +107,14 @@ class ReinitLayersHook(_SurgeryHook):
 
 @HOOKS.register_module()
 class ResetNormStatsHook(_SurgeryHook):
-    """Reset BatchNorm running statistics (mean 0, var 1, count 0) after loading, and with
-    ``affine`` also the scale (1) and shift (0), in ``layers`` (None: the whole model)."""
+    """Reset the BatchNorm layers in ``layers`` (None: the whole model) after loading: running
+    statistics to mean 0, var 1, count 0 and, with ``affine`` (default), the scale to 1 and the
+    shift to 0, i.e. PyTorch's fresh ``BatchNorm2d``. Seed 001 Section 5.1 (line ~349): "when we
+    reset the batchnorm parameters after pre-training the performance does not decrease": its
+    parameters are the scale and shift, so ``affine=True`` is the default; ``affine=False``
+    resets the running statistics only."""
 
-    def __init__(self, layers=None, affine=False, **kwargs):
+    def __init__(self, layers=None, affine=True, **kwargs):
         super().__init__(layers, **kwargs)
         self.affine = affine
 

@@ -4,14 +4,17 @@ Encoder-only tasks (rotation, jigsaw, relative patch): ``*Pretext`` transform ->
 ``PackPretextInputs`` -> ``PretextClassifier``. Encoder-decoder tasks: ``OtsuPretext`` ->
 ``PackSegInputs`` -> mmseg ``EncoderDecoder`` (ERFNet + FCNHead, 4 classes);
 ``ColorizationPretext`` -> ``PackColorizationInputs`` -> ``EncoderDecoder`` with
-``ColorizationHead``.
+``ColorizationHead``. Each starts from an ImageNet-classification encoder through
+``init_cfg=dict(type='PretrainedERFNetEncoder', checkpoint=...)`` on the ERFNet backbone.
 """
 from .classifier import PretextClassifier, PretextDataPreProcessor  # noqa: F401
 from .colorization_head import ColorizationHead  # noqa: F401
+from .encoder_init import PretrainedERFNetEncoder  # noqa: F401
 from .transforms import (ColorizationPretext, JigsawPretext, OtsuPretext,  # noqa: F401
                          PackColorizationInputs, PackPretextInputs, RelativePatchPretext,
                          RotationPretext)
 
 __all__ = ['ColorizationHead', 'ColorizationPretext', 'JigsawPretext', 'OtsuPretext',
            'PackColorizationInputs', 'PackPretextInputs', 'PretextClassifier',
-           'PretextDataPreProcessor', 'RelativePatchPretext', 'RotationPretext']
+           'PretextDataPreProcessor', 'PretrainedERFNetEncoder', 'RelativePatchPretext',
+           'RotationPretext']

@@ -1,0 +1,9 @@
+# Synthetic twin of erfnet_simclr_cityscapes-512x1024.py: the rotation twin (same model, Adam 5e-4,
+# ENet-weighted loss, 128x128 crops, 200 iterations on a CPU) with the SimCLR encoder read from
+# the SimCLR checkpoint (online_backbone.encoder.*; configs/pretrain/erfnet_simclr_synthetic.py).
+# SEGSSL_BACKBONE=<SimCLR checkpoint>, SEGSSL_CLASS_WEIGHTS=<tools/compute_class_weights.py ...>.json
+_base_ = ['./erfnet_rotation_synthetic-128x256.py']
+
+pretext_task = 'simclr'
+backbone_checkpoint = '{{$SEGSSL_BACKBONE:work_dirs/pretrained/erfnet_simclr.pth}}'
+model = dict(backbone=dict(init_cfg=dict(checkpoint=backbone_checkpoint, prefix='online_backbone.')))
