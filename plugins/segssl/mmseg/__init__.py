@@ -9,6 +9,8 @@ USING_MMCV_PLACEHOLDER = install_mmcv_placeholder_if_missing()
 import mmseg.datasets  # noqa: F401,E402  (mmseg's registries are filled before ours)
 import mmseg.models  # noqa: F401,E402
 
+from . import checkpoint_loading  # noqa: F401,E402  (mmengine's local checkpoints read as data)
+
 from .classmix import ClassMixSegmentor  # noqa: F401
 from .data_preprocessor import PairedSegDataPreProcessor  # noqa: F401
 from .datasets import FrameFolderDataset, PairedDataset, UnlabelledImageFolder  # noqa: F401
