@@ -6,8 +6,13 @@ VENV = $$(bash tools/setup_env.sh)
 # last one set up. Put this checkout first so tests and demo always run the code they ship with.
 export PYTHONPATH := $(CURDIR)/plugins$(if $(PYTHONPATH),:$(PYTHONPATH))
 PYTEST_ARGS ?=
+# STACK=current (or SEGSSL_STACK=current): the second stack, current torch + numpy 2 + mmcv-lite
+# (requirements/stack-current.txt); default: the pinned one (requirements/stack.txt).
+ifdef STACK
+export SEGSSL_STACK := $(STACK)
+endif
 
-.PHONY: setup test demo clean
+.PHONY: setup test demo clean gpu-check
 setup:
 	@bash tools/setup_env.sh
 
@@ -16,6 +21,11 @@ test:
 
 demo:
 	@venv=$(VENV) && "$$venv/bin/python" tools/run_demo.py
+
+# The GPU acceptance check (tools/gpu_check.sh): benchmarks/results/gpu_check.md. Without a GPU it
+# stops at once; GPU_CHECK_ARGS="--device cpu --quick" rehearses it on the CPU.
+gpu-check:
+	@bash tools/gpu_check.sh
 
 clean:
 	rm -rf work_dirs data/synthetic .pytest_cache

@@ -13,7 +13,12 @@ setup(
     install_requires=['torch>=1.13', 'numpy', 'Pillow'],
     extras_require={
         # exact, tested pins: requirements/stack.txt (tools/setup_env.sh installs them)
-        'mmseg': ['mmengine>=0.10,<1', 'mmcv>=2.0.0,<2.2.0', 'mmsegmentation>=1.2,<1.3'],
+        # mmseg 1.2.2 imports ftfy and regex at `import mmseg.models`
+        'mmseg': ['mmengine>=0.10,<1', 'mmcv>=2.0.0,<2.2.0', 'mmsegmentation>=1.2,<1.3', 'ftfy',
+                  'regex'],
+        # the current stack (requirements/stack-current.txt): mmcv-lite, no compiled ops
+        'mmseg-lite': ['mmengine>=0.10,<1', 'mmcv-lite>=2.0.0,<2.2.0', 'mmsegmentation>=1.2,<1.3',
+                       'ftfy', 'regex'],
         'detectron2': ['pycocotools>=2.0', 'fvcore', 'iopath', 'omegaconf', 'yacs'],
         'test': ['pytest'],
     },

@@ -32,3 +32,11 @@ def run_tool(args, cwd=ROOT, timeout=900, env=None):
     full_env = dict(os.environ, PYTHONUNBUFFERED='1', OMP_NUM_THREADS='2', **(env or {}))
     return subprocess.run([sys.executable] + list(args), cwd=cwd, env=full_env, timeout=timeout,
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def load_ckpt(path):
+    """A checkpoint file as data, on every torch: an mmengine checkpoint holds a HistoryBuffer,
+    which torch >= 2.6's default ``torch.load(weights_only=True)`` refuses; segssl's restricted
+    unpickler reads it (and nothing that could run code)."""
+    from segssl.convert.loading import load_checkpoint_file
+    return load_checkpoint_file(str(path))

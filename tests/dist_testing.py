@@ -91,11 +91,19 @@ def _done_file(folder, rank):
     return os.path.join(folder, f'done{rank}')
 
 
+def _started_file(folder, rank):
+    return os.path.join(folder, f'started{rank}')
+
+
+STARTUP_LIMIT = 300.0      # s a spawned interpreter may take to reach its function (imports)
+
+
 def _rank_entry(rank, world, port, folder, fn, args, exit_wait):
     os.environ.update(RANK=str(rank), LOCAL_RANK=str(rank), WORLD_SIZE=str(world),
                       LOCAL_WORLD_SIZE=str(world), MASTER_ADDR='127.0.0.1', MASTER_PORT=str(port))
     stacks = open(os.path.join(folder, f'stacks{rank}.txt'), 'w')
     faulthandler.register(signal.SIGUSR1, file=stacks, all_threads=True)
+    open(_started_file(folder, rank), 'w').close()    # from here on SIGUSR1 dumps, not kills
     torch.set_num_threads(1)
     code = 0
     try:
@@ -142,10 +150,13 @@ def run_ranks(fn, world: int, *args, timeout: float = 240.0, straggle: float = 6
     is printed to the rank's stderr).
 
     Raises:
-        RankHang: a rank was still running ``timeout`` s after the start, or ``straggle`` s after
-            another rank had finished (a peer that left or failed never gets to a collective), or
-            did not exit once every rank had finished. The message names the rank, what it was
-            doing and its Python stacks, dumped before it was killed.
+        RankHang: a rank was still running ``timeout`` s after every rank had started (its
+            interpreter up, its stack dump armed), or ``straggle`` s after another rank had
+            finished and it had started (a peer that left or failed never gets to a collective),
+            or did not exit once every rank had finished, or did not start within
+            ``STARTUP_LIMIT`` s. The message names the rank, what it was doing and its Python
+            stacks, dumped before it was killed. The clocks start only once ranks have started,
+            so a loaded machine's slow interpreter start-up is not taken for a hang.
     """
     ctx = multiprocessing.get_context('spawn')
     port = free_port()
@@ -155,21 +166,36 @@ def run_ranks(fn, world: int, *args, timeout: float = 240.0, straggle: float = 6
         start = time.monotonic()
         for p in procs:
             p.start()
-        first_done = None
+        first_done = all_started = None
+        started_at = [None] * world
         stuck, why = [], ''
         while any(p.is_alive() for p in procs):
             now = time.monotonic()
             done = [os.path.exists(_done_file(folder, r)) for r in range(world)]
+            for r in range(world):
+                if started_at[r] is None and os.path.exists(_started_file(folder, r)):
+                    started_at[r] = now
+            if all_started is None and all(t is not None for t in started_at):
+                all_started = now
             if any(done) and first_done is None:
                 first_done = now
-            if now - start > timeout:
+            waiting = [r for r in range(world) if procs[r].is_alive() and not done[r]]
+            if all_started is None and now - start > STARTUP_LIMIT:
+                stuck = [r for r in range(world) if procs[r].is_alive()]
+                why = (f'alive {STARTUP_LIMIT:.0f} s after the ranks were spawned, ranks '
+                       f'{[r for r in range(world) if started_at[r] is None]} never reached '
+                       'their function')
+            elif all_started is not None and now - all_started > timeout:
                 stuck, why = [r for r in range(world) if procs[r].is_alive()], f'still running after the {timeout:.0f} s timeout'
-            elif first_done is not None and now - first_done > straggle:
-                stuck = [r for r in range(world) if procs[r].is_alive() and not done[r]]
+            elif first_done is not None and any(
+                    started_at[r] is not None and now - max(first_done, started_at[r]) > straggle
+                    for r in waiting):
+                stuck = [r for r in waiting if started_at[r] is not None
+                         and now - max(first_done, started_at[r]) > straggle]
                 why = f'still in its function {straggle:.0f} s after another rank had finished'
-                if all(done):
-                    stuck = [r for r in range(world) if procs[r].is_alive()]
-                    why = f'had finished its function but not exited {straggle:.0f} s after the first rank finished'
+            elif all(done) and now - first_done > straggle:
+                stuck = [r for r in range(world) if procs[r].is_alive()]
+                why = f'had finished its function but not exited {straggle:.0f} s after the first rank finished'
             if stuck:
                 break
             time.sleep(0.05)
@@ -178,7 +204,8 @@ def run_ranks(fn, world: int, *args, timeout: float = 240.0, straggle: float = 6
                       f'exit codes so far {[p.exitcode for p in procs]}']
             for r in stuck:
                 report.append(f'--- rank {r} (pid {procs[r].pid}) {why}; its stacks (most recent call first):\n'
-                              + _stacks(folder, r, procs[r]))
+                              + (_stacks(folder, r, procs[r]) if started_at[r] is not None else
+                                 '(none: it had not reached its function, so no stack dump was armed)'))
             for p in procs:
                 if p.is_alive():
                     p.kill()

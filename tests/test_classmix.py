@@ -10,6 +10,8 @@ import torch.nn.functional as F
 
 from segssl.core.consistency_loss import weighted_pixel_loss
 
+from conftest import load_ckpt
+
 pytest.importorskip('mmseg', reason='the mmseg stack is built by `make setup`')
 
 
@@ -347,8 +349,8 @@ def test_two_iterations_through_train_py_then_resume_restores_the_teacher(synthe
     runner = Runner.from_cfg(cfg)
     runner.train()
     assert runner.iter == 3
-    before = torch.load(work / 'iter_2.pth', map_location='cpu')['state_dict']
-    after = torch.load(work / 'iter_3.pth', map_location='cpu')['state_dict']
+    before = load_ckpt(work / 'iter_2.pth')['state_dict']
+    after = load_ckpt(work / 'iter_3.pth')['state_dict']
     assert int(before['iteration']) == 2 and int(after['iteration']) == 3
     teacher = [k for k in before if k.startswith('teacher.') and before[k].is_floating_point()]
     assert len(teacher) > 50

@@ -4,7 +4,7 @@ import os
 import pytest
 import torch
 
-from conftest import ROOT
+from conftest import ROOT, load_ckpt
 from dist_testing import run_ranks, train_from_cfg
 
 pytest.importorskip('mmseg', reason='the mmseg stack is built by `make setup`')
@@ -113,7 +113,7 @@ def test_classmix_two_processes_match_one_process_with_twice_the_batch(synthetic
     assert any(k.startswith('teacher.') for k in differ)
     # every rank's random state is in the checkpoint rank 0 wrote (issue 17, item 8): rank 1's
     # mask generator (seeded seed + 1) drew its own stream, and it is there to be resumed
-    saved = torch.load(two / 'work' / 'iter_3.pth', map_location='cpu')['segssl_rng_state']
+    saved = load_ckpt(two / 'work' / 'iter_3.pth')['segssl_rng_state']
     assert len(saved['other_ranks']) == 1
     g0, g1 = saved['generators'][''], saved['other_ranks'][0]['generators']['']
     assert torch.equal(g0, r0['state']['_extra_state']) and torch.equal(g1, r1['state']['_extra_state'])

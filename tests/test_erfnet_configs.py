@@ -8,7 +8,7 @@ import os
 import pytest
 import torch
 
-from conftest import ROOT, run_tool
+from conftest import ROOT, run_tool, load_ckpt
 
 pytest.importorskip('mmseg', reason='the mmseg stack is built by `make setup`')
 DIR = os.path.join(ROOT, 'configs', 'finetune', 'erfnet')
@@ -188,7 +188,7 @@ def test_smoke_two_iterations_of_the_pruned_twin_through_mmseg_train(erfnet_file
     weights = [k for k, v in sd.items() if k.startswith('encoder.') and v.dim() >= 2]
     pruned = sum(round(0.5 * sd[k].numel()) for k in weights)
     assert f'MagnitudePruneHook: pruned {pruned} weights (50% per layer): {len(weights)} tensors' in r.stdout
-    saved = torch.load(work / 'iter_2.pth', map_location='cpu')['state_dict']
+    saved = load_ckpt(work / 'iter_2.pth')['state_dict']
     zeros = sum(int((saved['backbone.' + k] == 0).sum()) for k in weights)
     assert zeros == pruned                                     # still exactly the mask after 2 Adam steps
     assert 'mIoU' in r.stdout

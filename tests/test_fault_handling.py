@@ -18,6 +18,8 @@ from mmseg.registry import DATASETS, MODELS  # noqa: E402
 import segssl.mmseg  # noqa: E402,F401
 from segssl.mmseg.distributed import SegsslRunner  # noqa: E402
 
+from conftest import load_ckpt  # noqa: E402
+
 
 @MODELS.register_module(force=True)
 class NaNAtCallModel(BaseModel):
@@ -86,7 +88,7 @@ def test_planted_nan_stops_training_naming_iteration_and_term(tmp_path):
     assert 'loss_fit' not in str(e.value)                # only the NaN term is named
     # the checkpoint of iteration 2 is the last one; nothing from the NaN step was saved
     assert sorted(p for p in os.listdir(tmp_path) if p.endswith('.pth')) == ['iter_2.pth']
-    w = torch.load(tmp_path / 'iter_2.pth')['state_dict']['lin.weight']
+    w = load_ckpt(tmp_path / 'iter_2.pth')['state_dict']['lin.weight']
     assert torch.isfinite(w).all()
 
 
@@ -210,7 +212,7 @@ def test_checkpoint_interrupted_while_saving_keeps_the_last_good_one(tmp_path, m
     files = sorted(os.listdir(tmp_path / 'ours'))
     assert 'iter_2.pth' in files and 'iter_4.pth' not in files and not [f for f in files if f.endswith('.tmp')]
     assert open(tmp_path / 'ours' / 'last_checkpoint').read() == str(tmp_path / 'ours' / 'iter_2.pth')
-    ckpt = torch.load(tmp_path / 'ours' / 'iter_2.pth')
+    ckpt = load_ckpt(tmp_path / 'ours' / 'iter_2.pth')
     assert ckpt['meta']['iter'] == 2 and torch.isfinite(ckpt['state_dict']['lin.weight']).all()
 
     monkeypatch.setattr(LocalBackend, 'put', dying_put)

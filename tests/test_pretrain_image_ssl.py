@@ -12,7 +12,7 @@ import sys
 import pytest
 import torch
 
-from conftest import ROOT
+from conftest import ROOT, load_ckpt
 
 pytest.importorskip('mmseg', reason='the mmseg stack is built by `make setup`')
 PRETRAIN = os.path.join(ROOT, 'configs', 'pretrain')
@@ -52,7 +52,7 @@ def convert_and_load(ckpt, tmp_path, finetune_config, monkeypatch):
     report = convert(str(ckpt), str(dst), 'mmseg')          # what tools/convert_checkpoint.py runs
     assert report.source.format == 'segssl' and report.encoder.depth == 18
     stored = torch.load(dst, map_location='cpu')['state_dict']
-    online = torch.load(ckpt, map_location='cpu')['state_dict']
+    online = load_ckpt(ckpt)['state_dict']
     assert all(torch.equal(v, online['online_backbone.' + k]) for k, v in stored.items())
     monkeypatch.setenv('SEGSSL_BACKBONE', str(dst))
     cfg = Config.fromfile(os.path.join(FINETUNE, finetune_config))
@@ -78,7 +78,7 @@ def test_byol_pretrains_converts_and_loads(synthetic_root, tmp_path, monkeypatch
     assert momenta[0] == pytest.approx(1 - 0.004 * (math.cos(math.pi / ITERS) + 1) / 2)
     assert momenta[-1] == pytest.approx(1.0)
     assert [rec['grad_norm'] for rec in records if 'grad_norm' in rec]     # clip_grad is on
-    keys = torch.load(ckpt, map_location='cpu')['state_dict'].keys()
+    keys = load_ckpt(ckpt)['state_dict'].keys()
     assert {k.split('.')[0] for k in keys} == {'online_backbone', 'online_projector', 'predictor',
                                                'target_backbone', 'target_projector'}
     convert_and_load(ckpt, tmp_path, 'fcn16_r18-d16_synthetic-128x256.py', monkeypatch)

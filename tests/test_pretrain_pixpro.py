@@ -8,7 +8,7 @@ import os
 import pytest
 import torch
 
-from conftest import ROOT, run_tool
+from conftest import ROOT, run_tool, load_ckpt
 
 pytest.importorskip('mmseg', reason='the mmseg stack is built by `make setup`')
 CONFIG = os.path.join(ROOT, 'configs', 'pretrain', 'pixpro_r18-d16_localppm5-mbn-erase_synthetic.py')
@@ -28,7 +28,7 @@ def test_pretrain_two_iterations_then_convert(synthetic_root, tmp_path):
     losses = [rec['loss'] for rec in records if 'loss' in rec]
     assert len(losses) == 2 and all(math.isfinite(v) and -2 <= v <= 2 for v in losses)
     assert [rec['target_momentum'] for rec in records if 'target_momentum' in rec][-1] == pytest.approx(1.0)
-    ckpt = torch.load(work / 'iter_2.pth', map_location='cpu')
+    ckpt = load_ckpt(work / 'iter_2.pth')
     keys = ckpt['state_dict'].keys()
     assert any(k.startswith('online_backbone.') for k in keys) and any(k.startswith('target_backbone.') for k in keys)
     r = run_tool(['tools/convert_checkpoint.py', str(work / 'iter_2.pth'), str(tmp_path / 'r18.pth'), '--to', 'mmseg'])

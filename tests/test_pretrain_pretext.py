@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import ROOT
+from conftest import ROOT, load_ckpt
 
 pytest.importorskip('mmseg', reason='the mmseg stack is built by `make setup`')
 FINETUNE = os.path.join(ROOT, 'configs', 'finetune', 'erfnet_fcn_pretext-init_synthetic-128x256.py')
@@ -91,7 +91,7 @@ def test_pretext_loss_falls_and_backbone_loads(task, synthetic_root, tmp_path_fa
     losses, ckpt = pretrain(task, synthetic_root, tmp_path_factory)
     first, last = np.mean(losses[:WINDOW]), np.mean(losses[-WINDOW:])
     assert last < 0.95 * first, (task, losses)
-    state = torch.load(ckpt, map_location='cpu')['state_dict']
+    state = load_ckpt(ckpt)['state_dict']
     pretrained = {k[len('backbone.'):]: v for k, v in state.items() if k.startswith('backbone.')}
     model = finetune_model(ckpt)
     own = model.backbone.state_dict()
@@ -114,8 +114,8 @@ def test_bridge_splices_rotation_encoder_with_otsu_decoder(synthetic_root, tmp_p
     from segssl.convert.erfnet import convert_erfnet
     out = tmp_path / 'rotation-enc_otsu-dec.pth'        # what convert_checkpoint.py --arch erfnet does
     convert_erfnet(rot, str(out), 'mmseg', decoder_src=otsu)
-    rot_sd = torch.load(rot, map_location='cpu')['state_dict']
-    otsu_sd = torch.load(otsu, map_location='cpu')['state_dict']
+    rot_sd = load_ckpt(rot)['state_dict']
+    otsu_sd = load_ckpt(otsu)['state_dict']
     own = finetune_model(str(out), prefix=None).backbone.state_dict()
     for k, v in own.items():
         source = rot_sd if k.startswith('encoder.') else otsu_sd

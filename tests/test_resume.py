@@ -9,7 +9,7 @@ import signal
 import pytest
 import torch
 
-from conftest import ROOT
+from conftest import ROOT, load_ckpt
 
 pytest.importorskip('mmseg', reason='the mmseg stack is built by `make setup`')
 PIXPRO = os.path.join(ROOT, 'configs', 'pretrain', 'pixpro_r18-d16_localppm5-mbn-erase_synthetic.py')
@@ -85,8 +85,8 @@ def test_resume_after_sigkill_matches_an_uninterrupted_run(synthetic_root, tmp_p
     assert open(work / 'last_checkpoint').read() == str(work / f'iter_{EVERY}.pth')
 
     _train_in_process(config, work, resume=True)
-    full = torch.load(tmp_path / 'full' / f'iter_{ITERS}.pth', map_location='cpu')
-    resumed = torch.load(work / f'iter_{ITERS}.pth', map_location='cpu')
+    full = load_ckpt(tmp_path / 'full' / f'iter_{ITERS}.pth')
+    resumed = load_ckpt(work / f'iter_{ITERS}.pth')
     assert full['meta']['iter'] == resumed['meta']['iter'] == ITERS
     assert full['state_dict'].keys() == resumed['state_dict'].keys()
     assert any(k.startswith('target_backbone.') and k.endswith('running_mean') for k in full['state_dict'])

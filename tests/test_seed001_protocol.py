@@ -15,7 +15,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from conftest import ROOT
+from conftest import ROOT, load_ckpt
 
 pytest.importorskip('mmseg', reason='the mmseg stack is built by `make setup`')
 PRETRAIN = os.path.join(ROOT, 'configs', 'pretrain')
@@ -352,7 +352,7 @@ def test_smoke_simclr_twin_trains_two_iterations_and_its_encoder_fine_tunes(mm, 
                   'default_hooks.logger.interval=1'],
                  env={'SEGSSL_DATA_ROOT': synthetic_root}, timeout=600)
     assert r.returncode == 0, r.stdout[-4000:]
-    sd = torch.load(work / 'iter_2.pth', map_location='cpu')['state_dict']
+    sd = load_ckpt(work / 'iter_2.pth')['state_dict']
     assert {k.split('.')[0] + '.' + k.split('.')[1] for k in sd if k.startswith('online_backbone.')} == \
         {'online_backbone.encoder'}
     assert {k.split('.')[0] for k in sd} == {'online_backbone', 'projector'}

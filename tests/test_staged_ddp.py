@@ -6,7 +6,7 @@ import os
 import pytest
 import torch
 
-from conftest import ROOT
+from conftest import ROOT, load_ckpt
 from dist_testing import run_ranks, train_from_cfg
 
 pytest.importorskip('mmseg', reason='the mmseg stack is built by `make setup`')
@@ -46,7 +46,7 @@ def test_two_processes_train_across_the_unfreezing(synthetic_root, tmp_path, mon
     monkeypatch.setenv('SEGSSL_DATA_ROOT', synthetic_root)
     cfg = _staged_cfg(str(tmp_path / 'ok'), 'pytorch')
     assert run_ranks(train_from_cfg, 2, cfg) == [0, 0]
-    state = torch.load(tmp_path / 'ok' / 'iter_3.pth', map_location='cpu')['state_dict']
+    state = load_ckpt(tmp_path / 'ok' / 'iter_3.pth')['state_dict']
     assert any(k.startswith('backbone.encoder.') for k in state)
     # without find_unused_parameters: both ranks stop at once, saying what to set
     cfg = _staged_cfg(str(tmp_path / 'bad'), 'pytorch')

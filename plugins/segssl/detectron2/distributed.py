@@ -16,6 +16,7 @@ detectron2 0.6's ``launch()`` spawns one process per GPU and its worker asserts
 ``tools/train_net.py --num-gpus N MODEL.DEVICE cpu`` thus trains with N CPU processes.
 """
 import logging
+import os
 import weakref
 from datetime import timedelta
 
@@ -95,3 +96,17 @@ class DistributedTrainer(DefaultTrainer):
         self.max_iter = cfg.SOLVER.MAX_ITER
         self.cfg = cfg
         self.register_hooks(self.build_hooks())
+
+    def build_writers(self):
+        """detectron2's writers; without the ``tensorboard`` package (e.g. a pure-Python install
+        on a GPU machine without a package index) its TensorBoard writer is left out, said in one
+        log line, instead of stopping the run: metrics.json and the console log stay."""
+        import importlib.util
+        if importlib.util.find_spec('tensorboard') is not None:
+            return super().build_writers()
+        from detectron2.utils.events import CommonMetricPrinter, JSONWriter
+        logging.getLogger('detectron2').warning(
+            'the tensorboard package is not installed: no TensorBoard events are written '
+            '(metrics.json and the log are)')
+        return [CommonMetricPrinter(self.max_iter),
+                JSONWriter(os.path.join(self.cfg.OUTPUT_DIR, 'metrics.json'))]

@@ -1,8 +1,15 @@
 """segssl's mmseg side. Configs import it with
 ``custom_imports = dict(imports=['segssl.mmseg'], allow_failed_imports=False)``; importing it
-registers segssl's modules into mmseg's / mmengine's registries."""
-import mmseg.datasets  # noqa: F401  (mmseg's registries are filled before ours)
-import mmseg.models  # noqa: F401
+registers segssl's modules into mmseg's / mmengine's registries. With mmcv-lite, it first puts
+a placeholder in the place of mmcv's compiled extension (compiled_ops), so mmseg imports."""
+from .compiled_ops import install_mmcv_placeholder_if_missing
+
+USING_MMCV_PLACEHOLDER = install_mmcv_placeholder_if_missing()
+
+import mmseg.datasets  # noqa: F401,E402  (mmseg's registries are filled before ours)
+import mmseg.models  # noqa: F401,E402
+
+from . import checkpoint_loading  # noqa: F401,E402  (mmengine's local checkpoints read as data)
 
 from .classmix import ClassMixSegmentor  # noqa: F401
 from .data_preprocessor import PairedSegDataPreProcessor  # noqa: F401
