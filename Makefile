@@ -16,8 +16,10 @@ endif
 setup:
 	@bash tools/setup_env.sh
 
+# The suite writes ~16 GB of temporary files (tmp_path); keep only those of failed tests, so the
+# two CI runs (.ci/run) do not add up.
 test:
-	@venv=$(VENV) && cd $(CURDIR) && "$$venv/bin/python" -m pytest -q $(PYTEST_ARGS) tests
+	@venv=$(VENV) && cd $(CURDIR) && "$$venv/bin/python" -m pytest -q -o tmp_path_retention_policy=failed $(PYTEST_ARGS) tests
 
 demo:
 	@venv=$(VENV) && "$$venv/bin/python" tools/run_demo.py
