@@ -16,10 +16,12 @@ endif
 setup:
 	@bash tools/setup_env.sh
 
-# The suite writes ~16 GB of temporary files (tmp_path); keep only those of failed tests, so the
-# two CI runs (.ci/run) do not add up.
+# The suite writes ~16 GB of temporary files (tmp_path); keep only the latest run's (pytest keeps
+# three by default), so the two CI runs (.ci/run) do not add up. Not tmp_path_retention_policy:
+# deleting a passed test's folder at once breaks the next test, whose mmengine runner reuses the
+# previous one's global visualizer and writes into that folder.
 test:
-	@venv=$(VENV) && cd $(CURDIR) && "$$venv/bin/python" -m pytest -q -o tmp_path_retention_policy=failed $(PYTEST_ARGS) tests
+	@venv=$(VENV) && cd $(CURDIR) && "$$venv/bin/python" -m pytest -q -o tmp_path_retention_count=1 $(PYTEST_ARGS) tests
 
 demo:
 	@venv=$(VENV) && "$$venv/bin/python" tools/run_demo.py
