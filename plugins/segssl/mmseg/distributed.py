@@ -19,7 +19,9 @@ these three steps when the run is distributed and the device is the CPU, and is 
 On every device it also installs segssl's fault handling (segssl.mmseg.fault_handling) as
 default hooks: ``non_finite_loss`` (NonFiniteLossHook, action='stop') and ``random_state``
 (RandomStateHook) unless ``default_hooks`` names them (None removes them), and a checkpoint
-hook of type 'CheckpointHook' runs as AtomicCheckpointHook with the same arguments.
+hook of type 'CheckpointHook' runs as AtomicCheckpointHook with the same arguments. When that
+NonFiniteLossHook skips (``action='skip'``), an ``OptimWrapper`` / ``AmpOptimWrapper`` (mmseg's
+``--amp``) is built as its skipping variant (NonFiniteSkip[Amp]OptimWrapper).
 """
 import datetime
 import os
@@ -34,6 +36,8 @@ from mmengine.runner import Runner
 from mmseg.registry import RUNNERS
 
 from segssl.core import convert_sync_batchnorm_any_device
+
+from .fault_handling import SKIPPING_VARIANT, NonFiniteLossHook
 
 
 def init_cpu_process_group(launcher: str, dist_cfg: dict) -> None:
@@ -70,6 +74,14 @@ class SegsslRunner(Runner):
             if hooks[name] is None:
                 del hooks[name]
         super().register_default_hooks(hooks)
+
+    def build_optim_wrapper(self, optim_wrapper):
+        skips = any(isinstance(h, NonFiniteLossHook) and h.action == 'skip' for h in self.hooks)
+        if skips and isinstance(optim_wrapper, dict) and 'optimizer' in optim_wrapper:
+            kind = optim_wrapper.get('type', 'OptimWrapper')
+            if kind in SKIPPING_VARIANT:
+                optim_wrapper = type(optim_wrapper)(optim_wrapper, type=SKIPPING_VARIANT[kind])
+        return super().build_optim_wrapper(optim_wrapper)
 
     def setup_env(self, env_cfg: dict) -> None:
         if self._distributed_on_cpu() and not is_distributed():
