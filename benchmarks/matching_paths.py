@@ -70,7 +70,7 @@ def main(argv=None):
         'float32 (N, HW, HW) per direction.', '',
         '| map | batch | dense ms | sparse ms | sparse / dense | dense matrix MB | default path |',
         '| --- | --- | ---: | ---: | ---: | ---: | --- |', *rows, '',
-        f'Default (`dense=None`): dense while HW_a * HW_b <= DENSE_MAX_PAIRS = {DENSE_MAX_PAIRS} (21x21 maps: the crossover here). The sparse path keeps one host sync per call (its window size) and none per pass. On a GPU the dense matmul gains more; not measured (no GPU).', ''])
+        f'Default (`dense=None`): dense while HW_a * HW_b <= DENSE_MAX_PAIRS = {DENSE_MAX_PAIRS} (21x21 maps: the crossover here). The sparse path sizes its window K on the host from the lattices\' CPU geometry (`matching_window`; a lattice moved with `FeatureLattice.to(device)` keeps it, as PixPro\'s model does), so neither path waits for the device; that sync was removed from the GPU path and cannot change CPU time, so it has no row here. On a GPU the dense matmul gains more; not measured (no GPU).', ''])
     write_results(args.out, text)
     print(f'wrote {args.out}')
     return 0

@@ -8,6 +8,7 @@ import torch
 from segssl.core import (MomentumBatchNorm2d, convert_to_momentum_bn, cosine_momentum, ema_update,
                          lattice_from_boxes, pixel_consistency_loss, positive_pairs_dense,
                          sum_positive_targets)
+from segssl.core.matching import matching_window
 
 
 pytestmark = pytest.mark.usefixtures('float64_default')   # references compared at 1e-10
@@ -109,6 +110,53 @@ def test_sparse_matching_handles_extreme_scale_ratios():
     A = positive_pairs_dense(la, lb, 0.7).to(t.dtype)
     assert counts.sum() > 0 and torch.equal(counts, A.sum(2))
     assert torch.allclose(sums, torch.bmm(t.flatten(2), A.transpose(1, 2)))
+
+
+def test_sparse_window_is_tight_for_very_different_scales():
+    """Bins of 32 px (view a: the whole image on 7x7) against bins of 2 px (view b: an 80 px crop on
+    40x40). reach = |M_b^-1| tau max diag = 0.5 * 0.7 * 32 sqrt(2) = 15.84 bins, so
+    K = floor(2 reach) + 1 = 32, and one pixel of a has positives in 32 rows of b: a window of 31
+    misses pairs, the default finds every pair of the dense reference."""
+    la = lattice_from_boxes(torch.tensor([[0., 0., 224., 224.]]), torch.tensor([False]), 7, 7)
+    lb = lattice_from_boxes(torch.tensor([[60., 70., 140., 150.]]), torch.tensor([True]), 40, 40)
+    K = matching_window(la, lb, 0.7)
+    assert K == math.floor(2 * 0.5 * 0.7 * 32 * math.sqrt(2)) + 1 == 32
+    A = positive_pairs_dense(la, lb, 0.7)[0]
+    rows, cols = torch.arange(40 * 40) // 40, torch.arange(40 * 40) % 40
+    spans = [max(int(idx[A[i]].max() - idx[A[i]].min()) + 1 for i in range(49) if A[i].any())
+             for idx in (rows, cols)]
+    assert max(spans) == K                                     # the bound is met by a real pixel
+    t = torch.randn(1, 3, 40, 40, generator=torch.Generator().manual_seed(5))
+    ref_sums, ref_counts = torch.bmm(t.flatten(2), A[None].to(t.dtype).transpose(1, 2)), A.sum(1)[None]
+    for window in (None, K, K + 3):
+        sums, counts = sum_positive_targets(t, la, lb, 0.7, window=window)
+        assert torch.equal(counts, ref_counts.to(counts.dtype)) and torch.allclose(sums, ref_sums, atol=1e-12)
+    _, short = sum_positive_targets(t, la, lb, 0.7, window=K - 1)
+    assert short.sum() < A.sum()
+    for bad in (-1, 2.0, True):
+        with pytest.raises(ValueError, match='window='):
+            sum_positive_targets(t, la, lb, 0.7, window=bad)
+
+
+def test_window_is_sized_from_the_host_geometry_without_reading_the_device():
+    """A lattice moved with ``.to(device)`` keeps its CPU geometry: the window comes from it, so the
+    whole sparse loss runs on the 'meta' device, where reading any value (``.item()``, ``int()``)
+    raises. Without the CPU copy the window must be read from the device: that raises there."""
+    boxes = [torch.tensor([random_box(random.Random(s)) for s in range(k, k + 3)]) for k in (0, 3)]
+    la = lattice_from_boxes(boxes[0], torch.tensor([False, True, False]), 6, 6)
+    lb = lattice_from_boxes(boxes[1], torch.tensor([True, True, False]), 6, 6)
+    ma, mb = la.to('meta'), lb.to('meta')
+    assert ma.on_host() is la and mb.to('meta').on_host() is lb
+    assert matching_window(ma, mb) == matching_window(la, lb) == matching_window(la.to('cpu'), lb)
+    maps = [torch.empty(3, 4, 6, 6, device='meta', requires_grad=True) for _ in range(4)]
+    sums, counts = sum_positive_targets(maps[1].detach(), ma, mb)
+    assert sums.shape == (3, 4, 36) and counts.shape == (3, 36) and sums.is_meta
+    loss = pixel_consistency_loss(*maps, ma, mb, dense=False)
+    loss.backward()
+    assert loss.is_meta and maps[0].grad.shape == (3, 4, 6, 6)
+    ma.host = None
+    with pytest.raises((RuntimeError, NotImplementedError)):
+        sum_positive_targets(maps[1].detach(), ma, mb)
 
 
 def test_loss_hand_made_case():

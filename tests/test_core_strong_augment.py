@@ -6,7 +6,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from segssl.core.distribution_alignment import DistributionAlignment, class_frequencies
+from segssl.core.distribution_alignment import DistributionAlignment, class_counts, class_frequencies
 from segssl.core.strong_augment import (blur_kernel_size, color_jitter, hsv_to_rgb, random_gaussian_blur,
                                         rgb_to_hsv, strong_augment)
 
@@ -66,7 +66,9 @@ def test_blur_kernel_is_the_odd_tenth_of_the_image(length, size):
 def test_random_gaussian_blur_matches_direct_2d_convolution():
     x = torch.rand(2, 3, 30, 50, dtype=torch.float64, generator=torch.Generator().manual_seed(2))
     out, sigma = random_gaussian_blur(x, generator=torch.Generator().manual_seed(3))
-    assert sigma == pytest.approx(0.15 + torch.rand((), generator=torch.Generator().manual_seed(3), dtype=torch.float64).item())
+    assert torch.is_tensor(sigma) and sigma.dim() == 0                      # stays on the device
+    sigma = float(sigma)
+    assert sigma == 0.15 + torch.rand((), generator=torch.Generator().manual_seed(3), dtype=torch.float64).item()
     ry, rx = 1, 2                                     # kernels 3 (ceil 3.0) and 5 (ceil 5.0)
     ky = torch.exp(-torch.arange(-ry, ry + 1, dtype=torch.float64) ** 2 / (2 * sigma ** 2))
     kx = torch.exp(-torch.arange(-rx, rx + 1, dtype=torch.float64) ** 2 / (2 * sigma ** 2))
@@ -84,18 +86,29 @@ def test_random_gaussian_blur_matches_direct_2d_convolution():
 def test_strong_augment_probabilities_and_seeded_reproducibility():
     x = torch.rand(2, 3, 20, 40, generator=torch.Generator().manual_seed(4))
     same, info = strong_augment(x, jitter_p=0.0, blur_p=0.0)
-    assert torch.equal(same, x) and info == dict(jitter=False, blur_sigma=None)
+    assert torch.equal(same, x) and not info['jitter'] and not info['blur'] and info['blur_sigma'] is None
     out, info = strong_augment(x, jitter_p=1.0, blur_p=1.0, generator=torch.Generator().manual_seed(5))
     g = torch.Generator().manual_seed(5)
     torch.rand(2, generator=g, dtype=torch.float64)                       # the two decisions
     ref, sigma = random_gaussian_blur(color_jitter(x, 0.25, g), generator=g)
-    assert info['jitter'] and info['blur_sigma'] == sigma and torch.allclose(out, ref)
+    assert info['jitter'] and info['blur'] and info['blur_sigma'] == sigma and torch.allclose(out, ref)
     again, _ = strong_augment(x, jitter_p=1.0, blur_p=1.0, generator=torch.Generator().manual_seed(5))
     assert torch.equal(out, again)
+    # probabilities in (0, 1): every factor and sigma is drawn, the decisions pick jitter / blur or not
+    for seed in range(12):
+        out, info = strong_augment(x, generator=torch.Generator().manual_seed(seed))
+        g = torch.Generator().manual_seed(seed)
+        u = torch.rand(2, generator=g, dtype=torch.float64)
+        jittered = color_jitter(x, 0.25, g)
+        ref = jittered if u[0] < 0.8 else x
+        blurred, sigma = random_gaussian_blur(ref, generator=g)
+        ref = blurred if u[1] < 0.5 else ref
+        assert bool(info['jitter']) == bool(u[0] < 0.8) and bool(info['blur']) == bool(u[1] < 0.5)
+        assert info['blur_sigma'] == sigma and torch.equal(out, ref)
     tiny = x[:1, :, :3, :3]                                                 # the decision rates
     decisions = [strong_augment(tiny, generator=torch.Generator().manual_seed(s))[1] for s in range(400)]
-    assert abs(sum(d['jitter'] for d in decisions) / 400 - 0.8) < 0.06
-    assert abs(sum(d['blur_sigma'] is not None for d in decisions) / 400 - 0.5) < 0.08
+    assert abs(sum(bool(d['jitter']) for d in decisions) / 400 - 0.8) < 0.06
+    assert abs(sum(bool(d['blur']) for d in decisions) / 400 - 0.5) < 0.08
     with pytest.raises(ValueError, match='blur_p=1.5'):
         strong_augment(x, blur_p=1.5)
 
@@ -104,8 +117,12 @@ def test_class_frequencies_and_distribution_alignment_known_answer():
     labels = torch.tensor([[0, 0, 1, 255], [2, 255, 0, 1]])
     assert torch.allclose(class_frequencies(labels, 3), torch.tensor([0.5, 1 / 3, 1 / 6], dtype=torch.float64))
     assert class_frequencies(torch.full((2, 2), 255), 3).sum() == 0
-    with pytest.raises(ValueError, match=r'outside \[0, 3\)'):
-        class_frequencies(torch.tensor([0, 3]), 3)
+    with pytest.raises(ValueError, match=r'outside \[0, 3\) besides ignore_index=255: \[-1, 3\]'):
+        class_frequencies(torch.tensor([0, 3, 255, -1]), 3, check=True)
+    # without the check (a training step: no host sync) values outside [0, K) are not counted
+    assert torch.equal(class_frequencies(torch.tensor([0, 3, 255, -1, 2, 2]), 3),
+                       torch.tensor([1 / 3, 0, 2 / 3], dtype=torch.float64))
+    assert torch.equal(class_counts(torch.tensor([[0, 3], [255, 2]]), 3), torch.tensor([1., 0., 1.], dtype=torch.float64))
     da = DistributionAlignment(prior=[1.0, 1.0], momentum=0.5)
     assert torch.allclose(da.running, torch.tensor([0.5, 0.5], dtype=torch.float64))
     q = torch.full((1, 2, 2, 2), 0.5)
@@ -116,6 +133,9 @@ def test_class_frequencies_and_distribution_alignment_known_answer():
     assert torch.allclose(da.align(q)[0, :, 0, 0], torch.tensor([0.25, 0.75]))
     da.update(torch.full((1, 2, 2), 255))                                   # all ignore: unchanged
     assert torch.allclose(da.running, torch.tensor([0.75, 0.25], dtype=torch.float64))
+    da_bad = DistributionAlignment(prior=[1.0, 1.0], momentum=0.5)          # outside [0, 2): ignored
+    da_bad.update(torch.tensor([[[0, 7], [255, -3]]]))
+    assert torch.equal(da_bad.running, torch.tensor([0.75, 0.25], dtype=torch.float64))
     assert set(da.state_dict()) == {'prior', 'running'}
     # forward = update with argmax, then align; 0.99 by default
     da2 = DistributionAlignment(prior=[0.2, 0.8])

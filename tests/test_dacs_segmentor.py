@@ -46,10 +46,11 @@ def test_one_dacs_step_matches_a_reference_computation(augment):
     assert 0 < share < 1
     g = torch.Generator()
     g.set_state(state)
-    masks, chosen = class_mix_masks(src_labels, generator=g)           # from the SOURCE labels
+    masks, chosen = class_mix_masks(src_labels, generator=g, num_classes=NUM_CLASSES)   # from the SOURCE labels
     for b in range(2):
         present = [c for c in src_labels[b].unique().tolist() if c != 255]
-        assert len(chosen[b]) == -(-len(present) // 2) and set(chosen[b]) <= set(present)
+        picked = torch.nonzero(chosen[b]).flatten().tolist()
+        assert len(picked) == -(-len(present) // 2) and set(picked) <= set(present)
     x = torch.where(masks[:, None], src['inputs'], tgt['inputs'])      # source b onto target b
     if augment:
         dp = model.data_preprocessor
@@ -77,7 +78,7 @@ def test_intra_modes_mix_within_the_target_and_align_the_teacher(tmp_path):
     mixed, targets, weights = model.mix_batch(x, pseudo_raw, probs, w, lab)
     g = torch.Generator()
     g.set_state(state)
-    masks, _ = class_mix_masks(pseudo_raw, generator=g)
+    masks, _ = class_mix_masks(pseudo_raw, generator=g, num_classes=NUM_CLASSES)
     assert torch.equal(mixed, torch.where(masks[:, None], x, x[[1, 0]]))    # target only, b <- b+1
     assert torch.equal(targets, torch.where(masks, pseudo_raw, pseudo_raw[[1, 0]]))
     # aligned: prior strongly on class 0 turns every pixel's argmax to 0 (0.15 * 0.97 / p~ ...)
@@ -85,18 +86,28 @@ def test_intra_modes_mix_within_the_target_and_align_the_teacher(tmp_path):
     (tmp_path / 'prior.json').write_text(json.dumps(dict(class_frequencies=prior)))
     model = build(mode='intra_aligned', alignment=dict(prior=str(tmp_path / 'prior.json'), momentum=0.5),
                   weight=dict(scheme='threshold_proportion', tau=0.5, base=1.0))
-    model.iteration.fill_(1)
+    model.iteration_count = 1
     ref = DistributionAlignment(prior, momentum=0.5)
     aligned = ref(probs)
     state = model.generator.get_state()
     mixed, targets, weights = model.mix_batch(x, pseudo_raw, probs, w, lab)
     assert torch.allclose(model.alignment.running, ref.running)
     g.set_state(state)
-    masks, _ = class_mix_masks(aligned.argmax(1), generator=g)
+    masks, _ = class_mix_masks(aligned.argmax(1), generator=g, num_classes=NUM_CLASSES)
     assert torch.equal(targets, torch.where(masks, aligned.argmax(1), aligned.argmax(1)[[1, 0]]))
     assert (aligned.argmax(1) == 0).sum() > (pseudo_raw == 0).sum()
     lam = confidence_weights(aligned, tau=0.5)
     assert torch.allclose(weights, torch.where(masks, lam, lam[[1, 0]]))
+
+
+@pytest.mark.parametrize('mode', ['inter', 'intra_aligned'])
+def test_the_dacs_step_reads_nothing_back_from_the_device(mode):
+    """Issue 17 item 15: InterMix from the source labels on their device, the alignment's update,
+    the DACS jitter + blur: no host read outside the student's own mmseg loss."""
+    from test_classmix import host_reads_of_two_steps
+    alignment = dict(prior=[0.4, 0.3, 0.2, 0.1], momentum=0.9) if mode == 'intra_aligned' else None
+    model = build(mode=mode, alignment=alignment)
+    assert host_reads_of_two_steps(model, *batch(seed=5)) == []
 
 
 def test_dacs_options_are_checked():

@@ -53,6 +53,25 @@ def test_random_state_hook_restores_states_loaded_onto_another_device():
     assert torch.equal(torch.rand(3), expected)
 
 
+def test_random_state_hook_keeps_a_fresh_stream_for_a_generator_state_of_another_device_type():
+    # a CUDA generator's state (16 bytes) restored into a CPU generator (resumed on another device
+    # type): torch refuses it; the hook warns in one line and the generator keeps its stream
+    pytest.importorskip('mmseg')
+    from segssl.mmseg.random_state import RandomStateHook
+    hook, checkpoint = RandomStateHook(), {}
+    hook.before_save_checkpoint(None, checkpoint)
+    state = dict(checkpoint['segssl_rng_state'], generators={'': torch.zeros(16, dtype=torch.uint8)})
+    hook._pending = (5, state)
+    model = torch.nn.Module()
+    model.generator = torch.Generator().manual_seed(3)
+    expected = torch.rand(4, generator=torch.Generator().manual_seed(3))
+    lines = []
+    logger = types.SimpleNamespace(warning=lines.append)
+    hook._restore(types.SimpleNamespace(iter=5, model=model, logger=logger), all_states=True)
+    assert len(lines) == 1 and 'does not fit its cpu generator' in lines[0] and '\n' not in lines[0]
+    assert torch.equal(torch.rand(4, generator=model.generator), expected)
+
+
 def test_classmix_generator_state_loaded_onto_another_device():
     pytest.importorskip('mmseg')
     from segssl.mmseg.classmix import ClassMixSegmentor

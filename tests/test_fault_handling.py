@@ -112,10 +112,70 @@ def test_planted_nan_skips_the_step_when_asked(tmp_path):
     torch.testing.assert_close(runner.model.lin.weight.detach(), expected, rtol=1e-6, atol=1e-7)
 
 
+def test_skip_builds_the_skipping_wrapper_from_a_plain_optim_wrapper(tmp_path):
+    # the config keeps type='OptimWrapper' (so mmseg's --amp can still rewrite it); SegsslRunner
+    # builds the skipping variant because its NonFiniteLossHook skips
+    from segssl.mmseg.fault_handling import NonFiniteSkipOptimWrapper
+    cfg = toy_cfg(tmp_path, iters=4, nan_at=3, non_finite_loss=dict(type='NonFiniteLossHook', action='skip'))
+    runner = SegsslRunner.from_cfg(cfg)
+    runner.train()
+    assert type(runner.optim_wrapper) is NonFiniteSkipOptimWrapper
+    assert runner.optim_wrapper.skipped_steps == 1
+
+
 def test_skip_without_the_skipping_optim_wrapper_is_a_config_error(tmp_path):
-    runner = SegsslRunner.from_cfg(toy_cfg(tmp_path, non_finite_loss=dict(type='NonFiniteLossHook', action='skip')))
+    # mmengine's own Runner builds what the config says; the hook then refuses before training
+    from mmengine.runner import Runner
+    runner = Runner.from_cfg(toy_cfg(tmp_path, non_finite_loss=dict(type='NonFiniteLossHook', action='skip')))
     with pytest.raises(ValueError, match="NonFiniteSkipOptimWrapper"):
         runner.train()
+
+
+@pytest.fixture
+def amp_on_cpu(monkeypatch):
+    """mmengine 0.10.7's AmpOptimWrapper asserts an accelerator; on the CPU its autocast runs in
+    bfloat16 and torch disables the CUDA GradScaler, which is what this lifts the assertion for."""
+    import mmengine.optim.optimizer.amp_optimizer_wrapper as amp
+    monkeypatch.setattr(amp, 'is_cuda_available', lambda: True)
+
+
+@pytest.mark.filterwarnings('ignore:.*GradScaler is enabled, but CUDA is not available')
+def test_skip_under_amp_keeps_the_weights_of_the_last_finite_step(tmp_path, amp_on_cpu):
+    from segssl.mmseg.fault_handling import NonFiniteSkipAmpOptimWrapper
+    amp = dict(dtype='bfloat16', loss_scale='dynamic')
+    ref = toy_cfg(tmp_path / 'ref', iters=2, optim_type='AmpOptimWrapper')
+    ref.optim_wrapper.update(amp)
+    ref_runner = SegsslRunner.from_cfg(ref)
+    ref_runner.train()
+    cfg = toy_cfg(tmp_path, iters=3, nan_at=3, optim_type='AmpOptimWrapper',
+                  non_finite_loss=dict(type='NonFiniteLossHook', action='skip'))
+    cfg.optim_wrapper.update(amp)
+    runner = SegsslRunner.from_cfg(cfg)
+    runner.train()
+    assert type(runner.optim_wrapper) is NonFiniteSkipAmpOptimWrapper
+    assert runner.optim_wrapper.skipped_steps == 1
+    # step 3 (NaN) was not taken: the weight is the 2-step run's, bit for bit
+    assert torch.equal(runner.model.lin.weight, ref_runner.model.lin.weight)
+    assert not torch.equal(runner.model.lin.weight, torch.zeros_like(runner.model.lin.weight))
+
+
+@pytest.mark.skipif(not hasattr(torch.amp, 'GradScaler'),
+                    reason='torch < 2.3 has no CPU GradScaler (runs on the current stack)')
+def test_skip_under_amp_with_an_active_grad_scaler(amp_on_cpu):
+    # a real, enabled GradScaler (torch.amp.GradScaler('cpu')): it skips the non-finite step and
+    # halves its scale; the wrapper counts it and leaves the finite step to the scaler
+    from segssl.mmseg.fault_handling import NonFiniteSkipAmpOptimWrapper
+    lin = torch.nn.Linear(2, 1)
+    wrapper = NonFiniteSkipAmpOptimWrapper(optimizer=torch.optim.SGD(lin.parameters(), lr=0.1))
+    wrapper.loss_scaler = torch.amp.GradScaler('cpu', init_scale=1024.0)
+    assert wrapper.loss_scaler.is_enabled()
+    before = lin.weight.detach().clone()
+    wrapper.update_params(lin(torch.tensor([[float('inf'), 1.0]])).sum())
+    assert wrapper.skipped_steps == 1 and torch.equal(lin.weight, before)
+    assert wrapper.loss_scaler.get_scale() == 512.0
+    wrapper.update_params(lin(torch.tensor([[1.0, 2.0]])).sum())
+    assert wrapper.skipped_steps == 1
+    torch.testing.assert_close(lin.weight.detach(), before - 0.1 * torch.tensor([[1.0, 2.0]]))
 
 
 def _expect_worker_failure(cfg, kill, out):

@@ -151,6 +151,138 @@ def test_zero_weight_or_zero_grad_gives_no_nan():
     assert p.detach().tolist() == pytest.approx([3.0 - trust * 1.5] * 2, rel=1e-12)
 
 
+def _per_tensor_step(params, state, lr, momentum, weight_decay, exclude, eta=ETA, eps=EPS):
+    """The module docstring's update written tensor by tensor with torch ops (the loop LARS.step
+    was before it used torch._foreach_*): the bit-for-bit reference on the CPU."""
+    for p in params:
+        if p.grad is None:
+            continue
+        g = p.grad.add(p, alpha=weight_decay) if weight_decay != 0 else p.grad
+        if not exclude:
+            w_norm, g_norm = torch.linalg.vector_norm(p), torch.linalg.vector_norm(g)
+            if w_norm > 0 and g_norm > 0:
+                g = g.mul(eta * w_norm / (g_norm + eps))
+        if momentum != 0:
+            if id(p) not in state:
+                state[id(p)] = g.clone()
+            else:
+                state[id(p)].mul_(momentum).add_(g)
+            g = state[id(p)]
+        p.add_(g, alpha=-lr)
+
+
+def _mixed_groups(seed):
+    """Three groups: adapted with weight decay (float32, float64 and bfloat16 tensors, one zero
+    weight, one without a gradient), excluded without decay, adapted without decay or momentum."""
+    g = torch.Generator().manual_seed(seed)
+
+    def param(*shape, dtype=torch.float32, zero=False):
+        t = torch.zeros(shape, dtype=dtype) if zero else torch.randn(shape, generator=g).to(dtype)
+        return nn.Parameter(t)
+    adapted = [param(16, 8, 3, 3), param(7, 5), param(4, 4, dtype=torch.float64), param(6, 2, zero=True),
+               param(3, 3, dtype=torch.bfloat16), param(5, 5), param(2, 3)]
+    excluded = [param(16), param(7), param(3, dtype=torch.float64)]
+    plain = [param(4, 6), param(6)]
+    groups = [dict(params=adapted, weight_decay=WD, lars_exclude=False, momentum=MOMENTUM),
+              dict(params=excluded, weight_decay=0.0, lars_exclude=True, momentum=MOMENTUM),
+              dict(params=plain, weight_decay=0.0, lars_exclude=False, momentum=0.0)]
+    return groups, g
+
+
+def _grads(groups, g, step):
+    for group in groups:
+        for k, p in enumerate(group['params']):
+            if group['weight_decay'] and k == len(group['params']) - 1:
+                p.grad = None                               # a parameter without a gradient
+            elif k == 1 and step == 1:
+                p.grad = torch.zeros_like(p)                # a zero gradient
+            else:
+                p.grad = torch.randn(p.shape, generator=g).to(p.dtype)
+
+
+@pytest.mark.parametrize('foreach', [True, False, None])
+def test_step_equals_the_per_tensor_loop_bit_for_bit(foreach):
+    """Three steps (lr changed in between) on float32, float64 and bfloat16 tensors: the foreach
+    update (the CPU's default) and the loop give exactly the bits of the per-tensor reference and
+    leave p.grad untouched."""
+    groups, gen = _mixed_groups(0)
+    ref_groups = [dict(group, params=[nn.Parameter(p.detach().clone()) for p in group['params']])
+                  for group in groups]
+    opt = LARS(groups, lr=0.5, eta=ETA, eps=EPS, foreach=foreach)
+    ref_state = {}
+    for step, lr in enumerate((0.5, 0.2, 0.3)):
+        _grads(groups, gen, step)
+        for group, ref in zip(opt.param_groups, ref_groups):
+            group['lr'] = lr
+            for p, q in zip(group['params'], ref['params']):
+                q.grad = None if p.grad is None else p.grad.clone()
+        grads = [None if p.grad is None else p.grad.clone() for group in groups for p in group['params']]
+        opt.step()
+        with torch.no_grad():
+            for ref in ref_groups:
+                _per_tensor_step(ref['params'], ref_state, lr, ref['momentum'], ref['weight_decay'],
+                                 ref['lars_exclude'])
+        params = [p for group in opt.param_groups for p in group['params']]
+        refs = [q for ref in ref_groups for q in ref['params']]
+        for k, (p, q, grad) in enumerate(zip(params, refs, grads)):
+            assert p.dtype == q.dtype and torch.equal(p, q), (step, k)
+            assert (p.grad is None) if grad is None else torch.equal(p.grad, grad), (step, k)
+            if q.grad is not None and id(q) in ref_state:
+                assert torch.equal(opt.state[p]['momentum_buffer'], ref_state[id(q)]), (step, k)
+    zero = opt.param_groups[0]['params'][3]                  # ||w|| = 0 at step 1: trust 1
+    assert torch.isfinite(zero).all() and zero.abs().sum() > 0
+
+
+@pytest.mark.parametrize('foreach', [True, False])
+def test_step_reads_nothing_back_from_the_tensors(foreach, monkeypatch):
+    """No .item(), .tolist(), bool(), int(), float(), .cpu() or .numpy() on a tensor in a step
+    (each would wait for the GPU): they raise while the step runs. On the 'meta' device (no
+    values at all; the loop by default) a step also runs."""
+    from segssl.core import lars
+    groups, gen = _mixed_groups(1)
+    opt = LARS(groups, lr=0.1, foreach=foreach)
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError('a tensor value was read on the host')
+    for step in range(2):
+        _grads(groups, gen, step)
+        with monkeypatch.context() as m:
+            for name in ('item', 'tolist', '__bool__', '__int__', '__float__', '__index__', 'cpu', 'numpy'):
+                m.setattr(torch.Tensor, name, forbidden)
+            opt.step()
+    assert 'meta' not in lars._FOREACH_DEVICES      # torch 2.1 has no meta _foreach_norm
+    ps = [nn.Parameter(torch.empty(4, 3, device='meta')), nn.Parameter(torch.empty(3, device='meta'))]
+    for p in ps:
+        p.grad = torch.empty_like(p)
+    opt = LARS([dict(params=ps[:1]), dict(params=ps[1:], lars_exclude=True, weight_decay=0.0)],
+               lr=0.1, weight_decay=WD)
+    opt.step()
+    opt.step()
+    assert opt.state[ps[0]]['momentum_buffer'].is_meta
+
+
+def test_foreach_none_follows_the_foreach_device_list(monkeypatch):
+    """foreach=None: torch._foreach_* on the CPU and the devices of PyTorch's foreach-kernel list,
+    the loop elsewhere (emulated by taking 'cpu' out of the list); True / False force a path."""
+    from segssl.core import lars
+    assert {'cpu', 'cuda'} <= lars._FOREACH_DEVICES and 'meta' not in lars._FOREACH_DEVICES
+    calls = []
+    norm = torch._foreach_norm
+    monkeypatch.setattr(torch, '_foreach_norm', lambda *a, **k: calls.append(1) or norm(*a, **k))
+
+    def uses_foreach(foreach):
+        del calls[:]
+        groups, gen = _mixed_groups(2)
+        _grads(groups, gen, 0)
+        LARS(groups, lr=0.1, foreach=foreach).step()
+        return bool(calls)
+    assert uses_foreach(None) and uses_foreach(True) and not uses_foreach(False)
+    monkeypatch.setattr(lars, '_FOREACH_DEVICES', lars._FOREACH_DEVICES - {'cpu'})
+    assert not uses_foreach(None) and uses_foreach(True)
+    with pytest.raises(ValueError, match='foreach'):
+        LARS([nn.Parameter(torch.zeros(1))], lr=1.0, foreach='yes')
+
+
 def test_invalid_arguments_are_named():
     params = [nn.Parameter(torch.zeros(1))]
     for kwargs, word in ((dict(lr=0.0), 'lr'), (dict(lr=1.0, momentum=1.0), 'momentum'),

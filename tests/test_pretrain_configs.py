@@ -11,7 +11,7 @@ pytest.importorskip('mmseg', reason='the mmseg stack is built by `make setup`')
 PRETRAIN = os.path.join(ROOT, 'configs', 'pretrain')
 D16 = (1, 1, 1, 2)
 ERASE = dict(type='OnlineRandomErasing', p=1.0, scale=(0.02, 0.4), fill='black')
-# file: (head type, frame, Momentum BN, conv5 dilations, batch, lr, epochs, extra transform or None)
+# file: (head type, frame, Momentum BN, conv5 dilations, global batch, lr, epochs, extra transform or None)
 ROWS = {
     'pixpro_r50_30ep_imagenet.py': ('ppm', None, False, (1, 1, 1, 1), 64, 0.25, 30, None),
     'pixpro_r50_rotation30_30ep_imagenet.py': ('ppm', None, False, (1, 1, 1, 1), 64, 0.25, 30,
@@ -53,7 +53,11 @@ def test_config_matches_its_seed_row(name, tmp_path):
     assert m.head.type == head and m.head.get('frame') == frame
     assert (m.momentum_bn is not None) == mbn and tuple(m.backbone.get('dilations', (1, 1, 1, 1))) == dilations
     assert m.backbone.depth == 50 and m.tau == 0.7 and m.projector.hidden_channels == 4096
-    assert cfg.train_dataloader.batch_size == batch
+    # batch is the row's global batch; the config's per-GPU batch is its launch shape's: the
+    # ablations ran on 3 GPUs (64 -> 3 x 21, the nearest; 48 -> 3 x 16), the final run on 4
+    gpus = 4 if 'final' in name else 3
+    assert cfg.auto_scale_lr == dict(enable=False, base_batch_size=batch)
+    assert cfg.train_dataloader.batch_size == batch // gpus
     assert cfg.optim_wrapper.optimizer.type == 'LARS' and cfg.optim_wrapper.optimizer.lr == pytest.approx(lr)
     assert cfg.optim_wrapper.constructor == 'LARSOptimWrapperConstructor'
     assert cfg.optim_wrapper.optimizer.weight_decay == 4e-4

@@ -103,7 +103,8 @@ def test_new_seed000_rows_resolve_build_and_run(name, tmp_path):
     assert (m.momentum_bn == dict(stat_momentum=0.9)) if mbn else m.momentum_bn is None
     assert tuple(m.backbone.get('dilations', (1, 1, 1, 1))) == dilations
     assert m.get('batch_affine') is None
-    assert cfg.train_dataloader.batch_size == batch
+    assert cfg.auto_scale_lr == dict(enable=False, base_batch_size=batch)   # the row's global batch
+    assert cfg.train_dataloader.batch_size == batch // 3                    # on the thesis' 3 GPUs
     opt = cfg.optim_wrapper.optimizer
     assert (opt.type, opt.momentum, opt.weight_decay) == ('LARS', 0.9, 4e-4) and opt.lr == pytest.approx(lr)
     assert opt.lr == pytest.approx(1.0 * batch / 256)

@@ -8,7 +8,8 @@ from mmengine.hooks import Hook
 
 pytest.importorskip('mmseg', reason='the mmseg stack is built by `make setup`')
 import segssl.mmseg  # noqa: E402,F401
-from segssl.core.weight_surgery import filter_energy, layer_numbering, names_in_layers  # noqa: E402
+from segssl.core.weight_surgery import (filter_energy, layer_numbering, names_in_layers,  # noqa: E402
+                                        parameter_counts)
 
 H, W = 32, 64
 
@@ -79,13 +80,14 @@ class Recorder(Hook):
         self.states.append({k: v.clone() for k, v in runner.model.state_dict().items()})
 
 
-def run(tmp_path, path, hooks, iters=0, kind='erfnet'):
+def run(tmp_path, path, hooks, iters=0, kind='erfnet', default_hooks=None):
     from mmengine.runner import Runner
     rec = Recorder()
     runner = Runner(model=model_cfg(path, kind), work_dir=str(tmp_path / 'work'),
                     train_dataloader=loader(), train_cfg=dict(type='IterBasedTrainLoop', max_iters=iters),
                     optim_wrapper=dict(optimizer=dict(type='Adam', lr=1e-2, weight_decay=1e-4)),
-                    default_hooks=dict(checkpoint=None), custom_hooks=list(hooks) + [rec],
+                    default_hooks=dict(checkpoint=None, **(default_hooks or {})),
+                    custom_hooks=list(hooks) + [rec],
                     randomness=dict(seed=0), default_scope='mmseg',
                     experiment_name=f'{tmp_path.name}_{len(hooks)}_{iters}_{kind}')
     runner.train()
@@ -182,6 +184,58 @@ def test_pruned_weights_stay_zero_through_adam_steps(ckpts, tmp_path):
     nonzero = sum(int(torch.count_nonzero(final[k])) for k in params)
     assert nonzero == total - pruned == hook.nonzero
     assert runner.message_hub.get_scalar('train/nonzero_params').current() == nonzero
+
+
+@pytest.mark.parametrize('count_interval, log_interval, counted_at', [
+    (None, 2, [1, 3]),          # the LoggerHook's interval: before the iterations it logs after
+    (3, 10, [2, 3]),            # every 3 inner iterations; 3 is also the loader's epoch end (4 batches)
+])
+def test_nonzero_count_is_taken_only_for_logged_iterations(count_interval, log_interval, counted_at,
+                                                           ckpts, tmp_path, monkeypatch):
+    """count_nonzero over the model (a host sync) runs in before_train, after_train and before the
+    iterations after which the LoggerHook logs; the masks are moved to the device once."""
+    from segssl.mmseg import MagnitudePruneHook
+    from segssl.mmseg import weight_surgery_hooks as wsh
+    where, calls = ['before_train'], []
+
+    def counting(named):
+        calls.append(where[0])
+        return parameter_counts(named)
+    monkeypatch.setattr(wsh, 'parameter_counts', counting)
+    hook = MagnitudePruneHook(ratio=0.5, layers=(1, 16), count_interval=count_interval)
+    inner = hook.before_train_iter
+
+    def labelled(runner, batch_idx, data_batch=None):
+        where[0] = batch_idx
+        inner(runner, batch_idx, data_batch)
+        where[0] = 'after_train'                 # no count in after_train_iter
+    hook.before_train_iter = labelled
+    reapply = hook.after_train_iter
+
+    def without_moves(*args, **kwargs):
+        def moved(*a, **k):
+            raise AssertionError('a mask was moved in after_train_iter')
+        with monkeypatch.context() as m:
+            m.setattr(torch.Tensor, 'to', moved)
+            reapply(*args, **kwargs)
+    hook.after_train_iter = without_moves
+    runner, rec = run(tmp_path, ckpts['rotation'][1], [hook], iters=5,
+                      default_hooks=dict(logger=dict(type='LoggerHook', interval=log_interval)))
+    assert calls == ['before_train', *counted_at, 'after_train']
+    names = [k for k, _ in runner.model.named_parameters()]
+
+    def nonzero(state):
+        return sum(int(torch.count_nonzero(state[k])) for k in names)
+    # before iteration b the weights are those after iteration b - 1 (rec.states[b]); the count can
+    # change: zero-initialised weights outside the mask (the head's 4 biases) leave 0 in the first step
+    expected = [nonzero(rec.states[0])] + [nonzero(rec.states[b]) for b in counted_at] + [nonzero(rec.states[-1])]
+    values = runner.message_hub.get_scalar('train/nonzero_params').data[0]
+    assert list(values) == expected and hook.nonzero == expected[-1] and expected[0] < expected[-1]
+    final = rec.states[-1]
+    for k in hook.masks:                                            # the mask still holds
+        assert final[k][~hook.masks[k]].abs().max() == 0
+    with pytest.raises(ValueError, match='count_interval=0'):
+        MagnitudePruneHook(count_interval=0)
 
 
 def test_staged_fine_tuning_freezes_then_trains(ckpts, tmp_path):

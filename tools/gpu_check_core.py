@@ -260,33 +260,51 @@ def _mixing(kind):
         labels[:, :hw // 8] = 255                       # an ignored band, never drawn by ClassMix
 
         def compute(images, labels):
-            gen = _gen(7)                               # same seed on every device: same masks
+            gen = torch.Generator(images.device).manual_seed(7)     # the data's device, its own stream
             if kind == 'classmix':
-                masks, chosen = core.class_mix_masks(labels, generator=gen)
-            else:                                       # these masks are always made on the CPU
+                masks, chosen = core.class_mix_masks(labels, generator=gen, num_classes=6)
+            else:
                 make = core.cut_mix_masks if kind == 'cutmix' else core.cow_mix_masks
-                masks, chosen = make(n, hw, hw, generator=gen).to(images.device), []
+                masks, chosen = make(n, hw, hw, generator=gen, device=images.device), None
             return {'masks': masks, 'chosen': chosen, 'images': core.mix(images, masks),
                     'labels': core.mix(labels, masks)}
 
+        def same_on_every_device(got):
+            """What the device's own random stream leaves the same: the number of classes chosen
+            per image (ceil(p |C_b|)) and the CowMix share; a CutMix box has no such part."""
+            if kind == 'classmix':
+                return {'chosen': got['chosen'].sum(1)}
+            return {'share': got['masks'].flatten(1).sum(1)} if kind == 'cowmix' else {}
+
         def invariants(got, t):
             m, images, labels = got['masks'], t[0], t[1]
+            assert m.device == images.device, f'{kind}: masks on {m.device}, data on {images.device}'
             assert m.dtype == torch.bool and m.shape == (n, hw, hw), f'{kind}: masks {m.dtype} {tuple(m.shape)}'
             want = torch.where(m[:, None], images, images.roll(-1, 0))
             assert torch.equal(got['images'], want), f'{kind}: mixed image differs from its sources'
             counts = m.flatten(1).sum(1).tolist()
             if kind == 'classmix':
-                for b, cls in enumerate(got['chosen']):
+                for b in range(n):
+                    cls = torch.nonzero(got['chosen'][b]).flatten()
                     present = [int(v) for v in labels[b].unique().tolist() if v != 255]
-                    assert len(cls) == math.ceil(len(present) / 2) and 255 not in cls, f'classmix: chose {cls}'
-                    assert torch.equal(m[b], torch.isin(labels[b], torch.tensor(cls, device=labels.device)))
+                    assert len(cls) == math.ceil(len(present) / 2) and set(cls.tolist()) <= set(present), \
+                        f'classmix: chose {cls.tolist()} of {present}'
+                    assert torch.equal(m[b], torch.isin(labels[b], cls)), 'classmix: mask is not the chosen classes'
             elif kind == 'cowmix':
                 assert all(k == round(0.5 * hw * hw) for k in counts), f'cowmix: mask sizes {counts}'
             else:
                 assert all(abs(k - 0.5 * hw * hw) <= 2 * hw for k in counts), f'cutmix: mask sizes {counts}'
-        return _run(kind, compute, (images, labels), device, quick, 0.0,
-                    f'{kind} masks (seeded CPU generator; same masks on every device) + mix of images and '
-                    f'labels, batch {n}, {hw}x{hw}', extra=invariants)
+        with strict_fp32():
+            ref = compute(*_to((images, labels), CPU))
+            invariants(ref, (images, labels))
+            dev = _to((images, labels), device)
+            got = compute(*dev)
+            diff = assert_close(kind, same_on_every_device(ref), same_on_every_device(got), 0.0)
+            invariants(got, dev)
+            ms = time_ms(lambda: compute(*dev), device, quick)
+        return dict(max_abs_diff=diff, tolerance=0.0, ms=ms,
+                    timed=f'{kind} masks (a generator on the device: its own stream, checked by invariants) + '
+                          f'mix of images and labels, batch {n}, {hw}x{hw}')
     return check
 
 
@@ -303,11 +321,13 @@ def check_dacs(device, quick):
     align = core.DistributionAlignment(torch.rand(k, generator=g) + 0.1)
 
     def compute(src, labels, tgt, probs, align):
-        inter = core.dacs_mix(src, labels, tgt, probs, generator=_gen(5))
-        intra = core.intra_mix(tgt, probs, alignment=align, generator=_gen(6))
+        # p = 1 pastes every present class: the same masks whatever the device's stream
+        gen = lambda seed: torch.Generator(src.device).manual_seed(seed)    # noqa: E731
+        inter = core.dacs_mix(src, labels, tgt, probs, proportion=1.0, generator=gen(5))
+        intra = core.intra_mix(tgt, probs, proportion=1.0, alignment=align, generator=gen(6))
         return {'inter': inter, 'intra': intra, 'running': align.running}
     return _run('dacs', compute, (src, labels, tgt, _probs(g, n, k, hw), align), device, quick, 1e-6,
-                f'dacs_mix (InterMix) + intra_mix with DistributionAlignment, batch {n}, {k} classes, {hw}x{hw}')
+                f'dacs_mix (InterMix) + intra_mix (p = 1) with DistributionAlignment, batch {n}, {k} classes, {hw}x{hw}')
 
 
 def check_distribution_alignment(device, quick):

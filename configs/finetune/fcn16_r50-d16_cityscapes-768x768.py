@@ -41,3 +41,6 @@ train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters, val_interval=42
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
 default_hooks = dict(checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=4250, max_keep_ckpts=2))
+# Launch shape 1xb7: the PixPro thesis' FCN-16 (MoCo protocol) global batch 7 on one GPU (mmseg's {gpus}xb{batch per GPU}).
+# On N GPUs set train_dataloader.batch_size=7/N to keep it; --auto-scale-lr scales the lr instead.
+auto_scale_lr = dict(enable=False, base_batch_size=7)

@@ -27,3 +27,6 @@ test_cfg = dict(type='TestLoop')
 default_hooks = dict(logger=dict(type='LoggerHook', interval=10, log_metric_by_epoch=True),
                      checkpoint=dict(type='CheckpointHook', by_epoch=True, interval=10, max_keep_ckpts=1))
 randomness = dict(seed=0)
+# Launch shape 1xb32: the SimCLR report's two-block fine-tune global batch 32 on one GPU (mmseg's {gpus}xb{batch per GPU}).
+# On N GPUs set train_dataloader.batch_size=32/N to keep it; --auto-scale-lr scales the lr instead.
+auto_scale_lr = dict(enable=False, base_batch_size=32)

@@ -34,3 +34,5 @@ train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters)
 randomness = dict(seed=0)
 default_hooks = dict(logger=dict(interval=1),
                      checkpoint=dict(interval=max_iters, max_keep_ckpts=1))
+# the CPU twin states its own batch (one process); the real-data parent holds the report's
+auto_scale_lr = dict(enable=False, base_batch_size=16)

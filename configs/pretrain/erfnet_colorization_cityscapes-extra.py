@@ -44,3 +44,6 @@ val_evaluator = None
 test_dataloader = None
 test_cfg = None
 test_evaluator = None
+# Launch shape 1xb20: the ERFNet report's (encoder-decoder pretext) global batch 20 on one GPU (mmseg's {gpus}xb{batch per GPU}).
+# On N GPUs set train_dataloader.batch_size=20/N to keep it; --auto-scale-lr scales the lr instead.
+auto_scale_lr = dict(enable=False, base_batch_size=20)

@@ -31,3 +31,6 @@ train_dataloader = dict(
     sampler=dict(type='DefaultSampler', shuffle=True),
     dataset=dict(type='UnlabelledImageFolder', data_root=data_root,
                  data_prefix=dict(img_path='leftImg8bit/train_extra'), pipeline=train_pipeline))
+# Launch shape 1xb128: the ERFNet report's (encoder-only pretext) global batch 128 on one GPU (mmseg's {gpus}xb{batch per GPU}).
+# On N GPUs set train_dataloader.batch_size=128/N to keep it; --auto-scale-lr scales the lr instead.
+auto_scale_lr = dict(enable=False, base_batch_size=128)

@@ -6,7 +6,8 @@
 _base_ = ['./pixpro_r50-d16_localppm5-mbn_30ep_imagenet.py']
 
 model = dict(batch_affine=dict(view=0, degrees=45, translate=(100, 100), shear=(10, 0)))
-train_dataloader = dict(dataset=dict(pipeline=[
+# launch shape 4xb16: the thesis' final run, batch 64 on 4 GPUs
+train_dataloader = dict(batch_size=16, dataset=dict(pipeline=[
     dict(type='LoadImageFromFile'),
     dict(type='TwoViewCrop', size=224, scale=(0.08, 1.0), flip_prob=0.5),
     dict(type='ViewColorAugment'),

@@ -31,3 +31,6 @@ train_dataloader = dict(
     sampler=dict(type='DefaultSampler', shuffle=True),
     dataset=dict(type='UnlabelledImageFolder', data_root=data_root,
                  data_prefix=dict(img_path='train'), pipeline=train_pipeline))
+# Launch shape 1xb256: the SimCLR report's global batch 256 on one GPU (mmseg's {gpus}xb{batch per GPU}).
+# On N GPUs set train_dataloader.batch_size=256/N to keep it; --auto-scale-lr scales the lr instead.
+auto_scale_lr = dict(enable=False, base_batch_size=256)

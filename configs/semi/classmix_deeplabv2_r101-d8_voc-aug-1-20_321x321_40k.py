@@ -14,3 +14,6 @@ custom_imports = dict(imports=['segssl.mmseg'], allow_failed_imports=False)
 model = dict(segmentor={{_base_.deeplabv2_start_voc}})
 train_dataloader = dict(dataset=dict(labelled=dict(ann_file='splits/1-20/labelled.txt'),
                                      unlabelled=dict(ann_file='splits/1-20/unlabelled.txt')))
+# Launch shape 1xb10: the ClassMix report's VOC (10 labelled + 10 unlabelled) global batch 10 on one GPU (mmseg's {gpus}xb{batch per GPU}).
+# On N GPUs set train_dataloader.batch_size=10/N to keep it; --auto-scale-lr scales the lr instead.
+auto_scale_lr = dict(enable=False, base_batch_size=10)

@@ -17,3 +17,6 @@ train_dataloader = dict(
     sampler=dict(type='InfiniteSampler', shuffle=True),
     dataset=dict(type='CityscapesDataset', data_root={{_base_.data_root}}, data_prefix={{_base_.data_prefix}},
                  ann_file='splits/1-8/labelled.txt', pipeline={{_base_.labelled_pipeline}}))
+# Launch shape 1xb2: the ClassMix report's Cityscapes (2 labelled + 2 unlabelled) global batch 2 on one GPU (mmseg's {gpus}xb{batch per GPU}).
+# On N GPUs set train_dataloader.batch_size=2/N to keep it; --auto-scale-lr scales the lr instead.
+auto_scale_lr = dict(enable=False, base_batch_size=2)

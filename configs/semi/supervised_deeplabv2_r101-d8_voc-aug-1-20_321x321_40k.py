@@ -17,3 +17,6 @@ train_dataloader = dict(
     sampler=dict(type='InfiniteSampler', shuffle=True),
     dataset=dict(type='PascalVOCDataset', data_root={{_base_.data_root}}, data_prefix={{_base_.data_prefix}},
                  ann_file='splits/1-20/labelled.txt', pipeline={{_base_.labelled_pipeline}}))
+# Launch shape 1xb10: the ClassMix report's VOC (10 labelled + 10 unlabelled) global batch 10 on one GPU (mmseg's {gpus}xb{batch per GPU}).
+# On N GPUs set train_dataloader.batch_size=10/N to keep it; --auto-scale-lr scales the lr instead.
+auto_scale_lr = dict(enable=False, base_batch_size=10)

@@ -11,3 +11,6 @@ _base_ = [
 custom_imports = dict(imports=['segssl.mmseg'], allow_failed_imports=False)
 
 model = dict(segmentor={{_base_.deeplabv2_start_uda}})
+# Launch shape 1xb2: the DACS report's (2 source + 2 target) global batch 2 on one GPU (mmseg's {gpus}xb{batch per GPU}).
+# On N GPUs set train_dataloader.batch_size=2/N to keep it; --auto-scale-lr scales the lr instead.
+auto_scale_lr = dict(enable=False, base_batch_size=2)

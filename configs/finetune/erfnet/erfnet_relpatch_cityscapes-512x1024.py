@@ -15,3 +15,6 @@ pretext_task = 'relpatch'
 backbone_checkpoint = '{{$SEGSSL_BACKBONE:work_dirs/pretrained/erfnet_relpatch_mmseg.pth}}'
 model = dict(data_preprocessor=dict(size=(512, 1024)),
              backbone=dict(init_cfg=dict(type='Pretrained', checkpoint=backbone_checkpoint)))
+# Launch shape 1xb20: the ERFNet report's segmentation global batch 20 on one GPU (mmseg's {gpus}xb{batch per GPU}).
+# On N GPUs set train_dataloader.batch_size=20/N to keep it; --auto-scale-lr scales the lr instead.
+auto_scale_lr = dict(enable=False, base_batch_size=20)

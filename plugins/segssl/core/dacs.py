@@ -17,6 +17,9 @@ the target pseudo-labels, target b mixed with target (b + 1) mod N. Distribution
 the teacher's probabilities first pass through ``DistributionAlignment`` (EMA 0.99 of the pseudo-label
 class frequencies, pushed toward a given prior), and pseudo-labels and weights come from the
 aligned probabilities.
+
+Everything stays on the images' device with no host sync (the masks are made there, from a
+``generator`` that must live on that device).
 """
 from typing import NamedTuple, Optional
 
@@ -47,16 +50,17 @@ def _check(images, probs, name):
 
 def inter_mix(source_images: torch.Tensor, source_labels: torch.Tensor, target_images: torch.Tensor,
               target_labels: torch.Tensor, target_weights: torch.Tensor, proportion: float = 0.5,
-              ignore_index: int = 255, generator: Optional[torch.Generator] = None) -> MixedBatch:
+              ignore_index: int = 255, generator: Optional[torch.Generator] = None,
+              num_classes: Optional[int] = None) -> MixedBatch:
     """InterMix given the target's pseudo-labels yhat^T (N, H, W) and weights (N, H, W): masks
-    from the source labels (N, H, W), source b pasted onto target b; source pixels weigh 1."""
+    from the source labels (N, H, W), source b pasted onto target b; source pixels weigh 1.
+    ``num_classes``: K of :func:`class_mix_masks` (None reads it off the labels, a host sync)."""
     if source_images.shape != target_images.shape or source_labels.shape != target_labels.shape \
             or target_weights.shape != target_labels.shape or source_labels.shape != target_images[:, 0].shape:
         raise ValueError(f'inter_mix: source images {tuple(source_images.shape)} and labels '
                          f'{tuple(source_labels.shape)} must match target images {tuple(target_images.shape)}, '
                          f'pseudo-labels {tuple(target_labels.shape)} and weights {tuple(target_weights.shape)}')
-    masks, _ = class_mix_masks(source_labels.cpu(), proportion, ignore_index, generator)
-    masks = masks.to(source_images.device)
+    masks, _ = class_mix_masks(source_labels, proportion, ignore_index, generator, num_classes)
     return MixedBatch(images=mix(source_images, masks, target_images),
                       labels=mix(source_labels.long().to(target_labels.device), masks, target_labels.long()),
                       weights=mix(torch.ones_like(target_weights), masks, target_weights), masks=masks)
@@ -71,7 +75,7 @@ def dacs_mix(source_images: torch.Tensor, source_labels: torch.Tensor, target_im
     _check(target_images, target_probs, 'dacs_mix')
     lam = confidence_weights(target_probs, weight_scheme, tau, step=step).to(target_probs)
     return inter_mix(source_images, source_labels, target_images, target_probs.argmax(1), lam,
-                     proportion, ignore_index, generator)
+                     proportion, ignore_index, generator, num_classes=target_probs.shape[1])
 
 
 def intra_mix(target_images: torch.Tensor, target_probs: torch.Tensor, proportion: float = 0.5,
@@ -85,8 +89,7 @@ def intra_mix(target_images: torch.Tensor, target_probs: torch.Tensor, proportio
     if alignment is not None:
         target_probs = alignment(target_probs)
     pseudo = target_probs.argmax(1)
-    masks, _ = class_mix_masks(pseudo.cpu(), proportion, ignore_index, generator)
-    masks = masks.to(target_images.device)
+    masks, _ = class_mix_masks(pseudo, proportion, ignore_index, generator, num_classes=target_probs.shape[1])
     lam = confidence_weights(target_probs, weight_scheme, tau, step=step).to(target_probs)
     return MixedBatch(images=mix(target_images, masks), labels=mix(pseudo, masks),
                       weights=mix(lam, masks), masks=masks)

@@ -12,6 +12,10 @@ class frequencies):
 The running estimate starts at the prior (alignment is the identity until the model drifts).
 The seed keeps the latest 128 samples' mean prediction; an EMA of pseudo-label frequencies is the
 form the DACS ablation (distribution-aligned IntraMix) asks for.
+
+Counting runs on the labels' device with no host sync: a fixed-size scatter_add_ into K + 1 bins
+(the last one takes the ignored pixels and is dropped). ``torch.bincount`` is not used: on CUDA
+it reads the labels' maximum back to the host to size its output.
 """
 from typing import Optional, Sequence
 
@@ -22,15 +26,32 @@ import torch.nn as nn
 from .distributed import distributed_world_size
 
 
-def class_frequencies(labels: torch.Tensor, num_classes: int, ignore_index: int = 255) -> torch.Tensor:
-    """(K,) share of each class among the non-ignored entries of integer ``labels`` (any shape);
-    all zeros if every entry is ignored."""
-    valid = labels[labels != ignore_index].long()
-    if valid.numel() and (valid.min() < 0 or valid.max() >= num_classes):
-        raise ValueError(f'class_frequencies: labels outside [0, {num_classes}) besides '
-                         f'ignore_index={ignore_index}: min {valid.min().item()}, max {valid.max().item()}')
-    counts = torch.bincount(valid, minlength=num_classes).to(torch.float64)
-    return counts / counts.sum() if counts.sum() > 0 else counts
+def class_counts(labels: torch.Tensor, num_classes: int, ignore_index: int = 255,
+                 dtype: torch.dtype = torch.float64) -> torch.Tensor:
+    """(K,) number of entries of each class y in [0, K) among the entries of integer ``labels``
+    (any shape); ``ignore_index`` and any other value outside [0, K) are not counted. On the
+    labels' device, no host sync."""
+    labels = labels.detach().flatten().long()
+    valid = (labels >= 0) & (labels < num_classes) & (labels != ignore_index)
+    index = torch.where(valid, labels, num_classes)                          # bin K: not counted
+    counts = torch.zeros(num_classes + 1, dtype=dtype, device=labels.device)
+    counts.scatter_add_(0, index, torch.ones((), dtype=dtype, device=labels.device).expand(index.shape))
+    return counts[:num_classes]
+
+
+def class_frequencies(labels: torch.Tensor, num_classes: int, ignore_index: int = 255,
+                      check: bool = False) -> torch.Tensor:
+    """(K,) float64 share f(y) of each class among the non-ignored entries of integer ``labels``
+    (any shape); all zeros if every entry is ignored. Values outside [0, K) besides
+    ``ignore_index`` are not counted, or with ``check=True`` raise ValueError (that check reads
+    the labels on the host: for inspecting data, not for a training step)."""
+    if check:
+        bad = labels[(labels != ignore_index) & ((labels < 0) | (labels >= num_classes))]
+        if bad.numel():
+            raise ValueError(f'class_frequencies: labels outside [0, {num_classes}) besides '
+                             f'ignore_index={ignore_index}: {sorted(set(bad.flatten().tolist()))[:8]}')
+    counts = class_counts(labels, num_classes, ignore_index)
+    return counts / counts.sum().clamp_min(1)
 
 
 class DistributionAlignment(nn.Module):
@@ -63,12 +84,9 @@ class DistributionAlignment(nn.Module):
         """EMA step with the frequencies f(y) of integer ``pseudo_labels`` (any shape) of the
         global batch: in a distributed run the class counts are summed over the ranks, so every
         rank keeps the same p~ (and a checkpoint's p~ is every rank's). A batch whose pixels are
-        all ignored leaves p~ unchanged. On the labels' device, with no host sync. Returns p~."""
-        labels = pseudo_labels.detach().flatten()
-        valid = labels != self.ignore_index
-        index = torch.where(valid, labels, torch.zeros_like(labels)).long()
-        counts = torch.zeros(self.num_classes, dtype=self.running.dtype, device=labels.device)
-        counts.index_add_(0, index, valid.to(counts.dtype))
+        all ignored leaves p~ unchanged; values outside [0, K) count as ignored. On the labels'
+        device, with no host sync. Returns p~."""
+        counts = class_counts(pseudo_labels, self.num_classes, self.ignore_index, self.running.dtype)
         if distributed_world_size() > 1:
             dist.all_reduce(counts)
         total = counts.sum()

@@ -35,6 +35,33 @@ from torch.optim.optimizer import Optimizer
 
 __all__ = ['LARS', 'lars_param_groups', 'is_lars_excluded']
 
+
+def _foreach_devices():
+    """Device types whose tensors take the ``torch._foreach_*`` path by default: the CPU (C++
+    kernels for every foreach op, in torch 2.1 .. 2.14) and PyTorch's own list of devices with
+    foreach kernels."""
+    try:
+        from torch.utils._foreach_utils import _get_foreach_kernels_supported_devices
+        return frozenset(['cpu', *_get_foreach_kernels_supported_devices()])
+    except ImportError:       # a private helper: if a later torch drops it, CPU and CUDA are safe
+        return frozenset(['cpu', 'cuda'])
+
+
+_FOREACH_DEVICES = _foreach_devices()
+_PLAIN = (torch.Tensor, nn.Parameter)       # tensor subclasses (e.g. DTensor) take the loop
+
+
+def _scale_(tensors: List[torch.Tensor], factor: float) -> None:
+    """``t *= factor`` for every tensor (one device and dtype). ``torch._foreach_mul_`` with a
+    Python number rounds it to a float16/bfloat16 tensor's dtype on the CPU (0.9 -> 0.8984375 in
+    bfloat16), where ``Tensor.mul_`` keeps it in float32: those tensors are scaled one by one (on
+    the CPU the foreach op is that loop anyway)."""
+    if tensors and tensors[0].device.type == 'cpu' and tensors[0].dtype in (torch.float16, torch.bfloat16):
+        for t in tensors:
+            t.mul_(factor)
+    else:
+        torch._foreach_mul_(tensors, factor)
+
 _NORM_TYPES = (nn.modules.batchnorm._BatchNorm, nn.GroupNorm, nn.LayerNorm,
                nn.modules.instancenorm._InstanceNorm, nn.LocalResponseNorm)
 
@@ -54,11 +81,15 @@ class LARS(Optimizer):
         eps (float): added to ``||g'||`` in the trust ratio for numerical stability. Default
             1e-8 (PixPro).
         lars_exclude (bool): default of the per-group flag. Default False.
+        foreach (bool or None): True: ``torch._foreach_*`` multi-tensor ops; False: a loop over
+            the tensors; None (default): foreach on the CPU and the devices of PyTorch's
+            foreach-kernel list (CUDA, XPU, ...), the loop elsewhere (see ``step``). Same values
+            either way. Also a per-group key.
     """
 
     def __init__(self, params: Iterable, lr: float, momentum: float = 0.9,
                  weight_decay: float = 0.0, eta: float = 0.001, eps: float = 1e-8,
-                 lars_exclude: bool = False):
+                 lars_exclude: bool = False, foreach: Optional[bool] = None):
         if not lr > 0.0:
             raise ValueError(f'LARS: lr={lr!r}: expected a learning rate > 0')
         if not 0.0 <= momentum < 1.0:
@@ -69,47 +100,109 @@ class LARS(Optimizer):
             raise ValueError(f'LARS: eta={eta!r}: expected a trust coefficient > 0')
         if not eps >= 0.0:
             raise ValueError(f'LARS: eps={eps!r}: expected a value >= 0')
+        if foreach not in (None, True, False):
+            raise ValueError(f'LARS: foreach={foreach!r}: expected True, False or None')
         defaults = dict(lr=lr, momentum=momentum, weight_decay=weight_decay, eta=eta, eps=eps,
-                        lars_exclude=bool(lars_exclude))
+                        lars_exclude=bool(lars_exclude), foreach=foreach)
         super().__init__(params, defaults)
 
     @torch.no_grad()
     def step(self, closure=None):
-        """Perform one update; ``closure`` (optional) re-evaluates and returns the loss."""
+        """Perform one update; ``closure`` (optional) re-evaluates and returns the loss.
+
+        Per parameter group and per (device, dtype) of its tensors, either path:
+
+        * foreach: every line of the update is one ``torch._foreach_*`` call over all the tensors
+          (``_foreach_norm`` for the norms) and the trust ratios are one ``torch.where`` over the
+          stacked norms: on a GPU ~6 multi-tensor ops and ~8 small kernels per group instead of 3
+          to 15 launches per tensor.
+        * loop: the same formulas tensor by tensor (the trust ratio is a ``torch.where`` too).
+
+        Neither reads a value back to the host. ``foreach=None`` takes the foreach path for plain
+        tensors (not subclasses such as DTensor, as ``torch.optim``) on the CPU (C++ kernels that
+        loop over the tensors: as fast as the loop, benchmarks/results/lars_step.md) and on the
+        devices of PyTorch's foreach-kernel list, and the loop elsewhere, e.g. on 'meta', which
+        lacks ``_foreach_norm`` in torch 2.1. On the CPU both paths give the same bits
+        (tests/test_lars.py); fused GPU kernels may round differently (norm reduction order,
+        ~1e-7 relative in float32; not measured here, no GPU)."""
         loss = None
         if closure is not None:
             with torch.enable_grad():
                 loss = closure()
         for group in self.param_groups:
-            lr, momentum = group['lr'], group['momentum']
-            weight_decay, eta, eps = group['weight_decay'], group['eta'], group['eps']
-            exclude = group['lars_exclude']
+            buckets = {}
             for p in group['params']:
                 if p.grad is None:
                     continue
                 if p.grad.is_sparse:
                     raise RuntimeError('LARS does not support sparse gradients')
-                d_p = p.grad
-                if weight_decay != 0:
-                    d_p = d_p.add(p, alpha=weight_decay)
-                if not exclude:
-                    w_norm = torch.linalg.vector_norm(p)
-                    g_norm = torch.linalg.vector_norm(d_p)
-                    # trust = 1 where either norm is 0 (a fresh zero-initialised weight or a
-                    # zero gradient): no division by zero, no NaN.
-                    trust = torch.where((w_norm > 0) & (g_norm > 0),
-                                        eta * w_norm / (g_norm + eps), torch.ones_like(w_norm))
-                    d_p = d_p.mul(trust)
-                if momentum != 0:
-                    state = self.state[p]
-                    buf = state.get('momentum_buffer')
-                    if buf is None:
-                        buf = state['momentum_buffer'] = torch.clone(d_p).detach()
-                    else:
-                        buf.mul_(momentum).add_(d_p)
-                    d_p = buf
-                p.add_(d_p, alpha=-lr)
+                # one stack of norms needs one device and dtype; foreach kernels fuse only then
+                buckets.setdefault((p.device, p.dtype, p.grad.dtype), []).append(p)
+            for (device, _, _), params in buckets.items():
+                foreach = group.get('foreach')
+                if foreach is None:
+                    foreach = device.type in _FOREACH_DEVICES and all(type(p) in _PLAIN for p in params)
+                if foreach:
+                    self._step_foreach(params, group)
+                else:
+                    self._step_per_tensor(params, group)
         return loss
+
+    def _step_foreach(self, params: List[torch.Tensor], group: Dict) -> None:
+        """The update of the module docstring on ``params`` (one device and dtype, all with grads),
+        one ``torch._foreach_*`` op per line."""
+        lr, momentum = group['lr'], group['momentum']
+        weight_decay, eta, eps = group['weight_decay'], group['eta'], group['eps']
+        grads = [p.grad for p in params]
+        owned = weight_decay != 0                       # d is a new list (else: the grads themselves)
+        d = torch._foreach_add(grads, params, alpha=weight_decay) if owned else grads   # g' = g + wd w
+        if not group['lars_exclude']:
+            w_norm = torch.stack(torch._foreach_norm(params))
+            g_norm = torch.stack(torch._foreach_norm(d))
+            # trust = 1 where either norm is 0 (a fresh zero-initialised weight or a zero
+            # gradient): no division by zero, no NaN; a tensor op, not a host-side branch
+            trust = torch.where((w_norm > 0) & (g_norm > 0), eta * w_norm / (g_norm + eps),
+                                torch.ones_like(w_norm)).unbind(0)
+            if owned:
+                torch._foreach_mul_(d, trust)
+            else:                                        # p.grad itself stays as it is
+                d, owned = torch._foreach_mul(d, trust), True
+        if momentum != 0:
+            states = [self.state[p] for p in params]
+            old = [i for i, st in enumerate(states) if st.get('momentum_buffer') is not None]
+            if old:
+                bufs = [states[i]['momentum_buffer'] for i in old]
+                _scale_(bufs, momentum)                  # v = m v + trust g'
+                torch._foreach_add_(bufs, [d[i] for i in old])
+            for i, st in enumerate(states):
+                if st.get('momentum_buffer') is None:    # first step: v = trust g'
+                    st['momentum_buffer'] = d[i] if owned else torch.clone(d[i]).detach()
+            d = [st['momentum_buffer'] for st in states]
+        torch._foreach_add_(params, d, alpha=-lr)        # w = w - lr v
+
+    def _step_per_tensor(self, params: List[torch.Tensor], group: Dict) -> None:
+        """The same update, tensor by tensor (devices without foreach kernels, ``foreach=False``)."""
+        lr, momentum = group['lr'], group['momentum']
+        weight_decay, eta, eps = group['weight_decay'], group['eta'], group['eps']
+        for p in params:
+            d_p = p.grad
+            if weight_decay != 0:
+                d_p = d_p.add(p, alpha=weight_decay)
+            if not group['lars_exclude']:
+                w_norm = torch.linalg.vector_norm(p)
+                g_norm = torch.linalg.vector_norm(d_p)
+                trust = torch.where((w_norm > 0) & (g_norm > 0),
+                                    eta * w_norm / (g_norm + eps), torch.ones_like(w_norm))
+                d_p = d_p.mul(trust)
+            if momentum != 0:
+                state = self.state[p]
+                buf = state.get('momentum_buffer')
+                if buf is None:
+                    buf = state['momentum_buffer'] = torch.clone(d_p).detach()
+                else:
+                    buf.mul_(momentum).add_(d_p)
+                d_p = buf
+            p.add_(d_p, alpha=-lr)
 
 
 def is_lars_excluded(name: str, param: nn.Parameter, module: Optional[nn.Module]) -> bool:

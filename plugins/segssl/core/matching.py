@@ -12,7 +12,10 @@ Pixels i (view a) and j (view b) are positive when ``|c_i - c_j| / max(diag_a, d
 ``positive_pairs_dense`` builds the (N, HW_a, HW_b) matrix: the reference, for tests and small maps.
 ``sum_positive_targets`` finds the same pairs sparsely: the positives of i lie in a window of
 b's index space around M_b^-1 (c_i - origin_b), so it visits K x K candidates per pixel (K set by
-the bins' size ratio, ~8 for crops of scale 0.08..1) and keeps O(N C HW) memory.
+the bins' size ratio, ~8 for crops of scale 0.08..1) and keeps O(N C HW) memory. K is a Python
+int sized from the geometry (``matching_window``); a lattice built on the CPU and moved with
+``FeatureLattice.to(device)`` keeps its CPU geometry, so K is found without waiting for the device
+(PixPro's model does this: its boxes arrive as host data).
 """
 from typing import Optional, Tuple
 
@@ -22,11 +25,24 @@ import torch
 class FeatureLattice:
     """Bin centres of an (height, width) feature map: origin (N, 2) + matrix (N, 2, 2) @ (c+.5, r+.5)."""
 
-    def __init__(self, origin: torch.Tensor, matrix: torch.Tensor, height: int, width: int):
+    def __init__(self, origin: torch.Tensor, matrix: torch.Tensor, height: int, width: int,
+                 host: Optional['FeatureLattice'] = None):
         if origin.dim() != 2 or origin.shape[1] != 2 or matrix.shape != (origin.shape[0], 2, 2):
             raise ValueError(f'FeatureLattice: expected origin (N, 2) and matrix (N, 2, 2), got '
                              f'{tuple(origin.shape)} and {tuple(matrix.shape)}')
         self.origin, self.matrix, self.height, self.width = origin, matrix, height, width
+        #: the same lattice on the CPU, kept by ``to`` (None if there is none): the sparse
+        #: matching sizes its window from it without a device sync
+        self.host = host
+
+    def to(self, device) -> 'FeatureLattice':
+        """This lattice on ``device``, keeping the CPU geometry it came from (``host``)."""
+        return FeatureLattice(self.origin.to(device), self.matrix.to(device), self.height, self.width,
+                              host=self.on_host())
+
+    def on_host(self) -> Optional['FeatureLattice']:
+        """This lattice if it is on the CPU, else the CPU copy ``to`` kept, else None."""
+        return self if self.origin.device.type == 'cpu' and self.matrix.device.type == 'cpu' else self.host
 
     def centres(self) -> torch.Tensor:
         """(N, H*W, 2) bin centres, row-major (index = r * W + c), in original-image (x, y)."""
@@ -77,8 +93,33 @@ def lattice_from_boxes(boxes: torch.Tensor, flips: torch.Tensor, height: int, wi
     return FeatureLattice(origin, matrix, height, width)
 
 
+#: slack, in bins of view b, added to the reach when the window is placed and sized: it absorbs
+#: rounding of u and of the reach (and between the CPU geometry and its device copy); it can only
+#: add candidates, each of which is still tested by its exact distance
+_WINDOW_SLACK = 1e-3
+
+
 def _radius(la: FeatureLattice, lb: FeatureLattice, tau: float) -> torch.Tensor:
     return tau * torch.maximum(la.bin_diagonal(), lb.bin_diagonal())          # (N,)
+
+
+def _reach(la: FeatureLattice, lb: FeatureLattice, tau: float) -> torch.Tensor:
+    """(N,) |M_b^-1|_2 * r: every positive j of a pixel i has |j - u_i|_inf <= reach (in b's bins)."""
+    return torch.linalg.matrix_norm(torch.linalg.inv(lb.matrix), ord=2) * _radius(la, lb, tau)
+
+
+def matching_window(la: FeatureLattice, lb: FeatureLattice, tau: float = 0.7) -> int:
+    """K, the side (in view b's bins) of the candidate window of ``sum_positive_targets``:
+    ``floor(2 * max_n reach_n + 3 * slack) + 1``, reach = |M_b^-1|_2 * tau * max(diag_a, diag_b).
+
+    Computed from the CPU geometry (``FeatureLattice.on_host``) when both lattices have one: no
+    device sync. Otherwise from the device tensors: one host sync (it waits for the device)."""
+    ha, hb = la.on_host(), lb.on_host()
+    if ha is None or hb is None:
+        ha, hb = la, lb
+    if ha.origin.shape[0] == 0:
+        return 0
+    return int(torch.floor(2 * _reach(ha, hb, tau).max() + 3 * _WINDOW_SLACK)) + 1
 
 
 def positive_pairs_dense(la: FeatureLattice, lb: FeatureLattice, tau: float = 0.7) -> torch.Tensor:
@@ -89,27 +130,36 @@ def positive_pairs_dense(la: FeatureLattice, lb: FeatureLattice, tau: float = 0.
 
 @torch.no_grad()
 def sum_positive_targets(target: torch.Tensor, la: FeatureLattice, lb: FeatureLattice,
-                         tau: float = 0.7) -> Tuple[torch.Tensor, torch.Tensor]:
+                         tau: float = 0.7, window: Optional[int] = None) -> Tuple[torch.Tensor, torch.Tensor]:
     """For every pixel i of view a: the sum of ``target[:, :, j]`` over its positives j in view b.
 
     Args:
         target: (N, C, H_b, W_b) target-branch features of view b (no gradient is taken).
+        window: K, the candidate window's side in b's bins; None (default): ``matching_window(la,
+            lb, tau)``, which needs no device sync when the lattices carry CPU geometry (see
+            ``FeatureLattice.to``). A K below ``matching_window``'s misses pairs; a
+            larger one (e.g. a static bound from the crop scale range) costs K^2 passes.
     Returns:
         sums (N, C, H_a * W_a) and counts (N, H_a * W_a) of positives per pixel.
     """
     N, C, Hb, Wb = target.shape
     if (Hb, Wb) != (lb.height, lb.width):
         raise ValueError(f'target map {Hb}x{Wb} does not match view b lattice {lb.height}x{lb.width}')
+    if window is None:
+        K = matching_window(la, lb, tau)          # from the CPU geometry when there is one
+    elif isinstance(window, int) and not isinstance(window, bool) and window >= 0:
+        K = window
+    else:
+        raise ValueError(f'sum_positive_targets: window={window!r}: expected an int >= 0 or None')
     dtype = la.matrix.dtype
     ca = la.centres()                                                      # (N, HWa, 2)
     r = _radius(la, lb, tau)                                               # (N,)
     inv = torch.linalg.inv(lb.matrix)                                      # (N, 2, 2)
     u = (ca - lb.origin[:, None, :]) @ inv.transpose(1, 2) - 0.5           # continuous (col, row) in b
-    # |j - u|_inf <= |M_b^-1|_2 * r bounds every positive j of i.
-    reach = torch.linalg.matrix_norm(inv, ord=2) * r                       # (N,)
-    # the window size is a Python int: one host sync per call (the loss takes this path only for
-    # maps too large for the dense matrix, where the K^2 passes dwarf it)
-    K = int(torch.floor(2 * reach.max()).item()) + 1
+    # |j - u|_inf <= |M_b^-1|_2 * r bounds every positive j of i; with reach = that + slack the
+    # window starts at ceil(u - reach), and matching_window's K = floor(2 reach + slack) + 1 (from
+    # the CPU geometry) covers every integer up to u + reach
+    reach = torch.linalg.matrix_norm(inv, ord=2) * r + _WINDOW_SLACK       # (N,)
     base = torch.ceil(u - reach[:, None, None]).long()                     # (N, HWa, 2)
     flat = target.reshape(N, C, Hb * Wb)
     sums = target.new_zeros(N, C, ca.shape[1])

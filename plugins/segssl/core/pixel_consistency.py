@@ -11,9 +11,10 @@ Because x' carries no gradient, sum_{j in P(i)} cos(y_i, x'_j) = y_i/|y_i| . sum
 the inner sums come from ``sum_positive_targets`` (sparse, O(N C HW) memory) and only one dot
 product per pixel is differentiated. ``dense=True`` uses the (N, HW, HW) pair matrix instead.
 By default (``dense=None``) the dense matrix is used while HW_a * HW_b <= ``DENSE_MAX_PAIRS``
-(PixPro's 7x7 and 14x14 maps: one batched matmul, no host sync, about 2x faster than the K^2
-sparse passes on the CPU; benchmarks/results/matching_paths.md) and the sparse path above, for
-large maps (8x faster than dense at 56x56).
+(PixPro's 7x7 and 14x14 maps: one batched matmul, about 2x faster than the K^2 sparse passes
+on the CPU; benchmarks/results/matching_paths.md) and the sparse path above, for large maps (8x
+faster than dense at 56x56). Neither waits for the device when the lattices were built on the CPU
+and moved with ``FeatureLattice.to`` (the sparse window is sized from their CPU geometry).
 """
 from typing import Optional
 

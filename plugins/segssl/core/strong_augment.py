@@ -12,7 +12,10 @@ colour jitter (p = 0.8), strength s = 0.25 for each of
 Gaussian blur (p = 0.5): sigma ~ U(0.15, 1.15), kernel "one tenth of the image" per axis: the odd
     size k = ceil(0.1 L), minus one if that is even (as the ClassMix/DACS code computes it).
 
-All randomness comes from ``generator``, so a seeded generator gives a known answer.
+All randomness comes from ``generator`` (on the images' device; None: that device's default), so
+a seeded generator gives a known answer. Nothing reads a value back to the host: sigma and the
+two decisions stay device tensors, and a step whose probability is in (0, 1) is computed and
+then kept or dropped by its decision (``torch.where``).
 """
 import math
 from typing import Optional, Sequence, Tuple
@@ -25,7 +28,7 @@ GRAY = (0.299, 0.587, 0.114)
 
 
 def _uniform(n: int, lo: float, hi: float, generator, like: torch.Tensor) -> torch.Tensor:
-    u = torch.rand(n, generator=generator, dtype=torch.float64).to(device=like.device, dtype=like.dtype)
+    u = torch.rand(n, generator=generator, dtype=torch.float64, device=like.device).to(like.dtype)
     return (lo + (hi - lo) * u).view(n, 1, 1, 1)
 
 
@@ -85,11 +88,12 @@ def blur_kernel_size(length: int, fraction: float = 0.1) -> int:
 
 def random_gaussian_blur(x: torch.Tensor, sigma_range: Sequence[float] = (0.15, 1.15),
                          kernel_fraction: float = 0.1,
-                         generator: Optional[torch.Generator] = None) -> Tuple[torch.Tensor, float]:
+                         generator: Optional[torch.Generator] = None) -> Tuple[torch.Tensor, torch.Tensor]:
     """Blur (N, C, H, W) with one sigma ~ U(sigma_range) for the batch and the kernel of
-    :func:`blur_kernel_size` per axis; returns the blurred images and sigma."""
+    :func:`blur_kernel_size` per axis (its radius fixed by the image size, not by sigma); returns
+    the blurred images and sigma (a 0-dim float64 tensor on the images' device)."""
     lo, hi = sigma_range
-    sigma = lo + (hi - lo) * torch.rand((), generator=generator, dtype=torch.float64).item()
+    sigma = lo + (hi - lo) * torch.rand((), generator=generator, dtype=torch.float64, device=x.device)
     n, c, h, w = x.shape
     radius = ((blur_kernel_size(h, kernel_fraction) - 1) // 2, (blur_kernel_size(w, kernel_fraction) - 1) // 2)
     out = gaussian_blur(x.reshape(n * c, 1, h, w), sigma, radius=radius)
@@ -102,19 +106,23 @@ def strong_augment(x: torch.Tensor, jitter_p: float = 0.8, jitter_strength: floa
                    generator: Optional[torch.Generator] = None) -> Tuple[torch.Tensor, dict]:
     """Colour jitter with probability ``jitter_p`` then Gaussian blur with probability ``blur_p``
     on (N, 3, H, W) RGB images in [0, 1] (one decision each per batch, as the seed's "for each
-    unsupervised batch"). Returns the images and dict(jitter=bool, blur_sigma=float or None).
+    unsupervised batch": jitter iff u_jitter < jitter_p, blur iff u_blur < blur_p). Returns the
+    images and dict(jitter=, blur=) the decisions as 0-dim bool tensors and blur_sigma= the drawn
+    sigma (0-dim tensor; None when blur_p = 0).
 
-    Draw order from ``generator``: u_jitter, u_blur, then the jitter factors, then sigma."""
+    Draw order from ``generator``: u_jitter, u_blur, then the jitter factors (unless jitter_p = 0),
+    then sigma (unless blur_p = 0), whatever the decisions."""
     if x.dim() != 4 or x.shape[1] != 3:
         raise ValueError(f'strong_augment: expected (N, 3, H, W) RGB images, got {tuple(x.shape)}')
     for name, p in (('jitter_p', jitter_p), ('blur_p', blur_p)):
         if not 0 <= p <= 1:
             raise ValueError(f'strong_augment: {name}={p}, expected a probability in [0, 1]')
-    u = torch.rand(2, generator=generator, dtype=torch.float64)
-    do_jitter, do_blur = bool(u[0] < jitter_p), bool(u[1] < blur_p)
-    info = dict(jitter=do_jitter, blur_sigma=None)
-    if do_jitter:
-        x = color_jitter(x, jitter_strength, generator)
-    if do_blur:
-        x, info['blur_sigma'] = random_gaussian_blur(x, blur_sigma, blur_kernel_fraction, generator)
+    u = torch.rand(2, generator=generator, dtype=torch.float64, device=x.device)
+    info = dict(jitter=u[0] < jitter_p, blur=u[1] < blur_p, blur_sigma=None)
+    if jitter_p > 0:
+        jittered = color_jitter(x, jitter_strength, generator)
+        x = jittered if jitter_p >= 1 else torch.where(info['jitter'], jittered, x)
+    if blur_p > 0:
+        blurred, info['blur_sigma'] = random_gaussian_blur(x, blur_sigma, blur_kernel_fraction, generator)
+        x = blurred if blur_p >= 1 else torch.where(info['blur'], blurred, x)
     return x, info

@@ -20,7 +20,7 @@ from .class_weighted_ce import ClassWeightedCrossEntropyLoss  # noqa: F401
 from .distributed import SegsslRunner  # noqa: F401
 from .erfnet_head import ERFNetOutputHead  # noqa: F401
 from .fault_handling import (AtomicCheckpointHook, NonFiniteLossHook,  # noqa: F401
-                             NonFiniteSkipOptimWrapper)
+                             NonFiniteSkipAmpOptimWrapper, NonFiniteSkipOptimWrapper)
 from .random_state import RandomStateHook, rank_seed  # noqa: F401
 from .hooks import MomentumUpdateHook  # noqa: F401
 from .optim import LARSOptimWrapperConstructor  # noqa: F401

@@ -18,11 +18,16 @@ predict run the student (``eval_model='teacher'`` to evaluate the teacher), so m
 works unchanged. The checkpoint holds ``student.*``, ``teacher.*``, the step counter and the
 mask generator's state, so ``--resume`` continues with the same teacher.
 
+The step reads nothing back from the device: the generator of masks and augmentations lives on
+the model's (the data's) device, and the step counter k is a Python int (``iteration_count``)
+mirrored into the ``iteration`` buffer that checkpoints hold.
+
 The teacher's EMA step for iteration k-1 runs at the start of iteration k's forward (same result
 as after the optimizer step, and it also works under DistributedDataParallel, whose train_step
 bypasses the module's); a teacher evaluated after training therefore lacks the last update.
 """
 import copy
+import warnings
 from typing import Dict, Optional, Sequence, Tuple
 
 import torch
@@ -38,10 +43,6 @@ from segssl.core.consistency_loss import LOSSES, weighted_pixel_loss
 from .random_state import rank_seed
 
 MIX_TYPES = ('classmix', 'cutmix', 'cowmix')
-
-
-def _tensor(value, like: torch.Tensor) -> torch.Tensor:
-    return torch.as_tensor(float(value), dtype=torch.float32, device=like.device)
 
 
 @MODELS.register_module()
@@ -61,7 +62,8 @@ class ClassMixSegmentor(BaseModel):
             (jitter_p, jitter_strength, blur_p, blur_sigma, blur_kernel_fraction).
         eval_model: 'student' or 'teacher' for val / test / predict.
         seed: seed of the generator of masks and augmentations (rank r draws from seed + r; every
-            rank's state is saved and restored by RandomStateHook).
+            rank's state is saved and restored by RandomStateHook). The generator lives on the
+            model's device (a new one, seeded the same, when the model or the data moves).
     """
 
     def __init__(self, segmentor: dict, mix: Optional[dict] = None, alpha: float = 0.99,
@@ -91,8 +93,12 @@ class ClassMixSegmentor(BaseModel):
         self.teacher = copy.deepcopy(self.student)
         self.teacher.requires_grad_(False)
         self.teacher.eval()
-        self.register_buffer('iteration', torch.zeros((), dtype=torch.long))
-        self.generator = torch.Generator().manual_seed(rank_seed(seed))   # each rank its own stream
+        self.num_classes = self.student.decode_head.num_classes
+        self.register_buffer('iteration', torch.zeros((), dtype=torch.long))   # checkpointed mirror
+        self._iteration = 0                                     # k, read by the schedules
+        self._seed = rank_seed(seed)                            # each rank its own stream
+        self._generator = torch.Generator().manual_seed(self._seed)
+        self._restored_state = None             # a loaded state not yet taken by a use on a device
 
     # ---- state ---------------------------------------------------------------------------------
     def init_weights(self):
@@ -105,17 +111,70 @@ class ClassMixSegmentor(BaseModel):
         self.teacher.eval()
         return self
 
+    @property
+    def iteration_count(self) -> int:
+        """k: the training steps taken, a host int (the ``iteration`` buffer mirrors it for the
+        checkpoint; set this, not the buffer)."""
+        return self._iteration
+
+    @iteration_count.setter
+    def iteration_count(self, value: int):
+        self._iteration = int(value)
+        self.iteration.fill_(self._iteration)               # a device fill, no host sync
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+        self._iteration = int(self.iteration)               # one host read per load, not per step
+
+    @property
+    def generator(self) -> torch.Generator:
+        """This rank's generator of masks and augmentations, on the model's device."""
+        return self._generator
+
+    def generator_on(self, device) -> torch.Generator:
+        """The generator on ``device``: the one in use, or, when the model or the data has moved
+        to another device, a new one there seeded rank_seed(seed) (the first use on a GPU), which
+        takes a state loaded just before the move if it fits (saved on that device type)."""
+        device = torch.device(device)
+        if device.type == 'cuda' and device.index is None:
+            device = torch.device('cuda', torch.cuda.current_device())
+        if self._generator.device != device:
+            self._generator = torch.Generator(device=device).manual_seed(self._seed)
+            if self._restored_state is not None:
+                try:
+                    self._generator.set_state(self._restored_state)
+                except RuntimeError:                 # another device type's state: the seed stays
+                    pass
+        self._restored_state = None
+        return self._generator
+
+    def _apply(self, fn, *args, **kwargs):
+        out = super()._apply(fn, *args, **kwargs)
+        buffer = self._buffers.get('iteration')                # (absent while __init__ runs)
+        if buffer is not None and buffer.device.type != 'meta':   # .to(device) / .cuda(): follow the model
+            self.generator_on(buffer.device)
+        return out
+
     def get_extra_state(self) -> torch.Tensor:
-        """The mask generator's state as a uint8 tensor: every state_dict value must be a tensor,
-        mmengine's Runner broadcasts them all from rank 0 in a distributed run (a dict here broke
-        2-process training)."""
+        """The mask generator's state as a uint8 CPU tensor (for a CUDA generator too): every
+        state_dict value must be a tensor, mmengine's Runner broadcasts them all from rank 0 in a
+        distributed run (a dict here broke 2-process training)."""
         return self.generator.get_state()
 
     def set_extra_state(self, state):
         if isinstance(state, dict):                   # checkpoints written before the change
             state = state.get('generator')
-        if state is not None:     # mmengine loads onto the current device; the generator is a CPU one
-            self.generator.set_state(state.detach().cpu())
+        if state is None:
+            return
+        state = state.detach().cpu()                  # mmengine loads onto the current device
+        self._restored_state = state                  # for a move of the model right after loading
+        try:
+            self.generator.set_state(state)
+        except RuntimeError as e:                     # a state saved by another device type's generator
+            warnings.warn(f'{type(self).__name__}: the checkpoint\'s mask generator state does not fit this '
+                          f'{self.generator.device.type} generator ({str(e).splitlines()[0]}); reseeded '
+                          f'with rank_seed(seed) (moving the model to the device type that saved it restores it)')
+            self.generator.manual_seed(self._seed)
 
     @torch.no_grad()
     def update_teacher(self, step: int) -> float:
@@ -163,13 +222,13 @@ class ClassMixSegmentor(BaseModel):
         cfg = dict(self.mix_cfg)
         kind = cfg.pop('type')
         n, h, w = pseudo_labels.shape
+        device = pseudo_labels.device
+        g = self.generator_on(device)
         if kind == 'classmix':
-            masks, _ = class_mix_masks(pseudo_labels, ignore_index=self.ignore_index, generator=self.generator, **cfg)
-        elif kind == 'cutmix':
-            masks = cut_mix_masks(n, h, w, generator=self.generator, **cfg)
-        else:
-            masks = cow_mix_masks(n, h, w, generator=self.generator, **cfg)
-        return masks.to(pseudo_labels.device)
+            return class_mix_masks(pseudo_labels, ignore_index=self.ignore_index, generator=g,
+                                   num_classes=self.num_classes, **cfg)[0]
+        make = cut_mix_masks if kind == 'cutmix' else cow_mix_masks
+        return make(n, h, w, generator=g, device=device, **cfg)
 
     def mix_batch(self, inputs: torch.Tensor, pseudo_labels: torch.Tensor, probs: torch.Tensor,
                   weights: torch.Tensor, labelled: Dict[str, torch.Tensor]) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -192,13 +251,14 @@ class ClassMixSegmentor(BaseModel):
     def augment(self, images: torch.Tensor) -> torch.Tensor:
         """core.strong_augment on normalised images (undo normalisation, augment, redo)."""
         dp = self.data_preprocessor
-        x, _ = strong_augment(dp.to_rgb01(images).clamp(0, 1), generator=self.generator, **self.strong_aug)
+        x, _ = strong_augment(dp.to_rgb01(images).clamp(0, 1), generator=self.generator_on(images.device),
+                              **self.strong_aug)
         return dp.from_rgb01(x)
 
     def loss(self, labelled: dict, unlabelled: dict) -> Dict[str, torch.Tensor]:
-        k = int(self.iteration)
+        k = self.iteration_count
         alpha = self.update_teacher(k - 1) if k > 0 else 0.0
-        self.iteration += 1
+        self.iteration_count = k + 1
         losses = {f'sup.{key}': v for key, v in self.student.loss(labelled['inputs'], labelled['data_samples']).items()}
         x_u = unlabelled['inputs']
         with torch.no_grad():
@@ -217,5 +277,5 @@ class ClassMixSegmentor(BaseModel):
         losses['unsup.loss_mix'] = weighted_pixel_loss(logits, targets, mixed_w, self.unsup_loss, self.ignore_index)
         losses['unsup.weight'] = mixed_w.mean().detach()
         losses['unsup.confident'] = confident.detach().float()
-        losses['unsup.teacher_alpha'] = _tensor(alpha, x_u)
+        losses['unsup.teacher_alpha'] = x_u.new_full((), alpha, dtype=torch.float32)   # a fill, no copy
         return losses

@@ -83,12 +83,13 @@ class DACSSegmentor(ClassMixSegmentor):
         """See ClassMixSegmentor.mix_batch; ``labelled`` is the source batch."""
         if self.mode == 'inter':
             out = inter_mix(labelled['inputs'], labelled['labels'], inputs, pseudo_labels, weights,
-                            self.proportion, self.ignore_index, self.generator)
+                            self.proportion, self.ignore_index, self.generator_on(inputs.device),
+                            num_classes=self.num_classes)
             return out.images, out.labels, out.weights
         if self.mode == 'intra_aligned':
             valid = pseudo_labels != self.ignore_index                # padding is ignore, see loss()
             self.alignment.update(pseudo_labels)
             probs = self.alignment.align(probs)
             pseudo_labels = probs.argmax(1).masked_fill(~valid, self.ignore_index)
-            weights = confidence_weights(probs, step=int(self.iteration) - 1, **self.weight_cfg) * valid
+            weights = confidence_weights(probs, step=self.iteration_count - 1, **self.weight_cfg) * valid
         return super().mix_batch(inputs, pseudo_labels, probs, weights, labelled)

@@ -19,7 +19,15 @@ these three steps when the run is distributed and the device is the CPU, and is 
 On every device it also installs segssl's fault handling (segssl.mmseg.fault_handling) as
 default hooks: ``non_finite_loss`` (NonFiniteLossHook, action='stop') and ``random_state``
 (RandomStateHook) unless ``default_hooks`` names them (None removes them), and a checkpoint
-hook of type 'CheckpointHook' runs as AtomicCheckpointHook with the same arguments.
+hook of type 'CheckpointHook' runs as AtomicCheckpointHook with the same arguments. When that
+NonFiniteLossHook skips (``action='skip'``), an ``OptimWrapper`` / ``AmpOptimWrapper`` (mmseg's
+``--amp``) is built as its skipping variant (NonFiniteSkip[Amp]OptimWrapper).
+
+The global batch: a config's ``auto_scale_lr.base_batch_size`` holds the global batch its
+learning rate is set for (the launch shape in its name, ``{gpus}xb{batch per GPU}``). When the
+run's world size times ``train_dataloader.batch_size`` differs and ``auto_scale_lr.enable`` is
+off, the runner says so in one warning line naming ``--auto-scale-lr`` (see
+:func:`global_batch_note`); with it on, mmengine scales the learning rate and logs the ratio.
 """
 import datetime
 import os
@@ -34,6 +42,8 @@ from mmengine.runner import Runner
 from mmseg.registry import RUNNERS
 
 from segssl.core import convert_sync_batchnorm_any_device
+
+from .fault_handling import SKIPPING_VARIANT, NonFiniteLossHook
 
 
 def init_cpu_process_group(launcher: str, dist_cfg: dict) -> None:
@@ -50,6 +60,22 @@ def init_cpu_process_group(launcher: str, dist_cfg: dict) -> None:
                            'start the run with torchrun --nproc_per_node=N tools/train.py ...')
     timeout = datetime.timedelta(seconds=dist_cfg.get('timeout', 1800))
     dist.init_process_group(backend='gloo', timeout=timeout)
+
+
+def global_batch_note(world_size: int, batch_size: int, auto_scale_lr) -> str:
+    """One line when ``world_size`` x ``batch_size`` is not the config's global batch
+    (``auto_scale_lr.base_batch_size``) and the learning rate is not scaled; '' otherwise."""
+    if not auto_scale_lr or 'base_batch_size' not in auto_scale_lr or auto_scale_lr.get('enable', False):
+        return ''
+    base, real = int(auto_scale_lr['base_batch_size']), int(world_size) * int(batch_size)
+    if real == base:
+        return ''
+    keep = (f'train_dataloader.batch_size={base // world_size}' if base % world_size == 0
+            else f'a per-GPU batch whose product with {world_size} processes is {base}')
+    return (f'global batch {real} ({world_size} process(es) x {batch_size}) differs from the '
+            f'{base} this config\'s learning rate is set for (auto_scale_lr.base_batch_size); '
+            f'the lr is not scaled: pass --auto-scale-lr to scale it by {real}/{base}, or set '
+            f'{keep} to keep the global batch')
 
 
 @RUNNERS.register_module()
@@ -70,6 +96,22 @@ class SegsslRunner(Runner):
             if hooks[name] is None:
                 del hooks[name]
         super().register_default_hooks(hooks)
+
+    def build_optim_wrapper(self, optim_wrapper):
+        skips = any(isinstance(h, NonFiniteLossHook) and h.action == 'skip' for h in self.hooks)
+        if skips and isinstance(optim_wrapper, dict) and 'optimizer' in optim_wrapper:
+            kind = optim_wrapper.get('type', 'OptimWrapper')
+            if kind in SKIPPING_VARIANT:
+                optim_wrapper = type(optim_wrapper)(optim_wrapper, type=SKIPPING_VARIANT[kind])
+        return super().build_optim_wrapper(optim_wrapper)
+
+    def scale_lr(self, optim_wrapper, auto_scale_lr=None) -> None:
+        loader = self._train_dataloader
+        batch = loader.batch_size if hasattr(loader, 'batch_size') else (loader or {}).get('batch_size')
+        note = global_batch_note(self.world_size, batch, auto_scale_lr) if batch else ''
+        if note:
+            self.logger.warning(note)
+        return super().scale_lr(optim_wrapper, auto_scale_lr)
 
     def setup_env(self, env_cfg: dict) -> None:
         if self._distributed_on_cpu() and not is_distributed():

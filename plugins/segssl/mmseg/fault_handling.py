@@ -5,10 +5,14 @@ and (:mod:`.random_state`) every rank's random state across ``--resume``.
   e.g. ``loss``, ``decode.loss_ce``, ``loss_unsup``) after every training iteration. On a
   non-finite term it stops with ``FloatingPointError('non-finite loss at iteration I: rank R:
   term=nan, ...')`` before the checkpoint hook runs (so no corrupted checkpoint is written), or,
-  with ``action='skip'``, logs the same message and lets :class:`NonFiniteSkipOptimWrapper`
-  drop that step. All ranks take the same decision (one all-reduce of a flag per iteration).
+  with ``action='skip'``, logs the same message and lets the skipping optimizer wrapper drop
+  that step. All ranks take the same decision (one all-reduce of a flag per iteration).
 - :class:`NonFiniteSkipOptimWrapper` skips ``optimizer.step()`` while any gradient is
-  non-finite (gradients are checked after DDP's all-reduce, so every rank skips together).
+  non-finite (gradients are checked after DDP's all-reduce, so every rank skips together);
+  :class:`NonFiniteSkipAmpOptimWrapper` is the same for mixed precision (mmseg's ``--amp``).
+  A :class:`segssl.mmseg.distributed.SegsslRunner` whose NonFiniteLossHook has ``action='skip'``
+  builds one of the two in place of ``OptimWrapper`` / ``AmpOptimWrapper``, so a config keeps
+  ``type='OptimWrapper'`` and ``--amp`` still works.
 - :class:`AtomicCheckpointHook` is mmengine's CheckpointHook, except that a checkpoint and the
   ``last_checkpoint`` pointer are written to a temporary file and renamed into place, and the
   checkpoint that ``max_keep_ckpts`` retires is deleted only after the new one is in place
@@ -23,7 +27,7 @@ import torch
 from mmengine.dist import all_gather_object, all_reduce, get_rank, is_main_process
 from mmengine.fileio import LocalBackend, register_backend
 from mmengine.hooks import CheckpointHook, Hook
-from mmengine.optim import OptimWrapper
+from mmengine.optim import AmpOptimWrapper, OptimWrapper
 from mmengine.registry import OPTIM_WRAPPERS
 from mmseg.registry import HOOKS
 
@@ -52,9 +56,10 @@ def non_finite_terms(log_vars) -> dict:
 
 @HOOKS.register_module()
 class NonFiniteLossHook(Hook):
-    """Stop (``action='stop'``) or skip the step (``action='skip'``, needs
-    ``optim_wrapper.type='NonFiniteSkipOptimWrapper'``) on a non-finite loss term, naming the
-    iteration (1-based, as mmengine's logs count), the rank and the term(s)."""
+    """Stop (``action='stop'``) or skip the step (``action='skip'``) on a non-finite loss term,
+    naming the iteration (1-based, as mmengine's logs count), the rank and the term(s). Skipping
+    needs a skipping optimizer wrapper: SegsslRunner builds it; another runner needs
+    ``optim_wrapper.type`` 'NonFiniteSkipOptimWrapper' or 'NonFiniteSkipAmpOptimWrapper'."""
     priority = 'ABOVE_NORMAL'      # before MomentumUpdateHook / EMA hooks and CheckpointHook
 
     def __init__(self, action: str = 'stop'):
@@ -63,10 +68,11 @@ class NonFiniteLossHook(Hook):
         self.action = action
 
     def before_train(self, runner) -> None:
-        if self.action == 'skip' and not isinstance(runner.optim_wrapper, NonFiniteSkipOptimWrapper):
+        if self.action == 'skip' and not isinstance(runner.optim_wrapper, SKIPPING_WRAPPERS):
             raise ValueError("NonFiniteLossHook(action='skip') needs optim_wrapper=dict("
-                             "type='NonFiniteSkipOptimWrapper', ...) to skip the optimizer step; "
-                             f'the config builds {type(runner.optim_wrapper).__name__}')
+                             "type='NonFiniteSkipOptimWrapper' (or 'NonFiniteSkipAmpOptimWrapper'), "
+                             "...) to skip the optimizer step, or runner_type='SegsslRunner', which "
+                             f'builds it; the config builds {type(runner.optim_wrapper).__name__}')
 
     def after_train_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
         bad = non_finite_terms(outputs)
@@ -84,6 +90,12 @@ class NonFiniteLossHook(Hook):
         runner.logger.warning(message + ' (optimizer step skipped)')
 
 
+def _gradients_finite(optimizer) -> bool:
+    """True when every gradient of ``optimizer``'s parameters is finite (one host sync)."""
+    grads = [p.grad for group in optimizer.param_groups for p in group['params'] if p.grad is not None]
+    return not grads or bool(torch.stack([torch.isfinite(g).all() for g in grads]).all())
+
+
 @OPTIM_WRAPPERS.register_module()
 class NonFiniteSkipOptimWrapper(OptimWrapper):
     """OptimWrapper that does not step while a gradient is NaN or inf; ``skipped_steps`` counts."""
@@ -93,12 +105,39 @@ class NonFiniteSkipOptimWrapper(OptimWrapper):
         self.skipped_steps = 0
 
     def step(self, **kwargs) -> None:
-        grads = [p.grad for group in self.optimizer.param_groups for p in group['params']
-                 if p.grad is not None]
-        if grads and not bool(torch.stack([torch.isfinite(g).all() for g in grads]).all()):
+        if not _gradients_finite(self.optimizer):
             self.skipped_steps += 1
             return
         super().step(**kwargs)
+
+
+@OPTIM_WRAPPERS.register_module()
+class NonFiniteSkipAmpOptimWrapper(AmpOptimWrapper):
+    """AmpOptimWrapper (mmseg's ``--amp``) that does not step on a NaN or inf gradient.
+
+    The gradients are checked before the step, as in :class:`NonFiniteSkipOptimWrapper` (scaled
+    gradients are finite exactly when the unscaled ones are). An active GradScaler (CUDA) is
+    still given the step: it skips the optimizer step on such gradients itself and lowers a
+    dynamic scale. Where the scaler is disabled (autocast on the CPU, bfloat16) the step is not
+    taken at all. ``skipped_steps`` counts."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.skipped_steps = 0
+
+    def step(self, **kwargs) -> None:
+        finite = _gradients_finite(self.optimizer)
+        if not finite:
+            self.skipped_steps += 1
+        if finite or self.loss_scaler.is_enabled():
+            super().step(**kwargs)
+
+
+SKIPPING_WRAPPERS = (NonFiniteSkipOptimWrapper, NonFiniteSkipAmpOptimWrapper)
+# the wrapper a runner builds for the given type when its NonFiniteLossHook skips
+SKIPPING_VARIANT = {'OptimWrapper': 'NonFiniteSkipOptimWrapper', OptimWrapper: 'NonFiniteSkipOptimWrapper',
+                    'AmpOptimWrapper': 'NonFiniteSkipAmpOptimWrapper',
+                    AmpOptimWrapper: 'NonFiniteSkipAmpOptimWrapper'}
 
 
 class AtomicLocalBackend(LocalBackend):

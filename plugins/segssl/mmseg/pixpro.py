@@ -123,14 +123,16 @@ class PixPro(BaseModel):
 
     @staticmethod
     def _lattices(data_samples, height, width, device):
-        """Each view's feature lattice, on the features' device (the matching gathers from them)."""
+        """Each view's feature lattice, on the features' device (the matching gathers from them).
+        Built on the CPU from the host-side boxes first and then moved: the lattice keeps its CPU
+        geometry, from which the sparse matching sizes its window without a device sync."""
         def stacked(key, dtype):
-            return torch.stack([torch.as_tensor(getattr(s, key), dtype=dtype) for s in data_samples]).to(device)
+            return torch.stack([torch.as_tensor(getattr(s, key), dtype=dtype) for s in data_samples])
         boxes, flips = stacked('view_boxes', torch.float64), stacked('view_flips', torch.bool)
         warps = stacked('view_warps', torch.float64)
         view_size = tuple(data_samples[0].view_size)
         return [lattice_from_boxes(boxes[:, v], flips[:, v], height, width, view_size=view_size,
-                                   warp=warps[:, v]) for v in range(2)]
+                                   warp=warps[:, v]).to(device) for v in range(2)]
 
     def apply_batch_affine(self, inputs: torch.Tensor, data_samples: List, params: Optional[dict] = None):
         """Warp view ``batch_affine['view']`` (online and target copies) of the whole batch by one

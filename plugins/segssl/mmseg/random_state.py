@@ -118,7 +118,12 @@ class RandomStateHook(Hook):
         generators = _generators(runner)
         for name, g_state in state.get('generators', {}).items():
             if name in generators:
-                generators[name].set_state(g_state.cpu())
+                try:
+                    generators[name].set_state(g_state.cpu())
+                except RuntimeError as e:      # saved by another device type's generator (CPU <-> CUDA)
+                    runner.logger.warning(f'RandomStateHook: the saved state of {name or "the model"}.generator '
+                                          f'does not fit its {generators[name].device.type} generator '
+                                          f'({str(e).splitlines()[0]}); it keeps its fresh stream')
         if all_states:
             np.random.set_state(_numpy_state(state['numpy']))
             random.setstate(state['python'])

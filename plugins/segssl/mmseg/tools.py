@@ -20,11 +20,25 @@ def mmseg_tool_path(name: str) -> str:
                             f'>=1.0 installed from a wheel ships it')
 
 
+AUTO_SCALE_LR = '--auto-scale-lr'
+
+
+def translate_args(name: str, args) -> list:
+    """segssl's additions to mmseg's command line: for train.py, ``--auto-scale-lr`` (as in
+    mmdet's and mmpretrain's train.py) becomes ``--cfg-options auto_scale_lr.enable=True``, so
+    the learning rate is scaled by (world size x batch per GPU) / auto_scale_lr.base_batch_size."""
+    args = list(args)
+    if name == 'train.py' and AUTO_SCALE_LR in args:
+        args = [a for a in args if a != AUTO_SCALE_LR] + ['--cfg-options', 'auto_scale_lr.enable=True']
+    return args
+
+
 def run_mmseg_tool(name: str, args, preflight: bool = True) -> int:
     """Run mmseg's tool ``name`` as ``__main__`` with command-line ``args``; return its exit code.
 
     With ``preflight``, first check that the config's data folders exist (see preflight.py)."""
     path = mmseg_tool_path(name)
+    args = translate_args(name, args)
     if preflight:
         from .preflight import check_data_roots
         check_data_roots(name, args)

@@ -198,31 +198,54 @@ class MagnitudePruneHook(_SurgeryHook):
     """Zero the ``ratio`` smallest-magnitude weights of every conv/linear weight (dims >= 2)
     in ``layers``, per layer, after loading, and keep them zero through fine-tuning: the fixed
     mask is re-applied after every optimizer step (``after_train_iter``). Seed Table 5.7
-    "lotto" 0.5 / 0.25 and Table 5.8's 80 % pruned ERFNet. Logs the non-zero parameter count
-    (whole model) and puts it in the message hub as ``train/nonzero_params``."""
+    "lotto" 0.5 / 0.25 and Table 5.8's 80 % pruned ERFNet.
+
+    Logs the non-zero parameter count (whole model) and puts it in the message hub as
+    ``train/nonzero_params``: in ``before_train``, in ``after_train``, and before each iteration
+    after which mmengine's ``LoggerHook`` logs (every ``interval`` inner iterations and at the end
+    of an epoch, its rule; ``count_interval=n`` sets n instead of the logger's interval). Counting
+    is a ``count_nonzero`` over the whole model read back to the host (it waits for the GPU), so
+    it is not recomputed on iterations nobody logs. (The pruned weights are 0 after every step; the
+    count still moves where another weight leaves or hits exactly 0, e.g. a zero-initialised bias
+    in its first step, and is exact whenever it is taken.) The value a log line shows is
+    the count after the previous iteration's mask, as when it was counted every iteration
+    (``LoggerHook``, priority BELOW_NORMAL, logs before this hook re-applies the mask). The masks
+    are moved to the parameters' device once, in ``before_train``."""
     priority = 'LOW'   # re-applied before CheckpointHook (VERY_LOW) saves the weights
 
-    def __init__(self, ratio=0.5, layers=(1, 16), **kwargs):
+    def __init__(self, ratio=0.5, layers=(1, 16), count_interval=None, **kwargs):
         super().__init__(layers, **kwargs)
-        self.ratio = ratio
+        if count_interval is not None and (isinstance(count_interval, bool) or not isinstance(count_interval, int)
+                                           or count_interval <= 0):
+            raise ValueError(f'MagnitudePruneHook: count_interval={count_interval!r}: expected an int > 0 or None')
+        self.ratio, self.count_interval = ratio, count_interval
         self.masks = {}
+        self._masked = []           # (parameter, mask on its device)
+        self._count_every = None    # inner iterations between counts (None: before/after train only)
 
     def before_train(self, runner):
+        from mmengine.hooks import LoggerHook
         model = _model(runner)
         params = dict(model.named_parameters())
         # on resume the pruned weights are the zeros, so recomputing the mask finds them again
-        self.masks = {n: magnitude_prune_mask(t, self.ratio) for n, t in self._selected(model).items()
-                      if n in params and t.dim() >= 2}
+        self.masks = {n: magnitude_prune_mask(t, self.ratio).to(params[n].device)
+                      for n, t in self._selected(model).items() if n in params and t.dim() >= 2}
+        self._masked = [(params[n], m) for n, m in self.masks.items()]
+        loggers = [h.interval for h in runner.hooks if isinstance(h, LoggerHook)]
+        self._count_every = self.count_interval or (min(loggers) if loggers else None)
         self._apply(model)
         pruned = sum(int((~m).sum()) for m in self.masks.values())
         self._log(runner, f'pruned {pruned} weights ({self.ratio:.0%} per layer)', list(self.masks))
         self._report(runner, model)
 
     @torch.no_grad()
-    def _apply(self, model):
-        params = dict(model.named_parameters())
-        for n, m in self.masks.items():
-            params[n].data.mul_(m.to(params[n].device))
+    def _apply(self, model=None):
+        """Re-apply the masks (``model`` is unused: the parameters were taken in before_train)."""
+        for k, (p, m) in enumerate(self._masked):
+            if m.device != p.device:        # the model moved after before_train: move once more
+                m = m.to(p.device)
+                self._masked[k] = (p, m)
+            p.data.mul_(m)
 
     def _report(self, runner, model):
         total, nonzero = parameter_counts(model.named_parameters())
@@ -230,10 +253,14 @@ class MagnitudePruneHook(_SurgeryHook):
         runner.message_hub.update_scalar('train/nonzero_params', nonzero)
         runner.logger.info(f'MagnitudePruneHook: {nonzero:,} of {total:,} parameters non-zero')
 
+    def before_train_iter(self, runner, batch_idx, data_batch=None):
+        n = self._count_every
+        if n and (self.every_n_inner_iters(batch_idx, n) or self.end_of_epoch(runner.train_dataloader, batch_idx)):
+            self.nonzero = parameter_counts(_model(runner).named_parameters())[1]
+            runner.message_hub.update_scalar('train/nonzero_params', self.nonzero)
+
     def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None):
-        self._apply(_model(runner))
-        runner.message_hub.update_scalar('train/nonzero_params',
-                                         parameter_counts(_model(runner).named_parameters())[1])
+        self._apply()
 
     def after_train(self, runner):
         self._report(runner, _model(runner))
