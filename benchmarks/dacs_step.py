@@ -23,8 +23,8 @@ import torch
 from timing import timed
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-DACS_CFG = 'configs/uda/dacs_deeplabv2_r101-d8_gta5-to-cityscapes-512x512_250k.py'
-SUP_CFG = 'configs/uda/source-only_deeplabv2_r101-d8_gta5-to-cityscapes-512x512_250k.py'
+DACS_CFG = 'configs/uda/dacs_deeplabv2_r101-d8_1xb2_gta5-to-cityscapes-512x512_250k.py'
+SUP_CFG = 'configs/uda/source-only_deeplabv2_r101-d8_1xb2_gta5-to-cityscapes-512x512_250k.py'
 
 
 

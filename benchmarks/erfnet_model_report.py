@@ -20,7 +20,7 @@ import tempfile
 import torch
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-CONFIG = os.path.join(ROOT, 'configs', 'finetune', 'erfnet', 'erfnet_rotation_cityscapes-512x1024.py')
+CONFIG = os.path.join(ROOT, 'configs', 'finetune', 'erfnet', 'erfnet_rotation_1xb20_cityscapes-512x1024.py')
 
 
 def main():

@@ -48,12 +48,12 @@ ORI_SHAPE = dict(type='KeyMapper', mapping=dict(ori_shape='img_shape'), remappin
                  transforms=[])
 CS_512 = [LOAD, ANN, CS_RESIZE, ORI_SHAPE, PACK]          # label resized with the image, ori_shape := 512x1024
 CS_FULL = [LOAD, CS_RESIZE, ANN, PACK]                    # label loaded after the resize: 1024x2048
-CITYSCAPES_CONFIGS = ['semi/classmix_deeplabv2_r101-d8_cityscapes-1-8_512x1024_40k.py',
-                      'semi/supervised_deeplabv2_r101-d8_cityscapes-full_512x1024_40k.py',
-                      'uda/dacs_deeplabv2_r101-d8_gta5-to-cityscapes-512x512_250k.py',
-                      'uda/source-only_deeplabv2_r101-d8_synthia-to-cityscapes-512x512_250k.py']
-VOC_CONFIGS = ['semi/classmix_deeplabv2_r101-d8_voc-aug-1-8_321x321_40k.py',
-               'semi/supervised_deeplabv2_r101-d8_voc-aug-full_321x321_40k.py']
+CITYSCAPES_CONFIGS = ['semi/classmix_deeplabv2_r101-d8_1xb2_cityscapes-1-8_512x1024_40k.py',
+                      'semi/supervised_deeplabv2_r101-d8_1xb2_cityscapes-full_512x1024_40k.py',
+                      'uda/dacs_deeplabv2_r101-d8_1xb2_gta5-to-cityscapes-512x512_250k.py',
+                      'uda/source-only_deeplabv2_r101-d8_1xb2_synthia-to-cityscapes-512x512_250k.py']
+VOC_CONFIGS = ['semi/classmix_deeplabv2_r101-d8_1xb10_voc-aug-1-8_321x321_40k.py',
+               'semi/supervised_deeplabv2_r101-d8_1xb10_voc-aug-full_321x321_40k.py']
 
 
 def _pipelines(cfg):
@@ -74,7 +74,7 @@ def test_cityscapes_val_is_scored_at_512x1024_by_default_and_full_size_as_option
 def test_erfnet_cityscapes_fine_tunes_score_at_the_512x1024_they_resize_labels_to(clean_env):
     """Seed 001 evaluates at 512x1024 with labels resized (nearest); ori_shape must follow, or
     mmseg upsamples the prediction to 1024x2048 and IoUMetric fails on the shape mismatch."""
-    cfg = load('finetune/erfnet/erfnet_rotation_cityscapes-512x1024.py', clean_env)
+    cfg = load('finetune/erfnet/erfnet_rotation_1xb20_cityscapes-512x1024.py', clean_env)
     assert _pipelines(cfg) == [CS_512, CS_512]
 
 
@@ -153,19 +153,19 @@ def test_the_prediction_and_label_meet_at_the_chosen_resolution(choice, side, cl
 # ---- the README's layout is the configs' ---------------------------------------------------------
 
 LAYOUT_CONFIGS = [
-    'semi/classmix_deeplabv2_r101-d8_cityscapes-1-8_512x1024_40k.py',
-    'semi/classmix_deeplabv2_r101-d8_voc-aug-1-8_321x321_40k.py',
-    'uda/dacs_deeplabv2_r101-d8_gta5-to-cityscapes-512x512_250k.py',
-    'uda/dacs_deeplabv2_r101-d8_synthia-to-cityscapes-512x512_250k.py',
-    'finetune/fcn16_r50-d16_cityscapes-768x768.py',
-    'pretrain/erfnet_rotation-waug_cityscapes-extra.py',
-    'pretrain/pixpro_r50_30ep_imagenet.py',
-    'pretrain/erfnet_otsu-noaug_imagenet-224.py',
-    'pretrain/byol_r50-h4096_coco2014-224.py',
-    'finetune/twoblock_r34-os8_pets-128x128_1pct.py',
-    'pretrain/simclr_r34-3x3stem_cifar10-32px.py',
-    'pretrain/simclr_r34-3x3stem_inat-animals-64px.py',
-    'pretrain/simclr-video-anchor_r34-3x3stem_animal-kingdom-64px.py',
+    'semi/classmix_deeplabv2_r101-d8_1xb2_cityscapes-1-8_512x1024_40k.py',
+    'semi/classmix_deeplabv2_r101-d8_1xb10_voc-aug-1-8_321x321_40k.py',
+    'uda/dacs_deeplabv2_r101-d8_1xb2_gta5-to-cityscapes-512x512_250k.py',
+    'uda/dacs_deeplabv2_r101-d8_1xb2_synthia-to-cityscapes-512x512_250k.py',
+    'finetune/fcn16_r50-d16_1xb7_cityscapes-768x768.py',
+    'pretrain/erfnet_rotation-waug_1xb128_cityscapes-extra.py',
+    'pretrain/pixpro_r50_3xb21-30ep_imagenet.py',
+    'pretrain/erfnet_otsu-noaug_1xb20_imagenet-224.py',
+    'pretrain/byol_r50-h4096_1xb64_coco2014-224.py',
+    'finetune/twoblock_r34-os8_1xb32_pets-128x128_1pct.py',
+    'pretrain/simclr_r34-3x3stem_1xb256_cifar10-32px.py',
+    'pretrain/simclr_r34-3x3stem_1xb256_inat-animals-64px.py',
+    'pretrain/simclr-video-anchor_r34-3x3stem_1xb256_animal-kingdom-64px.py',
 ]
 
 

@@ -254,13 +254,13 @@ def _resolve(name, monkeypatch, start=None):
 
 
 @pytest.mark.parametrize('name, mean, classes, head_init', [
-    ('semi/classmix_deeplabv2_r101-d8_cityscapes-1-8_512x1024_40k.py', CITYSCAPES_MEAN, 19, None),
-    ('semi/supervised_deeplabv2_r101-d8_cityscapes-1-30_512x1024_40k.py', CITYSCAPES_MEAN, 19,
+    ('semi/classmix_deeplabv2_r101-d8_1xb2_cityscapes-1-8_512x1024_40k.py', CITYSCAPES_MEAN, 19, None),
+    ('semi/supervised_deeplabv2_r101-d8_1xb2_cityscapes-1-30_512x1024_40k.py', CITYSCAPES_MEAN, 19,
      None),
-    ('semi/classmix_deeplabv2_r101-d8_voc-aug-1-8_321x321_40k.py', BGR_MEAN, 21, 'Pretrained'),
-    ('semi/supervised_deeplabv2_r101-d8_voc-aug-full_321x321_40k.py', BGR_MEAN, 21, 'Pretrained'),
-    ('uda/dacs_deeplabv2_r101-d8_gta5-to-cityscapes-512x512_250k.py', BGR_MEAN, 19, None),
-    ('uda/source-only_deeplabv2_r101-d8_synthia-to-cityscapes-512x512_250k.py', BGR_MEAN, 19,
+    ('semi/classmix_deeplabv2_r101-d8_1xb10_voc-aug-1-8_321x321_40k.py', BGR_MEAN, 21, 'Pretrained'),
+    ('semi/supervised_deeplabv2_r101-d8_1xb10_voc-aug-full_321x321_40k.py', BGR_MEAN, 21, 'Pretrained'),
+    ('uda/dacs_deeplabv2_r101-d8_1xb2_gta5-to-cityscapes-512x512_250k.py', BGR_MEAN, 19, None),
+    ('uda/source-only_deeplabv2_r101-d8_1xb2_synthia-to-cityscapes-512x512_250k.py', BGR_MEAN, 19,
      None),
 ])
 def test_report_configs_start_from_the_official_network(name, mean, classes, head_init,
@@ -279,24 +279,24 @@ def test_report_configs_start_from_the_official_network(name, mean, classes, hea
 
 
 def test_torchvision_start_is_one_variable_away(monkeypatch):
-    m = _resolve('semi/classmix_deeplabv2_r101-d8_voc-aug-1-8_321x321_40k.py', monkeypatch,
+    m = _resolve('semi/classmix_deeplabv2_r101-d8_1xb10_voc-aug-1-8_321x321_40k.py', monkeypatch,
                  'torchvision')
     assert m.backbone.type == 'ResNet' and m.backbone.style == 'pytorch'
     assert m.data_preprocessor.bgr_to_rgb is True and m.data_preprocessor.size == (321, 321)
     assert tuple(m.data_preprocessor.std) == (58.395, 57.12, 57.375)
     assert m.decode_head.num_classes == 21 and 'init_cfg' not in m.decode_head
-    c = _resolve('semi/supervised_deeplabv2_r101-d8_cityscapes-1-8_512x1024_40k.py', monkeypatch,
+    c = _resolve('semi/supervised_deeplabv2_r101-d8_1xb2_cityscapes-1-8_512x1024_40k.py', monkeypatch,
                  'torchvision')
     assert tuple(c.data_preprocessor.mean) == (123.675, 116.28, 103.53)
     assert c.backbone.init_cfg.checkpoint == 'work_dirs/pretrained/r101_mmseg.pth'
 
 
 def test_torchvision_layout_fine_tune_follows_the_report_protocol(monkeypatch):
-    """finetune/deeplabv2_r101-d8_cityscapes-512x1024.py: the report's data (resize to 512x1024,
+    """finetune/deeplabv2_r101-d8_1xb2_cityscapes-512x1024.py: the report's data (resize to 512x1024,
     nothing else) and schedule, for a torchvision-layout (SSL) backbone, on all of train."""
     from mmengine.config import Config
     cfg = Config.fromfile(os.path.join(ROOT, 'configs', 'finetune',
-                                       'deeplabv2_r101-d8_cityscapes-512x1024.py'))
+                                       'deeplabv2_r101-d8_1xb2_cityscapes-512x1024.py'))
     assert cfg.model.backbone.type == 'ResNet' and cfg.model.backbone.style == 'pytorch'
     ds = cfg.train_dataloader.dataset
     assert ds.type == 'CityscapesDataset' and 'ann_file' not in ds       # all 2975 images

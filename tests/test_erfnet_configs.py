@@ -75,13 +75,13 @@ def load(name, monkeypatch, env=ENV):
 
 def test_every_row_has_a_cityscapes_config_and_a_twin():
     rows = [f'erfnet_{t}' for t in PRETEXTS] + [f'erfnet_rotation-{o}' for o in OPTIONS]
-    expected = sorted(f'{r}_{k}.py' for r in rows for k in ('cityscapes-512x1024', 'synthetic-128x256'))
+    expected = sorted(f'{r}_{k}.py' for r in rows for k in ('1xb20_cityscapes-512x1024', 'synthetic-128x256'))
     assert sorted(os.path.basename(p) for p in glob.glob(os.path.join(DIR, '*.py'))) == expected
 
 
 @pytest.mark.parametrize('row', [f'erfnet_{t}' for t in PRETEXTS] + [f'erfnet_rotation-{o}' for o in OPTIONS])
 def test_cityscapes_config_follows_seed_001(row, monkeypatch):
-    cfg = load(f'{row}_cityscapes-512x1024.py', monkeypatch)
+    cfg = load(f'{row}_1xb20_cityscapes-512x1024.py', monkeypatch)
     m = cfg.model
     # SimCLR's encoder is read from its own checkpoint (online_backbone.encoder.*)
     prefix = dict(prefix='online_backbone.') if row == 'erfnet_simclr' else {}
@@ -105,14 +105,14 @@ def test_cityscapes_config_follows_seed_001(row, monkeypatch):
     assert cfg.get('custom_hooks') == ([OPTIONS[option]] if option else None)
     if not option:
         assert cfg.pretext_task == row.split('_')[1]
-        default = load(f'{row}_cityscapes-512x1024.py', monkeypatch, env={}).model.backbone.init_cfg.checkpoint
+        default = load(f'{row}_1xb20_cityscapes-512x1024.py', monkeypatch, env={}).model.backbone.init_cfg.checkpoint
         assert default == ('work_dirs/pretrained/erfnet_simclr.pth' if prefix else
                            f'work_dirs/pretrained/erfnet_{cfg.pretext_task}_mmseg.pth')
 
 
 @pytest.mark.parametrize('row', [f'erfnet_{t}' for t in PRETEXTS] + [f'erfnet_rotation-{o}' for o in OPTIONS])
 def test_synthetic_twin_differs_only_in_data_and_length(row, monkeypatch):
-    city = load(f'{row}_cityscapes-512x1024.py', monkeypatch)
+    city = load(f'{row}_1xb20_cityscapes-512x1024.py', monkeypatch)
     twin = load(f'{row}_synthetic-128x256.py', monkeypatch)
     assert twin.model.backbone == city.model.backbone and twin.model.decode_head == city.model.decode_head
     assert twin.optim_wrapper == city.optim_wrapper

@@ -98,11 +98,11 @@ def test_synthetic_twins_load_the_converted_backbone(name, stride, converted_r18
 def test_cityscapes_configs_follow_the_seeds(monkeypatch, tmp_path):
     from mmengine.config import Config
     monkeypatch.setenv('SEGSSL_BACKBONE', str(tmp_path / 'x.pth'))
-    fcn = Config.fromfile(os.path.join(FINETUNE, 'fcn16_r50-d16_cityscapes-768x768.py'))
+    fcn = Config.fromfile(os.path.join(FINETUNE, 'fcn16_r50-d16_1xb7_cityscapes-768x768.py'))
     assert (fcn.model.backbone.depth, fcn.model.backbone.style, fcn.model.backbone.dilations) == (50, 'pytorch', (1, 1, 1, 2))
     assert fcn.optim_wrapper.optimizer == dict(type='SGD', lr=0.01, momentum=0.9, weight_decay=1e-4)
     assert fcn.train_dataloader.batch_size == 7 and fcn.crop_size == (768, 768)
-    dl = Config.fromfile(os.path.join(FINETUNE, 'deeplabv2_r101-d8_cityscapes-512x1024.py'))
+    dl = Config.fromfile(os.path.join(FINETUNE, 'deeplabv2_r101-d8_1xb2_cityscapes-512x1024.py'))
     assert (dl.model.backbone.depth, dl.model.backbone.dilations) == (101, (1, 1, 2, 4))
     assert dl.optim_wrapper.optimizer.lr == 2.5e-4 and dl.optim_wrapper.optimizer.weight_decay == 5e-4
     assert dl.optim_wrapper.paramwise_cfg.custom_keys['decode_head']['lr_mult'] == 10.0

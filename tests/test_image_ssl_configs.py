@@ -18,7 +18,7 @@ def load(name):
 
 
 def test_byol_configs_follow_seed_002():
-    base, final = load('byol_r50-h4096_coco2014-224.py'), load('byol_r50-h2048_coco2014-224.py')
+    base, final = load('byol_r50-h4096_1xb64_coco2014-224.py'), load('byol_r50-h2048_1xb64_coco2014-224.py')
     for cfg, hidden, iters in ((base, 4096, 250000), (final, 2048, 350000)):
         m = cfg.model
         assert m.type == 'BYOL' and m.backbone.depth == 50 and m.symmetric
@@ -37,9 +37,9 @@ def test_byol_configs_follow_seed_002():
 
 
 def test_simclr_configs_follow_seed_003():
-    rows = {'simclr_r34-3x3stem_cifar10-32px.py': (32, 0.0),
-            'simclr_r34-3x3stem_inat-animals-64px.py': (64, 0.5),
-            'simclr_r34-3x3stem_animal-kingdom-frames-64px.py': (64, 0.5)}
+    rows = {'simclr_r34-3x3stem_1xb256_cifar10-32px.py': (32, 0.0),
+            'simclr_r34-3x3stem_1xb256_inat-animals-64px.py': (64, 0.5),
+            'simclr_r34-3x3stem_1xb256_animal-kingdom-frames-64px.py': (64, 0.5)}
     for name, (size, blur) in rows.items():
         cfg = load(name)
         m = cfg.model
@@ -48,7 +48,7 @@ def test_simclr_configs_follow_seed_003():
         pipe = cfg.train_dataloader.dataset.pipeline
         assert pipe[1].size == size and pipe[2].blur_prob == blur, name     # blur off at 32 px
         assert cfg.optim_wrapper.optimizer.type == 'Adam' and cfg.train_cfg.max_epochs == 300
-    video = load('simclr-video-anchor_r34-3x3stem_animal-kingdom-64px.py')
+    video = load('simclr-video-anchor_r34-3x3stem_1xb256_animal-kingdom-64px.py')
     assert video.model.type == 'VideoAnchorSimCLR' and video.model.num_frames == 3
     assert video.model.data_preprocessor.num_views == 4
     assert video.train_dataloader.dataset.type == 'FrameFolderDataset'
@@ -58,7 +58,7 @@ def test_simclr_configs_follow_seed_003():
 def test_simclr_schedule_is_warmup_then_cosine_restarts_every_50_epochs():
     import torch
     from mmengine.registry import PARAM_SCHEDULERS
-    cfg = load('simclr_r34-3x3stem_cifar10-32px.py')
+    cfg = load('simclr_r34-3x3stem_1xb256_cifar10-32px.py')
     lr = cfg.optim_wrapper.optimizer.lr
     opt = torch.optim.Adam([torch.nn.Parameter(torch.zeros(1))], lr=lr)
     epoch_length = 2
@@ -90,20 +90,20 @@ def test_seed_models_build_with_the_seed_shapes():
     from mmengine.registry import init_default_scope
     from mmseg.registry import MODELS
     init_default_scope('mmseg')
-    simclr = MODELS.build(load('simclr-video-anchor_r34-3x3stem_animal-kingdom-64px.py').model)
+    simclr = MODELS.build(load('simclr-video-anchor_r34-3x3stem_1xb256_animal-kingdom-64px.py').model)
     assert type(simclr.online_backbone).__name__ == 'ResNet3x3Stem'
     assert [len(getattr(simclr.online_backbone, f'layer{i}')) for i in range(1, 5)] == [3, 4, 6, 3]
     assert simclr.online_backbone.conv1.weight.shape == (64, 3, 3, 3)
     assert (simclr.projector[0].in_features, simclr.projector[3].out_features) == (512, 128)
     assert simclr.frame_weights.tolist() == pytest.approx([1 / 3, 2 / 3, 1.0])
-    byol = MODELS.build(load('byol_r50-h2048_coco2014-224.py').model)
+    byol = MODELS.build(load('byol_r50-h2048_1xb64_coco2014-224.py').model)
     assert byol.online_projector[0].weight.shape == (2048, 2048) and byol.predictor[0].weight.shape == (2048, 256)
     assert byol.online_projector[3].weight.shape == (256, 2048)
     assert byol.online_backbone.conv1.weight.shape == (64, 3, 7, 7)
 
 
-@pytest.mark.parametrize('name', ['byol_r50-h4096_coco2014-224.py', 'byol_r18_synthetic-64px.py',
-                                  'simclr_r34-3x3stem_cifar10-32px.py', 'simclr_r18-3x3stem_synthetic-32px.py',
+@pytest.mark.parametrize('name', ['byol_r50-h4096_1xb64_coco2014-224.py', 'byol_r18_synthetic-64px.py',
+                                  'simclr_r34-3x3stem_1xb256_cifar10-32px.py', 'simclr_r18-3x3stem_synthetic-32px.py',
                                   'simclr-video-anchor_r18-3x3stem_synthetic-32px.py'])
 def test_image_ssl_configs_synchronise_the_mlp_batch_norm(name):
     """Issue 17, item 9: the projector/predictor BatchNorm1d layers are SyncBN in multi-process

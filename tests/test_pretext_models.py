@@ -161,20 +161,20 @@ def test_colorization_head_loss_is_mse(registry):
 # ----------------------------------------------------------------------------------- configs
 # config: (task, classes, hidden, tiles, batch, dataset folder, augmentation in the pipeline)
 SEED_ROWS = {
-    'erfnet_rotation-waug_cityscapes-extra.py': ('rotation', 4, 128, 1, 128, 'leftImg8bit/train_extra', True),
-    'erfnet_rotation-noaug_cityscapes-extra.py': ('rotation', 4, 128, 1, 128, 'leftImg8bit/train_extra', False),
-    'erfnet_jigsaw_cityscapes-extra.py': ('jigsaw', 100, 4096, 9, 128, 'leftImg8bit/train_extra', True),
-    'erfnet_relative-patch_cityscapes-extra.py': ('relative_patch', 8, 4096, 2, 128, 'leftImg8bit/train_extra', True),
-    'erfnet_colorization_cityscapes-extra.py': ('colorization', 2, None, None, 20, 'leftImg8bit/train_extra', True),
-    'erfnet_otsu-waug_cityscapes-extra.py': ('otsu', 4, None, None, 20, 'leftImg8bit/train_extra', True),
-    'erfnet_otsu-noaug_imagenet-224.py': ('otsu', 4, None, None, 20, 'train', False),
+    'erfnet_rotation-waug_1xb128_cityscapes-extra.py': ('rotation', 4, 128, 1, 128, 'leftImg8bit/train_extra', True),
+    'erfnet_rotation-noaug_1xb128_cityscapes-extra.py': ('rotation', 4, 128, 1, 128, 'leftImg8bit/train_extra', False),
+    'erfnet_jigsaw_1xb128_cityscapes-extra.py': ('jigsaw', 100, 4096, 9, 128, 'leftImg8bit/train_extra', True),
+    'erfnet_relative-patch_1xb128_cityscapes-extra.py': ('relative_patch', 8, 4096, 2, 128, 'leftImg8bit/train_extra', True),
+    'erfnet_colorization_1xb20_cityscapes-extra.py': ('colorization', 2, None, None, 20, 'leftImg8bit/train_extra', True),
+    'erfnet_otsu-waug_1xb20_cityscapes-extra.py': ('otsu', 4, None, None, 20, 'leftImg8bit/train_extra', True),
+    'erfnet_otsu-noaug_1xb20_imagenet-224.py': ('otsu', 4, None, None, 20, 'train', False),
     # Table 5.3's scratch row and Table 5.6's ImageNet rows (tests/test_seed001_protocol.py too)
-    'erfnet_rotation-waug-scratch_cityscapes-extra.py': ('rotation', 4, 128, 1, 128, 'leftImg8bit/train_extra', True),
-    'erfnet_rotation-waug_imagenet-224.py': ('rotation', 4, 128, 1, 128, 'train', True),
-    'erfnet_rotation-noaug_imagenet-224.py': ('rotation', 4, 128, 1, 128, 'train', False),
+    'erfnet_rotation-waug-scratch_1xb128_cityscapes-extra.py': ('rotation', 4, 128, 1, 128, 'leftImg8bit/train_extra', True),
+    'erfnet_rotation-waug_1xb128_imagenet-224.py': ('rotation', 4, 128, 1, 128, 'train', True),
+    'erfnet_rotation-noaug_1xb128_imagenet-224.py': ('rotation', 4, 128, 1, 128, 'train', False),
 }
 # SimCLR is not a PretextClassifier / EncoderDecoder: tests/test_seed001_protocol.py
-OTHER_ROWS = {'erfnet_simclr_cityscapes-extra.py'}
+OTHER_ROWS = {'erfnet_simclr_1xb128_cityscapes-extra.py'}
 AUGMENTATIONS = ('RandomCrop', 'RandomFlip', 'RandomResize', 'PhotoMetricDistortion')
 
 

@@ -45,7 +45,7 @@ def run_pipeline(pipeline, results):
 def test_fcn16_cityscapes_augments_as_seed_000(tmp_path, monkeypatch):
     from PIL import Image
     monkeypatch.setenv('SEGSSL_BACKBONE', str(tmp_path / 'r50.pth'))
-    cfg = load(os.path.join(FINETUNE, 'fcn16_r50-d16_cityscapes-768x768.py'))
+    cfg = load(os.path.join(FINETUNE, 'fcn16_r50-d16_1xb7_cityscapes-768x768.py'))
     pipe = cfg.train_dataloader.dataset.pipeline
     assert [t['type'] for t in pipe] == ['LoadImageFromFile', 'LoadAnnotations', 'RandomResize',
                                          'RandomCrop', 'RandomFlip', 'PackSegInputs']
@@ -81,8 +81,8 @@ def test_fcn16_cityscapes_augments_as_seed_000(tmp_path, monkeypatch):
 # ----------------------------------------------------- seed 000: the two rows without a config
 NEW_PIXPRO = {
     # file: (seed value, head, frame, Momentum BN, conv5 dilations, batch, lr)
-    'pixpro_r50-d16_localppm5-mbn_bs48_30ep_imagenet.py': ('69.60', 'local_ppm', 5, True, (1, 1, 1, 2), 48, 0.1875),
-    'pixpro_r50_affine-fixed_erase-black_30ep_imagenet.py': ('71.46', 'ppm', None, False, (1, 1, 1, 1), 64, 0.25),
+    'pixpro_r50-d16_localppm5-mbn_3xb16-30ep_imagenet.py': ('69.60', 'local_ppm', 5, True, (1, 1, 1, 2), 48, 0.1875),
+    'pixpro_r50_affine-fixed_erase-black_3xb21-30ep_imagenet.py': ('71.46', 'ppm', None, False, (1, 1, 1, 1), 64, 0.25),
 }
 
 
@@ -141,19 +141,19 @@ def test_new_seed000_rows_resolve_build_and_run(name, tmp_path):
 # --------------------------------------------------------------- seed 002: BYOL from ImageNet
 def test_byol_seed_rows_start_from_imagenet_weights(monkeypatch):
     monkeypatch.delenv('SEGSSL_BACKBONE', raising=False)
-    for name in ('byol_r50-h4096_coco2014-224.py', 'byol_r50-h2048_coco2014-224.py'):
+    for name in ('byol_r50-h4096_1xb64_coco2014-224.py', 'byol_r50-h2048_1xb64_coco2014-224.py'):
         cfg = load(os.path.join(PRETRAIN, name))
         assert cfg.model.backbone.init_cfg == dict(
             type='Pretrained', checkpoint='work_dirs/pretrained/torchvision_r50_mmseg.pth')
         assert cfg.model.backbone.depth == 50
-    header = open(os.path.join(PRETRAIN, 'byol_r50-h4096_coco2014-224.py')).read().split('_base_')[0]
+    header = open(os.path.join(PRETRAIN, 'byol_r50-h4096_1xb64_coco2014-224.py')).read().split('_base_')[0]
     assert 'starts from ImageNet weights' in header and '002 line ~675' in header
     monkeypatch.setenv('SEGSSL_BACKBONE', '/some/where/r50.pth')
-    assert load(os.path.join(PRETRAIN, 'byol_r50-h2048_coco2014-224.py')).model.backbone.init_cfg.checkpoint == '/some/where/r50.pth'
+    assert load(os.path.join(PRETRAIN, 'byol_r50-h2048_1xb64_coco2014-224.py')).model.backbone.init_cfg.checkpoint == '/some/where/r50.pth'
     # the CPU twin has no ImageNet ResNet-18 to start from: random, as before
     assert load(os.path.join(PRETRAIN, 'byol_r18_synthetic-64px.py')).model.backbone.init_cfg is None
     # random init is one option away
-    cfg = load(os.path.join(PRETRAIN, 'byol_r50-h4096_coco2014-224.py'))
+    cfg = load(os.path.join(PRETRAIN, 'byol_r50-h4096_1xb64_coco2014-224.py'))
     cfg.merge_from_dict({'model.backbone.init_cfg': None})
     assert cfg.model.backbone.init_cfg is None
 
@@ -177,7 +177,7 @@ def test_byol_loads_a_converted_torchvision_resnet50_into_both_branches(tmp_path
     torch.save(net.state_dict(), tmp_path / 'resnet50-fake.pth')
     convert(str(tmp_path / 'resnet50-fake.pth'), str(tmp_path / 'r50_mmseg.pth'), 'mmseg', fmt='torchvision')
     monkeypatch.setenv('SEGSSL_BACKBONE', str(tmp_path / 'r50_mmseg.pth'))
-    cfg = load(os.path.join(PRETRAIN, 'byol_r50-h2048_coco2014-224.py'))
+    cfg = load(os.path.join(PRETRAIN, 'byol_r50-h2048_1xb64_coco2014-224.py'))
     init_default_scope('mmseg')
     model = MODELS.build(cfg.model)
     model.init_weights()
@@ -289,7 +289,7 @@ def fake_pets(root):
 @pytest.mark.parametrize('fraction', ['1pct', '10pct', 'full'])
 def test_pets_configs_evaluate_on_128x128_masks(fraction, tmp_path, monkeypatch):
     monkeypatch.setenv('SEGSSL_BACKBONE', str(tmp_path / 'r34.pth'))
-    cfg = load(os.path.join(FINETUNE, f'twoblock_r34-os8_pets-128x128_{fraction}.py'))
+    cfg = load(os.path.join(FINETUNE, f'twoblock_r34-os8_1xb32_pets-128x128_{fraction}.py'))
     for dl in (cfg.val_dataloader, cfg.test_dataloader):
         pipe = dl.dataset.pipeline
         assert [t['type'] for t in pipe] == ['LoadImageFromFile', 'LoadAnnotations', 'Resize', 'KeyMapper',
@@ -312,7 +312,7 @@ def test_pets_pixel_accuracy_is_counted_on_the_128x128_masks(tmp_path, monkeypat
     from mmengine.structures import PixelData
     blocks = fake_pets(str(tmp_path))
     monkeypatch.setenv('SEGSSL_DATA_ROOT', str(tmp_path))
-    cfg = load(os.path.join(FINETUNE, 'twoblock_r34-os8_pets-128x128_full.py'))
+    cfg = load(os.path.join(FINETUNE, 'twoblock_r34-os8_1xb32_pets-128x128_full.py'))
     init_default_scope('mmseg')
     ds = DATASETS.build(cfg.val_dataloader.dataset)
     assert len(ds) == 1

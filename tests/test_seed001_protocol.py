@@ -23,11 +23,11 @@ FINETUNE = os.path.join(ROOT, 'configs', 'finetune', 'erfnet')
 DEFAULT_ENCODER = 'work_dirs/pretrained/erfnet_imagenet_mmseg.pth'
 ENVS = ('SEGSSL_IMAGENET_ENCODER', 'SEGSSL_BACKBONE', 'SEGSSL_CLASS_WEIGHTS', 'SEGSSL_DATA_ROOT')
 # the seed's pretext rows (each starts from the ImageNet encoder) and the new ones
-IMAGENET_INIT = ['erfnet_rotation-waug_cityscapes-extra.py', 'erfnet_rotation-noaug_cityscapes-extra.py',
-                 'erfnet_jigsaw_cityscapes-extra.py', 'erfnet_relative-patch_cityscapes-extra.py',
-                 'erfnet_colorization_cityscapes-extra.py', 'erfnet_otsu-waug_cityscapes-extra.py',
-                 'erfnet_otsu-noaug_imagenet-224.py', 'erfnet_rotation-waug_imagenet-224.py',
-                 'erfnet_rotation-noaug_imagenet-224.py', 'erfnet_simclr_cityscapes-extra.py']
+IMAGENET_INIT = ['erfnet_rotation-waug_1xb128_cityscapes-extra.py', 'erfnet_rotation-noaug_1xb128_cityscapes-extra.py',
+                 'erfnet_jigsaw_1xb128_cityscapes-extra.py', 'erfnet_relative-patch_1xb128_cityscapes-extra.py',
+                 'erfnet_colorization_1xb20_cityscapes-extra.py', 'erfnet_otsu-waug_1xb20_cityscapes-extra.py',
+                 'erfnet_otsu-noaug_1xb20_imagenet-224.py', 'erfnet_rotation-waug_1xb128_imagenet-224.py',
+                 'erfnet_rotation-noaug_1xb128_imagenet-224.py', 'erfnet_simclr_1xb128_cityscapes-extra.py']
 TWINS = ['erfnet_rotation_synthetic.py', 'erfnet_jigsaw_synthetic.py', 'erfnet_relative-patch_synthetic.py',
          'erfnet_colorization_synthetic.py', 'erfnet_otsu_synthetic.py', 'erfnet_simclr_synthetic.py']
 
@@ -106,8 +106,8 @@ def _encoder(model):
     return bb, {k: v.clone() for k, v in bb.state_dict().items()}
 
 
-@pytest.mark.parametrize('name', ['erfnet_rotation-waug_cityscapes-extra.py', 'erfnet_otsu-waug_cityscapes-extra.py',
-                                  'erfnet_simclr_cityscapes-extra.py'])
+@pytest.mark.parametrize('name', ['erfnet_rotation-waug_1xb128_cityscapes-extra.py', 'erfnet_otsu-waug_1xb20_cityscapes-extra.py',
+                                  'erfnet_simclr_1xb128_cityscapes-extra.py'])
 @pytest.mark.parametrize('source', ['encoder', 'full', 'original'])
 def test_the_imagenet_encoder_loads_into_the_encoder_only(name, source, mm, files, monkeypatch):
     """Rotation (PretextClassifier), Otsu (EncoderDecoder with a decoder) and SimCLR built from
@@ -151,8 +151,8 @@ def _without_init(cfg):
 
 def test_table_5_3_imagenet_initialised_and_scratch_rotation_differ_only_in_the_start(mm, monkeypatch):
     MODELS, _ = mm
-    imagenet = load(os.path.join(PRETRAIN, 'erfnet_rotation-waug_cityscapes-extra.py'), monkeypatch)
-    scratch = load(os.path.join(PRETRAIN, 'erfnet_rotation-waug-scratch_cityscapes-extra.py'), monkeypatch)
+    imagenet = load(os.path.join(PRETRAIN, 'erfnet_rotation-waug_1xb128_cityscapes-extra.py'), monkeypatch)
+    scratch = load(os.path.join(PRETRAIN, 'erfnet_rotation-waug-scratch_1xb128_cityscapes-extra.py'), monkeypatch)
     assert imagenet.model.backbone.init_cfg == dict(type='PretrainedERFNetEncoder', checkpoint=DEFAULT_ENCODER)
     assert scratch.model.backbone.init_cfg is None
     assert _without_init(imagenet) == _without_init(scratch)
@@ -168,8 +168,8 @@ def test_table_5_3_imagenet_initialised_and_scratch_rotation_differ_only_in_the_
     assert model.task == 'rotation' and model.num_classes == 4
 
 
-@pytest.mark.parametrize('name,augment', [('erfnet_rotation-waug_imagenet-224.py', True),
-                                          ('erfnet_rotation-noaug_imagenet-224.py', False)])
+@pytest.mark.parametrize('name,augment', [('erfnet_rotation-waug_1xb128_imagenet-224.py', True),
+                                          ('erfnet_rotation-noaug_1xb128_imagenet-224.py', False)])
 def test_table_5_6_rotation_on_imagenet_with_and_without_augmentation(name, augment, mm, monkeypatch):
     MODELS, _ = mm
     from mmseg.registry import TRANSFORMS
@@ -215,7 +215,7 @@ def nt_xent_by_hand(z, n, tau):
 
 def test_simclr_pretext_config_follows_seed_001_and_its_loss_is_eq_3_5(mm, monkeypatch):
     MODELS, _ = mm
-    cfg = load(os.path.join(PRETRAIN, 'erfnet_simclr_cityscapes-extra.py'), monkeypatch,
+    cfg = load(os.path.join(PRETRAIN, 'erfnet_simclr_1xb128_cityscapes-extra.py'), monkeypatch,
                SEGSSL_IMAGENET_ENCODER='scratch')
     m = cfg.model
     assert (m.type, m.temperature, m.pool, m.encoder_only) == ('SimCLR', 0.5, 'max', True)
@@ -261,7 +261,7 @@ def test_simclr_model_options_are_checked(mm):
                           encoder_only=True))
 
 
-@pytest.mark.parametrize('name', ['erfnet_simclr_cityscapes-512x1024.py', 'erfnet_simclr_synthetic-128x256.py'])
+@pytest.mark.parametrize('name', ['erfnet_simclr_1xb20_cityscapes-512x1024.py', 'erfnet_simclr_synthetic-128x256.py'])
 def test_simclr_finetune_takes_the_simclr_encoder_and_a_random_decoder(name, mm, files, monkeypatch):
     MODELS, _ = mm
     cfg = load(os.path.join(FINETUNE, name), monkeypatch)
@@ -292,7 +292,7 @@ def _fake_runner(model):
     return types.SimpleNamespace(model=model, iter=0, logger=logging.getLogger('seed001'))
 
 
-@pytest.mark.parametrize('name', ['erfnet_rotation-bnreset_cityscapes-512x1024.py',
+@pytest.mark.parametrize('name', ['erfnet_rotation-bnreset_1xb20_cityscapes-512x1024.py',
                                   'erfnet_rotation-bnreset_synthetic-128x256.py'])
 def test_bnreset_resets_the_batchnorm_parameters_and_statistics(name, mm, files, monkeypatch):
     MODELS, HOOKS = mm

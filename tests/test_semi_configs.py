@@ -11,7 +11,7 @@ pytest.importorskip('mmseg', reason='the mmseg stack is built by `make setup`')
 SEMI = os.path.join(ROOT, 'configs', 'semi')
 DEFAULT = dict(mix=dict(type='classmix', proportion=0.5), weight=dict(scheme='threshold_proportion', tau=0.968, base=1.0),
                unsup_loss='ce', soft_targets=False, strong_aug=None, iters=40000, crop=None)
-CS, VOC = 'deeplabv2_r101-d8_cityscapes-{}_512x1024_40k{}.py', 'deeplabv2_r101-d8_voc-aug-{}_321x321_40k.py'
+CS, VOC = 'deeplabv2_r101-d8_1xb2_cityscapes-{}_512x1024_40k{}.py', 'deeplabv2_r101-d8_1xb10_voc-aug-{}_321x321_40k.py'
 # file: (dataset, fraction, ClassMix fields that differ from DEFAULT, or None for supervised-only)
 ROWS = {}
 for f in ('1-30', '1-8', '1-4', '1-2'):
@@ -36,7 +36,7 @@ ABLATIONS = {   # Table 5.1
 }
 for key, diff in ABLATIONS.items():
     ROWS['classmix_' + CS.format('1-8', '_' + key)] = ('cityscapes', '1-8', diff)
-ROWS['classmix_deeplabv2_r101-d8_cityscapes-1-8_512x1024_80k.py'] = ('cityscapes', '1-8', dict(iters=80000))
+ROWS['classmix_deeplabv2_r101-d8_1xb2_cityscapes-1-8_512x1024_80k.py'] = ('cityscapes', '1-8', dict(iters=80000))
 ROWS['supervised_' + CS.format('1-8', '_random-crop')] = ('cityscapes', '1-8', 'crop')
 SYNTHETIC = ('classmix_deeplabv2_r18-d8_synthetic-1-8_64x128.py', 'supervised_deeplabv2_r18-d8_synthetic-1-8_64x128.py')
 

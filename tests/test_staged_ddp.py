@@ -37,7 +37,7 @@ def _staged_cfg(work_dir, launcher, iters=3, frozen=1):
 def test_staged_configs_tell_ddp_about_the_frozen_encoder(synthetic_root, monkeypatch):
     from mmengine.config import Config
     monkeypatch.setenv('SEGSSL_DATA_ROOT', synthetic_root)
-    for name in ('erfnet_rotation-staged40+150_synthetic-128x256.py', 'erfnet_rotation-staged40+150_cityscapes-512x1024.py'):
+    for name in ('erfnet_rotation-staged40+150_synthetic-128x256.py', 'erfnet_rotation-staged40+150_1xb20_cityscapes-512x1024.py'):
         cfg = Config.fromfile(os.path.join(ROOT, 'configs', 'finetune', 'erfnet', name))
         assert cfg.model_wrapper_cfg == dict(type='MMDistributedDataParallel', find_unused_parameters=True), name
 

@@ -93,7 +93,7 @@ def test_pets_label_fractions_are_nested_seeded_lists(tmp_path):
 @pytest.mark.parametrize('fraction', ['1pct', '10pct', 'full'])
 def test_pets_configs_follow_seed_003(fraction, models):
     from mmengine.config import Config
-    cfg = Config.fromfile(os.path.join(FINETUNE, f'twoblock_r34-os8_pets-128x128_{fraction}.py'))
+    cfg = Config.fromfile(os.path.join(FINETUNE, f'twoblock_r34-os8_1xb32_pets-128x128_{fraction}.py'))
     assert cfg.train_dataloader.dataset.ann_file == f'splits/{fraction}.txt'
     assert cfg.val_dataloader.dataset.ann_file == 'splits/test.txt'
     ds = cfg.train_dataloader.dataset

@@ -16,12 +16,12 @@ from conftest import ROOT, run_tool
 pytest.importorskip('mmseg', reason='the mmseg stack is built by `make setup`')
 UDA = os.path.join(ROOT, 'configs', 'uda')
 REAL = {  # config -> (mode or None for source-only, source dataset, evaluator, Table row value)
-    'dacs_deeplabv2_r101-d8_gta5-to-cityscapes-512x512_250k.py': ('inter', 'GTA5Dataset', 'IoUMetric'),
-    'dacs-intramix_deeplabv2_r101-d8_gta5-to-cityscapes-512x512_250k.py': ('intra', 'GTA5Dataset', 'IoUMetric'),
-    'dacs-intramix-da_deeplabv2_r101-d8_gta5-to-cityscapes-512x512_250k.py': ('intra_aligned', 'GTA5Dataset', 'IoUMetric'),
-    'source-only_deeplabv2_r101-d8_gta5-to-cityscapes-512x512_250k.py': (None, 'GTA5Dataset', 'IoUMetric'),
-    'dacs_deeplabv2_r101-d8_synthia-to-cityscapes-512x512_250k.py': ('inter', 'SynthiaDataset', 'SynthiaIoUMetric'),
-    'source-only_deeplabv2_r101-d8_synthia-to-cityscapes-512x512_250k.py': (None, 'SynthiaDataset', 'SynthiaIoUMetric'),
+    'dacs_deeplabv2_r101-d8_1xb2_gta5-to-cityscapes-512x512_250k.py': ('inter', 'GTA5Dataset', 'IoUMetric'),
+    'dacs-intramix_deeplabv2_r101-d8_1xb2_gta5-to-cityscapes-512x512_250k.py': ('intra', 'GTA5Dataset', 'IoUMetric'),
+    'dacs-intramix-da_deeplabv2_r101-d8_1xb2_gta5-to-cityscapes-512x512_250k.py': ('intra_aligned', 'GTA5Dataset', 'IoUMetric'),
+    'source-only_deeplabv2_r101-d8_1xb2_gta5-to-cityscapes-512x512_250k.py': (None, 'GTA5Dataset', 'IoUMetric'),
+    'dacs_deeplabv2_r101-d8_1xb2_synthia-to-cityscapes-512x512_250k.py': ('inter', 'SynthiaDataset', 'SynthiaIoUMetric'),
+    'source-only_deeplabv2_r101-d8_1xb2_synthia-to-cityscapes-512x512_250k.py': (None, 'SynthiaDataset', 'SynthiaIoUMetric'),
 }
 TWINS = ('dacs_deeplabv2_r18-d8_synthetic-source-to-cityscapes-64x128.py',
          'source-only_deeplabv2_r18-d8_synthetic-source-to-cityscapes-64x128.py')
@@ -107,7 +107,7 @@ def test_real_configs_match_the_seed(name):
 
 def test_cpu_twins_change_only_size_depth_and_schedule():
     dacs, source_only = load(TWINS[0]), load(TWINS[1])
-    real = load('dacs_deeplabv2_r101-d8_gta5-to-cityscapes-512x512_250k.py')
+    real = load('dacs_deeplabv2_r101-d8_1xb2_gta5-to-cityscapes-512x512_250k.py')
     _check_dacs_options(dacs.model, 'inter')
     for key in ('alpha', 'weight', 'strong_aug', 'proportion', 'unsup_loss', 'mode'):
         assert dacs.model[key] == real.model[key], key

@@ -14,7 +14,7 @@ folder), with ``data_batch_1`` ... ``data_batch_5``, ``test_batch`` and ``batche
 ``<class>`` is the name in ``batches.meta`` (airplane, automobile, bird, cat, deer, dog, frog,
 horse, ship, truck); ``<index>`` is the image's position in its split, five digits, in batch
 order (train 12345 = data_batch_2, row 2345), so an exported file leads back to its array row.
-``configs/pretrain/simclr_r34-3x3stem_cifar10-32px.py`` reads ``data/cifar10/train`` through
+``configs/pretrain/simclr_r34-3x3stem_1xb256_cifar10-32px.py`` reads ``data/cifar10/train`` through
 ``UnlabelledImageFolder`` (labels unused); the class folders keep the labels for anything else.
 
 Each row of a batch's ``data`` (uint8, 3072 values) is the red, then green, then blue 32x32

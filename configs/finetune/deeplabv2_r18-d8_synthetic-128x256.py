@@ -1,4 +1,4 @@
-# Synthetic twin of deeplabv2_r101-d8_cityscapes-512x1024.py, with a ResNet-18 backbone and 200
+# Synthetic twin of deeplabv2_r101-d8_1xb2_cityscapes-512x1024.py, with a ResNet-18 backbone and 200
 # iterations so it runs on a CPU. SEGSSL_BACKBONE=<converted r18 mmseg file>; random init:
 # --cfg-options model.backbone.init_cfg=None
 _base_ = [

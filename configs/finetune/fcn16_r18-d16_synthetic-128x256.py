@@ -1,4 +1,4 @@
-# Synthetic twin of fcn16_r50-d16_cityscapes-768x768.py: the same FCN-16 head and optimiser on
+# Synthetic twin of fcn16_r50-d16_1xb7_cityscapes-768x768.py: the same FCN-16 head and optimiser on
 # segssl's synthetic set, with a ResNet-18 backbone and 200 iterations so it runs on a CPU.
 #   python tools/convert_checkpoint.py SSL_CKPT work_dirs/pretrained/r18_mmseg.pth --to mmseg
 #   SEGSSL_BACKBONE=work_dirs/pretrained/r18_mmseg.pth python tools/train.py THIS_CONFIG

@@ -4,7 +4,7 @@
 # no ImageNet ResNet-18 here). Then:
 #   python tools/convert_checkpoint.py WORK_DIR/iter_60.pth work_dirs/pretrained/r18_mmseg.pth --to mmseg
 #   SEGSSL_BACKBONE=work_dirs/pretrained/r18_mmseg.pth python tools/train.py configs/finetune/fcn16_r18-d16_synthetic-128x256.py
-_base_ = ['./byol_r50-h4096_coco2014-224.py']
+_base_ = ['./byol_r50-h4096_1xb64_coco2014-224.py']
 
 data_root = '{{$SEGSSL_DATA_ROOT:data/synthetic}}/cityscapes/'
 batch_size = 16

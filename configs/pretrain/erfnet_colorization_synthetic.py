@@ -1,6 +1,6 @@
-# Synthetic twin of erfnet_colorization_cityscapes-extra.py: 64 x 128 crops, batch 4,
+# Synthetic twin of erfnet_colorization_1xb20_cityscapes-extra.py: 64 x 128 crops, batch 4,
 # 100 iterations.
-_base_ = ['./erfnet_colorization_cityscapes-extra.py']
+_base_ = ['./erfnet_colorization_1xb20_cityscapes-extra.py']
 
 data_root = '{{$SEGSSL_DATA_ROOT:data/synthetic}}/cityscapes/'
 crop_size = (64, 128)

@@ -1,7 +1,7 @@
-# Synthetic twin of erfnet_jigsaw_cityscapes-extra.py at a CPU scale: a 72 x 72 image cut into
+# Synthetic twin of erfnet_jigsaw_1xb128_cityscapes-extra.py at a CPU scale: a 72 x 72 image cut into
 # 3 x 3 cells of 24 px with 16 px tiles (the seed: 225 / 75 / 64), 100 permutations, per-tile
 # colour jitter, batch 8, 100 iterations.
-_base_ = ['./erfnet_jigsaw_cityscapes-extra.py']
+_base_ = ['./erfnet_jigsaw_1xb128_cityscapes-extra.py']
 
 data_root = '{{$SEGSSL_DATA_ROOT:data/synthetic}}/cityscapes/'
 # The CPU twin starts from a random encoder unless SEGSSL_IMAGENET_ENCODER names one (there is

@@ -1,6 +1,6 @@
-# Synthetic twin of erfnet_otsu-waug_cityscapes-extra.py: Otsu labels (4 classes) on the whole
+# Synthetic twin of erfnet_otsu-waug_1xb20_cityscapes-extra.py: Otsu labels (4 classes) on the whole
 # image, then 64 x 128 crops and flips, batch 4, 100 iterations.
-_base_ = ['./erfnet_otsu-waug_cityscapes-extra.py']
+_base_ = ['./erfnet_otsu-waug_1xb20_cityscapes-extra.py']
 
 data_root = '{{$SEGSSL_DATA_ROOT:data/synthetic}}/cityscapes/'
 crop_size = (64, 128)

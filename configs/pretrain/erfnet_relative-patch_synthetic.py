@@ -1,6 +1,6 @@
-# Synthetic twin of erfnet_relative-patch_cityscapes-extra.py at a CPU scale (72 px image, 24 px
+# Synthetic twin of erfnet_relative-patch_1xb128_cityscapes-extra.py at a CPU scale (72 px image, 24 px
 # cells, 16 px tiles), batch 8, 100 iterations.
-_base_ = ['./erfnet_relative-patch_cityscapes-extra.py']
+_base_ = ['./erfnet_relative-patch_1xb128_cityscapes-extra.py']
 
 data_root = '{{$SEGSSL_DATA_ROOT:data/synthetic}}/cityscapes/'
 # The CPU twin starts from a random encoder unless SEGSSL_IMAGENET_ENCODER names one (there is

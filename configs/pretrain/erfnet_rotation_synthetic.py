@@ -1,9 +1,9 @@
-# Synthetic twin of erfnet_rotation-waug_cityscapes-extra.py: the same network, head and
+# Synthetic twin of erfnet_rotation-waug_1xb128_cityscapes-extra.py: the same network, head and
 # augmentation on segssl's synthetic Cityscapes-layout images (64 x 64 square crops), batch 8,
 # 100 iterations. Then the encoder goes to a segmentation config with
 #   model.backbone.init_cfg=dict(type='Pretrained', checkpoint=WORK_DIR/iter_100.pth, prefix='backbone.')
 # (configs/finetune/erfnet_fcn_pretext-init_synthetic-128x256.py does that with SEGSSL_BACKBONE).
-_base_ = ['./erfnet_rotation-waug_cityscapes-extra.py']
+_base_ = ['./erfnet_rotation-waug_1xb128_cityscapes-extra.py']
 
 data_root = '{{$SEGSSL_DATA_ROOT:data/synthetic}}/cityscapes/'
 # The CPU twin starts from a random encoder unless SEGSSL_IMAGENET_ENCODER names one (there is

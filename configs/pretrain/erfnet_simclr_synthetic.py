@@ -1,9 +1,9 @@
-# Synthetic twin of erfnet_simclr_cityscapes-extra.py: the same network, projector, loss and
+# Synthetic twin of erfnet_simclr_1xb128_cityscapes-extra.py: the same network, projector, loss and
 # augmentation on segssl's synthetic Cityscapes-layout images, 64 x 64 views (blur kernel 7),
 # batch 8, 100 iterations. The encoder starts from scratch unless SEGSSL_IMAGENET_ENCODER names
 # one. Then: SEGSSL_BACKBONE=WORK_DIR/iter_100.pth python tools/train.py
 # configs/finetune/erfnet/erfnet_simclr_synthetic-128x256.py
-_base_ = ['./erfnet_simclr_cityscapes-extra.py']
+_base_ = ['./erfnet_simclr_1xb128_cityscapes-extra.py']
 
 data_root = '{{$SEGSSL_DATA_ROOT:data/synthetic}}/cityscapes/'
 imagenet_encoder = '{{$SEGSSL_IMAGENET_ENCODER:scratch}}'

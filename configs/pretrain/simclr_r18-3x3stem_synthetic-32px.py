@@ -3,7 +3,7 @@
 # iterations. Then:
 #   python tools/convert_checkpoint.py WORK_DIR/iter_40.pth work_dirs/pretrained/r18_3x3_mmseg.pth --to mmseg
 #   SEGSSL_BACKBONE=work_dirs/pretrained/r18_3x3_mmseg.pth python tools/train.py configs/finetune/fcn_r18-3x3stem_synthetic-128x256.py
-_base_ = ['./simclr_r34-3x3stem_cifar10-32px.py']
+_base_ = ['./simclr_r34-3x3stem_1xb256_cifar10-32px.py']
 
 model = dict(backbone=dict(depth=18, norm_cfg=dict(type='BN', requires_grad=True)),
              projector=dict(hidden_channels=256, out_channels=64))

@@ -1,4 +1,4 @@
-# CPU twin of classmix_deeplabv2_r101-d8_cityscapes-1-8_512x1024_40k.py: the same ClassMix
+# CPU twin of classmix_deeplabv2_r101-d8_1xb2_cityscapes-1-8_512x1024_40k.py: the same ClassMix
 # training (DeepLab-v2 student + EMA teacher, ClassMix masks, threshold-proportional weight,
 # tau = 0.968) with a randomly initialised ResNet-18 on the synthetic set's 1/8 split, 64x128.
 #   python tools/make_synthetic_data.py data/synthetic --size 64x128 --num-train 64 --num-val 32

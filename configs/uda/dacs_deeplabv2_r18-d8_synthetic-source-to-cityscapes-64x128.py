@@ -1,4 +1,4 @@
-# CPU twin of dacs_deeplabv2_r101-d8_gta5-to-cityscapes-512x512_250k.py: the same DACS (InterMix,
+# CPU twin of dacs_deeplabv2_r101-d8_1xb2_gta5-to-cityscapes-512x512_250k.py: the same DACS (InterMix,
 # teacher EMA 0.99, tau 0.968, jitter + blur) with a randomly initialised (no weights offline) half-width DeepLab-v2 ResNet-18 on the
 # synthetic source -> cityscapes renderings (64x64 crops, batch 2 + 2, 1000 iterations).
 #   python tools/make_synthetic_data.py data/synthetic_uda --size 64x128 --num-train 64 --num-val 32

@@ -1,4 +1,4 @@
-# CPU twin of source-only_deeplabv2_r101-d8_gta5-to-cityscapes-512x512_250k.py: the DACS twin's
+# CPU twin of source-only_deeplabv2_r101-d8_1xb2_gta5-to-cityscapes-512x512_250k.py: the DACS twin's
 # DeepLab-v2 ResNet-18 (half width) trained on the synthetic source rendering alone (same crops, batch 2,
 # iterations, optimiser), evaluated on the synthetic cityscapes rendering.
 _base_ = [

@@ -1,4 +1,4 @@
-# Synthetic twin of erfnet_jigsaw_cityscapes-512x1024.py: the rotation twin (same model, Adam 5e-4,
+# Synthetic twin of erfnet_jigsaw_1xb20_cityscapes-512x1024.py: the rotation twin (same model, Adam 5e-4,
 # ENet-weighted loss, 128x128 crops, 200 iterations on a CPU) with the jigsaw encoder.
 # SEGSSL_BACKBONE=<converted ERFNet>, SEGSSL_CLASS_WEIGHTS=<tools/compute_class_weights.py ...>.json
 _base_ = ['./erfnet_rotation_synthetic-128x256.py']

@@ -1,4 +1,4 @@
-# Synthetic twin of erfnet_rotation-staged40+150_cityscapes-512x1024.py: encoder frozen for 40
+# Synthetic twin of erfnet_rotation-staged40+150_1xb20_cityscapes-512x1024.py: encoder frozen for 40
 # iterations, then everything for 150 more.
 _base_ = ['./erfnet_rotation_synthetic-128x256.py']
 

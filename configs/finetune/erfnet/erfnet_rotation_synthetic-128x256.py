@@ -1,4 +1,4 @@
-# Synthetic twin of erfnet_rotation_cityscapes-512x1024.py: the same model, optimiser (Adam 5e-4) and
+# Synthetic twin of erfnet_rotation_1xb20_cityscapes-512x1024.py: the same model, optimiser (Adam 5e-4) and
 # ENet-weighted loss on segssl's synthetic set (128x128 crops), 200 iterations, so it runs on a
 # CPU. SEGSSL_BACKBONE=<converted ERFNet>, SEGSSL_CLASS_WEIGHTS=<tools/compute_class_weights.py
 # DATA/cityscapes/gtFine/train --num-classes 19 --out ...>.json

@@ -1,4 +1,4 @@
-# Synthetic twin of erfnet_simclr_cityscapes-512x1024.py: the rotation twin (same model, Adam 5e-4,
+# Synthetic twin of erfnet_simclr_1xb20_cityscapes-512x1024.py: the rotation twin (same model, Adam 5e-4,
 # ENet-weighted loss, 128x128 crops, 200 iterations on a CPU) with the SimCLR encoder read from
 # the SimCLR checkpoint (online_backbone.encoder.*; configs/pretrain/erfnet_simclr_synthetic.py).
 # SEGSSL_BACKBONE=<SimCLR checkpoint>, SEGSSL_CLASS_WEIGHTS=<tools/compute_class_weights.py ...>.json

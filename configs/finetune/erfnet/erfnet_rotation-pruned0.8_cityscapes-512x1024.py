@@ -1,5 +1,0 @@
-# Seed 001 Table 5.8's pruned ERFNet (rotation encoder + Otsu decoder via --decoder-from): 80 % of the encoder weights zeroed and kept at zero,
-# on top of erfnet_rotation_cityscapes-512x1024.py (rotation encoder from SEGSSL_BACKBONE).
-_base_ = ['./erfnet_rotation_cityscapes-512x1024.py']
-
-custom_hooks = [dict(type='MagnitudePruneHook', ratio=0.8, layers=(1, 16))]

@@ -1,0 +1,11 @@
+# Seed 000, Table 4.1 row "Random Patched Erasing Black" (71.07): 50 squares of side 10 px (see the transform on the seed's s vs 2s).
+_base_ = ['./pixpro_r50_3xb21-30ep_imagenet.py']
+
+train_dataloader = dict(dataset=dict(pipeline=[
+    dict(type='LoadImageFromFile'),
+    dict(type='TwoViewCrop', size=224, scale=(0.08, 1.0), flip_prob=0.5),
+    dict(type='ViewColorAugment'),
+    dict(type='OnlineRandomPatchedErasing', p=1.0, num_patches=50, patch_size=10, fill='black'),
+    dict(type='PackPixelViews'),
+]))
+
