@@ -132,3 +132,12 @@ def test_a_missing_classes_txt_is_one_line(tmp_path):
     (tmp_path / 'classes.txt').write_text('a\nb\na\n')
     with pytest.raises(ValueError, match=r"class names \['a'\] appear more than once"):
         read_classes(str(tmp_path))
+
+
+def test_a_template_without_its_data_is_one_line(tmp_path):
+    r = run_tool(['tools/train.py', os.path.join(CUSTOM, 'classmix_deeplabv2_r18-d8_custom-128x128.py'),
+                  '--work-dir', str(tmp_path / 'w')], env={'SEGSSL_DATA_ROOT': str(tmp_path / 'nowhere')})
+    assert r.returncode == 2 and 'Traceback' not in r.stdout
+    last = r.stdout.strip().splitlines()[-1]
+    assert last.startswith('train.py: error: config ') and 'classes.txt not found' in last
+    assert not (tmp_path / 'w').exists()
