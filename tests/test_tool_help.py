@@ -30,11 +30,7 @@ EXEMPT = {'train.py', 'test.py', 'train_net.py'}
 NO_PARSER = {'gpu_check_core.py', 'gpu_check_runners.py'}
 # Parsers owned by another change, not yet on segssl.cli.HelpFormatter: every check of the first
 # test applies to them, the shared-formatter/default check not yet (remove a name once it does).
-FORMATTER_PENDING = {
-    'convert_gta5.py': 'its parser is segssl.label_convert.main',
-    'convert_synthia.py': 'its parser is segssl.label_convert.main',
-    'plot_mmseg_metrics.py': 'a new tool of another change',
-}
+FORMATTER_PENDING = {}     # tools whose parser does not use segssl.cli.HelpFormatter yet: none
 TOOLS = sorted(os.path.basename(p) for p in glob.glob(os.path.join(ROOT, 'tools', '*.py'))
                if os.path.basename(p) not in EXEMPT | NO_PARSER)
 MARK = '--- argparse actions ---'
