@@ -1,9 +1,22 @@
 """segssl: self-supervised pretraining and consistency training as plugins for mmseg and detectron2."""
+import os
+import re
+
 from setuptools import find_packages, setup
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def version() -> str:
+    """The one version: ``__version__`` in plugins/segssl/__init__.py (CHANGELOG.md and the README
+    state the same; tests/test_version.py checks)."""
+    text = open(os.path.join(HERE, 'plugins', 'segssl', '__init__.py')).read()
+    return re.search(r"^__version__ = '([^']+)'", text, re.M).group(1)
+
 
 setup(
     name='segssl',
-    version='0.1.0',
+    version=version(),
     description='Self-supervised and semi-supervised segmentation plugins for mmsegmentation and detectron2',
     long_description=open('README.md').read() if __import__('os').path.exists('README.md') else '',
     long_description_content_type='text/markdown',

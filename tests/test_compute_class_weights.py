@@ -66,7 +66,10 @@ def test_bad_label_files_are_named_and_nothing_is_written(case, message, tmp_pat
     elif case == 'corrupt':
         open(name, 'wb').write(b'not a png')
     out = str(tmp_path / 'out' / 'w')
-    assert tool.main([str(root), '--num-classes', '4', '--out', out]) == 1
+    with pytest.raises(SystemExit) as e:
+        tool.main([str(root), '--num-classes', '4', '--out', out])
+    assert e.value.code == 2
     err = capsys.readouterr().err
-    assert message in err and err.startswith('error: '), err
+    assert message in err and err.startswith('compute_class_weights: error: '), err
+    assert len(err.splitlines()) == 1, err
     assert not os.path.exists(tmp_path / 'out')

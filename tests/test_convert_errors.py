@@ -1,13 +1,17 @@
 """Bad input to the checkpoint bridge: each stops with an error naming the file and what was
-found vs expected, and the destination folder is left exactly as it was (no DST, no temp)."""
+found vs expected, and the destination folder is left exactly as it was (no DST, no temp). The
+command line prints it as one line, ``convert_checkpoint: error: ...``, on stderr, exit code 2."""
 import os
 import pickle
+import subprocess
+import sys
 
 import pytest
 import torch
 
-from conftest import run_tool
+from conftest import ROOT
 from segssl.convert import ConversionError, convert
+from segssl.convert.erfnet import convert_erfnet
 from test_convert import encoder_state, make_checkpoint, random_resnet
 
 
@@ -158,8 +162,159 @@ def test_failure_while_writing_leaves_no_partial_file(resnet18, tmp_path, monkey
 def test_cli_reports_bad_input_and_writes_nothing(resnet50, tmp_path):
     src = tmp_path / 'r50.pth'
     torch.save(encoder_state(resnet50), src)
-    r = run_tool(['tools/convert_checkpoint.py', str(src), str(tmp_path / 'o.pth'),
-                  '--to', 'mmseg', '--depth', '18'], timeout=300)
-    assert r.returncode == 2
-    assert f'error: {src}: depth mismatch: found ResNet-50' in r.stdout
+    rc, out, err = run_cli([src, tmp_path / 'o.pth', '--to', 'mmseg', '--depth', '18'])
+    assert (rc, out) == (2, '')
+    assert err == (f'convert_checkpoint: error: {src}: depth mismatch: found ResNet-50 '
+                   '(Bottleneck, blocks [3, 4, 6, 3]); expected ResNet-18 (ResNet-18 (BasicBlock, '
+                   'blocks [2, 2, 2, 2]))\n')
     assert_nothing_written(tmp_path, ['r50.pth'])
+
+SUPPORTED = 'segssl, pixpro, moco, byol, mmpretrain, torchvision, deeplabv2'
+READABLE = "the top level or under 'state_dict', 'model' or 'online_network_state_dict'"
+
+
+def deep_stem_state(model, stem):
+    """``model``'s state dict with its conv1/bn1 replaced by ResNetV1c's three-conv deep stem:
+    ``stem='stem.'`` (mmseg/mmpretrain ResNetV1c: stem.{0,3,6} convs, stem.{1,4,7} BNs) or
+    ``stem='conv1.'`` (timm resnet*d: conv1.{0,3,6} convs, conv1.{1,4} and bn1 BNs)."""
+    sd = {k: v for k, v in model.state_dict().items()
+          if not k.startswith(('conv1.', 'fc.') if stem == 'conv1.' else ('conv1.', 'bn1.', 'fc.'))}
+    for i, (cout, cin) in zip((0, 3, 6), ((32, 3), (32, 32), (64, 32))):
+        sd[f'{stem}{i}.weight'] = torch.zeros(cout, cin, 3, 3)
+        if stem == 'stem.' or i < 6:
+            for t in ('weight', 'bias', 'running_mean', 'running_var'):
+                sd[f'{stem}{i + 1}.{t}'] = torch.zeros(cout)
+    return sd
+
+
+DEEP_STEM = ('deep-stem (ResNetV1c) checkpoints are not supported: {where} has a stem of 3 convs '
+             '({s}0.weight (32, 3, 3, 3), {s}3.weight (32, 32, 3, 3), {s}6.weight (64, 32, 3, 3)) '
+             'where a ResNet has one conv1.weight; this tool converts ResNet-18/34/50/101/152 with '
+             f'one conv1 (7x7 stride 2, or 3x3 stride 1) in the formats {SUPPORTED}')
+
+
+@pytest.mark.parametrize('layout, stem, where', [
+    ('mmpretrain', 'stem.', "format mmpretrain, state_dict, prefix 'backbone.'"),
+    ('mmseg_bare', 'stem.', 'format torchvision, top level'),
+    ('timm', 'conv1.', 'format torchvision, top level'),
+])
+def test_deep_stem_checkpoint_is_refused_by_name(layout, stem, where, resnet50, tmp_path):
+    sd = deep_stem_state(resnet50, stem)
+    obj = {'meta': {}, 'state_dict': {'backbone.' + k: v for k, v in sd.items()}} \
+        if layout == 'mmpretrain' else sd
+    src = tmp_path / 'v1c.pth'
+    torch.save(obj, src)
+    msg = fail(src, tmp_path, 'mmseg', 'deep-stem')
+    assert msg == f'{src}: ' + DEEP_STEM.format(where=where, s=stem)
+
+
+def test_a_stem_module_beside_conv1_is_not_a_deep_stem(resnet18, tmp_path):
+    """A ResNet with its own conv1 and some other module named stem.* converts (stem dropped)."""
+    sd = dict(resnet18.state_dict(), **{'stem.0.weight': torch.zeros(8, 3, 3, 3)})
+    src = tmp_path / 'r18_and_stem.pth'
+    torch.save(sd, src)
+    report = convert(str(src), str(tmp_path / 'out.pth'), 'torchvision')
+    assert report.encoder.depth == 18
+    assert ('stem.', 1, 'head or other') in report.source.dropped
+
+
+def vgg_like_state():
+    """32 tensors named as torchvision's VGG: features.{0,2,...,30}.{weight,bias}."""
+    sd = {}
+    for i in range(0, 32, 2):
+        sd[f'features.{i}.weight'] = torch.zeros(4, 4, 3, 3)
+        sd[f'features.{i}.bias'] = torch.zeros(4)
+    return sd
+
+
+def test_tensors_nested_under_an_unknown_key_are_counted(resnet18, tmp_path):
+    src = tmp_path / 'vgg.pth'
+    torch.save({'net': vgg_like_state(), 'epoch': 3}, src)
+    msg = fail(src, tmp_path, 'mmseg', 'found 32 tensors')
+    assert msg == (f"{src}: found 32 tensors under 'net' (keys like features.0.weight, "
+                   'features.0.bias, features.2.weight), none of them a ResNet/ERFNet layout this '
+                   f'tool converts; expected a ResNet state dict at {READABLE}, in one of the '
+                   f'formats {SUPPORTED}')
+    deep = tmp_path / 'deep.pth'      # any depth: a ResNet two levels down, an optimizer's state
+    torch.save({'ckpt': {'net': dict(resnet18.state_dict())},
+                'optimizer': {'state': {0: {'momentum_buffer': torch.zeros(2)}}}}, deep)
+    msg = fail(deep, tmp_path, 'torchvision', 'found 122 tensors')
+    assert msg == (f"{deep}: found 122 tensors under 'ckpt' (keys like net.conv1.weight, "
+                   "net.bn1.weight, net.bn1.bias), 1 tensor under 'optimizer' (keys like "
+                   "state.0.momentum_buffer): a ResNet under 'ckpt', a key this tool does not "
+                   f"read; expected the weights at {READABLE} (re-save the state dict, e.g. "
+                   "torch.save(ckpt['ckpt'], FILE))")
+    empty = tmp_path / 'meta_only.pth'
+    torch.save({'meta': {'epoch': 1}, 'note': 'x'}, empty)
+    msg = fail(empty, tmp_path, 'mmseg', 'found no tensors')
+    assert msg == (f"{empty}: found no tensors at any depth (top-level keys: 'meta', 'note'); "
+                   f'expected a ResNet state dict at {READABLE}')
+    with pytest.raises(ConversionError) as info:      # the same count for --arch erfnet
+        convert_erfnet(str(src), str(tmp_path / 'e.pth'), 'mmseg')
+    assert str(info.value) == (
+        f"{src}: found 32 tensors under 'net' (keys like features.0.weight, features.0.bias, "
+        'features.2.weight), none of them at the top level or under state_dict/model, where an '
+        'ERFNet checkpoint (erfnet_pytorch or mmseg ERFNet naming) holds its weights')
+    assert_nothing_written(tmp_path, ['vgg.pth', 'deep.pth', 'meta_only.pth'])
+
+
+SUFFIX_ERRORS = {
+    ('mmseg', 'OUT.pkl'): 'output suffix .pkl does not fit --to mmseg, which writes an mmengine '
+                          'checkpoint (torch.save): expected .pth or .pt (.pkl is for --to '
+                          'detectron2); nothing was written',
+    ('torchvision', 'OUT.pkl'): 'output suffix .pkl does not fit --to torchvision, which writes a '
+                                'torch.save state dict: expected .pth or .pt (.pkl is for --to '
+                                'detectron2); nothing was written',
+    ('detectron2', 'OUT.pth'): 'output suffix .pth does not fit --to detectron2, which writes a '
+                               'detectron2 model-zoo pickle (DetectionCheckpointer unpickles only '
+                               'a .pkl file): expected .pkl (.pth is for --to mmseg or '
+                               'torchvision); nothing was written',
+    ('detectron2', 'OUT.yaml'): 'output suffix .yaml does not fit --to detectron2, which writes a '
+                                'detectron2 model-zoo pickle (DetectionCheckpointer unpickles '
+                                'only a .pkl file): expected .pkl; nothing was written',
+    ('mmseg', 'OUT'): 'an output name without a suffix does not fit --to mmseg, which writes an '
+                      'mmengine checkpoint (torch.save): expected .pth or .pt; nothing was written',
+}
+
+
+@pytest.mark.parametrize('to, name', list(SUFFIX_ERRORS))
+def test_output_suffix_must_fit_the_target_before_the_source_is_read(to, name, tmp_path):
+    """The source does not even exist: the suffix is checked first."""
+    dst = tmp_path / name
+    with pytest.raises(ConversionError) as info:
+        convert(str(tmp_path / 'missing.pth'), str(dst), to)
+    assert str(info.value) == f'{dst}: {SUFFIX_ERRORS[to, name]}' and info.value.path == str(dst)
+    assert os.listdir(tmp_path) == []
+
+
+def test_erfnet_output_suffix_is_checked_first(tmp_path):
+    dst = tmp_path / 'erfnet.pkl'
+    with pytest.raises(ConversionError) as info:
+        convert_erfnet(str(tmp_path / 'missing.pth'), str(dst), 'erfnet_pytorch')
+    assert str(info.value) == (f'{dst}: output suffix .pkl does not fit --to erfnet_pytorch, '
+                               'which writes a torch.save state dict: expected .pth or .pt; '
+                               'nothing was written')
+    with pytest.raises(ConversionError) as info:
+        convert_erfnet(str(tmp_path / 'missing.pth'), str(tmp_path / 'e.pkl'), 'detectron2')
+    assert str(info.value) == (f'{tmp_path / "e.pkl"}: ERFNet converts --to mmseg or '
+                               'erfnet_pytorch, not detectron2')
+    assert os.listdir(tmp_path) == []
+
+
+def run_cli(args):
+    """``tools/convert_checkpoint.py ARGS``: (exit code, stdout, stderr), stderr kept apart."""
+    env = dict(os.environ, PYTHONWARNINGS='ignore', OMP_NUM_THREADS='2')
+    r = subprocess.run([sys.executable, os.path.join(ROOT, 'tools', 'convert_checkpoint.py')]
+                       + [str(a) for a in args], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, text=True, timeout=300)
+    return r.returncode, r.stdout, r.stderr
+
+
+def test_cli_refuses_a_suffix_of_another_target_in_one_line(resnet18, tmp_path):
+    src = tmp_path / 'r18.pth'
+    torch.save(encoder_state(resnet18), src)
+    rc, out, err = run_cli([src, tmp_path / 'OUT.pkl', '--to', 'mmseg'])
+    assert (rc, out) == (2, '')
+    assert err == (f'convert_checkpoint: error: {tmp_path / "OUT.pkl"}: '
+                   f'{SUFFIX_ERRORS["mmseg", "OUT.pkl"]}\n')
+    assert_nothing_written(tmp_path, ['r18.pth'])

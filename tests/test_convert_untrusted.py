@@ -98,7 +98,8 @@ def test_cli_refuses_a_poisoned_file_with_exit_code_2_and_one_line(kind, resnet1
         r = run_tool([CONVERT, str(src), str(tmp_path / dst), '--to', to])
         assert r.returncode == 2, r.stdout
         assert r.stdout.strip().splitlines() == [
-            f'error: {src}: refused to load: its pickle imports posix.system, which is not checkpoint '
+            f'convert_checkpoint: error: {src}: refused to load: its pickle imports posix.system, '
+            'which is not checkpoint '
             'data (tensors, arrays, numbers, strings, containers, argparse.Namespace) and could run code '
             'on this machine; nothing was written. If you trust this file, pass --trust-pickle']
         assert not marker.exists() and not (tmp_path / dst).exists()

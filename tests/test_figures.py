@@ -2,7 +2,8 @@
 the two views (against a brute-force matching computed here from the recorded boxes and flips);
 the prediction grid's panels are the model's argmax (through mmseg's test_step, not the
 inference API the grid uses) in the dataset's palette; the ClassMix visualization hook saves
-the step of the iterations it is due at, and its mixed-image panel is M a + (1 - M) b."""
+the step of the iterations it is due at, as a PNG and through the runner's visualizer (the same
+pixels in LocalVisBackend's vis_image/), and its mixed-image panel is M a + (1 - M) b."""
 import importlib.util
 import os
 
@@ -184,11 +185,17 @@ def test_mix_visualization_hook_saves_the_due_step_and_its_mixed_panel_is_the_mi
         'param_scheduler.0.end': 2, 'default_hooks.checkpoint.interval': 100, 'model.weight.tau': 0.05})
     cfg.custom_hooks = [dict(type='MixVisualizationHook', interval=2, sample=1)]
     cfg.work_dir = str(tmp_path / 'work')
+    cfg.visualizer.name = 'mix_hook_figure'        # mmengine reuses a visualizer by name: this run's own
     runner = Runner.from_cfg(cfg)
     runner.train()
     hook = next(h for h in runner.hooks if type(h).__name__ == 'MixVisualizationHook')
     assert os.path.isfile(tmp_path / 'work' / 'vis_mix' / 'iter_2.png')
     assert not os.path.exists(tmp_path / 'work' / 'vis_mix' / 'iter_1.png')          # k = 2: only iteration 2
+    # the same figure through the visualizer: LocalVisBackend's vis_image/<name>_<step>.png, pixel for pixel
+    vis_image = os.path.join(runner.log_dir, 'vis_data', 'vis_image')
+    assert os.listdir(vis_image) == ['mix_step_2.png']
+    saved = cv2.imread(str(tmp_path / 'work' / 'vis_mix' / 'iter_2.png'))
+    assert np.array_equal(cv2.imread(os.path.join(vis_image, 'mix_step_2.png')), saved) and saved.shape[0] > 50
     p, last = hook.last_panels, hook.last
     assert last['sample'] == 1 and last['inputs'].shape[0] == 2
     mask = p['mask'] == 255
@@ -231,9 +238,10 @@ def test_mix_visualization_hook_reads_an_intermix_and_skips_what_it_cannot_expla
             labels = torch.where(self.used, labelled['labels'], pseudo_labels)
             return (mixed.flip(0) if self.scramble else mixed), labels, torch.where(self.used, 1.0, weights)
 
-    model, logs = InterMixLike(), []
+    model, logs, images = InterMixLike(), [], []
     runner = SimpleNamespace(model=model, iter=0, work_dir=str(tmp_path),
-                             logger=SimpleNamespace(warning=logs.append, info=logs.append))
+                             logger=SimpleNamespace(warning=logs.append, info=logs.append),
+                             visualizer=SimpleNamespace(add_image=lambda *a, **k: images.append((a, k))))
     hook = MixVisualizationHook(interval=1, sample=1, palette=[[0, 0, 0], [255, 0, 0]])
     hook.before_train(runner)
     g = torch.Generator().manual_seed(0)
@@ -244,6 +252,10 @@ def test_mix_visualization_hook_reads_an_intermix_and_skips_what_it_cannot_expla
     assert torch.equal(out[0], torch.where(model.used[:, None], source, target))   # passed through unchanged
     hook.after_train_iter(runner, 0)
     assert os.path.isfile(tmp_path / 'vis_mix' / 'iter_1.png')
+    # the saved PNG (RGB) went to the visualizer once, as image 'mix_step' at step 1
+    (((name, figure), kwargs),) = images
+    assert name == 'mix_step' and kwargs == dict(step=1)
+    assert np.array_equal(figure, cv2.imread(str(tmp_path / 'vis_mix' / 'iter_1.png'))[..., ::-1])
     p = hook.last_panels
     assert np.array_equal(p['mask'] == 255, model.used[1].numpy()) and 0 < model.used[1].float().mean() < 1
     to_u8 = lambda x: (x.flip(0).clamp(0, 1) * 255).round().byte().permute(1, 2, 0).numpy()   # noqa: E731
@@ -257,6 +269,7 @@ def test_mix_visualization_hook_reads_an_intermix_and_skips_what_it_cannot_expla
     model.mix_batch(target, pseudo, None, torch.full((2, 8, 12), 0.5), dict(inputs=source, labels=labels))
     hook.after_train_iter(runner, 1)
     assert 'nothing saved' in logs[-1] and not os.path.exists(tmp_path / 'vis_mix' / 'iter_2.png')
+    assert len(images) == 1                                               # nor sent to the visualizer
     with pytest.raises(TypeError, match='has no mix_batch'):
         MixVisualizationHook(interval=1).before_train(SimpleNamespace(model=torch.nn.Linear(1, 1)))
     with pytest.raises(ValueError, match='interval=0'):

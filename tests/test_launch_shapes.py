@@ -26,6 +26,8 @@ GLOBAL = [
     (r'pretrain/simclr', 256),                              # the SimCLR report (one GPU)
     (r'finetune/twoblock_', 32),
     (r'finetune/deeplabv2_', 2),
+    (r'custom/pixpro_', 64),                                # your own data: the GPU templates
+    (r'custom/', 2),
 ]
 # where the global batch does not divide over the report's GPU count, the nearest shape
 NEAREST = {64: {3: 21}}
@@ -33,17 +35,25 @@ NEAREST = {64: {3: 21}}
 
 def real_data_configs():
     return sorted(os.path.relpath(p, CONFIGS) for p in glob.glob(os.path.join(CONFIGS, '*', '**', '*.py'), recursive=True)
-                  if '_base_' not in p and 'synthetic' not in p and 'quickstart' not in p)
+                  if '_base_' not in p and 'synthetic' not in p and 'quickstart' not in p
+                  and not ('custom' in p and '_r18' in p))        # the CPU templates of your own data
 
 
 def test_the_table_covers_every_real_data_config():
     names = real_data_configs()
-    assert len(names) == 91
+    assert len(names) == 95
     assert [n for n in names if not any(re.search(p, n) for p, _ in GLOBAL)] == []
 
 
+@pytest.fixture
+def classes_txt(tmp_path, monkeypatch):
+    # the configs/custom templates read MYDATA/classes.txt when parsed
+    (tmp_path / 'classes.txt').write_text('a\nb\n')
+    monkeypatch.setenv('SEGSSL_DATA_ROOT', str(tmp_path))
+
+
 @pytest.mark.parametrize('name', real_data_configs())
-def test_name_batch_and_global_batch_agree(name):
+def test_name_batch_and_global_batch_agree(name, classes_txt):
     from mmengine.config import Config
     m = re.search(r'_(\d+)xb(\d+)[-_]', os.path.basename(name))
     assert m, f'{name}: no {{gpus}}xb{{batch}} in the name'

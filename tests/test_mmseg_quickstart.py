@@ -56,7 +56,7 @@ def test_missing_data_root_is_named(tmp_path, synthetic_root):
     missing = str(tmp_path / 'no_such_root')
     r = run_tool(['tools/train.py', CONFIG, '--work-dir', str(tmp_path / 'w')],
                  env={'SEGSSL_DATA_ROOT': missing}, timeout=300)
-    assert r.returncode == 1
+    assert r.returncode == 2
     assert f"train_dataloader.dataset: data_root '{missing}/cityscapes/' does not exist" in r.stdout, r.stdout[-3000:]
     assert 'make_synthetic_data.py' in r.stdout and 'Traceback' not in r.stdout
     assert not os.path.exists(tmp_path / 'w')            # stopped before mmseg made the work dir
@@ -64,5 +64,5 @@ def test_missing_data_root_is_named(tmp_path, synthetic_root):
     r = run_tool(['tools/test.py', CONFIG, 'ckpt.pth', '--cfg-options',
                   'test_dataloader.dataset.data_prefix.seg_map_path=gtCoarse/val'],
                  env={'SEGSSL_DATA_ROOT': synthetic_root}, timeout=300)
-    assert r.returncode == 1
+    assert r.returncode == 2
     assert f"data_prefix.seg_map_path folder '{synthetic_root}/cityscapes/gtCoarse/val' does not exist" in r.stdout, r.stdout[-3000:]

@@ -14,6 +14,7 @@ import sys
 import numpy as np
 from PIL import Image
 
+from segssl.cli import HelpFormatter
 from segssl.convert.atomic import atomic_outputs
 
 
@@ -33,11 +34,12 @@ def class_pixels(label_dir, suffix='_labelTrainIds.png', num_classes=19, ignore_
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    ap.add_argument('label_dir')
-    ap.add_argument('-o', '--out')
-    ap.add_argument('--suffix', default='_labelTrainIds.png')
-    ap.add_argument('--num-classes', type=int, default=19)
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=HelpFormatter)
+    ap.add_argument('label_dir', help='folder searched recursively for label maps')
+    ap.add_argument('-o', '--out', help='JSON file to write, atomically (default: print to stdout)')
+    ap.add_argument('--suffix', default='_labelTrainIds.png', help='label file name ending')
+    ap.add_argument('--num-classes', type=int, default=19,
+                    help='number of train ids; a larger id in a label map is an error')
     args = ap.parse_args(argv)
     try:
         counts, files = class_pixels(args.label_dir, args.suffix, args.num_classes)

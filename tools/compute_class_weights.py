@@ -22,8 +22,11 @@ import sys
 
 import numpy as np
 
+from segssl.cli import HelpFormatter, exit_on_bad_input
 from segssl.convert.atomic import atomic_outputs
 from segssl.core.class_weights import class_pixel_counts, enet_class_weights
+
+TOOL = 'compute_class_weights'
 
 
 def read_label(path):
@@ -49,8 +52,9 @@ def compute(label_dir, num_classes, suffix='_gtFine_labelTrainIds.png', ignore_i
         raise ValueError(f'{label_dir}: no label file ending in {suffix!r} (set --suffix)')
     counts = np.zeros(num_classes, dtype=np.int64)
     for f in files:
+        label = read_label(f)                  # its errors name the file already
         try:
-            counts += class_pixel_counts([read_label(f)], num_classes, ignore_index)
+            counts += class_pixel_counts([label], num_classes, ignore_index)
         except ValueError as e:
             raise ValueError(f'{f}: {str(e).replace("label map 0: ", "")}') from None
     return files, counts, enet_class_weights(counts, c)
@@ -74,21 +78,18 @@ def write(out, label_dir, files, counts, weights, c, ignore_index):
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=HelpFormatter)
     p.add_argument('label_dir', help='folder searched recursively for label files')
     p.add_argument('--num-classes', type=int, required=True, help='K (Cityscapes train ids: 19)')
     p.add_argument('--suffix', default='_gtFine_labelTrainIds.png', help='label file name ending')
-    p.add_argument('--ignore-index', type=int, default=255)
-    p.add_argument('--c', type=float, default=1.02, help="ENet's c (seed 001: 1.02)")
+    p.add_argument('--ignore-index', type=int, default=255, help='label value counted in no class')
+    p.add_argument('--c', type=float, default=1.02, help="ENet's c in w = 1 / ln(c + p_class) (seed 001: 1.02)")
     p.add_argument('--out', required=True, help='output prefix: writes OUT.json and OUT.py')
     args = p.parse_args(argv)
-    try:
+    with exit_on_bad_input(TOOL):
         files, counts, weights = compute(args.label_dir, args.num_classes, args.suffix,
                                          args.ignore_index, args.c)
         paths = write(args.out, args.label_dir, files, counts, weights, args.c, args.ignore_index)
-    except ValueError as e:
-        print(f'error: {e}', file=sys.stderr)
-        return 1
     print(f'{len(files)} label files, {int(counts.sum()):,} labelled pixels')
     for k, (n, w) in enumerate(zip(counts, weights)):
         print(f'  class {k:3d}  pixels {int(n):>12,}  p {n / counts.sum():.6f}  w {w:.4f}')

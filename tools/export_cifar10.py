@@ -32,11 +32,14 @@ import os
 import shutil
 import sys
 import tarfile
-import tempfile
 
 import numpy as np
 
+from segssl.cli import HelpFormatter, exit_on_bad_input
 from segssl.convert import safe_pickle
+from segssl.convert.atomic import temporary_folder
+
+TOOL = 'export_cifar10'
 
 SPLIT_FILES = {'train': tuple(f'data_batch_{i}' for i in range(1, 6)), 'test': ('test_batch',)}
 META_FILE = 'batches.meta'
@@ -193,11 +196,11 @@ def export(data, names, out, overwrite=False):
     staged, old = {}, []
     try:
         for split, (images, labels) in data.items():
-            staged[split] = tempfile.mkdtemp(prefix=f'.{split}.', suffix='.tmp', dir=out)
+            staged[split] = temporary_folder(out, f'.{split}.')
             _write_split(staged[split], images, labels, names)
         for split, dst in dsts.items():
             if os.path.lexists(dst):
-                old.append(tempfile.mkdtemp(prefix=f'.{split}.old.', suffix='.tmp', dir=out))
+                old.append(temporary_folder(out, f'.{split}.old.'))
                 os.replace(dst, os.path.join(old[-1], split))
             os.replace(staged.pop(split), dst)
     finally:
@@ -207,7 +210,7 @@ def export(data, names, out, overwrite=False):
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=HelpFormatter)
     p.add_argument('source', help=f'cifar-10-python.tar.gz, or its extracted {FOLDER} folder '
                                   '(or a folder holding it)')
     p.add_argument('--out', default='data/cifar10',
@@ -219,14 +222,12 @@ def main(argv=None):
                    help='replace existing OUT/<split> folders (default: refuse and exit 2)')
     args = p.parse_args(argv)
     splits = list(dict.fromkeys(args.splits))
-    try:
+    with exit_on_bad_input(TOOL, (CifarInputError, FileExistsError)):
         existing = [os.path.join(args.out, s) for s in splits if os.path.lexists(os.path.join(args.out, s))]
         if existing and not args.overwrite:
             raise FileExistsError(f'{", ".join(existing)} already exist(s): pass --overwrite to replace')
         data, names = read_cifar10(args.source, splits)
         counts = export(data, names, args.out, overwrite=args.overwrite)
-    except (CifarInputError, FileExistsError) as e:
-        p.exit(2, f'export_cifar10: error: {e}\n')
     for split, per_class in counts.items():
         print(f'wrote {os.path.join(args.out, split)}: {sum(per_class)} images, '
               + ', '.join(f'{n} {c}' for n, c in zip(names, per_class)))

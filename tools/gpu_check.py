@@ -30,15 +30,17 @@ DEFAULT_OUT = os.path.join(ROOT, 'benchmarks', 'results', 'gpu_check.md')
 
 
 def build_parser():
-    p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    from segssl.cli import HelpFormatter
+    p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0], formatter_class=HelpFormatter)
     p.add_argument('--tier', nargs='+', type=int, choices=[1, 2], default=[1, 2],
                    help='which tiers to run (default: %(default)s)')
     p.add_argument('--device', default='cuda',
-                   help='cuda (default), cuda:N, or cpu for a rehearsal on a machine without a GPU')
+                   help='cuda, cuda:N, or cpu for a rehearsal on a machine without a GPU '
+                        '(default: %(default)s)')
     p.add_argument('--iters', type=int, default=20,
                    help='tier 2: training iterations per runner (default: %(default)s)')
     p.add_argument('--quick', action='store_true', default=False,
-                   help='tiny sizes and few repetitions (the tests; default: off)')
+                   help='tiny sizes and few repetitions, as the tests run it (default: off)')
     p.add_argument('--only', nargs='+', default=None,
                    help='run only the checks whose name contains one of these words (default: all)')
     p.add_argument('--out', default=DEFAULT_OUT, help='results file (default: %(default)s)')

@@ -13,19 +13,25 @@ import json
 import os
 import sys
 
+from segssl.cli import HelpFormatter, exit_on_bad_input
 from segssl.splits import FRACTIONS, ids_hash, list_train_ids, write_splits
+
+TOOL = 'make_label_splits'
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=HelpFormatter)
     p.add_argument('root', help='dataset folder (Cityscapes root with leftImg8bit/, or VOC2012 with ImageSets/)')
-    p.add_argument('--dataset', required=True, choices=sorted(FRACTIONS))
-    p.add_argument('--out', help='output folder (default ROOT/splits, the path the configs read)')
-    p.add_argument('--seed', type=int, default=0)
+    p.add_argument('--dataset', required=True, choices=sorted(FRACTIONS),
+                   help='where the training ids come from: cityscapes leftImg8bit/train, voc_aug '
+                        'ImageSets/Segmentation (trainaug, or train + aug, minus val), custom '
+                        'images/train')
+    p.add_argument('--out', help='output folder (default: ROOT/splits, the path the configs read)')
+    p.add_argument('--seed', type=int, default=0, help='seed of the one permutation every fraction is a prefix of')
     p.add_argument('--overwrite', action='store_true', help='replace splits made with other ids or seed')
     args = p.parse_args(argv)
     out = args.out or os.path.join(args.root, 'splits')
-    try:
+    with exit_on_bad_input(TOOL):
         ids = list_train_ids(args.dataset, args.root)
         meta_path = os.path.join(out, 'meta.json')
         if os.path.isfile(meta_path) and not args.overwrite:
@@ -36,8 +42,6 @@ def main(argv=None):
                                       f"(dataset {old.get('dataset')!r}, seed {old.get('seed')}, "
                                       f"{old.get('num_ids')} ids): pass --overwrite to replace them")
         meta = write_splits(out, args.dataset, ids, seed=args.seed)
-    except (ValueError, FileNotFoundError, FileExistsError) as e:
-        p.exit(2, f'make_label_splits: error: {e}\n')
     print(f"wrote {out}: {args.dataset}, seed {args.seed}, {meta['num_ids']} ids, labelled {json.dumps(meta['fractions'])}")
     return 0
 

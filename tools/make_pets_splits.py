@@ -11,7 +11,8 @@ Reads ROOT/annotations/trainval.txt and test.txt (``<id> <class> <species> <bree
 
 The fractions are prefixes of ONE seeded permutation (numpy ``default_rng(seed)``) of the sorted
 trainval ids, so they are nested (1 % within 10 % within 100 %) and identical on every machine;
-each file is written to a temporary file and renamed.
+the four files are written to temporary files and renamed together (segssl.convert.atomic), so
+they appear complete or not at all.
 """
 import argparse
 import math
@@ -20,6 +21,10 @@ import sys
 
 import numpy as np
 
+from segssl.cli import HelpFormatter, exit_on_bad_input
+from segssl.convert.atomic import atomic_outputs
+
+TOOL = 'make_pets_splits'
 FRACTIONS = (('1pct', 0.01), ('10pct', 0.1), ('full', 1.0))
 
 
@@ -45,31 +50,28 @@ def label_fractions(ids, seed=0, fractions=FRACTIONS):
     return {name: sorted(ids[i] for i in order[:math.ceil(f * len(ids))]) for name, f in fractions}
 
 
-def write_list(path, ids):
-    tmp = f'{path}.{os.getpid()}.tmp'
-    with open(tmp, 'w') as f:
-        f.write(''.join(i + '\n' for i in ids))
-    os.replace(tmp, path)
+def write_lists(folder, lists):
+    """Write ``folder/<name>.txt`` (one id per line) for each ``{name: ids}``, all together."""
+    names = list(lists)
+    with atomic_outputs(*[os.path.join(folder, n + '.txt') for n in names]) as tmps:
+        for name, tmp in zip(names, tmps):
+            with open(tmp, 'w') as f:
+                f.write(''.join(i + '\n' for i in lists[name]))
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=HelpFormatter)
     p.add_argument('root', help='Oxford-IIIT Pet folder (with images/ and annotations/)')
-    p.add_argument('--seed', type=int, default=0)
-    p.add_argument('--out', help='output folder (default ROOT/splits, the path the configs read)')
+    p.add_argument('--seed', type=int, default=0, help='seed of the one permutation every fraction is a prefix of')
+    p.add_argument('--out', help='output folder (default: ROOT/splits, the path the configs read)')
     args = p.parse_args(argv)
     out = args.out or os.path.join(args.root, 'splits')
-    try:
+    with exit_on_bad_input(TOOL):
         train = read_ids(os.path.join(args.root, 'annotations', 'trainval.txt'))
         test = read_ids(os.path.join(args.root, 'annotations', 'test.txt'))
-    except (FileNotFoundError, ValueError) as e:
-        p.exit(2, f'make_pets_splits: error: {e}\n')
-    os.makedirs(out, exist_ok=True)
-    counts = {}
-    for name, ids in label_fractions(train, args.seed).items():
-        write_list(os.path.join(out, name + '.txt'), ids)
-        counts[name] = len(ids)
-    write_list(os.path.join(out, 'test.txt'), sorted(set(test)))
+    lists = label_fractions(train, args.seed)
+    write_lists(out, dict(lists, test=sorted(set(test))))
+    counts = {name: len(ids) for name, ids in lists.items()}
     print(f'wrote {out}: seed {args.seed}, {counts} of {len(set(train))} trainval ids, '
           f'{len(set(test))} test ids')
     return 0

@@ -9,7 +9,10 @@ import argparse
 import json
 import sys
 
+from segssl.cli import HelpFormatter, fail
 from segssl.synthetic import PARTS, generate
+
+TOOL = 'make_synthetic_data'
 
 
 def parse_size(text):
@@ -21,13 +24,13 @@ def parse_size(text):
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=HelpFormatter)
     p.add_argument('out', help='output folder (created; must not exist unless --overwrite)')
-    p.add_argument('--num-train', type=int, default=48, help='images per train split (default 48)')
-    p.add_argument('--num-val', type=int, default=16, help='images per val split (default 16)')
-    p.add_argument('--size', type=parse_size, default=(128, 256), help='HEIGHTxWIDTH (default 128x256)')
-    p.add_argument('--seed', type=int, default=0)
-    p.add_argument('--parts', default=','.join(PARTS), help=f'comma-separated subset of {",".join(PARTS)}')
+    p.add_argument('--num-train', type=int, default=48, help='images per train split')
+    p.add_argument('--num-val', type=int, default=16, help='images per val split')
+    p.add_argument('--size', type=parse_size, default=(128, 256), help='HEIGHTxWIDTH (default: 128x256)')
+    p.add_argument('--seed', type=int, default=0, help='seed of every random draw (same options -> same files)')
+    p.add_argument('--parts', default=','.join(PARTS), help='comma-separated subset of the parts to write')
     p.add_argument('--overwrite', action='store_true', help='replace OUT if it exists')
     args = p.parse_args(argv)
     try:
@@ -35,7 +38,7 @@ def main(argv=None):
                         width=args.size[1], seed=args.seed, parts=args.parts.split(','),
                         overwrite=args.overwrite)
     except (ValueError, FileExistsError) as e:
-        p.exit(2, f'make_synthetic_data: error: {e}\n')
+        fail(TOOL, e)
     summary = {k: meta[k] for k in ('seed', 'height', 'width', 'num_train', 'num_val', 'parts')}
     print(f'wrote {args.out}: {json.dumps(summary)}')
     return 0

@@ -24,6 +24,7 @@ import time
 
 import torch
 
+from segssl.cli import HelpFormatter
 from segssl.core.weight_surgery import parameter_counts
 
 
@@ -83,17 +84,20 @@ def build(config, checkpoint=None, cfg_options=None):
 
 def main(argv=None):
     from mmengine.config import DictAction
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument('config')
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=HelpFormatter)
+    p.add_argument('config', help='mmseg config whose model is built')
     p.add_argument('--checkpoint', help='weights to count/time (default: the built, random ones)')
     p.add_argument('--input-size', default='512x1024', help='HxW of the timed input (seed: 512x1024)')
-    p.add_argument('--batch', type=int, default=1)
-    p.add_argument('--warmup', type=int, default=5)
-    p.add_argument('--repeats', type=int, default=20)
-    p.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
+    p.add_argument('--batch', type=int, default=1, help='images per timed forward pass')
+    p.add_argument('--warmup', type=int, default=5, help='untimed forward passes first')
+    p.add_argument('--repeats', type=int, default=20, help='timed forward passes (median and mean reported)')
+    p.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu',
+                   help='device of the timed model (cpu, cuda, cuda:N; the default is cuda where '
+                        'one is available)')
     p.add_argument('--threads', type=int, help='torch CPU threads (default: torch\'s)')
-    p.add_argument('--out', help='also write the report as JSON here (atomically)')
-    p.add_argument('--cfg-options', nargs='+', action=DictAction)
+    p.add_argument('--out', help='also write the report as JSON here, atomically (default: print only)')
+    p.add_argument('--cfg-options', nargs='+', action=DictAction,
+                   help='KEY=VALUE overrides of the config, as mmseg\'s tools take them (default: none)')
     args = p.parse_args(argv)
     try:
         h, w = (int(v) for v in args.input_size.lower().split('x'))

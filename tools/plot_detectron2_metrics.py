@@ -18,10 +18,12 @@ import matplotlib
 matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402
 
+from segssl.cli import HelpFormatter, fail  # noqa: E402
 from segssl.convert.atomic import atomic_outputs  # noqa: E402
 from segssl.core.metrics_json import (LOSS_SUM, LOSSES, MASK_HEAD,  # noqa: E402
                                             final_loss_table, read_metrics, smoothed)
 
+TOOL = 'plot_detectron2_metrics'
 PANELS = LOSSES + (LOSS_SUM, 'total_loss') + MASK_HEAD
 
 
@@ -55,19 +57,19 @@ def plot(runs, out, beta=0.99, debias=True):
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=HelpFormatter)
     p.add_argument('runs', nargs='+', help='LABEL=PATH or PATH (OUTPUT_DIR or metrics.json)')
     p.add_argument('--out', required=True, help='PNG figure')
-    p.add_argument('--table', default=None, help='also write the final-loss table (Markdown) here')
-    p.add_argument('--beta', type=float, default=0.99)
+    p.add_argument('--table', default=None,
+                   help='also write the final-loss table (Markdown) here (default: print it only)')
+    p.add_argument('--beta', type=float, default=0.99, help='EMA smoothing factor of the curves')
     p.add_argument('--plain-ema', action='store_true', help='plain EMA (s_1 = x_1), not bias-corrected')
     args = p.parse_args(argv)
     try:
         runs = [(label, read_metrics(path)) for label, path in map(parse_run, args.runs)]
         table = final_loss_table(runs, args.beta, not args.plain_ema)
     except (FileNotFoundError, ValueError, KeyError) as e:
-        print(f'error: {e}', file=sys.stderr)
-        return 2
+        fail(TOOL, e)
     plot(runs, args.out, args.beta, not args.plain_ema)
     print(table)
     if args.table:

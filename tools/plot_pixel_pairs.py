@@ -18,15 +18,18 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, 'plugins'))
 
+from segssl.cli import HelpFormatter, fail  # noqa: E402
+
+TOOL = 'plot_pixel_pairs'
 DEFAULT_CONFIG = os.path.join(ROOT, 'configs', 'pretrain', 'pixpro_r18-d16_localppm5-mbn-erase_synthetic.py')
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument('image')
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=HelpFormatter)
+    p.add_argument('image', help='image file the two views are cropped from')
     p.add_argument('--out', required=True, help='PNG to write')
     p.add_argument('--config', default=DEFAULT_CONFIG, help='pretraining config (its TwoViewCrop and model.tau)')
-    p.add_argument('--seed', type=int, default=0)
+    p.add_argument('--seed', type=int, default=0, help='numpy seed of the two crops and flips')
     p.add_argument('--stride', type=int, default=16, help='backbone output stride (view px per feature bin)')
     args = p.parse_args(argv)
 
@@ -36,17 +39,17 @@ def main(argv=None):
     from segssl.figures import plot_pixel_pairs
     from segssl.mmseg.figures import pipeline_transform, two_views, view_pairs
     if not os.path.isfile(args.image):
-        p.error(f'image {args.image} does not exist')
+        fail(TOOL, f'image {args.image} does not exist')
     cfg = Config.fromfile(args.config)
     crop = pipeline_transform(cfg, 'TwoViewCrop')
     tau = float(cfg.model.get('tau', 0.7))
     img = mmcv.imread(args.image)                                   # BGR, like LoadImageFromFile
     if img is None:
-        p.error(f'could not read {args.image} as an image')
+        fail(TOOL, f'could not read {args.image} as an image')
     res = two_views(img, crop, args.seed)
     size = res['view_size']
     if size[0] % args.stride or size[1] % args.stride:
-        p.error(f'--stride {args.stride} does not divide the view size {size} of {args.config}')
+        fail(TOOL, f'--stride {args.stride} does not divide the view size {size} of {args.config}')
     feat = (size[0] // args.stride, size[1] // args.stride)
     pairs = view_pairs(res, feat, tau).numpy()
     rgb = lambda a: a[:, :, ::-1]                                   # noqa: E731

@@ -17,15 +17,22 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, 'plugins'))
 
+from segssl.cli import HelpFormatter, fail  # noqa: E402
+
+TOOL = 'plot_predictions'
+
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument('--run', nargs='+', action='append', required=True, metavar='NAME CONFIG CKPT | NAME WORK_DIR')
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=HelpFormatter)
+    p.add_argument('--run', nargs='+', action='append', required=True, metavar='NAME CONFIG CKPT | NAME WORK_DIR',
+                   help='one column of predictions: a name and a config + checkpoint, or a work dir '
+                        '(its dumped config and last checkpoint); repeat for each run')
     p.add_argument('--out', required=True, help='PNG to write')
     p.add_argument('--num', type=int, default=4, help='number of images (rows)')
-    p.add_argument('--data-config', default=None)
-    p.add_argument('--split', default='val', choices=('val', 'test'))
-    p.add_argument('--device', default='cpu')
+    p.add_argument('--data-config', default=None,
+                   help='config whose dataset gives the images (default: the first run\'s config)')
+    p.add_argument('--split', default='val', choices=('val', 'test'), help='dataloader the images come from')
+    p.add_argument('--device', default='cpu', help='device of the predicting models')
     args = p.parse_args(argv)
 
     from mmengine.config import Config
@@ -35,11 +42,11 @@ def main(argv=None):
     runs = {}
     for spec in args.run:
         if len(spec) not in (2, 3):
-            p.error(f'--run {spec}: expected NAME CONFIG CHECKPOINT or NAME WORK_DIR')
+            fail(TOOL, f'--run {spec}: expected NAME CONFIG CHECKPOINT or NAME WORK_DIR')
         try:
             runs[spec[0]] = resolve_run(spec[1:])
         except (FileNotFoundError, ValueError) as e:
-            p.error(str(e))
+            fail(TOOL, e)
     data_cfg = Config.fromfile(args.data_config or next(iter(runs.values()))[0])
     samples, meta = dataset_samples(data_cfg, args.num, f'{args.split}_dataloader')
     paths = [s['img_path'] for s in samples]

@@ -22,6 +22,10 @@ import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, 'plugins'))
+
+from segssl.cli import HelpFormatter  # noqa: E402
+
 CONFIGS = {
     'supervised': 'configs/semi/supervised_deeplabv2_r18-d8_synthetic-1-8_64x128.py',
     'classmix': 'configs/semi/classmix_deeplabv2_r18-d8_synthetic-1-8_64x128.py',
@@ -111,23 +115,25 @@ def summarise(results, args):
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument('--work-dir', default='work_dirs/classmix_experiment')
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=HelpFormatter)
+    p.add_argument('--work-dir', default='work_dirs/classmix_experiment',
+                   help='folder of the runs, results.json and results.md')
     p.add_argument('--data', help='synthetic data root with cityscapes/splits (default: generate under WORK_DIR/data)')
-    p.add_argument('--num-train', type=int, default=64)
-    p.add_argument('--num-val', type=int, default=32)
-    p.add_argument('--split', default='1-8')
-    p.add_argument('--iters', type=int, default=300)
-    p.add_argument('--batch', type=int, default=4)
-    p.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
-    p.add_argument('--methods', nargs='+', default=list(CONFIGS), choices=list(CONFIGS))
+    p.add_argument('--num-train', type=int, default=64, help='train images of generated data')
+    p.add_argument('--num-val', type=int, default=32, help='val images of generated data')
+    p.add_argument('--split', default='1-8', help='label fraction of the labelled split (cityscapes/splits/SPLIT)')
+    p.add_argument('--iters', type=int, default=300, help='training iterations per run')
+    p.add_argument('--batch', type=int, default=4, help='labelled (and unlabelled) images per batch')
+    p.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2], help='one run per method and seed')
+    p.add_argument('--methods', nargs='+', default=list(CONFIGS), choices=list(CONFIGS), help='methods to run')
     p.add_argument('--cfg-options', nargs='*', default=[], help='extra options for the ClassMix runs only')
     p.add_argument('--init-from', help="warm start: a checkpoint path with '{seed}' (e.g. an earlier run's "
                    "WORK/supervised_seed{seed}/iter_300.pth) that initialises both methods' student "
-                   '(and so the teacher) instead of random init')
+                   '(and so the teacher) instead of random init (default: random init)')
     p.add_argument('--warm-start', type=int, metavar='N',
                    help='first train supervised-only N iterations per seed (in WORK_DIR/warmup), then start both '
-                   "methods from that seed's checkpoint: the protocol of the seed, whose teacher never starts random")
+                   "methods from that seed's checkpoint: the protocol of the seed, whose teacher never starts random "
+                   '(default: no warm start)')
     args = p.parse_args(argv)
     if args.warm_start is not None and args.init_from:
         p.error('--warm-start and --init-from both set the starting weights: give one')

@@ -23,6 +23,10 @@ import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, 'plugins'))
+
+from segssl.cli import HelpFormatter  # noqa: E402
+
 CONFIGS = {
     'source-only': 'configs/uda/source-only_deeplabv2_r18-d8_synthetic-source-to-cityscapes-64x128.py',
     'dacs': 'configs/uda/dacs_deeplabv2_r18-d8_synthetic-source-to-cityscapes-64x128.py',
@@ -73,12 +77,14 @@ def summarise(results, methods):
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    ap.add_argument('--out', default='work_dirs/dacs_experiment')
-    ap.add_argument('--data', default=None, help='synthetic data root (generated if missing)')
-    ap.add_argument('--iters', type=int, default=1000)
-    ap.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
-    ap.add_argument('--methods', nargs='+', default=list(CONFIGS), choices=list(CONFIGS))
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=HelpFormatter)
+    ap.add_argument('--out', default='work_dirs/dacs_experiment',
+                    help='folder of the runs, results.json and results.md')
+    ap.add_argument('--data', default=None,
+                    help='synthetic data root, generated if missing (default: OUT/data)')
+    ap.add_argument('--iters', type=int, default=1000, help='training iterations per run')
+    ap.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2], help='one run per method and seed')
+    ap.add_argument('--methods', nargs='+', default=list(CONFIGS), choices=list(CONFIGS), help='methods to run')
     args = ap.parse_args(argv)
     out = os.path.abspath(args.out)
     os.makedirs(out, exist_ok=True)

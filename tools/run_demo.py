@@ -31,6 +31,7 @@ import run_classmix_experiment as classmix_tool  # noqa: E402  (its CONFIGS)
 import run_dacs_experiment as dacs_tool  # noqa: E402  (its CONFIGS and DATA)
 import run_pixpro_transfer as pixpro_tool  # noqa: E402  (its PRETRAIN / FINETUNE configs)
 from segssl.convert.atomic import atomic_outputs  # noqa: E402
+from segssl.cli import HelpFormatter  # noqa: E402
 from segssl.runs import last_mmengine_metrics, mmengine_records, run_logged  # noqa: E402
 from segssl.synthetic.baseline import majority_class_miou  # noqa: E402
 
@@ -267,15 +268,15 @@ def parse_iters(item):
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=HelpFormatter)
     p.add_argument('--stages', nargs='+', default=list(STAGES), choices=STAGES, help='stories to run (default: all)')
     p.add_argument('--data', default='data/synthetic', help='128x256 synthetic data root (generated if missing)')
     p.add_argument('--small-data', default='data/synthetic_64x128',
                    help='64x128 synthetic data for stories 2-3 (generated if missing, with the label splits)')
-    p.add_argument('--out', default='work_dirs/demo', help='output folder')
-    p.add_argument('--tiny', action='store_true', help='2 iterations per run (smoke test)')
+    p.add_argument('--out', default='work_dirs/demo', help='output folder of the runs and results')
+    p.add_argument('--tiny', action='store_true', help='2 iterations per run, a smoke test')
     p.add_argument('--iters', nargs='+', type=parse_iters, default=[], metavar='STAGE=N',
-                   help=f'override iterations per run; STAGE in {list(ITERS)} (defaults {ITERS})')
+                   help=f'override iterations per run; STAGE in {list(ITERS)} (default: {ITERS})')
     args = p.parse_args(argv)
     args.iters = dict(args.iters)
     return Demo(args).main()

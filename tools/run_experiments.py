@@ -19,6 +19,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, 'plugins'))
 
 from segssl.experiments import command, execute, plan_runs, summarise, write_tables  # noqa: E402
+from segssl.cli import HelpFormatter  # noqa: E402
 from segssl.runs import run_logged  # noqa: E402
 
 
@@ -26,15 +27,18 @@ def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     extra = argv[argv.index('--') + 1:] if '--' in argv else []
     argv = argv[:argv.index('--')] if '--' in argv else argv
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument('--configs', nargs='+', required=True)
-    p.add_argument('--seeds', nargs='+', type=int, default=[0, 1, 2])
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=HelpFormatter)
+    p.add_argument('--configs', nargs='+', required=True,
+                   help='mmseg .py or detectron2 .yaml configs, each run once per seed')
+    p.add_argument('--seeds', nargs='+', type=int, default=[0, 1, 2], help='one run per config and seed')
     p.add_argument('--out', required=True, help='experiment folder')
     p.add_argument('--metrics', nargs='+', default=['mIoU'],
                    help="metrics to tabulate (mmseg: 'mIoU', 'aAcc', ...; detectron2: 'segm/AP', 'bbox/AP', ...)")
-    p.add_argument('--launcher', default='', help="prefix for distributed mmseg runs, e.g. 'torchrun --nproc_per_node=8'")
+    p.add_argument('--launcher', default='',
+                   help="prefix for distributed mmseg runs, e.g. 'torchrun --nproc_per_node=8' (default: none, "
+                        'one process per run)')
     p.add_argument('--print-commands', action='store_true', help='print the unfinished runs\' commands and exit')
-    p.add_argument('--title', default='', help='a line written above the table')
+    p.add_argument('--title', default='', help='a line written above the table (default: none)')
     args = p.parse_args(argv)
     for c in args.configs:
         if not os.path.isfile(os.path.join(ROOT, c)) and not os.path.isfile(c):

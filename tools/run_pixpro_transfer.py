@@ -27,6 +27,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, 'plugins'))
 
 from segssl.convert.atomic import atomic_outputs  # noqa: E402
+from segssl.cli import HelpFormatter  # noqa: E402
 from segssl.experiments import compare_arms, comparison_markdown  # noqa: E402
 from segssl.runs import last_mmengine_metrics, mmengine_records, run_logged  # noqa: E402
 
@@ -166,14 +167,16 @@ class Experiment:
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument('--out', default='work_dirs/pixpro_transfer')
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=HelpFormatter)
+    p.add_argument('--out', default='work_dirs/pixpro_transfer', help='folder of the runs and results')
     p.add_argument('--data', default='data/synthetic', help='128x256 synthetic data root (generated if missing)')
-    p.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
-    p.add_argument('--downstream', nargs='+', default=list(DOWNSTREAMS), choices=DOWNSTREAMS)
-    p.add_argument('--pretrain-iters', type=int, default=300)
-    p.add_argument('--finetune-iters', type=int, default=200)
-    p.add_argument('--mask-rcnn-iters', type=int, default=200)
+    p.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2],
+                   help='per seed one pretraining and its downstream runs')
+    p.add_argument('--downstream', nargs='+', default=list(DOWNSTREAMS), choices=DOWNSTREAMS,
+                   help='downstream tasks: mmseg FCN-16 and/or detectron2 Mask R-CNN')
+    p.add_argument('--pretrain-iters', type=int, default=300, help='PixPro pretraining iterations')
+    p.add_argument('--finetune-iters', type=int, default=200, help='FCN-16 fine-tuning iterations')
+    p.add_argument('--mask-rcnn-iters', type=int, default=200, help='Mask R-CNN training iterations')
     p.add_argument('--label-split', choices=['1-30', '1-8', '1-4', '1-2'],
                    help='fine-tune FCN-16 on this seeded fraction of the labels (default: all)')
     args = p.parse_args(argv)

@@ -27,7 +27,7 @@ from segssl.detectron2 import add_segssl_config, register_synthetic_coco
 from segssl.detectron2.coco_subset import register_coco_subsets
 from segssl.detectron2.config import (check_init, describe_sync_bn_changes, merge_config_file,
                                       resolve_device, resolve_sync_bn)
-from segssl.detectron2.datasets import SYNTHETIC_COCO
+from segssl.detectron2.datasets import SYNTHETIC_COCO, missing_synthetic_root
 from segssl.detectron2.distributed import DistributedTrainer, launch
 
 
@@ -116,8 +116,13 @@ def main(args):
 
 
 if __name__ == '__main__':
-    args = default_argument_parser().parse_args()
+    parser = default_argument_parser()
+    args = parser.parse_args()
     print('Command Line Args:', args)
+    cfg = load_config(args)
+    problem = missing_synthetic_root(cfg)     # before any process starts or OUTPUT_DIR is made
+    if problem:
+        parser.exit(2, f'train_net.py: error: {problem}\n')
     # --num-gpus N with MODEL.DEVICE cpu: N CPU processes (gloo); otherwise detectron2's launch
     launch(main, args.num_gpus, num_machines=args.num_machines, machine_rank=args.machine_rank,
-           dist_url=args.dist_url, args=(args,), device=load_config(args).MODEL.DEVICE)
+           dist_url=args.dist_url, args=(args,), device=cfg.MODEL.DEVICE)

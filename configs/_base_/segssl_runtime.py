@@ -11,5 +11,35 @@
 #       continues exactly;
 #   - a checkpoint hook of type 'CheckpointHook' runs as AtomicCheckpointHook (same arguments):
 #     written atomically, the retired checkpoint deleted only after the new one exists.
+# segssl's schedules (_base_/schedules/*.py) set default_hooks as mmseg's do, with mmseg's
+# visualization=SegVisualizationHook (tools/test.py --show-dir needs it) and
+# per_class_metrics=PerClassMetricsHook (IoU.<class>, Acc.<class> in scalars.json); mmengine
+# refuses one key in two sibling bases, so this file cannot hold default_hooks itself.
 _base_ = ['mmseg::_base_/default_runtime.py']
 runner_type = 'SegsslRunner'
+
+# Where the visualizer writes (scalars, images of add_image: SegVisualizationHook under
+# tools/test.py --show-dir, MixVisualizationHook): SEGSSL_VIS=local|tensorboard|wandb selects the
+# backends, LocalVisBackend always (WORK_DIR/TIMESTAMP/vis_data/scalars.json and vis_image/, which
+# segssl's tools read). tensorboard adds mmengine's TensorboardVisBackend (event files in
+# vis_data/; needs the tensorboard package), wandb its WandbVisBackend (needs wandb, logged in,
+# or WANDB_MODE=offline). Set per run: SEGSSL_VIS=tensorboard python tools/train.py CONFIG.
+import importlib.util  # noqa: E402  (standard library: mmengine keeps this a plain config)
+import sys  # noqa: E402
+
+_vis_backends = dict(
+    local=[dict(type='LocalVisBackend')],
+    tensorboard=[dict(type='LocalVisBackend'), dict(type='TensorboardVisBackend')],
+    wandb=[dict(type='LocalVisBackend'), dict(type='WandbVisBackend')])
+_vis = '{{$SEGSSL_VIS:local}}'
+_vis_problem = None
+if _vis not in _vis_backends:
+    _vis_problem = f'SEGSSL_VIS={_vis!r}: expected one of {", ".join(_vis_backends)}'
+elif _vis != 'local' and importlib.util.find_spec(_vis) is None:     # the package is the name
+    _vis_problem = f'SEGSSL_VIS={_vis} needs the {_vis} package, which is not installed (pip install {_vis})'
+if _vis_problem:                # one line on stderr, exit 2, before anything is built
+    print(f'segssl_runtime.py: error: {_vis_problem}', file=sys.stderr)
+    raise SystemExit(2)
+vis_backends = _vis_backends[_vis]
+visualizer = dict(type='SegLocalVisualizer', vis_backends=vis_backends, name='visualizer')
+del _vis_backends, _vis, _vis_problem

@@ -40,7 +40,12 @@ param_scheduler = [dict(type='PolyLR', eta_min=1e-4, power=0.9, begin=0, end=max
 train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters, val_interval=4250)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
-default_hooks = dict(checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=4250, max_keep_ckpts=2))
+# visualization: mmseg's hook, which tools/test.py --show-dir turns on (draws every test image);
+# per_class_metrics: IoU.<class>, Acc.<class> in the validation metrics (scalars.json).
+default_hooks = dict(
+    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=4250, max_keep_ckpts=2),
+    visualization=dict(type='SegVisualizationHook', interval=1),
+    per_class_metrics=dict(type='PerClassMetricsHook'))
 # Launch shape 1xb7: the PixPro thesis' FCN-16 (MoCo protocol) global batch 7 on one GPU (mmseg's {gpus}xb{batch per GPU}).
 # On N GPUs set train_dataloader.batch_size=7/N to keep it; --auto-scale-lr scales the lr instead.
 auto_scale_lr = dict(enable=False, base_batch_size=7)

@@ -24,8 +24,13 @@ param_scheduler = []
 train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs, val_interval=10)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
-default_hooks = dict(logger=dict(type='LoggerHook', interval=10, log_metric_by_epoch=True),
-                     checkpoint=dict(type='CheckpointHook', by_epoch=True, interval=10, max_keep_ckpts=1))
+# visualization: mmseg's hook, which tools/test.py --show-dir turns on (draws every test image);
+# per_class_metrics: IoU.<class>, Acc.<class> in the validation metrics (scalars.json).
+default_hooks = dict(
+    logger=dict(type='LoggerHook', interval=10, log_metric_by_epoch=True),
+    checkpoint=dict(type='CheckpointHook', by_epoch=True, interval=10, max_keep_ckpts=1),
+    visualization=dict(type='SegVisualizationHook', interval=1),
+    per_class_metrics=dict(type='PerClassMetricsHook'))
 randomness = dict(seed=0)
 # Launch shape 1xb32: the SimCLR report's two-block fine-tune global batch 32 on one GPU (mmseg's {gpus}xb{batch per GPU}).
 # On N GPUs set train_dataloader.batch_size=32/N to keep it; --auto-scale-lr scales the lr instead.

@@ -49,9 +49,13 @@ param_scheduler = [
          begin=warmup_iters, end=max_iters),
 ]
 train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters)
+# visualization: mmseg's hook, which tools/test.py --show-dir turns on (draws every test image);
+# per_class_metrics: IoU.<class>, Acc.<class> in the validation metrics (scalars.json).
 default_hooks = dict(
     logger=dict(type='LoggerHook', interval=50, log_metric_by_epoch=False),
-    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=10000, max_keep_ckpts=3))
+    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=10000, max_keep_ckpts=3),
+    visualization=dict(type='SegVisualizationHook', interval=1),
+    per_class_metrics=dict(type='PerClassMetricsHook'))
 # Launch shape 1xb64: the BYOL report's global batch 64 on one GPU (mmseg's {gpus}xb{batch per GPU}).
 # On N GPUs set train_dataloader.batch_size=64/N to keep it; --auto-scale-lr scales the lr instead.
 auto_scale_lr = dict(enable=False, base_batch_size=64)

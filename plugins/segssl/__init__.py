@@ -3,4 +3,4 @@
 `segssl.core` is pure PyTorch; `segssl.mmseg` and `segssl.detectron2` register into those
 frameworks when imported.
 """
-__version__ = '0.1.0'
+__version__ = '0.2.0'

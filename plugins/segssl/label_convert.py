@@ -96,8 +96,11 @@ def convert_dataset(root: str, dataset: str, out_dir: str = None, nproc: int = 1
 
 def main(dataset: str, argv=None) -> int:
     import argparse
+
+    from segssl.cli import HelpFormatter
     parser = argparse.ArgumentParser(description=f'Convert {dataset.upper()} labels to Cityscapes '
-                                     f'train ids ({TRAIN_ID_SUFFIX} beside each label)')
+                                     f'train ids ({TRAIN_ID_SUFFIX} beside each label)',
+                                     formatter_class=HelpFormatter)
     parser.add_argument('root', help=f'{dataset} data path (with {LAYOUTS[dataset][0]}/ and {LAYOUTS[dataset][1]}/)')
     parser.add_argument('-o', '--out-dir', help='where train.txt goes (default: root)')
     parser.add_argument('--nproc', default=1, type=int, help='number of processes')

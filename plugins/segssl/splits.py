@@ -26,7 +26,24 @@ FRACTIONS = {
     'cityscapes': (('1-30', 1 / 30), ('1-8', 1 / 8), ('1-4', 1 / 4), ('1-2', 1 / 2), ('full', 1.0)),
     'voc_aug': (('1-100', 1 / 100), ('1-50', 1 / 50), ('1-20', 1 / 20), ('1-8', 1 / 8), ('1-4', 1 / 4),
                 ('full', 1.0)),
+    # your own data (README, "Your own data"): MYDATA/images/train/**/*.{jpg,png}
+    'custom': (('1-30', 1 / 30), ('1-8', 1 / 8), ('1-4', 1 / 4), ('1-2', 1 / 2), ('full', 1.0)),
 }
+IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.webp')
+
+
+def list_images(folder: str, extensions: Sequence[str] = IMAGE_EXTENSIONS) -> List[str]:
+    """Sorted paths, relative to ``folder``, of the files under it (recursive, symlinks followed)
+    whose names end in one of the lower-case ``extensions`` (any case); names starting with
+    ``.`` are skipped, files and folders alike."""
+    relative = []
+    for dirpath, dirnames, filenames in os.walk(folder, followlinks=True):
+        dirnames[:] = [d for d in dirnames if not d.startswith('.')]
+        rel_dir = os.path.relpath(dirpath, folder)
+        for name in filenames:
+            if not name.startswith('.') and name.lower().endswith(tuple(extensions)):
+                relative.append(name if rel_dir == '.' else os.path.join(rel_dir, name))
+    return sorted(relative)
 CITYSCAPES_SUFFIX = '_leftImg8bit.png'
 
 
@@ -46,6 +63,13 @@ def list_train_ids(dataset: str, root: str) -> List[str]:
         raise ValueError(f'dataset={dataset!r}: expected one of {sorted(FRACTIONS)}')
     if not os.path.isdir(root):
         raise FileNotFoundError(f'dataset root {root!r} does not exist')
+    if dataset == 'custom':
+        folder = os.path.join(root, 'images', 'train')
+        files = list_images(folder) if os.path.isdir(folder) else []
+        if not files:
+            raise FileNotFoundError(f'no images under {folder!r}: expected your own data\'s layout '
+                                    'MYDATA/images/train/**/*.jpg|png (README, "Your own data")')
+        return sorted(os.path.splitext(f)[0] for f in files)
     if dataset == 'cityscapes':
         folder = os.path.join(root, 'leftImg8bit', 'train')
         files = glob.glob(os.path.join(folder, '*', '*' + CITYSCAPES_SUFFIX))

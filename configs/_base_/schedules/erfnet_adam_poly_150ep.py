@@ -9,5 +9,10 @@ param_scheduler = [dict(type='PolyLR', power=0.9, eta_min=0.0, by_epoch=True, be
 train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs, val_interval=10)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
-default_hooks = dict(checkpoint=dict(type='CheckpointHook', by_epoch=True, interval=10, max_keep_ckpts=2),
-                     logger=dict(type='LoggerHook', interval=50))
+# visualization: mmseg's hook, which tools/test.py --show-dir turns on (draws every test image);
+# per_class_metrics: IoU.<class>, Acc.<class> in the validation metrics (scalars.json).
+default_hooks = dict(
+    checkpoint=dict(type='CheckpointHook', by_epoch=True, interval=10, max_keep_ckpts=2),
+    logger=dict(type='LoggerHook', interval=50),
+    visualization=dict(type='SegVisualizationHook', interval=1),
+    per_class_metrics=dict(type='PerClassMetricsHook'))

@@ -9,4 +9,9 @@ param_scheduler = [dict(type='PolyLR', eta_min=0.0, power=0.9, begin=0, end=max_
 train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters, val_interval=25000)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
-default_hooks = dict(checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=25000, max_keep_ckpts=2))
+# visualization: mmseg's hook, which tools/test.py --show-dir turns on (draws every test image);
+# per_class_metrics: IoU.<class>, Acc.<class> in the validation metrics (scalars.json).
+default_hooks = dict(
+    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=25000, max_keep_ckpts=2),
+    visualization=dict(type='SegVisualizationHook', interval=1),
+    per_class_metrics=dict(type='PerClassMetricsHook'))

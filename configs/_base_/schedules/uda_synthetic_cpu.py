@@ -10,6 +10,10 @@ train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters, val_interval=ma
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
 randomness = dict(seed=0)
+# visualization: mmseg's hook, which tools/test.py --show-dir turns on (draws every test image);
+# per_class_metrics: IoU.<class>, Acc.<class> in the validation metrics (scalars.json).
 default_hooks = dict(
     logger=dict(type='LoggerHook', interval=50, log_metric_by_epoch=False),
-    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=max_iters, max_keep_ckpts=1))
+    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=max_iters, max_keep_ckpts=1),
+    visualization=dict(type='SegVisualizationHook', interval=1),
+    per_class_metrics=dict(type='PerClassMetricsHook'))

@@ -3,13 +3,30 @@
 SSL checkpoint -> reader (:mod:`.sources`) -> one canonical state dict in torchvision ResNet
 naming (:mod:`.resnet_layout`) -> writer (:mod:`.writers`) for mmseg, detectron2 or
 torchvision. ERFNet (mmseg's ``ERFNet`` naming as canonical) is in :mod:`.erfnet`.
-"""
-from .bridge import ConversionReport, convert, read_resnet
-from .errors import ConversionError
-from .resnet_layout import CanonicalResNet, expected_resnet_shapes
-from .sources import FORMATS, read_encoder
-from .writers import write_detectron2, write_mmseg, write_torchvision
 
-__all__ = ['CanonicalResNet', 'ConversionError', 'ConversionReport', 'FORMATS', 'convert',
-           'expected_resnet_shapes', 'read_encoder', 'read_resnet', 'write_detectron2',
-           'write_mmseg', 'write_torchvision']
+The names below are imported on first use (PEP 562), so that ``segssl.convert.atomic`` and
+``segssl.convert.safe_pickle``, which every tool that writes or reads a file imports, do not
+import torch: a tool's ``--help`` stays fast.
+"""
+import importlib
+
+_EXPORTS = {
+    'CanonicalResNet': '.resnet_layout', 'expected_resnet_shapes': '.resnet_layout',
+    'ConversionError': '.errors',
+    'ConversionReport': '.bridge', 'convert': '.bridge', 'read_resnet': '.bridge',
+    'FORMATS': '.sources', 'read_encoder': '.sources',
+    'write_detectron2': '.writers', 'write_mmseg': '.writers', 'write_torchvision': '.writers',
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name):
+    if name not in _EXPORTS:
+        raise AttributeError(f'module {__name__!r} has no attribute {name!r}')
+    value = getattr(importlib.import_module(_EXPORTS[name], __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_EXPORTS))

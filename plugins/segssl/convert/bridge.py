@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from .deeplabv2 import classifier_classes, decode_head_state
 from .resnet_layout import CanonicalResNet, count_parameters
 from .sources import read_encoder
-from .writers import DETECTRON2_PREFIX, WRITERS
+from .writers import DETECTRON2_PREFIX, WRITERS, check_output_suffix
 
 
 @dataclass
@@ -94,10 +94,13 @@ def convert(src, dst, to, fmt=None, depth=None, prefix=DETECTRON2_PREFIX, trust_
             only if it has this many classes; None keeps it as it is.
 
     Raises:
-        ConversionError: bad input; nothing was written.
+        ConversionError: bad input (including a ``dst`` suffix that does not fit ``to``:
+            :func:`.writers.check_output_suffix`, checked before ``src`` is read); nothing was
+            written.
     """
     if to not in WRITERS:
         raise ValueError(f'unknown target {to!r}; expected one of {sorted(WRITERS)}')
+    check_output_suffix(dst, to)
     start = time.perf_counter()
     source, encoder = read_resnet(src, fmt, depth, trust_pickle)
     head, head_line = _classifier(source, encoder, num_classes, src)

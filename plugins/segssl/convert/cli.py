@@ -8,13 +8,17 @@
                           [--decoder-from DEC_SRC] [--num-classes N] [--trust-pickle]
 
 Prints the detected format, the converted tensor and parameter counts, and what was dropped
-(target network, heads) grouped by prefix. Exit status 0 on success, 2 on bad input (the
-message names the file and what was found vs expected; nothing is written). A source whose
-pickle would import anything but checkpoint data (e.g. ``posix.system``) is bad input too,
-unless ``--trust-pickle`` says the file is trusted.
+(target network, heads) grouped by prefix. Exit status 0 on success, 2 on bad input: one line
+on stderr, ``convert_checkpoint: error: FILE: ...`` naming the file and what was found vs
+expected (:func:`segssl.cli.fail`); nothing is written. A DST suffix that does not fit
+``--to`` (.pth/.pt for mmseg, torchvision and erfnet_pytorch, .pkl for detectron2) is refused
+before SRC is read. A source whose pickle would import anything but checkpoint data (e.g.
+``posix.system``) is bad input too, unless ``--trust-pickle`` says the file is trusted.
 """
 import argparse
 import sys
+
+from segssl.cli import HelpFormatter, fail
 
 from .bridge import convert
 from .erfnet import convert_erfnet
@@ -23,15 +27,19 @@ from .sources import FORMATS
 from .writers import DETECTRON2_PREFIX, WRITERS
 
 
+TOOL = 'convert_checkpoint'
+
+
 def build_parser():
     p = argparse.ArgumentParser(
-        prog='convert_checkpoint.py',
+        prog='convert_checkpoint.py', formatter_class=HelpFormatter,
         description='Convert the online encoder of an SSL checkpoint (segssl, PixPro, MoCo, '
                     'BYOL, mmpretrain/mmselfsup, torchvision, the official DeepLab-v2 init) '
                     'into an mmseg, detectron2 or torchvision ResNet checkpoint.')
     p.add_argument('src', help='source checkpoint file')
-    p.add_argument('dst', help='destination file (.pth for mmseg/torchvision, .pkl for '
-                               'detectron2; a .yaml is written beside the .pkl)')
+    p.add_argument('dst', help='destination file: .pth or .pt for mmseg, torchvision and '
+                               'erfnet_pytorch, .pkl for detectron2 (a .yaml is written beside '
+                               'the .pkl); another suffix is refused')
     p.add_argument('--to', required=True, choices=sorted(WRITERS) + ['erfnet_pytorch'],
                    help='target framework (erfnet_pytorch: only with --arch erfnet)')
     p.add_argument('--arch', choices=['resnet', 'erfnet'], default='resnet',
@@ -43,9 +51,11 @@ def build_parser():
                         'DeepLab-v2 init: keep its classifier only if it has N classes '
                         '(default: keep what the source has)')
     p.add_argument('--from', dest='fmt', choices=list(FORMATS), default=None,
-                   help='source format when detection from the keys is ambiguous')
+                   help='source format, when detection from the keys is ambiguous (default: '
+                        'detected from the keys)')
     p.add_argument('--depth', type=int, default=None,
-                   help='expected ResNet depth (18, 34, 50, 101, 152); checked')
+                   help='expected ResNet depth (18, 34, 50, 101, 152), checked against the '
+                        'weights (default: any, as found)')
     p.add_argument('--prefix', default=DETECTRON2_PREFIX,
                    help='detectron2 key prefix (default: %(default)s, Mask R-CNN FPN)')
     p.add_argument('--trust-pickle', action='store_true',
@@ -72,8 +82,7 @@ def main(argv=None):
                             prefix=args.prefix, trust_pickle=args.trust_pickle,
                             num_classes=args.num_classes).lines()
     except ConversionError as e:
-        print(f'error: {e}', file=sys.stderr)
-        return 2
+        fail(TOOL, e)
     print('\n'.join(lines))
     return 0
 

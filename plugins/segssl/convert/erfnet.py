@@ -37,11 +37,14 @@ import torch
 
 from .errors import ConversionError
 from .loading import load_checkpoint_file
+from .sources import describe_nested, nested_tensors
+from .writers import check_output_suffix
 
 NON_BT_NAMES = {'conv3x1_1': 'convs_layers.0', 'conv1x3_1': 'convs_layers.2',
                 'bn1': 'convs_layers.3', 'conv3x1_2': 'convs_layers.5',
                 'conv1x3_2': 'convs_layers.7', 'bn2': 'convs_layers.8'}
 LAST_LAYER = 'output_conv'
+ERFNET_TARGETS = ('mmseg', 'erfnet_pytorch')
 _BN = ('weight', 'bias', 'running_mean', 'running_var', 'num_batches_tracked')
 
 
@@ -132,8 +135,12 @@ def read_erfnet(path, trust_pickle=False):
         if isinstance(sd, dict) and any(isinstance(v, torch.Tensor) for v in sd.values()):
             break
     else:
-        raise ConversionError('no tensors found at the top level or under state_dict/model',
-                              path)
+        found = describe_nested(nested_tensors(obj))
+        raise ConversionError(
+            (f'found {found}, none of them at the top level or under state_dict/model'
+             if found else 'found no tensors at any depth')
+            + ', where an ERFNet checkpoint (erfnet_pytorch or mmseg ERFNet naming) holds its '
+            'weights', path)
     sd = OrderedDict((k[7:] if k.startswith('module.') else k, v) for k, v in sd.items()
                      if isinstance(v, torch.Tensor))
     if any(k.startswith('backbone.encoder.') for k in sd):   # an mmseg segmentor checkpoint
@@ -232,7 +239,15 @@ def convert_erfnet(src, dst, to, decoder_src=None, num_classes=None, seed=0, tru
     (default ``src``), last layer new for ``num_classes`` (default: ``decoder_src``'s own last
     layer kept). ``to``: ``'mmseg'`` (backbone only; the last layer is reported as not
     written) or ``'erfnet_pytorch'``. A ``src`` without a decoder and no ``decoder_src``
-    converts ``--to mmseg`` as the encoder alone. Returns report lines."""
+    converts ``--to mmseg`` as the encoder alone. Returns report lines.
+
+    Raises:
+        ConversionError: bad input, ``to`` not an ERFNet target or a ``dst`` suffix that does not
+            fit it (checked first, before any file is read); nothing was written.
+    """
+    if to not in ERFNET_TARGETS:
+        raise ConversionError(f'ERFNet converts --to {" or ".join(ERFNET_TARGETS)}, not {to}', dst)
+    check_output_suffix(dst, to, ERFNET_TARGETS)
     if decoder_src is None and to == 'mmseg':
         source = read_erfnet(src, trust_pickle)
         if not source['decoder']:
@@ -258,10 +273,8 @@ def convert_erfnet(src, dst, to, decoder_src=None, num_classes=None, seed=0, tru
         backbone, last = transfer_erfnet(src, decoder_src, num_classes, seed, trust_pickle)
     if to == 'mmseg':
         outputs = write_erfnet_mmseg(backbone, dst, {'encoder': src, 'decoder': decoder_src})
-    elif to == 'erfnet_pytorch':
-        outputs = write_erfnet_original(backbone, last, dst)
     else:
-        raise ConversionError(f'ERFNet converts --to mmseg or erfnet_pytorch, not {to}', dst)
+        outputs = write_erfnet_original(backbone, last, dst)
     params = sum(v.numel() for k, v in backbone.items()
                  if not k.endswith(('running_mean', 'running_var', 'num_batches_tracked')))
     lines = [f'ERFNet: encoder from {src}, decoder from {decoder_src}',

@@ -35,6 +35,12 @@ Inside the online encoder the ResNet is found either with torchvision names at i
 (``conv1.weight``, ``layer1.0.conv1.weight``) or under ``encoder.``/``backbone.``; an
 ``nn.Sequential(*list(resnet.children())[:-2 or -1])`` body (``encoder.0.weight``) is mapped by
 index: 0 conv1, 1 bn1, (2 relu, 3 max-pool: no weights), 4..7 layer1..layer4.
+
+Not converted, each with its own one-line error naming what was found: a deep-stem ResNet
+(mmseg/mmpretrain ``ResNetV1c``/``ResNetV1d``: three 3x3 convs ``stem.{0,3,6}.weight``; timm's
+``resnet*d``: ``conv1.{0,3,6}.weight``), whose stem has no place in a ResNet with one ``conv1``;
+and weights stored under a key none of the formats reads (e.g. ``{'net': state_dict}``): the
+error counts the tensors nested there, at any depth, and shows some of their keys.
 """
 from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
@@ -51,6 +57,8 @@ CAFFE_FORMATS = ('deeplabv2',)      # formats whose ResNet strides in the 1x1 co
 SEQUENTIAL_INDEX = {'0': 'conv1', '1': 'bn1', '4': 'layer1', '5': 'layer2', '6': 'layer3',
                     '7': 'layer4'}
 RESNET_ROOTS = ('conv1.', 'bn1.', 'layer1.', 'layer2.', 'layer3.', 'layer4.')
+DEEP_STEMS = ('stem.', 'conv1.')    # ResNetV1c/V1d (mmseg, mmpretrain), timm resnet*d: <stem>0.weight
+MAX_NESTING = 16                    # how deep nested containers are searched for tensors
 
 
 @dataclass(frozen=True)
@@ -169,9 +177,31 @@ def _group(keys, why, online=''):
     return [(p, n, why) for p, n in sorted(counts.items())]
 
 
+def _supported_formats():
+    return ', '.join(FORMATS)
+
+
+def _check_not_deep_stem(sub, root, path, where):
+    """Refuse a deep-stem ResNet (three 3x3 convs where a ResNet has one ``conv1``)."""
+    if root + 'conv1.weight' in sub:
+        return
+    for stem in DEEP_STEMS:
+        if root + stem + '0.weight' not in sub:
+            continue
+        convs = [f'{k[len(root):]} {tuple(v.shape)}' for k, v in sub.items()
+                 if k.startswith(root + stem) and k.endswith('.weight') and v.dim() == 4]
+        raise ConversionError(
+            'deep-stem (ResNetV1c) checkpoints are not supported: '
+            f'{where}{f", under {root!r}" if root else ""} has a stem of {len(convs)} convs '
+            f'({", ".join(convs)}) where a ResNet has one conv1.weight; this tool converts '
+            'ResNet-18/34/50/101/152 with one conv1 (7x7 stride 2, or 3x3 stride 1) in the '
+            f'formats {_supported_formats()}', path)
+
+
 def _find_resnet_body(sub, path, where):
     """Return ``(body in torchvision naming, its root prefix, keys used)`` inside ``sub``."""
     for root in ('', 'encoder.', 'backbone.', 'net.', 'model.'):
+        _check_not_deep_stem(sub, root, path, where)
         if root + 'conv1.weight' in sub or root + 'layer1.0.conv1.weight' in sub:
             body = OrderedDict((k[len(root):], v) for k, v in sub.items()
                                if k.startswith(root) and k[len(root):].startswith(RESNET_ROOTS))
@@ -193,7 +223,71 @@ def _find_resnet_body(sub, path, where):
         f'{_prefix_summary(sub, depth=2) or "none"}', path)
 
 
-def _choose(views, fmt_name, path):
+def _nested_tensor_keys(obj, path=(), depth=0, seen=None):
+    """Key paths (tuples of str) of every tensor or array in ``obj``, at any depth."""
+    if isinstance(obj, (torch.Tensor, np.ndarray)):
+        yield path
+        return
+    if isinstance(obj, dict):
+        items = obj.items()
+    elif isinstance(obj, (list, tuple)):
+        items = enumerate(obj)
+    else:
+        return
+    seen = set() if seen is None else seen
+    if depth >= MAX_NESTING or id(obj) in seen:
+        return
+    seen.add(id(obj))
+    for k, v in items:
+        yield from _nested_tensor_keys(v, path + (str(k),), depth + 1, seen)
+
+
+def nested_tensors(obj, skip=()):
+    """``OrderedDict(top-level key -> [key paths below it])`` of the tensors (and numpy arrays)
+    nested at any depth under the top-level keys of the dict ``obj`` (``skip``: keys left out).
+    A tensor at the top level itself is not nested and not listed."""
+    groups = OrderedDict()
+    for keys in _nested_tensor_keys(obj):
+        if len(keys) >= 2 and keys[0] not in skip:
+            groups.setdefault(keys[0], []).append('.'.join(keys[1:]))
+    return groups
+
+
+def describe_nested(groups, examples=3):
+    """``"32 tensors under 'net' (keys like features.0.weight, ...)"`` for each group."""
+    return ', '.join(f'{len(keys)} tensor{"s" if len(keys) != 1 else ""} under {top!r} '
+                     f'(keys like {", ".join(keys[:examples])})' for top, keys in groups.items())
+
+
+def _holds_resnet(keys):
+    return any(k == 'layer1.0.conv1.weight' or k.endswith('.layer1.0.conv1.weight') for k in keys)
+
+
+def _nothing_readable(obj, path):
+    """The error for a checkpoint with no tensor at the top level or under a known wrapper."""
+    readable = ('the top level or under '
+                + ', '.join(repr(w) for w in WRAPPERS[:-1]) + f' or {WRAPPERS[-1]!r}')
+    groups = nested_tensors(obj)
+    if not groups:
+        return ConversionError(
+            f'found no tensors at any depth (top-level keys: '
+            f'{", ".join(map(repr, list(obj)[:8])) or "none"}); expected a ResNet state dict at '
+            f'{readable}', path)
+    resnets = [top for top, keys in groups.items() if _holds_resnet(keys)]
+    if resnets:
+        return ConversionError(
+            f'found {describe_nested(groups)}: a ResNet under {resnets[0]!r}, a key this tool '
+            f'does not read; expected the weights at {readable} (re-save the state dict, e.g. '
+            f'torch.save(ckpt[{resnets[0]!r}], FILE))', path)
+    return ConversionError(
+        f'found {describe_nested(groups)}, none of them a ResNet/ERFNet layout this tool '
+        f'converts; expected a ResNet state dict at {readable}, in one of the formats '
+        f'{_supported_formats()}', path)
+
+
+def _choose(views, fmt_name, path, obj):
+    if not views:
+        raise _nothing_readable(obj, path)
     if fmt_name is not None:
         if fmt_name not in FORMATS:
             raise ConversionError(f'unknown format --from {fmt_name!r}; expected one of '
@@ -205,7 +299,7 @@ def _choose(views, fmt_name, path):
         raise ConversionError(
             f'format {fmt_name} expects its weights under '
             f'{[w or "(top level)" for w in fmt.wrappers]}; found weights under '
-            f'{[w or "(top level)" for w in views] or "nothing"}', path)
+            f'{[w or "(top level)" for w in views]}', path)
     found = OrderedDict()
     for w, weights in views.items():
         for fmt in FORMATS.values():
@@ -215,9 +309,10 @@ def _choose(views, fmt_name, path):
         return next(iter(found.values()))
     layout = '; '.join(f'{w or "top level"}: {_prefix_summary(v)}' for w, v in views.items())
     if not found:
+        elsewhere = describe_nested(nested_tensors(obj, skip=[w for w in views if w]))
         raise ConversionError(
-            'unknown key layout: no known SSL checkpoint format matches (found '
-            f'{layout or "no tensors at all"}); expected one of '
+            f'unknown key layout: no known SSL checkpoint format matches (found {layout}'
+            + (f'; and {elsewhere}' if elsewhere else '') + '); expected one of '
             + ', '.join(f'{f.name} ({f.online or "conv1.weight at the root"})'
                         for f in FORMATS.values())
             + '. Name the format with --from FORMAT if it is one of these', path)
@@ -242,7 +337,7 @@ def read_encoder(path, fmt=None, trust_pickle=False):
         raise ConversionError(f'the file holds a {type(obj).__name__}, not a checkpoint dict '
                               '(expected a state dict or {"state_dict": ...})', path)
     views = _views(obj)
-    fmt_obj, wrapper = _choose(views, fmt, path)
+    fmt_obj, wrapper = _choose(views, fmt, path, obj)
     weights = views[wrapper]
     where = f'format {fmt_obj.name}, {wrapper or "top level"}'
     online = fmt_obj.online
@@ -258,7 +353,8 @@ def read_encoder(path, fmt=None, trust_pickle=False):
             f'no online encoder: {where} has no key starting with {online!r}; found '
             f'{_prefix_summary(weights)}'
             + (' (a target network is never converted)' if target_keys else ''), path)
-    body, _, used = _find_resnet_body(sub, path, f'{where}, prefix {online!r}')
+    body, _, used = _find_resnet_body(sub, path,
+                                      where + (f', prefix {online!r}' if online else ''))
     used = {online + k for k in used}
     classifier = OrderedDict()
     if fmt_obj.name == 'deeplabv2':

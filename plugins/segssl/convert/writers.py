@@ -20,6 +20,12 @@ Outputs:
   (:mod:`.detectron2_names`), so that ``DetectionCheckpointer`` loads it by exact names; the
   default prefix ``backbone.bottom_up.`` is Mask R-CNN FPN's. Beside it, ``<name>.yaml`` with
   the config values the weights need (merge it with ``cfg.merge_from_file``).
+
+Output names (:data:`OUTPUT_SUFFIXES`, checked by :func:`check_output_suffix` before anything is
+read): ``.pth`` or ``.pt`` for the ``torch.save`` targets (mmseg, torchvision, ERFNet's
+erfnet_pytorch), ``.pkl`` for detectron2: ``DetectionCheckpointer`` unpickles a file as a
+detectron2 model-zoo pickle only when its name ends in ``.pkl`` (any other name goes to
+``torch.load``).
 """
 import os
 import pickle
@@ -34,6 +40,41 @@ from .errors import ConversionError
 DETECTRON2_PREFIX = 'backbone.bottom_up.'
 PIXEL_MEAN = (123.675, 116.28, 103.53)   # RGB, 0-255: torchvision's ImageNet mean * 255
 PIXEL_STD = (58.395, 57.12, 57.375)      # torchvision's ImageNet std * 255
+TORCH_SAVE_SUFFIXES = ('.pth', '.pt')
+OUTPUT_SUFFIXES = {'mmseg': TORCH_SAVE_SUFFIXES, 'torchvision': TORCH_SAVE_SUFFIXES,
+                   'detectron2': ('.pkl',), 'erfnet_pytorch': TORCH_SAVE_SUFFIXES}
+OUTPUT_KINDS = {'mmseg': 'an mmengine checkpoint (torch.save)',
+                'torchvision': 'a torch.save state dict',
+                'detectron2': 'a detectron2 model-zoo pickle (DetectionCheckpointer unpickles '
+                              'only a .pkl file)',
+                'erfnet_pytorch': 'a torch.save state dict'}
+
+
+def check_output_suffix(dst, to, targets=None):
+    """Refuse a destination whose suffix is not one :data:`OUTPUT_SUFFIXES` gives ``to``.
+
+    Args:
+        dst (str): the destination file.
+        to (str): the target (a key of :data:`OUTPUT_SUFFIXES`).
+        targets (tuple[str] | None): the targets of this architecture, named in the message
+            when one of them takes the refused suffix (default: the ResNet targets,
+            :data:`WRITERS`).
+
+    Raises:
+        ConversionError: naming ``dst``, its suffix and the expected ones.
+    """
+    suffix = os.path.splitext(dst)[1]
+    expected = OUTPUT_SUFFIXES[to]
+    if suffix in expected:
+        return
+    takers = [t for t in (WRITERS if targets is None else targets)
+              if t != to and suffix and suffix in OUTPUT_SUFFIXES[t]]
+    raise ConversionError(
+        (f'output suffix {suffix}' if suffix else 'an output name without a suffix')
+        + f' does not fit --to {to}, which writes {OUTPUT_KINDS[to]}: expected '
+        + ' or '.join(expected)
+        + (f' ({suffix} is for --to {" or ".join(takers)})' if takers else '')
+        + '; nothing was written', dst)
 
 
 def _require_standard_stem(encoder, target, dst):

@@ -7,20 +7,41 @@ from detectron2.data.datasets import register_coco_instances
 SYNTHETIC_COCO = 'segssl_synthetic_coco'   # names: segssl_synthetic_coco_{train,val}
 
 
+def _synthetic_files(root):
+    coco = os.path.join(root, 'coco')
+    return [(split, os.path.abspath(os.path.join(coco, 'annotations', f'instances_{split}.json')),
+             os.path.abspath(os.path.join(coco, split))) for split in ('train', 'val')]
+
+
+def missing_synthetic_root(cfg):
+    """The one-line problem when a config that names ``segssl_synthetic_coco_*`` datasets finds
+    no synthetic COCO set under ``cfg.SEGSSL.SYNTHETIC_ROOT``; '' when it is there or not used.
+    tools/train_net.py checks this before launching (exit code 2, nothing written)."""
+    if not any(n.startswith(SYNTHETIC_COCO) for n in tuple(cfg.DATASETS.TRAIN) + tuple(cfg.DATASETS.TEST)):
+        return ''
+    return _missing_message(cfg.SEGSSL.SYNTHETIC_ROOT)
+
+
+def _missing_message(root):
+    for _, json_file, image_root in _synthetic_files(root):
+        if not os.path.isfile(json_file) or not os.path.isdir(image_root):
+            return (f'synthetic COCO set not found under SEGSSL.SYNTHETIC_ROOT={root!r}: expected '
+                    f'{json_file} and {image_root}; generate it with '
+                    f'`python tools/make_synthetic_data.py {root}` or set SEGSSL.SYNTHETIC_ROOT to the '
+                    'folder it wrote')
+    return ''
+
+
 def register_synthetic_coco(root):
     """Register ``segssl_synthetic_coco_{train,val}`` from ``<root>/coco`` (written by
-    tools/make_synthetic_data.py); return the names. Re-registering the same root is a no-op."""
-    coco = os.path.join(root, 'coco')
+    tools/make_synthetic_data.py); return the names. Re-registering the same root is a no-op.
+    A missing set raises FileNotFoundError (see :func:`missing_synthetic_root`)."""
+    problem = _missing_message(root)
+    if problem:
+        raise FileNotFoundError(problem)
     names = []
-    for split in ('train', 'val'):
+    for split, json_file, image_root in _synthetic_files(root):
         name = f'{SYNTHETIC_COCO}_{split}'
-        json_file = os.path.abspath(os.path.join(coco, 'annotations', f'instances_{split}.json'))
-        image_root = os.path.abspath(os.path.join(coco, split))
-        if not os.path.isfile(json_file) or not os.path.isdir(image_root):
-            raise FileNotFoundError(
-                f'synthetic COCO set not found under SEGSSL.SYNTHETIC_ROOT={root!r}: expected '
-                f'{json_file} and {image_root}; generate it with '
-                f'`python tools/make_synthetic_data.py {root}`')
         if name in DatasetCatalog.list():
             if MetadataCatalog.get(name).get('json_file') == json_file:
                 names.append(name)

@@ -41,4 +41,4 @@ from .transforms import FrameClipViews, PackFrameClip, SampleFrameClip  # noqa: 
 from .figures import MixVisualizationHook  # noqa: F401  (issue 11: ClassMix/DACS step figures)
 from .dacs import DACSSegmentor  # noqa: F401,E402
 from .datasets.uda_sources import GTA5Dataset, SynthiaDataset  # noqa: F401,E402
-from .metrics import SynthiaIoUMetric  # noqa: F401,E402
+from .metrics import PerClassMetricsHook, SynthiaIoUMetric  # noqa: F401,E402

@@ -1,11 +1,13 @@
 """The mmseg side of ``segssl.figures``: two PixPro views of one image from the pretraining
 pipeline's ``TwoViewCrop`` and their positive pairs; predictions of runs through mmseg's own
-inference API; ``MixVisualizationHook``, which saves one ClassMix / DACS step every k iterations.
+inference API; ``MixVisualizationHook``, which saves one ClassMix / DACS step every k iterations
+(as a PNG and through the runner's visualizer).
 """
 import glob
 import os
 from typing import Dict, List, Optional, Sequence, Tuple
 
+import mmcv
 import numpy as np
 import torch
 from mmengine.dist import is_main_process
@@ -155,7 +157,10 @@ class MixVisualizationHook(Hook):
     (``ClassMixSegmentor.mix_batch`` and subclasses: ClassMix / IntraMix through ``make_masks``,
     b mixed with (b + 1) mod N; DACS' InterMix, labelled source b pasted on target b) as
     ``WORK_DIR/vis_mix/iter_K.png``: image a, image b, mask M, mixed image M a + (1 - M) b, mixed
-    pseudo-label, mixed weight map.
+    pseudo-label, mixed weight map. The same figure goes to the runner's visualizer as image
+    ``mix_step`` at step K (``add_image``), so every backend of ``vis_backends`` gets it:
+    LocalVisBackend's ``vis_data/vis_image/mix_step_K.png``, TensorBoard / W&B under SEGSSL_VIS.
+    Rank 0 only.
 
     It records by wrapping the model instance's ``mix_batch`` / ``make_masks`` (the class is
     unchanged) only in the iterations it saves. ``last`` holds the last saved step's tensors and
@@ -259,4 +264,6 @@ class MixVisualizationHook(Hook):
             rgb[0], rgb[1], mask.cpu().numpy(), rgb[2], step['targets'][i].cpu().numpy(),
             step['weights'][i].float().cpu().numpy(), self.palette, out_png,
             title=f'iteration {runner.iter + 1}, {caption}')
+        # the figure as saved, to every visualizer backend (Visualizer.add_image is rank-0 only too)
+        runner.visualizer.add_image('mix_step', mmcv.imread(out_png, channel_order='rgb'), step=runner.iter + 1)
         runner.logger.info(f'MixVisualizationHook: wrote {out_png}')

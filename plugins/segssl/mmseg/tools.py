@@ -36,12 +36,13 @@ def translate_args(name: str, args) -> list:
 def run_mmseg_tool(name: str, args, preflight: bool = True) -> int:
     """Run mmseg's tool ``name`` as ``__main__`` with command-line ``args``; return its exit code.
 
-    With ``preflight``, first check that the config's data folders exist (see preflight.py)."""
+    With ``preflight``, first check the config's inputs (config file, data folders, label ids,
+    images, checkpoints: see preflight.py); a problem exits with code 2 and one line each."""
     path = mmseg_tool_path(name)
     args = translate_args(name, args)
     if preflight:
-        from .preflight import check_data_roots
-        check_data_roots(name, args)
+        from .preflight import run_preflight
+        args = run_preflight(name, args)
     sys.argv = [path] + list(args)
     try:
         runpy.run_path(path, run_name='__main__')

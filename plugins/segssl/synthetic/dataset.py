@@ -16,11 +16,12 @@ built in a temporary folder beside ``out`` and renamed into place, so it is neve
 import json
 import os
 import shutil
-import tempfile
 from typing import Dict, Iterable, List
 
 import numpy as np
 from PIL import Image
+
+from segssl.convert.atomic import temporary_folder
 
 from .render import render
 from .scenes import CITYSCAPES_CLASSES, ID, THING_CLASSES, check_size, make_scene
@@ -121,7 +122,7 @@ def generate(out: str, num_train: int = 48, num_val: int = 16, height: int = 128
         raise FileExistsError(f'{out} already exists: pass overwrite=True (--overwrite) to replace it')
     parent = os.path.dirname(out)
     os.makedirs(parent, exist_ok=True)
-    tmp = tempfile.mkdtemp(prefix='.' + os.path.basename(out) + '.partial-', dir=parent)
+    tmp = temporary_folder(parent, '.' + os.path.basename(out) + '.partial-')
     try:
         meta = {'generator': 'segssl.synthetic', 'version': 1, 'seed': seed, 'height': height,
                 'width': width, 'num_train': num_train, 'num_val': num_val, 'parts': list(parts),

@@ -11,11 +11,12 @@ Deterministic: the same arguments give byte-identical files. The folder appears 
 """
 import os
 import shutil
-import tempfile
 from typing import Dict
 
 import numpy as np
 from PIL import Image
+
+from segssl.convert.atomic import temporary_folder
 
 from .render import render
 from .scenes import check_size, make_scene
@@ -39,7 +40,7 @@ def generate_frame_folders(out: str, num_videos: int = 8, num_frames: int = 8, h
     if os.path.exists(out) and not overwrite:
         raise FileExistsError(f'{out} already exists: pass overwrite=True to replace it')
     os.makedirs(os.path.dirname(out), exist_ok=True)
-    tmp = tempfile.mkdtemp(prefix='.' + os.path.basename(out) + '.partial-', dir=os.path.dirname(out))
+    tmp = temporary_folder(os.path.dirname(out), '.' + os.path.basename(out) + '.partial-')
     try:
         for v in range(num_videos):
             rng = np.random.default_rng([seed, 7, v])

@@ -19,7 +19,7 @@ from typing import List, Optional, Sequence
 from mmengine.dataset import BaseDataset
 from mmseg.registry import DATASETS
 
-IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.webp')
+from segssl.splits import IMAGE_EXTENSIONS, list_images  # noqa: F401  (re-exported)
 
 
 @DATASETS.register_module()
@@ -78,14 +78,7 @@ class UnlabelledImageFolder(BaseDataset):
                 f'UnlabelledImageFolder: image folder {folder!r} {what} (data_root='
                 f'{self.data_root!r}, data_prefix={self.data_prefix!r}): expected a folder of '
                 'images, e.g. ImageNet train/<class>/*.JPEG or Cityscapes leftImg8bit/train')
-        relative = []
-        for dirpath, dirnames, filenames in os.walk(folder, followlinks=True):
-            dirnames[:] = [d for d in dirnames if not d.startswith('.')]
-            rel_dir = os.path.relpath(dirpath, folder)
-            for name in filenames:
-                if not name.startswith('.') and name.lower().endswith(self.extensions):
-                    relative.append(name if rel_dir == '.' else os.path.join(rel_dir, name))
-        relative.sort()
+        relative = list_images(folder, self.extensions)
         if not relative:
             raise FileNotFoundError(
                 f'UnlabelledImageFolder: no image under {folder!r} (searched recursively): '

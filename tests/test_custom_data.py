@@ -1,0 +1,143 @@
+"""Your own data (issue #18 item 1): a dataset the project does not generate, drawn here (shapes
+of 4 classes, jpg images, nested unlabelled folders, a second domain), trains 3 iterations
+through each CPU template in configs/custom/ with mmseg's train.py and evaluates."""
+import glob
+import json
+import os
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from conftest import ROOT, run_tool
+
+pytest.importorskip('mmseg', reason='the mmseg stack is built by `make setup`')
+CUSTOM = os.path.join(ROOT, 'configs', 'custom')
+CLASSES = ['background', 'box', 'disc', 'bar']
+
+
+def draw(path_img, path_label, rng, tint):
+    h, w = int(rng.integers(80, 120)), int(rng.integers(100, 160))
+    label = np.zeros((h, w), np.uint8)
+    yy, xx = np.mgrid[:h, :w]
+    y0, x0 = rng.integers(0, h // 2), rng.integers(0, w // 2)
+    label[y0:y0 + h // 3, x0:x0 + w // 3] = 1                                          # box
+    cy, cx, r = rng.integers(h // 4, 3 * h // 4), rng.integers(w // 4, 3 * w // 4), h // 6
+    label[(yy - cy) ** 2 + (xx - cx) ** 2 < r * r] = 2                                 # disc
+    label[int(rng.integers(0, h - 6)):, :][:5, :] = 3                                  # bar
+    label[0, :4] = 255                                                                 # ignored
+    colours = np.array([[40, 40, 40], [200, 30, 30], [30, 200, 30], [30, 30, 200]]) + tint
+    img = np.clip(colours[np.minimum(label, 3)] + rng.normal(0, 12, (h, w, 3)), 0, 255).astype(np.uint8)
+    os.makedirs(os.path.dirname(path_img), exist_ok=True)
+    Image.fromarray(img).save(path_img, quality=92)
+    if path_label:
+        os.makedirs(os.path.dirname(path_label), exist_ok=True)
+        Image.fromarray(label).save(path_label)
+
+
+@pytest.fixture(scope='module')
+def mydata(tmp_path_factory):
+    root = str(tmp_path_factory.mktemp('mydata'))
+    rng = np.random.default_rng(5)
+    for split, n in (('train', 8), ('val', 3)):
+        for i in range(n):
+            draw(f'{root}/images/{split}/site{i % 2}/img_{i:03d}.jpg', f'{root}/labels/{split}/site{i % 2}/img_{i:03d}.png',
+                 rng, 0)
+    for i in range(6):
+        draw(f'{root}/unlabelled/day{i % 3}/cam/{i:03d}.jpg', None, rng, 0)
+        draw(f'{root}/source/images/{i:03d}.png', f'{root}/source/labels/{i:03d}.png', rng, 40)
+    with open(f'{root}/classes.txt', 'w') as f:
+        f.write('\n'.join(CLASSES) + '\n')
+    return root
+
+
+SHORT = ['train_cfg.max_iters=3', 'default_hooks.checkpoint.interval=3', 'default_hooks.logger.interval=1',
+         'train_dataloader.num_workers=0', 'train_dataloader.persistent_workers=False']
+VAL = ['train_cfg.val_interval=3', 'val_dataloader.num_workers=0', 'val_dataloader.persistent_workers=False']
+TEMPLATES = {
+    'supervised_deeplabv2_r18-d8_custom-128x128.py': SHORT + VAL + ['param_scheduler.0.end=3', 'train_dataloader.batch_size=2'],
+    'classmix_deeplabv2_r18-d8_custom-128x128.py': SHORT + VAL + ['param_scheduler.0.end=3', 'train_dataloader.batch_size=2'],
+    'dacs_deeplabv2_r18-d8_custom-128x128.py': SHORT + VAL + ['param_scheduler.0.end=3'],
+    'pixpro_r18-d16_custom.py': SHORT + ['train_dataloader.batch_size=4', 'param_scheduler.0.end=1',
+                                         'param_scheduler.1.begin=1', 'param_scheduler.1.end=3',
+                                         'param_scheduler.1.T_max=2'],
+}
+
+
+def scalars(work):
+    return [json.loads(line) for p in glob.glob(os.path.join(work, '*', 'vis_data', 'scalars.json')) for line in open(p)]
+
+
+@pytest.mark.parametrize('name', sorted(TEMPLATES))
+def test_template_trains_three_iterations_and_evaluates(name, mydata, tmp_path):
+    work = str(tmp_path / 'w')
+    r = run_tool(['tools/train.py', os.path.join(CUSTOM, name), '--work-dir', work, '--cfg-options'] + TEMPLATES[name],
+                 env={'SEGSSL_DATA_ROOT': mydata}, timeout=600)
+    assert r.returncode == 0, r.stdout[-3000:]
+    records = scalars(work)
+    losses = [x['loss'] for x in records if 'loss' in x]
+    assert len(losses) == 3 and all(np.isfinite(losses))
+    assert os.path.isfile(os.path.join(work, 'iter_3.pth'))
+    if 'pixpro' not in name:
+        val = [x for x in records if 'mIoU' in x]
+        assert len(val) == 1 and 0 <= val[0]['mIoU'] <= 100
+
+
+def test_classes_and_num_classes_follow_classes_txt(mydata, monkeypatch):
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+    import segssl.mmseg  # noqa: F401
+    from mmseg.registry import DATASETS
+    monkeypatch.setenv('SEGSSL_DATA_ROOT', mydata)
+    init_default_scope('mmseg')
+    for name in sorted(os.listdir(CUSTOM)):
+        cfg = Config.fromfile(os.path.join(CUSTOM, name))
+        if 'pixpro' in name:
+            assert cfg.train_dataloader.dataset.data_prefix == dict(img_path='unlabelled')
+            continue
+        seg = cfg.model.get('segmentor', cfg.model)
+        assert seg.decode_head.num_classes == 4, name
+        val = DATASETS.build(cfg.val_dataloader.dataset)
+        assert val.metainfo['classes'] == tuple(CLASSES) and len(val) == 3
+        assert val[0]['data_samples'].img_path.endswith('.jpg')
+    # the DACS source domain reads source/, the target images/train without labels
+    cfg = Config.fromfile(os.path.join(CUSTOM, 'dacs_deeplabv2_r18-d8_custom-128x128.py'))
+    source = DATASETS.build(cfg.train_dataloader.dataset.labelled)
+    target = DATASETS.build(cfg.train_dataloader.dataset.unlabelled)
+    assert len(source) == 6 and len(target) == 8 and 'seg_map_path' not in target.get_data_info(0)
+
+
+def test_label_splits_of_the_layout_are_read_by_the_templates(mydata, tmp_path, monkeypatch):
+    r = run_tool(['tools/make_label_splits.py', mydata, '--dataset', 'custom'])
+    assert r.returncode == 0, r.stdout
+    labelled = open(os.path.join(mydata, 'splits', '1-2', 'labelled.txt')).read().split()
+    assert len(labelled) == 4 and all(i.startswith('site') for i in labelled)     # ceil(8 / 2), ids = relative stems
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+    import segssl.mmseg  # noqa: F401
+    from mmseg.registry import DATASETS
+    monkeypatch.setenv('SEGSSL_DATA_ROOT', mydata)
+    monkeypatch.setenv('SEGSSL_SPLIT', '1-2')
+    init_default_scope('mmseg')
+    cfg = Config.fromfile(os.path.join(CUSTOM, 'classmix_deeplabv2_r18-d8_custom-128x128.py'))
+    ds = DATASETS.build(cfg.train_dataloader.dataset.labelled)
+    assert sorted(os.path.relpath(ds.get_data_info(i)['img_path'], os.path.join(mydata, 'images', 'train'))[:-4]
+                  for i in range(len(ds))) == sorted(labelled)
+
+
+def test_a_missing_classes_txt_is_one_line(tmp_path):
+    from segssl.mmseg.datasets.folder import read_classes
+    with pytest.raises(FileNotFoundError, match=r'classes.txt not found: your own data needs classes.txt'):
+        read_classes(str(tmp_path))
+    (tmp_path / 'classes.txt').write_text('a\nb\na\n')
+    with pytest.raises(ValueError, match=r"class names \['a'\] appear more than once"):
+        read_classes(str(tmp_path))
+
+
+def test_a_template_without_its_data_is_one_line(tmp_path):
+    r = run_tool(['tools/train.py', os.path.join(CUSTOM, 'classmix_deeplabv2_r18-d8_custom-128x128.py'),
+                  '--work-dir', str(tmp_path / 'w')], env={'SEGSSL_DATA_ROOT': str(tmp_path / 'nowhere')})
+    assert r.returncode == 2 and 'Traceback' not in r.stdout
+    last = r.stdout.strip().splitlines()[-1]
+    assert last.startswith('train.py: error: config ') and 'classes.txt not found' in last
+    assert not (tmp_path / 'w').exists()
