@@ -40,3 +40,19 @@ def load_ckpt(path):
     unpickler reads it (and nothing that could run code)."""
     from segssl.convert.loading import load_checkpoint_file
     return load_checkpoint_file(str(path))
+
+
+def train_quickstart_two_iterations(work, visualizer_name):
+    """2 iterations of the synthetic quickstart config through mmseg's train.py, in-process,
+    validated at iteration 2 (SEGSSL_DATA_ROOT set by the caller); returns the exit code."""
+    from segssl.mmseg.tools import run_mmseg_tool
+    argv = sys.argv[:]
+    try:
+        return run_mmseg_tool('train.py', [os.path.join(ROOT, 'configs', 'quickstart', 'fcn_r18-d8_synthetic-128x256.py'),
+                                           '--work-dir', str(work), '--cfg-options',
+                                           'train_cfg.max_iters=2', 'train_cfg.val_interval=2',
+                                           'param_scheduler.0.end=2', 'default_hooks.checkpoint.interval=2',
+                                           'default_hooks.logger.interval=1', 'train_dataloader.batch_size=2',
+                                           f'visualizer.name={visualizer_name}'])
+    finally:
+        sys.argv = argv

@@ -17,7 +17,6 @@ import torch
 from conftest import ROOT
 
 pytest.importorskip('mmseg', reason='the mmseg stack is built by `make setup`')
-QUICKSTART = os.path.join(ROOT, 'configs', 'quickstart', 'fcn_r18-d8_synthetic-128x256.py')
 TOOL = os.path.join(ROOT, 'tools', 'plot_mmseg_metrics.py')
 
 
@@ -77,17 +76,10 @@ def same(a, b):
 
 
 def test_plot_tool_prints_the_per_class_values_of_a_two_iteration_run(synthetic_root, tmp_path, monkeypatch):
-    from segssl.mmseg.tools import run_mmseg_tool
+    from conftest import train_quickstart_two_iterations
     monkeypatch.setenv('SEGSSL_DATA_ROOT', synthetic_root)
-    work, argv = tmp_path / 'fcn', sys.argv[:]
-    try:
-        code = run_mmseg_tool('train.py', [QUICKSTART, '--work-dir', str(work), '--cfg-options',
-                                           'train_cfg.max_iters=2', 'train_cfg.val_interval=2',
-                                           'param_scheduler.0.end=2', 'default_hooks.checkpoint.interval=2',
-                                           'default_hooks.logger.interval=1', 'train_dataloader.batch_size=2',
-                                           'visualizer.name=plot_mmseg_metrics_run'])
-    finally:
-        sys.argv = argv
+    work = tmp_path / 'fcn'
+    code = train_quickstart_two_iterations(work, 'plot_mmseg_metrics_run')
     assert code == 0
     (scalars,) = glob.glob(str(work / '*' / 'vis_data' / 'scalars.json'))
     records = [json.loads(line) for line in open(scalars)]

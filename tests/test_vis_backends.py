@@ -63,18 +63,11 @@ def test_tensorboard_run_logs_the_scalars_of_scalars_json(synthetic_root, tmp_pa
     assert importlib.util.find_spec('tensorboard') is not None, 'both pinned stacks ship tensorboard'
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-    from segssl.mmseg.tools import run_mmseg_tool
+    from conftest import train_quickstart_two_iterations
     monkeypatch.setenv('SEGSSL_DATA_ROOT', synthetic_root)
     monkeypatch.setenv('SEGSSL_VIS', 'tensorboard')
-    work, argv = tmp_path / 'w', sys.argv[:]
-    try:
-        code = run_mmseg_tool('train.py', [QUICKSTART, '--work-dir', str(work), '--cfg-options',
-                                           'train_cfg.max_iters=2', 'train_cfg.val_interval=2',
-                                           'param_scheduler.0.end=2', 'default_hooks.checkpoint.interval=2',
-                                           'default_hooks.logger.interval=1', 'train_dataloader.batch_size=2',
-                                           'visualizer.name=vis_backends_tensorboard'])
-    finally:
-        sys.argv = argv
+    work = tmp_path / 'w'
+    code = train_quickstart_two_iterations(work, 'vis_backends_tensorboard')
     assert code == 0
     (scalars,) = glob.glob(str(work / '*' / 'vis_data' / 'scalars.json'))
     records = [json.loads(line) for line in open(scalars)]
