@@ -189,3 +189,45 @@ def test_an_unknown_segssl_config_is_named(tmp_path, monkeypatch):
     mine.write_text("_base_ = ['segssl::custom/no_such_template.py']\n")
     with pytest.raises(FileNotFoundError, match='no_such_template.py'):
         Config.fromfile(str(mine))
+
+
+def test_a_missing_backbone_through_a_segssl_base_names_its_variable(mydata, tmp_path):
+    mine = tmp_path / 'my_config.py'
+    mine.write_text("_base_ = ['segssl::custom/supervised_deeplabv2_r18-d8_custom-128x128.py']\n")
+    r = run_tool(['tools/train.py', str(mine), '--work-dir', str(tmp_path / 'w')],
+                 env={'SEGSSL_DATA_ROOT': mydata, 'SEGSSL_BACKBONE': str(tmp_path / 'no_r18.pth')})
+    assert r.returncode == 2 and 'Traceback' not in r.stdout
+    last = r.stdout.strip().splitlines()[-1]
+    assert last.startswith(f'train.py: error: checkpoint {tmp_path}/no_r18.pth (model.backbone.init_cfg.checkpoint, '
+                           'set by SEGSSL_BACKBONE) does not exist'), last
+
+
+@pytest.mark.parametrize('name', ['supervised_deeplabv2_r18-d8_custom-128x128.py',
+                                  'classmix_deeplabv2_r18-d8_custom-128x128.py',
+                                  'dacs_deeplabv2_r18-d8_custom-128x128.py'])
+def test_segssl_backbone_loads_a_converted_backbone(name, mydata, tmp_path, monkeypatch):
+    """SEGSSL_BACKBONE=r18.pth (the README's second step) parses and the backbone starts from it."""
+    import torch
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+    import segssl.mmseg  # noqa: F401
+    from mmseg.registry import MODELS
+    monkeypatch.setenv('SEGSSL_DATA_ROOT', mydata)
+    init_default_scope('mmseg')
+    cfg = Config.fromfile(os.path.join(CUSTOM, name))
+    seg = cfg.model.get('segmentor', cfg.model)
+    assert seg.backbone.init_cfg is None                                        # unset: random init
+    torch.manual_seed(1)
+    weights = MODELS.build(seg.backbone).state_dict()
+    torch.save({'state_dict': weights}, tmp_path / 'r18_mmseg.pth')
+    monkeypatch.setenv('SEGSSL_BACKBONE', str(tmp_path / 'r18_mmseg.pth'))
+    cfg = Config.fromfile(os.path.join(CUSTOM, name))
+    seg = cfg.model.get('segmentor', cfg.model)
+    assert seg.backbone.init_cfg == dict(type='Pretrained', checkpoint=str(tmp_path / 'r18_mmseg.pth'))
+    torch.manual_seed(2)
+    model = MODELS.build(cfg.model)
+    model.init_weights()
+    nets = [model.student, model.teacher] if hasattr(model, 'student') else [model]   # ClassMix/DACS: both
+    for net in nets:
+        got = net.backbone.state_dict()
+        assert all(torch.equal(got[k], v) for k, v in weights.items() if not k.endswith('num_batches_tracked'))
