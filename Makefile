@@ -12,7 +12,7 @@ ifdef STACK
 export SEGSSL_STACK := $(STACK)
 endif
 
-.PHONY: setup test demo clean gpu-check
+.PHONY: setup test demo clean gpu-check check-install
 setup:
 	@bash tools/setup_env.sh
 
@@ -25,6 +25,12 @@ test:
 
 demo:
 	@venv=$(VENV) && "$$venv/bin/python" tools/run_demo.py
+
+# Each extra of setup.py installed from a built wheel into a fresh venv and checked there
+# (tools/check_install.sh; README, "A plain install"), on the chosen stack. Needs `make setup`'s
+# mmcv wheel for the pinned stack.
+check-install:
+	@venv=$(VENV) && bash tools/check_install.sh
 
 # The GPU acceptance check (tools/gpu_check.sh): benchmarks/results/gpu_check.md. Without a GPU it
 # stops at once; GPU_CHECK_ARGS="--device cpu --quick" rehearses it on the CPU.

@@ -141,3 +141,93 @@ def test_a_template_without_its_data_is_one_line(tmp_path):
     last = r.stdout.strip().splitlines()[-1]
     assert last.startswith('train.py: error: config ') and 'classes.txt not found' in last
     assert not (tmp_path / 'w').exists()
+
+
+def test_a_users_config_inherits_segssl_configs_by_scope(mydata, tmp_path, monkeypatch):
+    """`_base_ = ['segssl::...']` in a config outside the repository (issue #18 item 3): it parses
+    to what the template gives by path, its dicts carry the segssl scope, the scope builds the
+    same modules, and mmseg's train.py trains it from another folder."""
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+    import segssl.mmseg  # noqa: F401  (registers the scope)
+    from segssl.mmseg.config_scope import configs_dir
+    from mmseg.registry import MODELS
+    assert os.path.samefile(configs_dir(), os.path.join(ROOT, 'configs'))
+    name = 'supervised_deeplabv2_r18-d8_custom-128x128.py'
+    mine = tmp_path / 'elsewhere' / 'my_config.py'
+    mine.parent.mkdir()
+    mine.write_text(f"_base_ = ['segssl::custom/{name}']\n"
+                    "optim_wrapper = dict(optimizer=dict(lr=0.0123))\n")
+    monkeypatch.setenv('SEGSSL_DATA_ROOT', mydata)
+    cfg, ref = Config.fromfile(str(mine)), Config.fromfile(os.path.join(CUSTOM, name))
+    assert cfg.optim_wrapper.optimizer.lr == 0.0123 != ref.optim_wrapper.optimizer.lr
+    assert cfg.model._scope_ == 'segssl' and cfg.train_dataloader.dataset._scope_ == 'segssl'
+    strip = lambda d: {k: strip(v) for k, v in d.items() if k != '_scope_'} if isinstance(d, dict) else d  # noqa: E731
+    assert strip(cfg.model.to_dict()) == ref.model.to_dict()
+    init_default_scope('mmseg')
+    import torch
+    torch.manual_seed(0)
+    a = MODELS.build(cfg.model)
+    torch.manual_seed(0)
+    b = MODELS.build(ref.model)
+    assert [k for k in a.state_dict()] == [k for k in b.state_dict()]
+    assert all(torch.equal(x, y) for x, y in zip(a.state_dict().values(), b.state_dict().values()))
+
+    work = str(tmp_path / 'w')
+    r = run_tool([os.path.join(ROOT, 'tools', 'train.py'), str(mine), '--work-dir', work, '--cfg-options']
+                 + TEMPLATES[name], cwd=str(mine.parent), env={'SEGSSL_DATA_ROOT': mydata}, timeout=600)
+    assert r.returncode == 0, r.stdout[-3000:]
+    losses = [x['loss'] for x in scalars(work) if 'loss' in x]
+    assert len(losses) == 3 and all(np.isfinite(losses))
+    assert [x['lr'] for x in scalars(work) if 'lr' in x][0] == pytest.approx(0.0123)   # the user's lr
+
+
+def test_an_unknown_segssl_config_is_named(tmp_path, monkeypatch):
+    from mmengine.config import Config
+    import segssl.mmseg  # noqa: F401
+    mine = tmp_path / 'my_config.py'
+    mine.write_text("_base_ = ['segssl::custom/no_such_template.py']\n")
+    with pytest.raises(FileNotFoundError, match='no_such_template.py'):
+        Config.fromfile(str(mine))
+
+
+def test_a_missing_backbone_through_a_segssl_base_names_its_variable(mydata, tmp_path):
+    mine = tmp_path / 'my_config.py'
+    mine.write_text("_base_ = ['segssl::custom/supervised_deeplabv2_r18-d8_custom-128x128.py']\n")
+    r = run_tool(['tools/train.py', str(mine), '--work-dir', str(tmp_path / 'w')],
+                 env={'SEGSSL_DATA_ROOT': mydata, 'SEGSSL_BACKBONE': str(tmp_path / 'no_r18.pth')})
+    assert r.returncode == 2 and 'Traceback' not in r.stdout
+    last = r.stdout.strip().splitlines()[-1]
+    assert last.startswith(f'train.py: error: checkpoint {tmp_path}/no_r18.pth (model.backbone.init_cfg.checkpoint, '
+                           'set by SEGSSL_BACKBONE) does not exist'), last
+
+
+@pytest.mark.parametrize('name', ['supervised_deeplabv2_r18-d8_custom-128x128.py',
+                                  'classmix_deeplabv2_r18-d8_custom-128x128.py',
+                                  'dacs_deeplabv2_r18-d8_custom-128x128.py'])
+def test_segssl_backbone_loads_a_converted_backbone(name, mydata, tmp_path, monkeypatch):
+    """SEGSSL_BACKBONE=r18.pth (the README's second step) parses and the backbone starts from it."""
+    import torch
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+    import segssl.mmseg  # noqa: F401
+    from mmseg.registry import MODELS
+    monkeypatch.setenv('SEGSSL_DATA_ROOT', mydata)
+    init_default_scope('mmseg')
+    cfg = Config.fromfile(os.path.join(CUSTOM, name))
+    seg = cfg.model.get('segmentor', cfg.model)
+    assert seg.backbone.init_cfg is None                                        # unset: random init
+    torch.manual_seed(1)
+    weights = MODELS.build(seg.backbone).state_dict()
+    torch.save({'state_dict': weights}, tmp_path / 'r18_mmseg.pth')
+    monkeypatch.setenv('SEGSSL_BACKBONE', str(tmp_path / 'r18_mmseg.pth'))
+    cfg = Config.fromfile(os.path.join(CUSTOM, name))
+    seg = cfg.model.get('segmentor', cfg.model)
+    assert seg.backbone.init_cfg == dict(type='Pretrained', checkpoint=str(tmp_path / 'r18_mmseg.pth'))
+    torch.manual_seed(2)
+    model = MODELS.build(cfg.model)
+    model.init_weights()
+    nets = [model.student, model.teacher] if hasattr(model, 'student') else [model]   # ClassMix/DACS: both
+    for net in nets:
+        got = net.backbone.state_dict()
+        assert all(torch.equal(got[k], v) for k, v in weights.items() if not k.endswith('num_batches_tracked'))

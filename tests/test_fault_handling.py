@@ -316,3 +316,18 @@ def test_resume_restores_the_random_streams_of_model_and_pipeline(tmp_path, by_e
         ends[name] = resumed.model.lin.weight.detach()
     assert torch.equal(ends['hook'], full.model.lin.weight.detach())
     assert not torch.equal(ends['no_hook'], full.model.lin.weight.detach())
+
+
+def test_none_removes_any_default_hook(tmp_path):
+    """``default_hooks.<name>=None`` removes segssl's and the schedules' hooks too, not only
+    mmengine's own (whose Runner asserts on a None it does not know)."""
+    from segssl.mmseg.metrics import PerClassMetricsHook
+    from segssl.mmseg.fault_handling import NonFiniteLossHook
+    from mmengine.hooks import LoggerHook
+    kept = SegsslRunner.from_cfg(toy_cfg(tmp_path / 'a', per_class_metrics=dict(type='PerClassMetricsHook')))
+    assert sum(isinstance(h, PerClassMetricsHook) for h in kept.hooks) == 1
+    cfg = toy_cfg(tmp_path / 'b', per_class_metrics=None, non_finite_loss=None)
+    cfg.default_hooks.logger = None
+    gone = SegsslRunner.from_cfg(cfg)
+    kinds = [type(h) for h in gone.hooks]
+    assert PerClassMetricsHook not in kinds and NonFiniteLossHook not in kinds and LoggerHook not in kinds

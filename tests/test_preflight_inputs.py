@@ -169,7 +169,7 @@ def test_missing_backbone_names_its_environment_variable(tmp_path, synthetic_roo
 def test_checkpoint_checks_in_process(tmp_path, monkeypatch, synthetic_root):
     """Set and unset variables, nested (ClassMix) init_cfg, load_from, remote paths skipped."""
     from mmengine.config import Config
-    from segssl.mmseg.input_checks import missing_checkpoints
+    from segssl.mmseg.checkpoint_checks import missing_checkpoints
     monkeypatch.setenv('SEGSSL_DATA_ROOT', synthetic_root)
     monkeypatch.setenv('SEGSSL_BACKBONE', str(tmp_path / 'r18.pth'))
     cfg = Config.fromfile(FINETUNE)

@@ -25,7 +25,6 @@ runner_type = 'SegsslRunner'
 # vis_data/; needs the tensorboard package), wandb its WandbVisBackend (needs wandb, logged in,
 # or WANDB_MODE=offline). Set per run: SEGSSL_VIS=tensorboard python tools/train.py CONFIG.
 import importlib.util  # noqa: E402  (standard library: mmengine keeps this a plain config)
-import sys  # noqa: E402
 
 _vis_backends = dict(
     local=[dict(type='LocalVisBackend')],
@@ -37,9 +36,8 @@ if _vis not in _vis_backends:
     _vis_problem = f'SEGSSL_VIS={_vis!r}: expected one of {", ".join(_vis_backends)}'
 elif _vis != 'local' and importlib.util.find_spec(_vis) is None:     # the package is the name
     _vis_problem = f'SEGSSL_VIS={_vis} needs the {_vis} package, which is not installed (pip install {_vis})'
-if _vis_problem:                # one line on stderr, exit 2, before anything is built
-    print(f'segssl_runtime.py: error: {_vis_problem}', file=sys.stderr)
-    raise SystemExit(2)
+if _vis_problem:   # before anything is built; segssl's tools print it as one line and exit 2
+    raise ValueError(f'segssl_runtime.py: {_vis_problem}')
 vis_backends = _vis_backends[_vis]
 visualizer = dict(type='SegLocalVisualizer', vis_backends=vis_backends, name='visualizer')
 del _vis_backends, _vis, _vis_problem

@@ -9,7 +9,8 @@ backbone_checkpoint = '{{$SEGSSL_BACKBONE:none}}'   # none: random init
 model = dict(segmentor=dict(
     data_preprocessor=dict(size={{_base_.custom_crop}}),
     backbone=dict(stem_channels=64, base_channels=64,
-                  init_cfg=dict(type='Pretrained', checkpoint=backbone_checkpoint) if backbone_checkpoint != 'none' else None),
+                  init_cfg=dict(_delete_=True, type='Pretrained', checkpoint=backbone_checkpoint)  # replaces the base's None
+                  if backbone_checkpoint != 'none' else None),
     decode_head=dict(in_channels=512, num_classes={{_base_.custom.num_classes}})))
 train_dataloader = dict(dataset=dict(labelled={{_base_.custom.source}}, unlabelled={{_base_.custom.target}}))
 val_dataloader = dict(batch_size=1, dataset={{_base_.custom.val}})   # images of any size

@@ -10,7 +10,8 @@ backbone_checkpoint = '{{$SEGSSL_BACKBONE:none}}'   # none: random init
 model = dict(
     data_preprocessor=dict(size={{_base_.custom_crop}}),
     backbone=dict(stem_channels=64, base_channels=64,             # a full ResNet-18, as PixPro's
-                  init_cfg=dict(type='Pretrained', checkpoint=backbone_checkpoint) if backbone_checkpoint != 'none' else None),
+                  init_cfg=dict(_delete_=True, type='Pretrained', checkpoint=backbone_checkpoint)  # replaces the base's None
+                  if backbone_checkpoint != 'none' else None),
     decode_head=dict(in_channels=512, num_classes={{_base_.custom.num_classes}}))
 train_dataloader = dict(dataset={{_base_.custom.labelled}})
 val_dataloader = dict(dataset={{_base_.custom.val}})

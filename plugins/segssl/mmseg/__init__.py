@@ -10,6 +10,9 @@ import mmseg.datasets  # noqa: F401,E402  (mmseg's registries are filled before 
 import mmseg.models  # noqa: F401,E402
 
 from . import checkpoint_loading  # noqa: F401,E402  (mmengine's local checkpoints read as data)
+from .config_scope import register_config_scope  # noqa: E402
+
+register_config_scope()  # `_base_ = ['segssl::...']` in a user's config (config_scope.py)
 
 from .classmix import ClassMixSegmentor  # noqa: F401
 from .data_preprocessor import PairedSegDataPreProcessor  # noqa: F401

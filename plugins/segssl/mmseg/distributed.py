@@ -18,7 +18,8 @@ these three steps when the run is distributed and the device is the CPU, and is 
 
 On every device it also installs segssl's fault handling (segssl.mmseg.fault_handling) as
 default hooks: ``non_finite_loss`` (NonFiniteLossHook, action='stop') and ``random_state``
-(RandomStateHook) unless ``default_hooks`` names them (None removes them), and a checkpoint
+(RandomStateHook) unless ``default_hooks`` names them (None removes them, as it removes any
+hook of the schedules, e.g. ``per_class_metrics``), and a checkpoint
 hook of type 'CheckpointHook' runs as AtomicCheckpointHook with the same arguments. When that
 NonFiniteLossHook skips (``action='skip'``), an ``OptimWrapper`` / ``AmpOptimWrapper`` (mmseg's
 ``--amp``) is built as its skipping variant (NonFiniteSkip[Amp]OptimWrapper).
@@ -78,6 +79,11 @@ def global_batch_note(world_size: int, batch_size: int, auto_scale_lr) -> str:
             f'{keep} to keep the global batch')
 
 
+# the hooks mmengine's Runner.register_default_hooks adds unless given None
+MMENGINE_DEFAULT_HOOKS = ('runtime_info', 'timer', 'logger', 'param_scheduler', 'checkpoint',
+                          'sampler_seed')
+
+
 @RUNNERS.register_module()
 class SegsslRunner(Runner):
     """mmengine's Runner, plus distributed training on CPUs (gloo); see the module docstring."""
@@ -92,9 +98,10 @@ class SegsslRunner(Runner):
         checkpoint = hooks.get('checkpoint', dict(type='CheckpointHook', interval=1))
         if isinstance(checkpoint, dict) and checkpoint.get('type') in ('CheckpointHook', CheckpointHook):
             hooks['checkpoint'] = dict(checkpoint, type='AtomicCheckpointHook')
-        for name in ('non_finite_loss', 'random_state'):
-            if hooks[name] is None:
-                del hooks[name]
+        # None removes a hook, as mmengine has it for its own defaults (which it removes itself);
+        # also segssl's and the schedules' (per_class_metrics, visualization, ...)
+        for name in [n for n, h in hooks.items() if h is None and n not in MMENGINE_DEFAULT_HOOKS]:
+            del hooks[name]
         super().register_default_hooks(hooks)
 
     def build_optim_wrapper(self, optim_wrapper):

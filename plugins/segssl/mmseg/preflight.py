@@ -6,7 +6,7 @@ script has not made the work dir yet) instead of a traceback from deep inside a 
 * the data root and image/label folders exist, and a label split names existing files;
 * every checkpoint the run loads exists (``init_cfg`` Pretrained at any depth, ``pretrained``,
   ``load_from``, hook checkpoints, test.py's CHECKPOINT), naming the ``SEGSSL_*`` variable that
-  sets it;
+  sets it (checkpoint_checks.py);
 * on a sample of each train/val (test.py: test) dataset, label ids lie in 0..num_classes-1 or the
   ignore index, and images decode (input_checks.py; ``preflight = dict(max_labels=200,
   max_images=50, skip_unreadable=False)`` in a config or ``--cfg-options`` changes it).
@@ -148,7 +148,8 @@ def run_preflight(tool: str, args) -> list:
                     ': expected a dataset in the layout the config names (for the synthetic set: run '
                     '`python tools/make_synthetic_data.py DIR` and set SEGSSL_DATA_ROOT=DIR, or fix '
                     'data_root in the config / with --cfg-options)'])
-    from .input_checks import missing_checkpoints, preflight_options
+    from .checkpoint_checks import missing_checkpoints
+    from .input_checks import preflight_options
     try:
         opts = preflight_options(cfg)
     except ValueError as e:
