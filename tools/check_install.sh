@@ -30,7 +30,13 @@ die() { echo "check_install: error: $*" >&2; exit 1; }
 # Constraints: the stack's pins (comments and the mmcv pin, which the built wheel satisfies).
 grep -E '^[A-Za-z0-9_.-]+==' "$PINS" > "$WORK/constraints.txt"
 T0=$SECONDS
-"$PY" -m pip --disable-pip-version-check wheel -q --no-deps -w "$WORK/dist" "$ROOT" >&2 \
+# from a copy of what git tracks (and untracked files it does not ignore): a build/ folder left
+# in the checkout by an earlier build must not put stale modules into the wheel
+mkdir -p "$WORK/src"
+(cd "$ROOT" && git ls-files -co --exclude-standard -z \
+   | tar --null -T - --ignore-failed-read -cf - 2>/dev/null | tar -xf - -C "$WORK/src") \
+  || die "copying the checkout to build from failed"
+"$PY" -m pip --disable-pip-version-check wheel -q --no-deps -w "$WORK/dist" "$WORK/src" >&2 \
   || die "building the segssl wheel failed"
 WHEEL="$(ls "$WORK"/dist/segssl-*.whl)"
 log "built $(basename "$WHEEL") in $((SECONDS - T0)) s"
