@@ -14,6 +14,9 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# Nothing of the checkout on the path: `make` puts plugins/ on PYTHONPATH, where the editable
+# install's segssl.egg-info would make pip take segssl as installed and skip the wheel.
+unset PYTHONPATH
 STACK_NAME="${1:-${SEGSSL_STACK:-pinned}}"
 case "$STACK_NAME" in
   pinned) PINS="$ROOT/requirements/stack.txt"; MMSEG_EXTRA=mmseg ;;
@@ -48,7 +51,7 @@ check_extra() {  # check_extra EXTRA PYTHON-CHECK
   local links=(); [[ -d "$WHEELS" ]] && links=(--find-links "$WHEELS")
   "${pip[@]}" install -q -c "$WORK/constraints.txt" "${links[@]}" "$WHEEL[$extra]" >&2 \
     || die "pip install segssl[$extra] (constraints: $PINS) failed"
-  (cd "$WORK" && env -u PYTHONPATH "$venv/bin/python" -c "$check" "$ROOT") \
+  (cd "$WORK" && "$venv/bin/python" -c "$check" "$ROOT") \
     || die "segssl[$extra]: the check after a fresh install failed (above)"
   rm -rf "$venv"
   log "segssl[$extra]: installed and checked in $((SECONDS - t0)) s"
