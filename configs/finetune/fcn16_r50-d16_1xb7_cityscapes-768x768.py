@@ -12,7 +12,6 @@ _base_ = [
     'mmseg::_base_/datasets/cityscapes_768x768.py',
     '../_base_/segssl_runtime.py',
 ]
-custom_imports = dict(imports=['segssl.mmseg'], allow_failed_imports=False)
 
 crop_size = (768, 768)
 train_pipeline = [

@@ -14,7 +14,6 @@ _base_ = [
     '../_base_/schedules/synthetic_200it.py',
     '../_base_/segssl_runtime.py',
 ]
-custom_imports = dict(imports=['segssl.mmseg'], allow_failed_imports=False)
 
 img_size = (128, 128)
 backbone_checkpoint = '{{$SEGSSL_BACKBONE:work_dirs/pretrained/r18_3x3_mmseg.pth}}'

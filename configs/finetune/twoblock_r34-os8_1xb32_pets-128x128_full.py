@@ -10,7 +10,6 @@ _base_ = [
     '../_base_/datasets/oxford_pets_trimaps-128x128.py',
     '../_base_/segssl_runtime.py',
 ]
-custom_imports = dict(imports=['segssl.mmseg'], allow_failed_imports=False)
 
 label_fraction = 'full'
 backbone_checkpoint = '{{$SEGSSL_BACKBONE:work_dirs/pretrained/r34_simclr_mmseg.pth}}'

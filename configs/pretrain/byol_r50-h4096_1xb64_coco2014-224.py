@@ -15,7 +15,6 @@ _base_ = [
     '../_base_/models/byol_r50.py',
     '../_base_/segssl_runtime.py',
 ]
-custom_imports = dict(imports=['segssl.mmseg'], allow_failed_imports=False)
 
 data_root = 'data/coco/'
 batch_size = 64

@@ -7,7 +7,6 @@ _base_ = [
     '../_base_/models/pixpro_r50.py',
     '../_base_/segssl_runtime.py',
 ]
-custom_imports = dict(imports=['segssl.mmseg'], allow_failed_imports=False)
 
 data_root = '{{$SEGSSL_DATA_ROOT:data/synthetic}}/cityscapes/'
 view_size = 112

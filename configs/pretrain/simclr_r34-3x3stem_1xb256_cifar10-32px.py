@@ -10,7 +10,6 @@ _base_ = [
     '../_base_/schedules/simclr_adam_300ep.py',
     '../_base_/segssl_runtime.py',
 ]
-custom_imports = dict(imports=['segssl.mmseg'], allow_failed_imports=False)
 
 data_root = 'data/cifar10/'
 view_size = 32

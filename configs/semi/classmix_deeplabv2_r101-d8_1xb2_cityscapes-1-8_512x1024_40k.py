@@ -9,7 +9,6 @@ _base_ = [
     '../_base_/schedules/classmix_sgd_40k.py',
     '../_base_/segssl_runtime.py',
 ]
-custom_imports = dict(imports=['segssl.mmseg'], allow_failed_imports=False)
 
 model = dict(segmentor={{_base_.deeplabv2_start_cityscapes}})
 train_dataloader = dict(dataset=dict(labelled=dict(ann_file='splits/1-8/labelled.txt'),

@@ -7,7 +7,6 @@ _base_ = [
     '../_base_/schedules/uda_250k.py',
     '../_base_/segssl_runtime.py',
 ]
-custom_imports = dict(imports=['segssl.mmseg'], allow_failed_imports=False)
 
 model = {{_base_.deeplabv2_start_uda}}
 train_dataloader = dict(dataset=dict(

@@ -8,7 +8,6 @@ _base_ = [
     '../../_base_/schedules/erfnet_adam_poly_150ep.py',
     '../../_base_/segssl_runtime.py',
 ]
-custom_imports = dict(imports=['segssl.mmseg'], allow_failed_imports=False)
 log_processor = dict(by_epoch=True)
 
 pretext_task = 'rotation'
