@@ -22,6 +22,8 @@ import time
 
 import torch
 
+from segssl.io.atomic import atomic_write_text
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_CONFIG = os.path.join(ROOT, 'configs', 'semi', 'classmix_deeplabv2_r18-d8_synthetic-1-8_64x128.py')
 
@@ -130,11 +132,7 @@ def main():
         f'forward and student forward + backward alone.** The remaining {measured - predicted:+.2f}x is the EMA update, '
         'masks, mixing, confidence weights and bookkeeping.', '']
     text = '\n'.join(lines)
-    os.makedirs(os.path.dirname(args.out), exist_ok=True)
-    tmp = args.out + '.tmp'
-    with open(tmp, 'w') as f:
-        f.write(text)
-    os.replace(tmp, args.out)
+    atomic_write_text(args.out, text)
     print(text)
     return 0
 

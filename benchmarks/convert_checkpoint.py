@@ -20,6 +20,7 @@ import torch
 import torchvision
 
 from segssl.convert import convert, read_resnet
+from segssl.io.atomic import atomic_write_text
 
 TARGETS = (('torchvision', 'r101_tv.pth'), ('mmseg', 'r101_mmseg.pth'),
            ('detectron2', 'r101_d2.pkl'))
@@ -87,11 +88,7 @@ def main():
         lines.append(f'| {name} | {med:.3f} | {best:.3f} | {med / base:.2f} | '
                      f'{"-" if mb is None else f"{mb:.0f}"} |')
     text = '\n'.join(lines) + '\n'
-    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-    tmp_out = args.out + '.tmp'
-    with open(tmp_out, 'w') as f:
-        f.write(text)
-    os.replace(tmp_out, args.out)
+    atomic_write_text(args.out, text)
     print(text)
     return 0
 

@@ -110,8 +110,8 @@ def main():
     pseudo, w = probs.argmax(1), torch.ones_like(probs[:, 0])
 
     def mix_and_augment():
-        mixed, _, _ = dacs.mix_batch(x_t, pseudo, probs, w, dict(inputs=lab['inputs'], labels=labels))
-        dacs.augment(mixed)
+        mixed = dacs.mix_batch(x_t, pseudo, probs, w, dict(inputs=lab['inputs'], labels=labels))
+        dacs.augment(mixed.images)
     t_mix = timed(mix_and_augment, args.repeats)
     t_ema = timed(lambda: dacs.update_teacher(5), args.repeats)
     predicted = (2 * t_sup + t_teacher) / t_sup

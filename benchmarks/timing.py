@@ -3,7 +3,7 @@ file whole (atomically). Benchmarks run as scripts (``python benchmarks/NAME.py`
 folder is on their path."""
 import time
 
-from segssl.convert.atomic import atomic_outputs
+from segssl.io.atomic import atomic_outputs
 
 
 def timed(fn, repeats):

@@ -118,7 +118,7 @@ def main(argv=None):
     text = '\n'.join(lines)
     print(text)
     if args.out:
-        from segssl.convert.atomic import atomic_outputs
+        from segssl.io.atomic import atomic_outputs
         with atomic_outputs(args.out) as (tmp_out,):
             with open(tmp_out, 'w') as f:
                 f.write(text + '\n')

@@ -23,7 +23,7 @@ import sys
 import numpy as np
 
 from segssl.cli import HelpFormatter, exit_on_bad_input
-from segssl.convert.atomic import atomic_outputs
+from segssl.io.atomic import atomic_outputs
 from segssl.core.class_weights import class_pixel_counts, enet_class_weights
 
 TOOL = 'compute_class_weights'

@@ -21,7 +21,7 @@ Each row of a batch's ``data`` (uint8, 3072 values) is the red, then green, then
 plane, row-major; the PNG is that (32, 32, 3) RGB array, losslessly.
 
 The batch files are pickles, i.e. programs: they are read through segssl's restricted unpickler
-(``segssl.convert.safe_pickle``), which builds numpy arrays, lists, strings and numbers and
+(``segssl.io.safe_pickle``), which builds numpy arrays, lists, strings and numbers and
 refuses any other import, never with plain ``pickle.load``. Every file is read and checked before
 anything is written; a bad input ends with one line and exit code 2. Each split is written into
 a hidden temporary folder beside its destination and renamed into place only when all its images
@@ -29,15 +29,14 @@ are written (all requested splits together), so ``OUT/train`` is complete or abs
 """
 import argparse
 import os
-import shutil
 import sys
 import tarfile
 
 import numpy as np
 
 from segssl.cli import HelpFormatter, exit_on_bad_input
-from segssl.convert import safe_pickle
-from segssl.convert.atomic import temporary_folder
+from segssl.io import safe_pickle
+from segssl.io.atomic import atomic_folders
 
 TOOL = 'export_cifar10'
 
@@ -192,20 +191,9 @@ def export(data, names, out, overwrite=False):
     existing = [d for d in dsts.values() if os.path.lexists(d)]
     if existing and not overwrite:
         raise FileExistsError(f'{", ".join(existing)} already exist(s): pass --overwrite to replace')
-    os.makedirs(out, exist_ok=True)
-    staged, old = {}, []
-    try:
-        for split, (images, labels) in data.items():
-            staged[split] = temporary_folder(out, f'.{split}.')
-            _write_split(staged[split], images, labels, names)
-        for split, dst in dsts.items():
-            if os.path.lexists(dst):
-                old.append(temporary_folder(out, f'.{split}.old.'))
-                os.replace(dst, os.path.join(old[-1], split))
-            os.replace(staged.pop(split), dst)
-    finally:
-        for tmp in list(staged.values()) + old:
-            shutil.rmtree(tmp, ignore_errors=True)
+    with atomic_folders(*dsts.values()) as staged:
+        for folder, (images, labels) in zip(staged, data.values()):
+            _write_split(folder, images, labels, names)
     return {s: np.bincount(lab, minlength=len(names)).tolist() for s, (_, lab) in data.items()}
 
 

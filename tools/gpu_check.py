@@ -106,7 +106,7 @@ def report(rows, args, device, started):
     for r in failed:
         lines += ['', f"## FAIL: {r['name']}", '', r['error'], '', '```', r['traceback'].rstrip(),
                   '```']
-    from segssl.convert.atomic import atomic_outputs
+    from segssl.io.atomic import atomic_outputs
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     with atomic_outputs(args.out) as (tmp,):
         with open(tmp, 'w') as f:

@@ -188,8 +188,8 @@ def _median_its(times, warmup=2):
 
 
 def mmengine_figures(work, iters):
-    records = [json.loads(line) for p in glob.glob(os.path.join(work, '*', 'vis_data', 'scalars.json'))
-               for line in open(p)]
+    from segssl.runs import mmengine_scalars        # plugins/ is on sys.path (tools/gpu_check.py)
+    records = mmengine_scalars(work)
     train = [r for r in records if 'loss' in r and 'time' in r]
     if len(train) < iters:
         raise RuntimeError(f'{len(train)} logged training iterations of {iters}')

@@ -70,7 +70,7 @@ def build(config, checkpoint=None, cfg_options=None):
     model = MODELS.build(cfg.model)
     missing = []
     if checkpoint:
-        from segssl.convert.loading import load_checkpoint_file   # data only, never code
+        from segssl.io import load_checkpoint_file   # data only, never code
         obj = load_checkpoint_file(checkpoint)
         sd = obj.get('state_dict', obj) if isinstance(obj, dict) else None
         if not isinstance(sd, dict):
@@ -133,7 +133,7 @@ def main(argv=None):
     if missing:
         print(f'  {len(missing)} model tensors not in the checkpoint (kept as built), e.g. {missing[:3]}')
     if args.out:
-        from segssl.convert.atomic import atomic_outputs
+        from segssl.io.atomic import atomic_outputs
         with atomic_outputs(args.out) as (tmp,):
             with open(tmp, 'w') as f:
                 json.dump(report, f, indent=1)

@@ -19,7 +19,7 @@ matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402
 
 from segssl.cli import HelpFormatter, fail  # noqa: E402
-from segssl.convert.atomic import atomic_outputs  # noqa: E402
+from segssl.io.atomic import atomic_outputs  # noqa: E402
 from segssl.core.metrics_json import (LOSS_SUM, LOSSES, MASK_HEAD,  # noqa: E402
                                             final_loss_table, read_metrics, smoothed)
 

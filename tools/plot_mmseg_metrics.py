@@ -25,7 +25,7 @@ import sys
 from typing import Dict, List, Sequence, Tuple
 
 from segssl.cli import HelpFormatter
-from segssl.convert.atomic import atomic_outputs
+from segssl.io.atomic import atomic_outputs
 
 SCALARS = os.path.join('vis_data', 'scalars.json')
 

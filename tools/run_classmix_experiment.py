@@ -9,11 +9,11 @@ iterations; 3 seeds each; validation mIoU after the last iteration (mmseg's IoUM
 Generates the data (tools/make_synthetic_data.py) and the splits (tools/make_label_splits.py)
 under WORK_DIR/data unless --data is given, runs every training through tools/train.py, and
 writes WORK_DIR/results.json (every figure) and WORK_DIR/results.md (table, mean +- std, and
-whether the difference of means exceeds the seed spread), both atomically. A finished run
-(its scalars.json holds a final mIoU) is reused, so the script can be resumed.
+whether the difference of means exceeds the seed spread), both atomically. Runs go through
+segssl.experiments.execute: a finished run leaves WORK_DIR/<method>_seed<seed>/segssl_run.json
+(written atomically once its metrics are read) and is reused, so the script can be resumed.
 """
 import argparse
-import glob
 import json
 import os
 import statistics
@@ -25,6 +25,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, 'plugins'))
 
 from segssl.cli import HelpFormatter  # noqa: E402
+from segssl.experiments import Run, execute, finished_record  # noqa: E402
+from segssl.io.atomic import atomic_outputs  # noqa: E402
 
 CONFIGS = {
     'supervised': 'configs/semi/supervised_deeplabv2_r18-d8_synthetic-1-8_64x128.py',
@@ -39,17 +41,6 @@ def run(cmd, env=None, log=None):
         r = subprocess.run([sys.executable] + cmd, cwd=ROOT, env=full_env, stdout=f, stderr=subprocess.STDOUT)
     if r.returncode:
         raise SystemExit(f'run_classmix_experiment: {" ".join(cmd[:2])} failed (exit {r.returncode}); see {log}')
-
-
-def final_miou(work):
-    """mIoU of the last validation in a run folder, or None if it did not finish."""
-    found = None
-    for path in sorted(glob.glob(os.path.join(work, '*', 'vis_data', 'scalars.json'))):
-        for line in open(path):
-            rec = json.loads(line)
-            if 'mIoU' in rec:
-                found = rec
-    return found
 
 
 def method_opts(method, iters, split, seed=None, batch=None, init_from=None, log_interval=25):
@@ -70,13 +61,6 @@ def method_opts(method, iters, split, seed=None, batch=None, init_from=None, log
     else:
         opts += [f'train_dataloader.dataset.ann_file=splits/{split}/labelled.txt']
     return opts
-
-
-def atomic_write(path, text):
-    tmp = path + '.tmp'
-    with open(tmp, 'w') as f:
-        f.write(text)
-    os.replace(tmp, path)
 
 
 def summarise(results, args):
@@ -156,29 +140,32 @@ def main(argv=None):
     results_path = os.path.join(work, 'results.json')
     results = json.load(open(results_path)) if os.path.isfile(results_path) else {}
     results.setdefault('runs', {})
-    for seed in args.seeds:
-        for method in args.methods:
-            run_dir = os.path.join(work, f'{method}_seed{seed}')
-            rec = final_miou(run_dir)
-            if rec is None:
-                t0 = time.time()
-                opts = method_opts(method, args.iters, args.split, seed=seed, batch=args.batch,
-                                   init_from=args.init_from.format(seed=seed) if args.init_from else None)
-                opts += args.cfg_options if method == 'classmix' else []
-                run(['tools/train.py', CONFIGS[method], '--work-dir', run_dir, '--cfg-options'] + opts,
-                    env={'SEGSSL_DATA_ROOT': data}, log=os.path.join(work, f'{method}_seed{seed}.log'))
-                rec = final_miou(run_dir)
-                rec['wall_s'] = round(time.time() - t0, 1)
-                print(f'{method} seed {seed}: mIoU {rec["mIoU"]:.2f} in {rec["wall_s"]} s', flush=True)
-            old = results['runs'].get(method, {}).get(str(seed), {})
-            results['runs'].setdefault(method, {})[str(seed)] = dict(mIoU=rec['mIoU'], aAcc=rec.get('aAcc'),
-                                                                       wall_s=rec.get('wall_s', old.get('wall_s')))
-            atomic_write(results_path, json.dumps(results, indent=1, sort_keys=True))
+    methods = {Run(CONFIGS[method], seed, os.path.join(work, f'{method}_seed{seed}')): method
+               for seed in args.seeds for method in args.methods}
+
+    def train(r):
+        """Train one run through tools/train.py (log: WORK_DIR/<method>_seed<seed>.log); its seconds."""
+        method, t0 = methods[r], time.time()
+        opts = method_opts(method, args.iters, args.split, seed=r.seed, batch=args.batch,
+                           init_from=args.init_from.format(seed=r.seed) if args.init_from else None)
+        opts += args.cfg_options if method == 'classmix' else []
+        run(['tools/train.py', r.config, '--work-dir', r.work_dir, '--cfg-options'] + opts,
+            env={'SEGSSL_DATA_ROOT': data}, log=r.work_dir + '.log')
+        return time.time() - t0
+
+    for r, metrics in execute(list(methods), train).items():
+        wall_s = finished_record(r)['seconds']
+        print(f'{methods[r]} seed {r.seed}: mIoU {metrics["mIoU"]:.2f} in {wall_s} s', flush=True)
+        results['runs'].setdefault(methods[r], {})[str(r.seed)] = dict(mIoU=metrics['mIoU'],
+                                                                       aAcc=metrics.get('aAcc'), wall_s=wall_s)
     table = {m: {s: r['mIoU'] for s, r in results['runs'].get(m, {}).items()} for m in CONFIGS}
     text, verdict = summarise(table, args)
     results['verdict'] = verdict
-    atomic_write(results_path, json.dumps(results, indent=1, sort_keys=True))
-    atomic_write(os.path.join(work, 'results.md'), text)
+    with atomic_outputs(results_path, os.path.join(work, 'results.md')) as (js, md):
+        with open(js, 'w') as f:
+            f.write(json.dumps(results, indent=1, sort_keys=True))
+        with open(md, 'w') as f:
+            f.write(text)
     print(text)
     return 0
 

@@ -30,7 +30,7 @@ sys.path.insert(0, os.path.join(ROOT, 'tools'))
 import run_classmix_experiment as classmix_tool  # noqa: E402  (its CONFIGS)
 import run_dacs_experiment as dacs_tool  # noqa: E402  (its CONFIGS and DATA)
 import run_pixpro_transfer as pixpro_tool  # noqa: E402  (its PRETRAIN / FINETUNE configs)
-from segssl.convert.atomic import atomic_outputs  # noqa: E402
+from segssl.io.atomic import atomic_outputs  # noqa: E402
 from segssl.cli import HelpFormatter  # noqa: E402
 from segssl.runs import last_mmengine_metrics, mmengine_records, run_logged  # noqa: E402
 from segssl.synthetic.baseline import majority_class_miou  # noqa: E402
@@ -143,7 +143,7 @@ class Demo:
             work = os.path.join(self.out, f'uda_{method}')
             secs = self.run(['tools/train.py', dacs_tool.CONFIGS[method], '--work-dir', work, '--cfg-options']
                             + pixpro_tool.finetune_opts(n, self.log_every), f'uda_{method}', {'SEGSSL_DATA_ROOT': self.small})
-            m = dacs_tool.final_metrics(work)
+            m = last_mmengine_metrics(work)
             res[method] = dict(mIoU=m['mIoU'], aAcc=m['aAcc'], iters=n, minutes=round(secs / 60, 2))
             self.curves.setdefault('mmseg', {})[method] = mmengine_records(work, 'loss')
         self.results['dacs'] = res

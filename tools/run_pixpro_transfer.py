@@ -26,7 +26,7 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, 'plugins'))
 
-from segssl.convert.atomic import atomic_outputs  # noqa: E402
+from segssl.io.atomic import atomic_outputs  # noqa: E402
 from segssl.cli import HelpFormatter  # noqa: E402
 from segssl.experiments import compare_arms, comparison_markdown  # noqa: E402
 from segssl.runs import last_mmengine_metrics, mmengine_records, run_logged  # noqa: E402

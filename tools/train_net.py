@@ -29,6 +29,7 @@ from segssl.detectron2.config import (check_init, describe_sync_bn_changes, merg
                                       resolve_device, resolve_sync_bn)
 from segssl.detectron2.datasets import SYNTHETIC_COCO, missing_synthetic_root
 from segssl.detectron2.distributed import DistributedTrainer, launch
+from segssl.io.atomic import atomic_write_text
 
 
 class Trainer(DistributedTrainer):
@@ -91,9 +92,7 @@ def save_results(cfg, results):
         path = os.path.join(cfg.OUTPUT_DIR, 'eval_results.json')
         clean = {task: {k: (None if v != v else v) for k, v in metrics.items()}
                  for task, metrics in results.items()}
-        with open(path + '.tmp', 'w') as f:
-            json.dump(clean, f, indent=1)
-        os.replace(path + '.tmp', path)
+        atomic_write_text(path, json.dumps(clean, indent=1))
         logging.getLogger('detectron2').info(f'evaluation results written to {path}')
 
 

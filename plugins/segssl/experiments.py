@@ -14,7 +14,7 @@ import os
 from dataclasses import dataclass
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
-from segssl.convert.atomic import atomic_outputs
+from segssl.io.atomic import atomic_outputs
 from segssl.runs import last_mmengine_metrics
 
 DONE_FILE = 'segssl_run.json'
@@ -91,8 +91,14 @@ def is_finished(run: Run) -> bool:
     return os.path.isfile(os.path.join(run.work_dir, DONE_FILE))
 
 
+def finished_record(run: Run) -> dict:
+    """What :func:`mark_finished` recorded: ``config``, ``seed``, ``seconds`` and ``metrics``."""
+    with open(os.path.join(run.work_dir, DONE_FILE)) as f:
+        return json.load(f)
+
+
 def finished_metrics(run: Run) -> Dict[str, float]:
-    return json.load(open(os.path.join(run.work_dir, DONE_FILE)))['metrics']
+    return finished_record(run)['metrics']
 
 
 def mark_finished(run: Run, metrics: Dict[str, float], seconds: float) -> None:

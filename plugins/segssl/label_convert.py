@@ -16,7 +16,7 @@ from typing import Callable, List
 import numpy as np
 from PIL import Image
 
-from segssl.convert.atomic import atomic_outputs
+from segssl.io.atomic import atomic_outputs
 from segssl.core.uda_labels import GTA5_ID_TO_TRAIN_ID, SYNTHIA_ID_TO_TRAIN_ID, to_train_ids
 
 TRAIN_ID_SUFFIX = '_labelTrainIds.png'

@@ -9,7 +9,7 @@ import os
 import re
 from typing import Dict, List, Sequence, Tuple
 
-from segssl.convert.atomic import atomic_outputs
+from segssl.io.atomic import atomic_outputs
 
 _ROW = re.compile(r'^\|\s*(?P<name>[^|]+?)\s*\|\s*(?P<iou>nan|[-0-9.]+)\s*\|')
 

@@ -117,7 +117,7 @@ def write_splits(out: str, dataset: str, ids: Sequence[str], seed: int = 0,
                  fractions: Optional[Sequence[Tuple[str, float]]] = None) -> dict:
     """Write every fraction's labelled.txt / unlabelled.txt and meta.json under ``out``; all files
     appear together or not at all (temporaries renamed at the end). Returns the meta dict."""
-    from segssl.convert.atomic import atomic_outputs
+    from segssl.io.atomic import atomic_outputs
     fractions = FRACTIONS[dataset] if fractions is None else fractions
     splits = make_splits(ids, fractions, seed)
     meta = dict(dataset=dataset, seed=seed, num_ids=len(set(ids)), ids_sha256=ids_hash(set(ids)),

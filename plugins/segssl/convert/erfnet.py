@@ -217,7 +217,7 @@ def transfer_erfnet(encoder_path, decoder_path, num_classes, seed=0, trust_pickl
 def write_erfnet_mmseg(backbone, dst, provenance=None):
     """mmengine checkpoint ``{'meta', 'state_dict': backbone}`` for mmseg's ``ERFNet``
     (``init_cfg=dict(type='Pretrained', checkpoint=dst)`` on the backbone)."""
-    from .atomic import atomic_outputs
+    from segssl.io.atomic import atomic_outputs
     with atomic_outputs(dst) as (tmp,):
         torch.save({'meta': {'segssl_convert': dict(provenance or {}, target='mmseg ERFNet')},
                     'state_dict': OrderedDict(backbone)}, tmp)
@@ -226,7 +226,7 @@ def write_erfnet_mmseg(backbone, dst, provenance=None):
 
 def write_erfnet_original(backbone, last, dst):
     """Plain state dict of erfnet_pytorch's ``Net`` (original names, new ``output_conv``)."""
-    from .atomic import atomic_outputs
+    from segssl.io.atomic import atomic_outputs
     sd = OrderedDict((original_erfnet_name(k), v) for k, v in
                      list(backbone.items()) + list(last.items()))
     with atomic_outputs(dst) as (tmp,):

@@ -33,7 +33,8 @@ from collections import OrderedDict
 
 import torch
 
-from .atomic import atomic_outputs
+from segssl.io.atomic import atomic_outputs
+
 from .detectron2_names import detectron2_name
 from .errors import ConversionError
 

@@ -17,7 +17,7 @@ import os
 
 import numpy as np
 
-from segssl.convert.atomic import atomic_outputs
+from segssl.io.atomic import atomic_outputs
 
 SPLITS = ('train', 'val', 'test')
 

@@ -14,7 +14,7 @@ import os
 import cv2
 import numpy as np
 
-from segssl.convert.atomic import atomic_outputs
+from segssl.io.atomic import atomic_outputs
 from segssl.core.background import (cosine_similarity_percent, remove_background,
                                     select_instance_mask, summarize)
 

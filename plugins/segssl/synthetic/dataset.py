@@ -21,7 +21,7 @@ from typing import Dict, Iterable, List
 import numpy as np
 from PIL import Image
 
-from segssl.convert.atomic import temporary_folder
+from segssl.io.atomic import temporary_folder
 
 from .render import render
 from .scenes import CITYSCAPES_CLASSES, ID, THING_CLASSES, check_size, make_scene

@@ -16,7 +16,7 @@ from typing import Dict
 import numpy as np
 from PIL import Image
 
-from segssl.convert.atomic import temporary_folder
+from segssl.io.atomic import temporary_folder
 
 from .render import render
 from .scenes import check_size, make_scene

@@ -1,6 +1,6 @@
 """A pickle module that rebuilds data and never runs code: the default reader of every
 checkpoint file segssl loads (``torch.load(..., pickle_module=safe_pickle)`` and plain
-pickles).
+pickles), by the bridge, mmengine's local checkpoint loader, the figures and the tools.
 
 A pickle is a program: its ``GLOBAL`` / ``STACK_GLOBAL`` / ``INST`` opcodes import any
 ``module.name`` and its ``REDUCE`` / ``NEWOBJ`` / ``BUILD`` opcodes call what was imported, so a
