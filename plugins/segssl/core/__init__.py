@@ -15,7 +15,7 @@ from .image_contrastive import (anchor_weights, byol_loss, nt_xent_loss,  # noqa
 from .lars import LARS, lars_param_groups  # noqa: F401
 from .matching import (FeatureLattice, lattice_from_boxes, positive_pairs_dense,  # noqa: F401
                        sum_positive_targets)
-from .mixing import class_mix_masks, cow_mix_masks, cut_mix_masks, mix  # noqa: F401
+from .mixing import MixedBatch, MixStep, class_mix_masks, cow_mix_masks, cut_mix_masks, mix  # noqa: F401
 from .momentum import (MomentumBatchNorm2d, convert_to_momentum_bn, cosine_momentum,  # noqa: F401
                        ema_update)
 from .pixel_consistency import pixel_consistency_loss  # noqa: F401
@@ -26,6 +26,6 @@ from .sync_batchnorm import (AllReduceSyncBatchNorm, convert_sync_batchnorm_any_
                              global_batch_moments)
 from .weight_surgery import (filter_energy, filter_energy_refill_, layer_numbering,  # noqa: F401
                              layer_prefixes, magnitude_prune_mask, parameter_counts)
-from .dacs import MIX_MODES, MixedBatch, dacs_mix, inter_mix, intra_mix  # noqa: E402,F401  (seed 004, DACS)
+from .dacs import MIX_MODES, dacs_mix, inter_mix, intra_mix  # noqa: E402,F401  (seed 004, DACS)
 from .uda_labels import (GTA5_ID_TO_TRAIN_ID, SYNTHIA_13_CLASSES, SYNTHIA_16_CLASSES,  # noqa: E402,F401
                          SYNTHIA_ID_TO_TRAIN_ID, to_train_ids)

@@ -21,24 +21,15 @@ aligned probabilities.
 Everything stays on the images' device with no host sync (the masks are made there, from a
 ``generator`` that must live on that device).
 """
-from typing import NamedTuple, Optional
+from typing import Optional
 
 import torch
 
 from .consistency_weights import confidence_weights
 from .distribution_alignment import DistributionAlignment
-from .mixing import class_mix_masks, mix
+from .mixing import MixedBatch, class_mix_masks, mix
 
 MIX_MODES = ('inter', 'intra', 'intra_aligned')
-
-
-class MixedBatch(NamedTuple):
-    """images (N, C, H, W), labels (N, H, W) long, weights (N, H, W) float, masks (N, H, W) bool
-    (True where the pixel comes from the first image of the pair: the source for InterMix)."""
-    images: torch.Tensor
-    labels: torch.Tensor
-    weights: torch.Tensor
-    masks: torch.Tensor
 
 
 def _check(images, probs, name):
@@ -62,7 +53,7 @@ def inter_mix(source_images: torch.Tensor, source_labels: torch.Tensor, target_i
                          f'pseudo-labels {tuple(target_labels.shape)} and weights {tuple(target_weights.shape)}')
     masks, _ = class_mix_masks(source_labels, proportion, ignore_index, generator, num_classes)
     return MixedBatch(images=mix(source_images, masks, target_images),
-                      labels=mix(source_labels.long().to(target_labels.device), masks, target_labels.long()),
+                      targets=mix(source_labels.long().to(target_labels.device), masks, target_labels.long()),
                       weights=mix(torch.ones_like(target_weights), masks, target_weights), masks=masks)
 
 
@@ -91,5 +82,5 @@ def intra_mix(target_images: torch.Tensor, target_probs: torch.Tensor, proportio
     pseudo = target_probs.argmax(1)
     masks, _ = class_mix_masks(pseudo, proportion, ignore_index, generator, num_classes=target_probs.shape[1])
     lam = confidence_weights(target_probs, weight_scheme, tau, step=step).to(target_probs)
-    return MixedBatch(images=mix(target_images, masks), labels=mix(pseudo, masks),
+    return MixedBatch(images=mix(target_images, masks), targets=mix(pseudo, masks),
                       weights=mix(lam, masks), masks=masks)

@@ -14,14 +14,45 @@ Every generator runs on the device of its data (ClassMix: the labels'; CutMix / 
 ``device``, by default the generator's) with no host sync: no ``.item()``, ``.tolist()`` or
 data-dependent shape. The random draws come from ``generator``, which must live on that device
 (None: the device's default generator).
+
+A mixed batch travels as a :class:`MixedBatch` (mixed images, targets, weights and the masks that
+made them), and a segmentor that is asked to keeps its last step as a :class:`MixStep`, so a figure
+shows the masks used instead of reading them back off the pixels.
 """
 import math
-from typing import Optional, Sequence, Tuple, Union
+from typing import Dict, NamedTuple, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn.functional as F
 
 Sigma = Union[float, torch.Tensor]
+PAIRINGS = ('rolled', 'labelled')
+
+
+class MixedBatch(NamedTuple):
+    """x'_b = M_b first_b + (1 - M_b) second_b, for images, targets and weights alike.
+
+    images (N, C, H, W); targets (N, H, W) long labels, or (N, K, H, W) probabilities (soft
+    targets); weights (N, H, W) float; masks M (N, H, W) bool, True where the pixel comes from the
+    first image of the pair (image b of ClassMix's pair (b, (b + 1) mod N); the source image for
+    DACS' InterMix)."""
+    images: torch.Tensor
+    targets: torch.Tensor
+    weights: torch.Tensor
+    masks: torch.Tensor
+
+
+class MixStep(NamedTuple):
+    """One mixing step as a segmentor keeps it for a figure (``keep_last_mix``), detached.
+
+    batch: the :class:`MixedBatch`; inputs: the (N, C, H, W) unlabelled (target) images x_u;
+    labelled: dict(inputs=(N, C, H, W), labels=(N, H, W)) of the labelled (source) batch, or None;
+    pairing: which images each mixed image b was made of: 'rolled' (x_u b with x_u (b + 1) mod N:
+    ClassMix, CutMix, CowMix, IntraMix) or 'labelled' (labelled b pasted on x_u b: InterMix)."""
+    batch: MixedBatch
+    inputs: torch.Tensor
+    labelled: Optional[Dict[str, torch.Tensor]]
+    pairing: str
 
 
 def _device(device, generator: Optional[torch.Generator]) -> torch.device:

@@ -28,7 +28,7 @@ bypasses the module's); a teacher evaluated after training therefore lacks the l
 """
 import copy
 import warnings
-from typing import Dict, Optional, Sequence, Tuple
+from typing import Dict, Optional, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -36,8 +36,8 @@ from mmengine.model import BaseModel
 from mmseg.models.utils import resize
 from mmseg.registry import MODELS
 
-from segssl.core import (class_mix_masks, confidence_weights, cow_mix_masks, cut_mix_masks, ema_update, mix,
-                         strong_augment, teacher_momentum)
+from segssl.core import (MixedBatch, MixStep, class_mix_masks, confidence_weights, cow_mix_masks, cut_mix_masks,
+                         ema_update, mix, strong_augment, teacher_momentum)
 from segssl.core.consistency_loss import LOSSES, weighted_pixel_loss
 
 from .random_state import rank_seed
@@ -64,12 +64,16 @@ class ClassMixSegmentor(BaseModel):
         seed: seed of the generator of masks and augmentations (rank r draws from seed + r; every
             rank's state is saved and restored by RandomStateHook). The generator lives on the
             model's device (a new one, seeded the same, when the model or the data moves).
+        keep_last_mix: keep the last step's mix in ``last_mix`` (a detached core.MixStep, before
+            strong augmentation); MixVisualizationHook switches it on in the iterations it saves.
     """
+    mix_pairing = 'rolled'          # see core.MixStep: image b mixed with image (b + 1) mod N
 
     def __init__(self, segmentor: dict, mix: Optional[dict] = None, alpha: float = 0.99,
                  weight: Optional[dict] = None, unsup_loss: str = 'ce', soft_targets: bool = False,
                  strong_aug: Optional[dict] = None, eval_model: str = 'student', ignore_index: int = 255,
-                 seed: int = 0, data_preprocessor: Optional[dict] = None, init_cfg=None):
+                 seed: int = 0, keep_last_mix: bool = False, data_preprocessor: Optional[dict] = None,
+                 init_cfg=None):
         segmentor = copy.deepcopy(dict(segmentor))
         seg_dp = segmentor.pop('data_preprocessor', None) or {}
         if data_preprocessor is None:
@@ -99,6 +103,7 @@ class ClassMixSegmentor(BaseModel):
         self._seed = rank_seed(seed)                            # each rank its own stream
         self._generator = torch.Generator().manual_seed(self._seed)
         self._restored_state = None             # a loaded state not yet taken by a use on a device
+        self.keep_last_mix, self.last_mix = bool(keep_last_mix), None
 
     # ---- state ---------------------------------------------------------------------------------
     def init_weights(self):
@@ -231,7 +236,7 @@ class ClassMixSegmentor(BaseModel):
         return make(n, h, w, generator=g, device=device, **cfg)
 
     def mix_batch(self, inputs: torch.Tensor, pseudo_labels: torch.Tensor, probs: torch.Tensor,
-                  weights: torch.Tensor, labelled: Dict[str, torch.Tensor]) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+                  weights: torch.Tensor, labelled: Dict[str, torch.Tensor]) -> MixedBatch:
         """Build the mixed batch (the method DACS overrides).
 
         Args:
@@ -241,12 +246,13 @@ class ClassMixSegmentor(BaseModel):
             weights: (N, H, W) lambda_u per pixel (0 on padding).
             labelled: dict(inputs=(N, 3, H, W), labels=(N, H, W) long) of the labelled batch.
         Returns:
-            mixed images (N, 3, H, W); targets: (N, H, W) long, or (N, C, H, W) probabilities with
-            ``soft_targets``; weights (N, H, W).
+            core.MixedBatch: images (N, 3, H, W); targets (N, H, W) long, or (N, C, H, W)
+            probabilities with ``soft_targets``; weights (N, H, W); masks (N, H, W) bool. Its
+            pairs are ``mix_pairing``'s.
         """
         masks = self.make_masks(pseudo_labels)
         targets = mix(probs, masks) if self.soft_targets else mix(pseudo_labels, masks)
-        return mix(inputs, masks), targets, mix(weights, masks)
+        return MixedBatch(mix(inputs, masks), targets, mix(weights, masks), masks)
 
     def augment(self, images: torch.Tensor) -> torch.Tensor:
         """core.strong_augment on normalised images (undo normalisation, augment, redo)."""
@@ -270,12 +276,15 @@ class ClassMixSegmentor(BaseModel):
             confident = ((probs.max(1).values > tau) & valid).sum() / valid.sum().clamp_min(1)
             lab = dict(inputs=labelled['inputs'], labels=torch.stack(
                 [s.gt_sem_seg.data[0] for s in labelled['data_samples']]).long())
-            mixed, targets, mixed_w = self.mix_batch(x_u, pseudo, probs, weights, lab)
-            if self.strong_aug is not None:
-                mixed = self.augment(mixed)
+            out = self.mix_batch(x_u, pseudo, probs, weights, lab)
+            if self.keep_last_mix:                              # detached references, no copy, no sync
+                self.last_mix = MixStep(MixedBatch(*(t.detach() for t in out)), x_u.detach(),
+                                        {key: v.detach() for key, v in lab.items()}, self.mix_pairing)
+            mixed = self.augment(out.images) if self.strong_aug is not None else out.images
         logits = self.logits(self.student, mixed)
-        losses['unsup.loss_mix'] = weighted_pixel_loss(logits, targets, mixed_w, self.unsup_loss, self.ignore_index)
-        losses['unsup.weight'] = mixed_w.mean().detach()
+        losses['unsup.loss_mix'] = weighted_pixel_loss(logits, out.targets, out.weights, self.unsup_loss,
+                                                       self.ignore_index)
+        losses['unsup.weight'] = out.weights.mean().detach()
         losses['unsup.confident'] = confident.detach().float()
         losses['unsup.teacher_alpha'] = x_u.new_full((), alpha, dtype=torch.float32)   # a fill, no copy
         return losses

@@ -18,7 +18,6 @@ images x^T (the ``unlabelled`` part):
 import json
 from typing import Optional, Sequence, Union
 
-import torch
 from mmseg.registry import MODELS
 
 from segssl.core import DistributionAlignment, confidence_weights, inter_mix
@@ -79,13 +78,17 @@ class DACSSegmentor(ClassMixSegmentor):
                                  f'{num_classes}')
             self.alignment = DistributionAlignment(prior, ignore_index=self.ignore_index, **cfg)
 
+    @property
+    def mix_pairing(self) -> str:
+        """'labelled' for InterMix (source b pasted on target b), else ClassMix's 'rolled'."""
+        return 'labelled' if self.mode == 'inter' else 'rolled'
+
     def mix_batch(self, inputs, pseudo_labels, probs, weights, labelled):
         """See ClassMixSegmentor.mix_batch; ``labelled`` is the source batch."""
         if self.mode == 'inter':
-            out = inter_mix(labelled['inputs'], labelled['labels'], inputs, pseudo_labels, weights,
-                            self.proportion, self.ignore_index, self.generator_on(inputs.device),
-                            num_classes=self.num_classes)
-            return out.images, out.labels, out.weights
+            return inter_mix(labelled['inputs'], labelled['labels'], inputs, pseudo_labels, weights,
+                             self.proportion, self.ignore_index, self.generator_on(inputs.device),
+                             num_classes=self.num_classes)
         if self.mode == 'intra_aligned':
             valid = pseudo_labels != self.ignore_index                # padding is ignore, see loss()
             self.alignment.update(pseudo_labels)

@@ -31,7 +31,7 @@ from mmengine.optim import AmpOptimWrapper, OptimWrapper
 from mmengine.registry import OPTIM_WRAPPERS
 from mmseg.registry import HOOKS
 
-from segssl.convert.atomic import atomic_outputs
+from segssl.io.atomic import atomic_outputs
 
 ATOMIC_BACKEND = 'segssl_atomic_local'
 

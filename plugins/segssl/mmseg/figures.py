@@ -14,8 +14,10 @@ from mmengine.dist import is_main_process
 from mmengine.hooks import Hook
 from mmseg.registry import HOOKS
 
-from segssl.core import lattice_from_boxes, positive_pairs_dense
+from segssl.core import MixStep, lattice_from_boxes, positive_pairs_dense
 from segssl.figures import plot_mix_step
+
+from .runner_model import runner_model
 
 # ---- pretraining: two views and their positive pairs ---------------------------------------------
 
@@ -126,7 +128,7 @@ def predict_labels(config: str, checkpoint: str, img_paths: Sequence[str], devic
     its original size. A ClassMix / DACS checkpoint is read as the model it evaluates with."""
     from mmseg.apis import inference_model, init_model
 
-    from segssl.convert.loading import load_checkpoint_file   # data only, never code
+    from segssl.io import load_checkpoint_file   # data only, never code
     cfg, prefix = inference_config(config)
     model = init_model(cfg, None, device='cpu')
     state = load_checkpoint_file(checkpoint)
@@ -154,17 +156,19 @@ def _rgb_uint8(dp, x: torch.Tensor) -> np.ndarray:
 @HOOKS.register_module()
 class MixVisualizationHook(Hook):
     """Every ``interval`` training iterations, save one sample of the segmentor's mixing step
-    (``ClassMixSegmentor.mix_batch`` and subclasses: ClassMix / IntraMix through ``make_masks``,
-    b mixed with (b + 1) mod N; DACS' InterMix, labelled source b pasted on target b) as
+    (``ClassMixSegmentor.mix_batch`` and subclasses: ClassMix / IntraMix, b mixed with
+    (b + 1) mod N; DACS' InterMix, labelled source b pasted on target b) as
     ``WORK_DIR/vis_mix/iter_K.png``: image a, image b, mask M, mixed image M a + (1 - M) b, mixed
     pseudo-label, mixed weight map. The same figure goes to the runner's visualizer as image
     ``mix_step`` at step K (``add_image``), so every backend of ``vis_backends`` gets it:
     LocalVisBackend's ``vis_data/vis_image/mix_step_K.png``, TensorBoard / W&B under SEGSSL_VIS.
     Rank 0 only.
 
-    It records by wrapping the model instance's ``mix_batch`` / ``make_masks`` (the class is
-    unchanged) only in the iterations it saves. ``last`` holds the last saved step's tensors and
-    ``last_panels`` the panels drawn.
+    It reads what the step mixed from the model: in the iterations it saves it switches the
+    model's ``keep_last_mix`` on and takes ``last_mix`` (a core.MixStep: the MixedBatch with
+    the masks used, the images mixed and their pairing), so nothing is patched and no mask is
+    reconstructed. ``last`` holds the last saved step's tensors and ``last_panels`` the panels
+    drawn.
 
     Args:
         interval: k. sample: which image of the batch. out_dir: sub-folder of the work dir.
@@ -181,34 +185,15 @@ class MixVisualizationHook(Hook):
         self.last: Optional[Dict[str, torch.Tensor]] = None
         self.last_panels: Optional[Dict[str, np.ndarray]] = None
         self._record = False
-
-    @staticmethod
-    def _model(runner):
-        model = runner.model
-        return getattr(model, 'module', model)
+        self._kept = False                     # the model's own keep_last_mix, restored after a save
 
     def before_train(self, runner) -> None:
-        model = self._model(runner)
-        for name in ('mix_batch', 'make_masks'):
-            if not callable(getattr(model, name, None)):
-                raise TypeError(f'MixVisualizationHook: the model {type(model).__name__} has no {name}(); '
+        model = runner_model(runner)
+        for name in ('mix_batch', 'keep_last_mix'):
+            if not hasattr(model, name):
+                raise TypeError(f'MixVisualizationHook: the model {type(model).__name__} has no {name}; '
                                 f'it visualises ClassMixSegmentor and its subclasses')
-        mix_batch, make_masks = model.mix_batch, model.make_masks
-
-        def recording_make_masks(*args, **kwargs):
-            masks = make_masks(*args, **kwargs)
-            if self._record:
-                self._step['masks'] = masks.detach()
-            return masks
-
-        def recording_mix_batch(inputs, pseudo_labels, probs, weights, labelled):
-            out = mix_batch(inputs, pseudo_labels, probs, weights, labelled)
-            if self._record:
-                self._step.update(inputs=inputs.detach(), mixed=out[0].detach(), targets=out[1].detach(),
-                                  weights=out[2].detach(), labelled=labelled)
-            return out
-
-        model.make_masks, model.mix_batch = recording_make_masks, recording_mix_batch
+        self._kept = bool(model.keep_last_mix)
         if self.palette is None:
             meta = getattr(runner.train_dataloader.dataset, 'metainfo', None) or {}
             if 'palette' not in meta:
@@ -219,50 +204,55 @@ class MixVisualizationHook(Hook):
     def before_train_iter(self, runner, batch_idx: int, data_batch=None) -> None:
         # one writer: rank 0 (every rank would write the same file)
         self._record = is_main_process() and self.every_n_train_iters(runner, self.interval)
-        self._step = {}
+        if self._record:
+            model = runner_model(runner)
+            model.keep_last_mix, model.last_mix = True, None       # this step's mix, not an older one
 
     @staticmethod
-    def _sources(step: dict, i: int):
-        """(image a, image b, mask, caption) of sample i: ClassMix / IntraMix masks from make_masks
-        pair b with (b + 1) mod N; without them (DACS' InterMix: source b pasted on target b, masks
-        from the source labels inside mix_batch) the mask is read off the mix, M = (x' == x_s)
-        over channels, and kept only if M x_s + (1 - M) x_t reproduces x' exactly."""
-        x, mixed = step['inputs'], step['mixed'][i]
-        n = x.shape[0]
-        if 'masks' in step:
-            j = (i + 1) % n
-            return x[i], x[j], step['masks'][i], f'sample {i} mixed with {j}'
-        source = (step.get('labelled') or {}).get('inputs')
-        if source is None or source.shape != x.shape:
+    def _sources(step: MixStep, i: int):
+        """(image a, image b, mask, caption) of sample i: 'rolled' pairs b with (b + 1) mod N,
+        'labelled' pastes labelled/source b on b. None unless M a + (1 - M) b is the mixed image
+        exactly (a model whose record does not describe its mix)."""
+        x, mixed, mask = step.inputs, step.batch.images[i], step.batch.masks[i]
+        if step.pairing == 'rolled':
+            j = (i + 1) % x.shape[0]
+            a, b, caption = x[i], x[j], f'sample {i} mixed with {j}'
+        else:
+            source = (step.labelled or {}).get('inputs')
+            if step.pairing != 'labelled' or source is None or source.shape != x.shape:
+                return None
+            a, b, caption = source[i], x[i], f'labelled/source {i} pasted on {i}'
+        if mask.shape != mixed.shape[-2:] or not torch.equal(torch.where(mask[None], a, b), mixed):
             return None
-        mask = (mixed == source[i]).all(0)
-        if not torch.equal(torch.where(mask[None], source[i], x[i]), mixed):
-            return None
-        return source[i], x[i], mask, f'labelled/source {i} pasted on {i} (mask read off the mix)'
+        return a, b, mask, caption
 
     def after_train_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
         if not self._record:
             return
         self._record = False
-        step = self._step
-        i = self.sample % step['inputs'].shape[0] if 'mixed' in step else 0
-        found = self._sources(step, i) if 'mixed' in step else None
+        model = runner_model(runner)
+        step, model.keep_last_mix = model.last_mix, self._kept
+        if not self._kept:
+            model.last_mix = None                                   # nothing held between steps
+        i = self.sample % step.inputs.shape[0] if step is not None else 0
+        found = self._sources(step, i) if step is not None else None
         if found is None:
             # a mix this hook cannot take apart: say so, do not stop training
-            runner.logger.warning(f'MixVisualizationHook: iteration {runner.iter + 1}: the mix of '
-                                  f'{type(self._model(runner)).__name__}.mix_batch is neither ClassMix (make_masks, '
-                                  f'b with (b + 1) mod N) nor a labelled image pasted on an unlabelled one '
-                                  f'(recorded {sorted(step)}); nothing saved')
+            runner.logger.warning(f'MixVisualizationHook: iteration {runner.iter + 1}: '
+                                  f'{type(model).__name__} kept no last_mix whose masks and pairing '
+                                  f'(b with (b + 1) mod N, or a labelled image pasted on an unlabelled one) '
+                                  f'reproduce its mixed images; nothing saved')
             return
         a, b, mask, caption = found
-        dp = self._model(runner).data_preprocessor
-        rgb = _rgb_uint8(dp, torch.stack([a, b, step['mixed'][i]]))
+        batch = step.batch
+        rgb = _rgb_uint8(model.data_preprocessor, torch.stack([a, b, batch.images[i]]))
         out_png = os.path.join(runner.work_dir, self.out_dir, f'iter_{runner.iter + 1}.png')
         os.makedirs(os.path.dirname(out_png), exist_ok=True)
-        self.last = dict(step, sample=i, mask=mask.detach())
+        self.last = dict(inputs=step.inputs, mixed=batch.images, targets=batch.targets, weights=batch.weights,
+                         masks=batch.masks, labelled=step.labelled, pairing=step.pairing, sample=i, mask=mask)
         self.last_panels = plot_mix_step(
-            rgb[0], rgb[1], mask.cpu().numpy(), rgb[2], step['targets'][i].cpu().numpy(),
-            step['weights'][i].float().cpu().numpy(), self.palette, out_png,
+            rgb[0], rgb[1], mask.cpu().numpy(), rgb[2], batch.targets[i].cpu().numpy(),
+            batch.weights[i].float().cpu().numpy(), self.palette, out_png,
             title=f'iteration {runner.iter + 1}, {caption}')
         # the figure as saved, to every visualizer backend (Visualizer.add_image is rank-0 only too)
         runner.visualizer.add_image('mix_step', mmcv.imread(out_png, channel_order='rgb'), step=runner.iter + 1)

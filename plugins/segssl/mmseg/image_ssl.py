@@ -8,7 +8,6 @@ Checkpoint layout (what segssl.convert reads as the 'segssl' format): ``online_b
 the encoder to transfer; BYOL adds ``online_projector.*``, ``predictor.*``,
 ``target_backbone.*``, ``target_projector.*``; SimCLR adds ``projector.*``.
 """
-import copy
 from typing import List, Optional, Sequence, Union
 
 import torch
@@ -16,7 +15,9 @@ import torch.nn as nn
 from mmengine.model import BaseModel
 from mmseg.registry import MODELS
 
-from segssl.core import anchor_weights, ema_update, nt_xent_loss, symmetric_byol_loss, video_anchor_loss
+from segssl.core import anchor_weights, nt_xent_loss, symmetric_byol_loss, video_anchor_loss
+
+from .momentum_target import MomentumTargetModel
 
 
 def build_mlp(in_channels: int, hidden_channels: int, out_channels: int = 256,
@@ -55,7 +56,7 @@ class _ImageSSLModel(BaseModel):
 
 
 @MODELS.register_module()
-class BYOL(_ImageSSLModel):
+class BYOL(_ImageSSLModel, MomentumTargetModel):
     """BYOL: online f_theta + g_theta + q_theta, target f_xi + g_xi = EMA of f_theta + g_theta.
 
     Args:
@@ -68,7 +69,8 @@ class BYOL(_ImageSSLModel):
             out_channels (seed 002: 256 -> H -> 256, same architecture as the projector).
         symmetric: L(q(z1), z2') + L(q(z2), z1') (default) or the first term only.
     The target momentum tau (0.996 -> 1, cosine) is set by MomentumUpdateHook(base_momentum=0.996)
-    through :meth:`momentum_update`.
+    through :meth:`momentum_update`. The target starts as a copy of the (possibly pretrained)
+    online branch, BN statistics included (MomentumTargetModel.build_target).
     """
 
     def __init__(self, backbone: dict, projector: dict, predictor: Optional[dict] = None,
@@ -84,23 +86,8 @@ class BYOL(_ImageSSLModel):
         self.online_projector = build_mlp(**projector)
         out = projector['out_channels']
         self.predictor = build_mlp(out, predictor['hidden_channels'], out, predictor['batch_norm'])
-        self.target_backbone = copy.deepcopy(self.online_backbone)
-        self.target_projector = copy.deepcopy(self.online_projector)
-        for p in list(self.target_backbone.parameters()) + list(self.target_projector.parameters()):
-            p.requires_grad_(False)
+        self.build_target(copy_buffers_at_init=True)
         self.symmetric, self.loss_weight = symmetric, loss_weight
-
-    def init_weights(self):
-        super().init_weights()
-        # the target starts as a copy of the (possibly pretrained) online branch, BN stats included
-        ema_update(self.target_backbone, self.online_backbone, 0.0, buffers=True)
-        ema_update(self.target_projector, self.online_projector, 0.0, buffers=True)
-
-    @torch.no_grad()
-    def momentum_update(self, momentum: float) -> None:
-        """xi <- tau xi + (1 - tau) theta over the target encoder and projector."""
-        ema_update(self.target_backbone, self.online_backbone, momentum)
-        ema_update(self.target_projector, self.online_projector, momentum)
 
     def online(self, x: torch.Tensor) -> torch.Tensor:
         """q_theta(g_theta(f_theta(x))): (N, 3, H, W) -> (N, out)."""

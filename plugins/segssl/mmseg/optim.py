@@ -53,6 +53,8 @@ from torch import nn
 
 from segssl.core.lars import LARS, lars_param_groups
 
+from .runner_model import bare_model
+
 __all__ = ['LARS', 'LARSOptimWrapperConstructor']
 
 OPTIMIZERS.register_module(module=LARS)
@@ -87,8 +89,7 @@ class LARSOptimWrapperConstructor(DefaultOptimWrapperConstructor):
         self.exclude_bn_and_bias = bool(self.paramwise_cfg.get('exclude_bn_and_bias', True))
 
     def __call__(self, model: nn.Module) -> OptimWrapper:
-        if hasattr(model, 'module'):  # (Distributed)DataParallel / MMDistributedDataParallel
-            model = model.module
+        model = bare_model(model)     # (Distributed)DataParallel / MMDistributedDataParallel
         optim_wrapper_cfg = self.optim_wrapper_cfg.copy()
         optim_wrapper_cfg.setdefault('type', 'OptimWrapper')
         optimizer_cfg = self.optimizer_cfg.copy()

@@ -8,60 +8,53 @@ positive pairs from each view's crop box, flip and (affine view) inverse warp.
 Checkpoint layout (what segssl.convert reads): ``online_backbone.*`` (the encoder to transfer),
 ``target_backbone.*``, ``online_projector.*``, ``target_projector.*``, ``head.*``.
 """
-import copy
-from typing import Dict, List, Optional
+from typing import List, Optional
 
 import torch
 import torch.nn as nn
-from mmengine.model import BaseDataPreprocessor, BaseModel
+from mmcv.cnn import build_norm_layer
 from mmseg.registry import MODELS
 
 from segssl.core import (LocalPixelPropagation, PixelPropagation, SelfAttentionPropagation,
-                         affine_matrix, compose_affine, convert_to_momentum_bn, ema_update,
-                         invert_affine, lattice_from_boxes, pixel_consistency_loss,
-                         random_affine_params, warp_images)
+                         affine_matrix, compose_affine, invert_affine, lattice_from_boxes,
+                         pixel_consistency_loss, random_affine_params, warp_images)
+
+from .momentum_target import MomentumTargetModel
+from .stacked_preprocessor import StackedImagesPreProcessor
 
 HEADS = {'ppm': PixelPropagation, 'local_ppm': LocalPixelPropagation,
          'self_attention': SelfAttentionPropagation}
 
 
 @MODELS.register_module()
-class PixelViewsDataPreProcessor(BaseDataPreprocessor):
+class PixelViewsDataPreProcessor(StackedImagesPreProcessor):
     """Stacks PackPixelViews' (4, 3, H, W) uint8 inputs into (N, 4, 3, H, W) float, converts BGR
     to RGB and normalises with ``mean``/``std`` (0-255 units, RGB order). ``num_views``: the V of
     (V, 3, H, W) inputs (4 for PackPixelViews; 1 + p for PackFrameClip's video clips)."""
 
     def __init__(self, mean=(123.675, 116.28, 103.53), std=(58.395, 57.12, 57.375), bgr_to_rgb=True,
                  num_views: int = 4):
-        super().__init__()
+        super().__init__(mean, std, bgr_to_rgb)
         self.num_views = num_views
-        self.register_buffer('mean', torch.tensor(mean, dtype=torch.float32).view(1, 1, 3, 1, 1), False)
-        self.register_buffer('std', torch.tensor(std, dtype=torch.float32).view(1, 1, 3, 1, 1), False)
-        self.bgr_to_rgb = bgr_to_rgb
 
-    def forward(self, data: dict, training: bool = False) -> dict:
-        data = self.cast_data(data)
-        inputs = data['inputs']
-        x = torch.stack(list(inputs)) if isinstance(inputs, (list, tuple)) else inputs
+    def check_inputs(self, x: torch.Tensor) -> None:
         if x.dim() != 5 or x.shape[1] != self.num_views or x.shape[2] != 3:
             raise ValueError(f'PixelViewsDataPreProcessor: expected inputs (N, {self.num_views}, 3, H, W) '
                              f'(num_views={self.num_views}), got {tuple(x.shape)}')
-        x = x.float()
-        if self.bgr_to_rgb:
-            x = x.flip(2)
-        return dict(inputs=(x - self.mean) / self.std, data_samples=data.get('data_samples'))
 
 
 def build_projector(in_channels: int, hidden_channels: int = 4096, out_channels: int = 256,
                     norm_cfg: Optional[dict] = None) -> nn.Sequential:
-    """PixPro's projector: 1x1 conv C->hidden, BN, ReLU, 1x1 conv hidden->out."""
-    norm = nn.SyncBatchNorm if (norm_cfg or {}).get('type') == 'SyncBN' else nn.BatchNorm2d
-    return nn.Sequential(nn.Conv2d(in_channels, hidden_channels, 1), norm(hidden_channels),
+    """PixPro's projector: 1x1 conv C->hidden, norm, ReLU, 1x1 conv hidden->out. ``norm_cfg``: an
+    mmcv norm config built by mmcv's build_norm_layer, as mmseg's backbones do ('BN' default,
+    'SyncBN', 'GN' with num_groups, ...)."""
+    _, norm = build_norm_layer(norm_cfg or dict(type='BN'), hidden_channels)
+    return nn.Sequential(nn.Conv2d(in_channels, hidden_channels, 1), norm,
                          nn.ReLU(inplace=True), nn.Conv2d(hidden_channels, out_channels, 1))
 
 
 @MODELS.register_module()
-class PixPro(BaseModel):
+class PixPro(MomentumTargetModel):
     """Args:
         backbone: mmseg backbone config (e.g. ResNet(style='pytorch', out_indices=(3,)); the
             dilated conv5 variant sets strides=(1, 2, 2, 1), dilations=(1, 1, 1, 2)).
@@ -70,6 +63,8 @@ class PixPro(BaseModel):
             ``channels`` argument is filled from the projector's output.
         tau: positive-pair threshold (0.7). loss_weight: scale of the loss (PixPro code: 2).
         momentum_bn: None, or dict(stat_momentum=a) to give the target branch Momentum BN.
+            The target starts as a copy of the online parameters only, as the official code
+            (see MomentumTargetModel.build_target).
         dense_loss: None (default): dense (HW x HW) matching for maps up to 21x21, sparse above
             (core.pixel_consistency.DENSE_MAX_PAIRS); True / False force one.
         batch_affine: None, or dict(view=0, degrees=45, translate=(100, 100), shear=(10, 0)):
@@ -92,27 +87,11 @@ class PixPro(BaseModel):
         if kind not in HEADS:
             raise ValueError(f'PixPro head type={kind!r}: expected one of {sorted(HEADS)}')
         self.head = HEADS[kind](projector.get('out_channels', 256), **head)
-        self.target_backbone = copy.deepcopy(self.online_backbone)
-        self.target_projector = copy.deepcopy(self.online_projector)
-        if momentum_bn is not None:
-            self.target_backbone = convert_to_momentum_bn(self.target_backbone, **momentum_bn)
-            self.target_projector = convert_to_momentum_bn(self.target_projector, **momentum_bn)
-        for p in list(self.target_backbone.parameters()) + list(self.target_projector.parameters()):
-            p.requires_grad_(False)
+        self.build_target(copy_buffers_at_init=False, momentum_bn=momentum_bn)
         self.tau, self.loss_weight, self.dense_loss = tau, loss_weight, dense_loss
         self.batch_affine = dict(batch_affine) if batch_affine is not None else None
         if self.batch_affine is not None and self.batch_affine.get('view', 0) not in (0, 1):
             raise ValueError(f"PixPro batch_affine view={self.batch_affine['view']!r}: expected 0 or 1")
-
-    def init_weights(self):
-        super().init_weights()
-        self.momentum_update(0.0)          # the target starts as a copy of the online branch
-
-    @torch.no_grad()
-    def momentum_update(self, momentum: float) -> None:
-        """EMA of online -> target parameters: xi <- m xi + (1 - m) theta."""
-        ema_update(self.target_backbone, self.online_backbone, momentum)
-        ema_update(self.target_projector, self.online_projector, momentum)
 
     def _online(self, x):
         return self.head(self.online_projector(self.online_backbone(x)[-1]))

@@ -20,16 +20,13 @@ resumes (``runner.iter > 0``) keeps its trained weights: the init hooks then do 
 """
 import torch
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
 from mmseg.registry import HOOKS
 
 from segssl.core.weight_surgery import (filter_energy_refill_, layer_numbering, magnitude_prune_mask,
                                         names_in_layers, norm_layer_names, parameter_counts, reinit_,
                                         splice_)
 
-
-def _model(runner):
-    return runner.model.module if is_model_wrapper(runner.model) else runner.model
+from .runner_model import runner_model
 
 
 def load_aligned_state(path, model_names):
@@ -38,8 +35,8 @@ def load_aligned_state(path, model_names):
     Accepts an mmengine/mmseg checkpoint (``state_dict``, keys with or without ``backbone.``,
     ``module.``) or an erfnet_pytorch checkpoint (read by :func:`segssl.convert.erfnet.read_erfnet`).
     Returns ``{model name: tensor}`` for every model name found. The file is read as data
-    (:func:`segssl.convert.loading.load_checkpoint_file`): a pickle that would run code is refused."""
-    from segssl.convert.loading import load_checkpoint_file
+    (:func:`segssl.io.load_checkpoint_file`): a pickle that would run code is refused."""
+    from segssl.io import load_checkpoint_file
     obj = load_checkpoint_file(path)
     sd = obj.get('state_dict', obj) if isinstance(obj, dict) else None
     if not isinstance(sd, dict):
@@ -102,7 +99,7 @@ class ReinitLayersHook(_SurgeryHook):
         if self._resumed(runner):
             return
         g = torch.Generator().manual_seed(self.seed)
-        self._log(runner, 'Kaiming re-initialised', reinit_(self._selected(_model(runner)), g))
+        self._log(runner, 'Kaiming re-initialised', reinit_(self._selected(runner_model(runner)), g))
 
 
 @HOOKS.register_module()
@@ -121,7 +118,7 @@ class ResetNormStatsHook(_SurgeryHook):
     def before_train(self, runner):
         if self._resumed(runner):
             return
-        sel = self._selected(_model(runner))
+        sel = self._selected(runner_model(runner))
         names = norm_layer_names(sel, self.affine)
         self._log(runner, 'BN reset' + (' (with affine)' if self.affine else ''),
                   reinit_({n: sel[n] for n in names}))
@@ -140,7 +137,7 @@ class SpliceLayersHook(_SurgeryHook):
     def before_train(self, runner):
         if self._resumed(runner):
             return
-        sel = self._selected(_model(runner))
+        sel = self._selected(runner_model(runner))
         src = load_aligned_state(self.checkpoint, sel)
         self._log(runner, f'spliced from {self.checkpoint}', splice_(sel, src, list(sel), self.checkpoint))
 
@@ -169,7 +166,7 @@ class FilterEnergyReinitHook(_SurgeryHook):
     def before_train(self, runner):
         if self._resumed(runner):
             return
-        model = _model(runner)
+        model = runner_model(runner)
         sel = self._selected(model)
         convs = _conv_weights(model, sel)
         donor = {}
@@ -225,7 +222,7 @@ class MagnitudePruneHook(_SurgeryHook):
 
     def before_train(self, runner):
         from mmengine.hooks import LoggerHook
-        model = _model(runner)
+        model = runner_model(runner)
         params = dict(model.named_parameters())
         # on resume the pruned weights are the zeros, so recomputing the mask finds them again
         self.masks = {n: magnitude_prune_mask(t, self.ratio).to(params[n].device)
@@ -256,14 +253,14 @@ class MagnitudePruneHook(_SurgeryHook):
     def before_train_iter(self, runner, batch_idx, data_batch=None):
         n = self._count_every
         if n and (self.every_n_inner_iters(batch_idx, n) or self.end_of_epoch(runner.train_dataloader, batch_idx)):
-            self.nonzero = parameter_counts(_model(runner).named_parameters())[1]
+            self.nonzero = parameter_counts(runner_model(runner).named_parameters())[1]
             runner.message_hub.update_scalar('train/nonzero_params', self.nonzero)
 
     def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None):
         self._apply()
 
     def after_train(self, runner):
-        self._report(runner, _model(runner))
+        self._report(runner, runner_model(runner))
 
 
 @HOOKS.register_module()
@@ -299,7 +296,7 @@ class StagedFineTuneHook(Hook):
                 "model_wrapper_cfg=dict(type='MMDistributedDataParallel', find_unused_parameters=True)")
 
     def _set(self, runner, frozen):
-        model = _model(runner)
+        model = runner_model(runner)
         names = [n for n, _ in model.named_parameters() if n.startswith(self.frozen_prefixes)]
         if not names:
             raise ValueError(f'StagedFineTuneHook: no parameter starts with {self.frozen_prefixes}')
@@ -325,7 +322,7 @@ class StagedFineTuneHook(Hook):
         if frozen != self.is_frozen:
             self._set(runner, frozen)
         if frozen and self.freeze_norm_stats:
-            for _, m in self._frozen_norms(_model(runner)):
+            for _, m in self._frozen_norms(runner_model(runner)):
                 m.eval()
 
     def _frozen_norms(self, model):

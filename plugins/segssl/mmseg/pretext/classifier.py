@@ -12,35 +12,23 @@ from typing import List, Optional
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from mmengine.model import BaseDataPreprocessor, BaseModel
+from mmengine.model import BaseModel
 from mmseg.registry import MODELS
+
+from ..stacked_preprocessor import StackedImagesPreProcessor
 
 TASKS = ('rotation', 'jigsaw', 'relative_patch')
 
 
 @MODELS.register_module()
-class PretextDataPreProcessor(BaseDataPreprocessor):
+class PretextDataPreProcessor(StackedImagesPreProcessor):
     """Stacks ``PackPretextInputs``' (C, H, W) or (T, C, h, w) uint8 inputs into (N, C, H, W) or
     (N, T, C, h, w) float, BGR -> RGB, normalised with ``mean``/``std`` (0-255 units, RGB)."""
 
-    def __init__(self, mean=(123.675, 116.28, 103.53), std=(58.395, 57.12, 57.375),
-                 bgr_to_rgb: bool = True):
-        super().__init__()
-        self.register_buffer('mean', torch.tensor(mean, dtype=torch.float32).view(3, 1, 1), False)
-        self.register_buffer('std', torch.tensor(std, dtype=torch.float32).view(3, 1, 1), False)
-        self.bgr_to_rgb = bgr_to_rgb
-
-    def forward(self, data: dict, training: bool = False) -> dict:
-        data = self.cast_data(data)
-        inputs = data['inputs']
-        x = torch.stack(list(inputs)) if isinstance(inputs, (list, tuple)) else inputs
+    def check_inputs(self, x: torch.Tensor) -> None:
         if x.dim() not in (4, 5) or x.shape[-3] != 3:
             raise ValueError('PretextDataPreProcessor: expected inputs (N, 3, H, W) or '
                              f'(N, T, 3, h, w) from PackPretextInputs, got {tuple(x.shape)}')
-        x = x.float()
-        if self.bgr_to_rgb:
-            x = x.flip(-3)
-        return dict(inputs=(x - self.mean) / self.std, data_samples=data.get('data_samples'))
 
 
 def classification_head(in_features: int, hidden: int, num_classes: int) -> nn.Sequential:
