@@ -1,3 +1,4 @@
+import importlib.util
 import os
 import subprocess
 import sys
@@ -6,6 +7,57 @@ import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SMALL = dict(num_train=6, num_val=3, height=64, width=128, seed=0)
+
+# ---- the mmseg stack ------------------------------------------------------------------------------
+# One definition of "mmseg is here" for every test file. A file that mixes core-only and mmseg
+# tests marks the latter ``@requires_mmseg``; a file that needs mmseg throughout (at import time
+# too) calls ``skip_without_mmseg()`` at its top, and a test whose first part needs no mmseg
+# calls it where its mmseg part starts. ``find_spec`` does not import mmseg, so collecting a
+# core-only run stays fast.
+MMSEG_REASON = 'the mmseg stack is built by `make setup`'
+HAVE_MMSEG = importlib.util.find_spec('mmseg') is not None
+requires_mmseg = pytest.mark.skipif(not HAVE_MMSEG, reason=MMSEG_REASON)
+
+
+def skip_without_mmseg():
+    """Without mmseg: at a module's top, skip the module; inside a test, skip the rest of it.
+    With mmseg: return the mmseg module."""
+    __tracebackhide__ = True                # a skip report names the caller, not this line
+    if not HAVE_MMSEG:
+        pytest.skip(MMSEG_REASON, allow_module_level=True)
+    import mmseg
+    return mmseg
+
+
+@pytest.fixture(scope='module')
+def fast_mmseg_base_lookup():
+    """Resolve ``mmseg::`` bases without mmengine's metafile scan, in the modules that use it.
+
+    For every ``mmseg::<path>`` base, mmengine's ``_get_external_cfg_path`` reads all ~100 of
+    mmseg's metafile yamls looking for a model entry (0.3-3 s a base), fails with ValueError for
+    a base config, and falls back to the package's config folder. The answer does not change
+    within a test run, so: a ``_base_/...`` path (never a metafile entry) gets that ValueError at
+    once, and any other path's outcome, ValueError included, is remembered. Restored after the
+    module. (Patches a private mmengine function: test speed only, nothing in segssl relies on it.)"""
+    from mmengine.config import config as mm_config
+    original, memo = mm_config._get_external_cfg_path, {}
+
+    def lookup(package_path, cfg_file):
+        if cfg_file.startswith('_base_/'):
+            raise ValueError(cfg_file)
+        key = (package_path, cfg_file)
+        if key not in memo:
+            try:
+                memo[key] = (original(package_path, cfg_file), None)
+            except ValueError as e:
+                memo[key] = (None, e)
+        if memo[key][1] is not None:
+            raise memo[key][1]
+        return memo[key][0]
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(mm_config, '_get_external_cfg_path', lookup)
+        yield
 
 
 @pytest.fixture(scope='session')
@@ -38,7 +90,7 @@ def load_ckpt(path):
     """A checkpoint file as data, on every torch: an mmengine checkpoint holds a HistoryBuffer,
     which torch >= 2.6's default ``torch.load(weights_only=True)`` refuses; segssl's restricted
     unpickler reads it (and nothing that could run code)."""
-    from segssl.convert.loading import load_checkpoint_file
+    from segssl.io import load_checkpoint_file
     return load_checkpoint_file(str(path))
 
 

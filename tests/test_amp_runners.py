@@ -7,15 +7,15 @@ bfloat16 and torch disables the CUDA GradScaler, so lifting that one assertion (
 loss run under autocast. Each runner trains 2 iterations on the synthetic set; the test asserts
 that convolutions ran in bfloat16 (autocast was on), that every logged loss is finite and that
 the weights moved. fp16 with an active GradScaler needs CUDA: ``make gpu-check`` (tier 2)."""
-import glob
-import json
 import os
 import sys
 
 import pytest
 import torch
 
-pytest.importorskip('mmseg')
+from conftest import skip_without_mmseg
+from segssl.runs import mmengine_scalars
+skip_without_mmseg()
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, 'tools'))
@@ -88,8 +88,7 @@ def test_runner_trains_under_amp(name, config, options, runs, amp_on_cpu, monkey
     assert code == 0
     assert wrappers == ['AmpOptimWrapper']
     assert torch.bfloat16 in dtypes                       # autocast was on in the forward
-    records = [json.loads(line) for p in glob.glob(str(work / '*' / 'vis_data' / 'scalars.json'))
-               for line in open(p)]
+    records = mmengine_scalars(str(work))
     losses = [r['loss'] for r in records if 'loss' in r]
     assert len(losses) == 2 and all(abs(v) < float('inf') for v in losses), losses
     assert moved['n'] > 0                                 # the AMP steps changed the weights

@@ -1,5 +1,6 @@
-"""ClassMix (seed 004): the weighted unsupervised loss, the paired dataset, and one training step
-of ClassMixSegmentor against a reference computed here step by step."""
+"""ClassMix (seed 004): the paired dataset, and one training step of ClassMixSegmentor against a
+reference computed here step by step (the weighted unsupervised loss itself, pure PyTorch, is
+tested in test_core_mixing.py, so it runs without mmseg)."""
 import copy
 import os
 
@@ -8,49 +9,10 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from segssl.core.consistency_loss import weighted_pixel_loss
+from conftest import load_ckpt, skip_without_mmseg
+from segssl.runs import mmengine_scalars
 
-from conftest import load_ckpt
-
-pytest.importorskip('mmseg', reason='the mmseg stack is built by `make setup`')
-
-
-def brute_force_loss(logits, targets, weights, kind, ignore=255):
-    n, c, h, w = logits.shape
-    total = 0.0
-    for b in range(n):
-        for i in range(h):
-            for j in range(w):
-                q = torch.softmax(logits[b, :, i, j], 0)
-                if targets.is_floating_point():
-                    y = targets[b, :, i, j]
-                elif targets[b, i, j] == ignore:
-                    continue
-                else:
-                    y = torch.zeros(c, dtype=logits.dtype)
-                    y[targets[b, i, j]] = 1
-                l = -(y * q.log()).sum() if kind == 'ce' else ((y - q) ** 2).sum()
-                total += weights[b, i, j] * l
-    return total / (n * h * w)
-
-
-@pytest.mark.parametrize('kind', ['ce', 'squared_error'])
-@pytest.mark.parametrize('soft', [False, True])
-def test_weighted_pixel_loss_matches_brute_force(kind, soft):
-    g = torch.Generator().manual_seed(0)
-    logits = torch.randn(2, 4, 3, 5, generator=g, dtype=torch.float64)
-    weights = torch.rand(2, 3, 5, generator=g, dtype=torch.float64)
-    if soft:
-        targets = torch.softmax(torch.randn(2, 4, 3, 5, generator=g, dtype=torch.float64), 1)
-    else:
-        targets = torch.randint(0, 4, (2, 3, 5), generator=g)
-        targets[0, 1, 2] = targets[1, 0, 0] = 255
-    got = weighted_pixel_loss(logits, targets, weights, kind)
-    assert torch.allclose(got, torch.as_tensor(brute_force_loss(logits, targets, weights, kind)), atol=1e-12)
-    all_ignored = torch.full((2, 3, 5), 255)
-    assert weighted_pixel_loss(logits, all_ignored, weights, kind) == 0
-    with pytest.raises(ValueError, match='kind'):
-        weighted_pixel_loss(logits, targets, weights, 'l1')
+skip_without_mmseg()
 
 
 # ---- the model ---------------------------------------------------------------------------------
@@ -182,14 +144,14 @@ def test_all_ignore_or_one_class_pseudo_labels_give_a_finite_loss(kwargs):
 
 def test_mix_batch_pastes_the_chosen_classes_and_subclasses_can_override_it():
     from mmengine.config import ConfigDict
-    from segssl.core import class_mix_masks
+    from segssl.core import MixedBatch, class_mix_masks
     from segssl.mmseg.classmix import ClassMixSegmentor
     model = build()
     pseudo = torch.tensor([[[0, 1], [2, 2]], [[3, 3], [3, 3]]])
     x = torch.arange(2 * 3 * 2 * 2, dtype=torch.float32).view(2, 3, 2, 2)
     w = torch.tensor([[[1.0, 1.0], [1.0, 1.0]], [[0.5, 0.5], [0.5, 0.5]]])
     state = model.generator.get_state()
-    mixed, targets, weights = model.mix_batch(x, pseudo, None, w, {})
+    mixed, targets, weights, _ = model.mix_batch(x, pseudo, None, w, {})
     g = torch.Generator()
     g.set_state(state)
     masks, chosen = class_mix_masks(pseudo, generator=g, num_classes=NUM_CLASSES)
@@ -204,7 +166,8 @@ def test_mix_batch_pastes_the_chosen_classes_and_subclasses_can_override_it():
     class PasteLabelled(ClassMixSegmentor):                              # the DACS shape of override
         def mix_batch(self, inputs, pseudo_labels, probs, weights, labelled):
             m = torch.ones_like(pseudo_labels, dtype=torch.bool)
-            return labelled['inputs'], torch.where(m, labelled['labels'], pseudo_labels), torch.ones_like(weights)
+            return MixedBatch(labelled['inputs'], torch.where(m, labelled['labels'], pseudo_labels),
+                              torch.ones_like(weights), m)
     sub = PasteLabelled(segmentor=ConfigDict(tiny_segmentor()))
     sub.init_weights()
     lab, unl = batch()
@@ -356,8 +319,6 @@ def test_two_iterations_through_train_py_then_resume_restores_the_teacher(synthe
     third: its teacher must be the EMA of the RESTORED teacher, 1/2 t_2 + 1/2 s_2 (alpha_1 = 1/2)."""
     from conftest import ROOT, run_tool
     from segssl.splits import list_train_ids, write_splits
-    import glob
-    import json
     root = os.path.join(synthetic_root, 'cityscapes')
     write_splits(str(tmp_path / 'splits'), 'cityscapes', list_train_ids('cityscapes', root), seed=0)
     config = 'configs/semi/classmix_deeplabv2_r18-d8_synthetic-1-8_64x128.py'
@@ -370,7 +331,7 @@ def test_two_iterations_through_train_py_then_resume_restores_the_teacher(synthe
     r = run_tool(['tools/train.py', config, '--work-dir', str(work), '--cfg-options',
                   'train_cfg.max_iters=2', 'train_cfg.val_interval=2'] + common, env={'SEGSSL_DATA_ROOT': synthetic_root})
     assert r.returncode == 0, r.stdout[-4000:]
-    records = [json.loads(l) for p in glob.glob(str(work / '*' / 'vis_data' / 'scalars.json')) for l in open(p)]
+    records = mmengine_scalars(str(work))
     steps = [rec for rec in records if 'unsup.loss_mix' in rec]
     assert len(steps) == 2 and all(np.isfinite(rec['loss']) and np.isfinite(rec['sup.decode.loss_ce']) for rec in steps)
     assert all(rec['loss'] == pytest.approx(rec['sup.decode.loss_ce'] + rec['unsup.loss_mix'], rel=1e-4) for rec in steps)

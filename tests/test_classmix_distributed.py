@@ -4,10 +4,10 @@ import os
 import pytest
 import torch
 
-from conftest import ROOT, load_ckpt
+from conftest import ROOT, load_ckpt, skip_without_mmseg
 from dist_testing import run_ranks, train_from_cfg
 
-pytest.importorskip('mmseg', reason='the mmseg stack is built by `make setup`')
+skip_without_mmseg()
 CLASSMIX = os.path.join(ROOT, 'configs', 'semi', 'classmix_deeplabv2_r18-d8_synthetic-1-8_64x128.py')
 
 

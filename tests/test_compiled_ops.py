@@ -11,7 +11,7 @@ import textwrap
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, requires_mmseg
 
 HIDE_MMCV_EXT = '''
 import importlib.util
@@ -119,10 +119,10 @@ def test_full_mmcv_keeps_its_extension(tmp_path):
     ''', tmp_path)
 
 
+@requires_mmseg
 def test_mmcv_lite_gets_the_placeholder_and_mmseg_models_run(tmp_path):
     """Without mmcv._ext (mmcv-lite), segssl.mmseg still imports mmseg; an mmseg ResNet + FCN
     forward runs; a compiled op fails when called, naming it and full mmcv."""
-    pytest.importorskip('mmseg')
     out = run_snippet(HIDE_MMCV_EXT + '''
 import sys, torch
 import segssl.mmseg as sm

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import ROOT, run_tool
+from conftest import ROOT, run_tool, skip_without_mmseg
 
 SUFFIX = '_gtFine_labelTrainIds.png'
 
@@ -39,7 +39,7 @@ def test_weights_equal_the_formula_and_load_into_mmseg(labels, tmp_path):
     from mmengine.config import Config
     snippet = Config.fromfile(out + '.py')
     assert snippet.class_pixel_counts == counts and np.allclose(snippet.class_weight, expected, atol=1e-6)
-    pytest.importorskip('mmseg')
+    skip_without_mmseg()
     from mmseg.models.losses import CrossEntropyLoss
     assert np.allclose(CrossEntropyLoss(class_weight=out + '.json').class_weight, expected, atol=1e-12)
     assert sorted(os.listdir(tmp_path / 'w')) == ['enet.json', 'enet.py']     # no temporaries left

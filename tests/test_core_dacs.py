@@ -32,7 +32,7 @@ def test_dacs_mix_known_answer_all_source_classes_pasted():
     mask = src_lab != I                                     # every class present is pasted
     assert torch.equal(out.masks, mask)
     lam = 5 / 12                                            # share of target pixels above 0.968
-    assert torch.equal(out.labels, torch.tensor([[[2, 2, 2], [2, 1, 0]], [[0, 1, 1], [0, 0, 1]]]))
+    assert torch.equal(out.targets, torch.tensor([[[2, 2, 2], [2, 1, 0]], [[0, 1, 1], [0, 0, 1]]]))
     assert torch.allclose(out.weights, torch.tensor([[[1, 1, lam], [1, lam, lam]], [[1.] * 3] * 2],
                                                     dtype=out.weights.dtype))
     want = torch.where(mask[:, None], src, tgt)
@@ -50,7 +50,7 @@ def test_dacs_mix_takes_half_of_the_source_ground_truth_classes():
         assert len(cls) == 1                                # ceil(0.5 * 2) = 1 of {0, 1}
         seen.add(cls[0])
         m = out.masks
-        assert torch.equal(out.labels, torch.where(m, src_lab, top))
+        assert torch.equal(out.targets, torch.where(m, src_lab, top))
         assert torch.equal(out.images, torch.where(m[:, None], src, tgt))
         assert torch.allclose(out.weights[m], torch.ones(int(m.sum()), dtype=out.weights.dtype))
         assert torch.allclose(out.weights[~m], torch.full((int((~m).sum()),), 5 / 12, dtype=out.weights.dtype))
@@ -65,7 +65,7 @@ def test_intra_mix_pairs_target_b_with_b_plus_one():
     _, _, tgt, probs, top = _pair()
     out = intra_mix(tgt, probs, proportion=1.0)            # every pseudo-label class pasted
     assert out.masks.all()
-    assert torch.equal(out.images, tgt) and torch.equal(out.labels, top)
+    assert torch.equal(out.images, tgt) and torch.equal(out.targets, top)
     for seed in range(10):
         out = intra_mix(tgt, probs, generator=torch.Generator().manual_seed(seed))
         for b in range(2):
@@ -75,7 +75,7 @@ def test_intra_mix_pairs_target_b_with_b_plus_one():
             assert len(chosen) == k and torch.equal(out.masks[b], torch.isin(top[b], chosen))
         m = out.masks
         assert torch.equal(out.images, torch.where(m[:, None], tgt, tgt.roll(-1, 0)))
-        assert torch.equal(out.labels, torch.where(m, top, top.roll(-1, 0)))
+        assert torch.equal(out.targets, torch.where(m, top, top.roll(-1, 0)))
         assert torch.allclose(out.weights, torch.full_like(out.weights, 5 / 12))
 
 
@@ -89,13 +89,13 @@ def test_distribution_aligned_intra_mix_uses_the_aligned_probabilities():
     assert torch.allclose(da.running, running)
     q = probs * (torch.tensor(prior, dtype=torch.float64) / running).view(1, 3, 1, 1)
     q = q / q.sum(1, keepdim=True)
-    assert torch.equal(out.labels, q.argmax(1))
+    assert torch.equal(out.targets, q.argmax(1))
     lam = (q.max(1).values > 0.968).double().mean()
     assert torch.allclose(out.weights, torch.full_like(out.weights, lam.item()))
     # a strong prior flips a low-confidence pixel: class 0 prior pushes pixel (1, 1, 2) to 0
     da = DistributionAlignment([0.98, 0.01, 0.01], momentum=0.0)
     out = intra_mix(tgt, probs, proportion=1.0, alignment=da)
-    assert top[0, 0, 1] == 1 and out.labels[0, 0, 1] == 0
+    assert top[0, 0, 1] == 1 and out.targets[0, 0, 1] == 0
 
 
 def test_dacs_mix_names_mismatched_shapes():

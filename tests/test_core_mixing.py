@@ -1,10 +1,11 @@
-"""ClassMix / CutMix / CowMix masks, mixing, confidence weights and the teacher EMA warm-up
-(seed 004) against known answers and brute-force references."""
+"""ClassMix / CutMix / CowMix masks, mixing, confidence weights, the weighted unsupervised loss
+and the teacher EMA warm-up (seed 004) against known answers and brute-force references."""
 import math
 
 import pytest
 import torch
 
+from segssl.core.consistency_loss import weighted_pixel_loss
 from segssl.core.consistency_weights import confidence_weights, teacher_momentum
 from segssl.core.mixing import class_mix_masks, cow_mix_masks, cut_mix_masks, gaussian_blur, mix
 
@@ -234,3 +235,42 @@ def test_confidence_weight_schemes():
 
 def test_teacher_momentum_warm_up():
     assert [teacher_momentum(k) for k in (0, 1, 3, 99, 1000)] == [0.0, 0.5, 0.75, 0.99, 0.99]
+
+
+# ---- the weighted unsupervised loss (segssl.core.consistency_loss) -----------------------------
+def brute_force_loss(logits, targets, weights, kind, ignore=255):
+    n, c, h, w = logits.shape
+    total = 0.0
+    for b in range(n):
+        for i in range(h):
+            for j in range(w):
+                q = torch.softmax(logits[b, :, i, j], 0)
+                if targets.is_floating_point():
+                    y = targets[b, :, i, j]
+                elif targets[b, i, j] == ignore:
+                    continue
+                else:
+                    y = torch.zeros(c, dtype=logits.dtype)
+                    y[targets[b, i, j]] = 1
+                l = -(y * q.log()).sum() if kind == 'ce' else ((y - q) ** 2).sum()
+                total += weights[b, i, j] * l
+    return total / (n * h * w)
+
+
+@pytest.mark.parametrize('kind', ['ce', 'squared_error'])
+@pytest.mark.parametrize('soft', [False, True])
+def test_weighted_pixel_loss_matches_brute_force(kind, soft):
+    g = torch.Generator().manual_seed(0)
+    logits = torch.randn(2, 4, 3, 5, generator=g, dtype=torch.float64)
+    weights = torch.rand(2, 3, 5, generator=g, dtype=torch.float64)
+    if soft:
+        targets = torch.softmax(torch.randn(2, 4, 3, 5, generator=g, dtype=torch.float64), 1)
+    else:
+        targets = torch.randint(0, 4, (2, 3, 5), generator=g)
+        targets[0, 1, 2] = targets[1, 0, 0] = 255
+    got = weighted_pixel_loss(logits, targets, weights, kind)
+    assert torch.allclose(got, torch.as_tensor(brute_force_loss(logits, targets, weights, kind)), atol=1e-12)
+    all_ignored = torch.full((2, 3, 5), 255)
+    assert weighted_pixel_loss(logits, all_ignored, weights, kind) == 0
+    with pytest.raises(ValueError, match='kind'):
+        weighted_pixel_loss(logits, targets, weights, 'l1')

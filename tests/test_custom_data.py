@@ -1,17 +1,16 @@
 """Your own data (issue #18 item 1): a dataset the project does not generate, drawn here (shapes
 of 4 classes, jpg images, nested unlabelled folders, a second domain), trains 3 iterations
 through each CPU template in configs/custom/ with mmseg's train.py and evaluates."""
-import glob
-import json
 import os
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import ROOT, run_tool
+from conftest import ROOT, run_tool, skip_without_mmseg
+from segssl.runs import mmengine_scalars
 
-pytest.importorskip('mmseg', reason='the mmseg stack is built by `make setup`')
+skip_without_mmseg()
 CUSTOM = os.path.join(ROOT, 'configs', 'custom')
 CLASSES = ['background', 'box', 'disc', 'bar']
 
@@ -65,7 +64,7 @@ TEMPLATES = {
 
 
 def scalars(work):
-    return [json.loads(line) for p in glob.glob(os.path.join(work, '*', 'vis_data', 'scalars.json')) for line in open(p)]
+    return mmengine_scalars(work)
 
 
 @pytest.mark.parametrize('name', sorted(TEMPLATES))

@@ -6,7 +6,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-pytest.importorskip('mmseg', reason='the mmseg stack is built by `make setup`')
+from conftest import skip_without_mmseg
+skip_without_mmseg()
 from test_classmix import NUM_CLASSES, batch, tiny_segmentor  # noqa: E402  (ClassMix's fixtures)
 
 
@@ -75,7 +76,7 @@ def test_intra_modes_mix_within_the_target_and_align_the_teacher(tmp_path):
     lab = dict(inputs=-x, labels=torch.zeros(2, 2, 2, dtype=torch.long))
     model = build(mode='intra')
     state = model.generator.get_state()
-    mixed, targets, weights = model.mix_batch(x, pseudo_raw, probs, w, lab)
+    mixed, targets, weights, _ = model.mix_batch(x, pseudo_raw, probs, w, lab)
     g = torch.Generator()
     g.set_state(state)
     masks, _ = class_mix_masks(pseudo_raw, generator=g, num_classes=NUM_CLASSES)
@@ -90,7 +91,7 @@ def test_intra_modes_mix_within_the_target_and_align_the_teacher(tmp_path):
     ref = DistributionAlignment(prior, momentum=0.5)
     aligned = ref(probs)
     state = model.generator.get_state()
-    mixed, targets, weights = model.mix_batch(x, pseudo_raw, probs, w, lab)
+    mixed, targets, weights, _ = model.mix_batch(x, pseudo_raw, probs, w, lab)
     assert torch.allclose(model.alignment.running, ref.running)
     g.set_state(state)
     masks, _ = class_mix_masks(aligned.argmax(1), generator=g, num_classes=NUM_CLASSES)

@@ -16,9 +16,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import ROOT, run_tool
+from conftest import ROOT, run_tool, skip_without_mmseg
 
-pytest.importorskip('mmseg', reason='the mmseg stack is built by `make setup`')
+skip_without_mmseg()
 
 TOOL = os.path.join(ROOT, 'tools', 'export_cifar10.py')
 ENV_VARS = ('SEGSSL_DATA_ROOT', 'SEGSSL_CITYSCAPES_ROOT', 'SEGSSL_GTA5_ROOT', 'SEGSSL_SYNTHIA_ROOT',

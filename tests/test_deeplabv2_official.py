@@ -15,10 +15,10 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from conftest import ROOT, run_tool
+from conftest import ROOT, run_tool, skip_without_mmseg
 from segssl.convert import ConversionError, convert
 
-pytest.importorskip('mmseg')
+skip_without_mmseg()
 
 CAFFE_MODEL = os.path.join(ROOT, 'configs', '_base_', 'models', 'deeplabv2-caffe_r101-d8.py')
 BGR_MEAN = (104.00698793, 116.66876762, 122.67891434)

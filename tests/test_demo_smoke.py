@@ -8,9 +8,9 @@ import shutil
 
 import pytest
 
-from conftest import ROOT, run_tool
+from conftest import ROOT, run_tool, skip_without_mmseg
 
-pytest.importorskip('mmseg', reason='the mmseg stack is built by `make setup`')
+skip_without_mmseg()
 pytest.importorskip('detectron2', reason='detectron2 is installed by `make setup`')
 
 

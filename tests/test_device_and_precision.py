@@ -16,6 +16,8 @@ from segssl.core.momentum import MomentumBatchNorm2d
 from segssl.core.propagation import SelfAttentionPropagation, sinusoidal_position_encoding_2d
 from segssl.core.weight_surgery import filter_energy_refill_
 
+from conftest import requires_mmseg
+
 
 class LoadedOnGPU:
     """Stands in for a tensor mmengine loaded with ``map_location=get_device()`` on a GPU:
@@ -39,8 +41,8 @@ def test_loaded_on_gpu_stand_in_is_refused_as_a_cuda_tensor_would_be():
         torch.Generator().set_state(LoadedOnGPU(torch.get_rng_state()))
 
 
+@requires_mmseg
 def test_random_state_hook_restores_states_loaded_onto_another_device():
-    pytest.importorskip('mmseg')
     from segssl.mmseg.random_state import RandomStateHook
     hook, checkpoint = RandomStateHook(), {}
     torch.manual_seed(7)
@@ -53,10 +55,10 @@ def test_random_state_hook_restores_states_loaded_onto_another_device():
     assert torch.equal(torch.rand(3), expected)
 
 
+@requires_mmseg
 def test_random_state_hook_keeps_a_fresh_stream_for_a_generator_state_of_another_device_type():
     # a CUDA generator's state (16 bytes) restored into a CPU generator (resumed on another device
     # type): torch refuses it; the hook warns in one line and the generator keeps its stream
-    pytest.importorskip('mmseg')
     from segssl.mmseg.random_state import RandomStateHook
     hook, checkpoint = RandomStateHook(), {}
     hook.before_save_checkpoint(None, checkpoint)
@@ -72,8 +74,8 @@ def test_random_state_hook_keeps_a_fresh_stream_for_a_generator_state_of_another
     assert torch.equal(torch.rand(4, generator=model.generator), expected)
 
 
+@requires_mmseg
 def test_classmix_generator_state_loaded_onto_another_device():
-    pytest.importorskip('mmseg')
     from segssl.mmseg.classmix import ClassMixSegmentor
     saved = torch.Generator().manual_seed(11)
     state = saved.get_state()
@@ -166,8 +168,8 @@ def test_self_attention_position_encoding_is_exact_to_float16_rounding():
     assert (built_in_half.double() - exact).abs().max().item() > 0.01   # what building in float16 gave
 
 
+@requires_mmseg
 def test_colorization_loss_keeps_float32_targets_under_bfloat16_logits():
-    pytest.importorskip('mmseg')
     from mmengine.structures import PixelData
     from mmseg.structures import SegDataSample
 
@@ -187,8 +189,8 @@ def test_colorization_loss_keeps_float32_targets_under_bfloat16_logits():
     torch.testing.assert_close(loss, expected, rtol=1e-6, atol=0)
 
 
+@requires_mmseg
 def test_mix_visualization_records_on_rank_0_only(monkeypatch):
-    pytest.importorskip('mmseg')
     from segssl.mmseg import figures
     hook = figures.MixVisualizationHook(interval=1)
     runner = types.SimpleNamespace(iter=0)

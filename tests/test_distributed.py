@@ -6,10 +6,10 @@ import os
 import pytest
 import torch
 
-from conftest import ROOT
+from conftest import ROOT, skip_without_mmseg
 from dist_testing import run_ranks, train_from_cfg
 
-pytest.importorskip('mmseg', reason='the mmseg stack is built by `make setup`')
+skip_without_mmseg()
 PIXPRO = os.path.join(ROOT, 'configs', 'pretrain', 'pixpro_r18-d16_localppm5-mbn-erase_synthetic.py')
 
 

@@ -8,9 +8,10 @@ import os
 import pytest
 import torch
 
-from conftest import ROOT, run_tool, load_ckpt
+from conftest import ROOT, run_tool, load_ckpt, skip_without_mmseg
 
-pytest.importorskip('mmseg', reason='the mmseg stack is built by `make setup`')
+skip_without_mmseg()
+pytestmark = pytest.mark.usefixtures('fast_mmseg_base_lookup')   # mmseg:: bases, fast (conftest)
 DIR = os.path.join(ROOT, 'configs', 'finetune', 'erfnet')
 PRETEXTS = ('rotation', 'jigsaw', 'relpatch', 'colorization', 'otsu', 'simclr')
 # table row -> the hook the seed's row needs (seed 001 Tables 5.1, 5.4, 5.7, 5.8)
@@ -34,30 +35,6 @@ ENV = dict(SEGSSL_BACKBONE='ENC', SEGSSL_CLASS_WEIGHTS='W.json', SEGSSL_SPLICE_F
 
 
 _LOADED = {}
-
-
-@pytest.fixture(autouse=True, scope='module')
-def cached_external_base_paths():
-    """mmengine resolves each ``mmseg::`` base by re-reading every mmseg metafile (~0.3 s; a
-    base config is in none, so it ends in ValueError and a fallback path). The outcome does not
-    change within a test run: remember it, ValueError included."""
-    import mmengine.config.config as mm_config
-    original, memo = mm_config._get_external_cfg_path, {}
-
-    def remembered(package_path, cfg_path):
-        key = (package_path, cfg_path)
-        if key not in memo:
-            try:
-                memo[key] = (original(package_path, cfg_path), None)
-            except ValueError as e:
-                memo[key] = (None, e)
-        if memo[key][1] is not None:
-            raise memo[key][1]
-        return memo[key][0]
-
-    mm_config._get_external_cfg_path = remembered
-    yield
-    mm_config._get_external_cfg_path = original
 
 
 def load(name, monkeypatch, env=ENV):

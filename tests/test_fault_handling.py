@@ -9,7 +9,8 @@ import torch
 
 from dist_testing import run_ranks
 
-pytest.importorskip('mmseg', reason='the mmseg stack is built by `make setup`')
+from conftest import skip_without_mmseg
+skip_without_mmseg()
 
 from torch.utils.data import Dataset  # noqa: E402
 from mmengine.model import BaseModel  # noqa: E402
@@ -248,7 +249,7 @@ def test_checkpoint_interrupted_while_saving_keeps_the_last_good_one(tmp_path, m
     """The save of iter_4.pth dies after its bytes are written, before the rename (as a kill
     would). segssl's hook keeps iter_2.pth and the last_checkpoint pointer to it; mmengine's
     CheckpointHook (max_keep_ckpts=1) has deleted iter_2.pth before writing iter_4.pth."""
-    import segssl.convert.atomic as atomic
+    import segssl.io.atomic as atomic
     from mmengine.fileio import LocalBackend
     from mmengine.runner import Runner
     real_replace, real_put = os.replace, LocalBackend.put

@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import ROOT
+from conftest import ROOT, skip_without_mmseg
 
-pytest.importorskip('mmseg', reason='the mmseg stack is built by `make setup`')
+skip_without_mmseg()
 
 PRETRAIN = os.path.join(ROOT, 'configs', 'pretrain', 'pixpro_r18-d16_localppm5-mbn-erase_synthetic.py')
 QUICKSTART = os.path.join(ROOT, 'configs', 'quickstart', 'fcn_r18-d8_synthetic-128x256.py')
@@ -214,15 +214,16 @@ def test_mix_visualization_hook_saves_the_due_step_and_its_mixed_panel_is_the_mi
 
 
 def test_mix_visualization_hook_reads_an_intermix_and_skips_what_it_cannot_explain(tmp_path):
-    """DACS' InterMix (source b pasted on target b, masks not from make_masks): the mask is read
-    off the mix and equals the one used; a mix explained by neither pairing is logged and skipped,
-    not fatal; a model without mix_batch is named at the start of training."""
+    """DACS' InterMix (source b pasted on target b, masks not from make_masks): the mask drawn is
+    the one the kept MixStep carries, the one used; a mix its record does not explain is logged and
+    skipped, not fatal; a model without mix_batch is named at the start of training."""
     from types import SimpleNamespace
 
+    from segssl.core import MixedBatch, MixStep
     from segssl.mmseg.figures import MixVisualizationHook
 
     class InterMixLike(torch.nn.Module):
-        scramble = False
+        scramble, keep_last_mix, last_mix = False, False, None
 
         def __init__(self):
             super().__init__()
@@ -236,7 +237,11 @@ def test_mix_visualization_hook_reads_an_intermix_and_skips_what_it_cannot_expla
             m = self.used[:, None]
             mixed = torch.where(m, labelled['inputs'], inputs)
             labels = torch.where(self.used, labelled['labels'], pseudo_labels)
-            return (mixed.flip(0) if self.scramble else mixed), labels, torch.where(self.used, 1.0, weights)
+            out = MixedBatch((mixed.flip(0) if self.scramble else mixed), labels,
+                             torch.where(self.used, 1.0, weights), self.used)
+            if self.keep_last_mix:                              # what ClassMixSegmentor.loss keeps
+                self.last_mix = MixStep(out, inputs, labelled, 'labelled')
+            return out
 
     model, logs, images = InterMixLike(), [], []
     runner = SimpleNamespace(model=model, iter=0, work_dir=str(tmp_path),

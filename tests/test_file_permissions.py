@@ -1,4 +1,4 @@
-"""Files written through segssl's atomic-write helper (segssl.convert.atomic) get the mode a plain
+"""Files written through segssl's atomic-write helper (segssl.io.atomic) get the mode a plain
 ``open(path, 'w')`` gives them, 0o666 & ~umask (0644 under umask 022, as mmengine's and
 detectron2's own files have; 0600 under 077), not the 0600 of the temporary file they start as;
 a replaced file keeps its mode; folders renamed into place get 0o777 & ~umask."""
@@ -14,7 +14,7 @@ import torchvision
 
 from conftest import ROOT
 from segssl.convert import convert
-from segssl.convert.atomic import atomic_outputs, temporary_folder
+from segssl.io.atomic import atomic_outputs, temporary_folder
 from segssl.plots import plot_curves
 from segssl.splits import write_splits
 

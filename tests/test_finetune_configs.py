@@ -1,16 +1,15 @@
 """Fine-tuning configs that take a converted SSL backbone by path (FCN-16 of seed 000,
 DeepLab-v2 of seed 004), and segssl's DeepLab-v2 head."""
-import glob
-import json
 import os
 
 import pytest
 import torch
 import torch.nn.functional as F
 
-from conftest import ROOT, run_tool
+from conftest import ROOT, run_tool, skip_without_mmseg
+from segssl.runs import mmengine_scalars
 
-pytest.importorskip('mmseg', reason='the mmseg stack is built by `make setup`')
+skip_without_mmseg()
 FINETUNE = os.path.join(ROOT, 'configs', 'finetune')
 
 
@@ -121,5 +120,5 @@ def test_fine_tune_two_iterations_from_a_converted_backbone(converted_r18, synth
     assert r.returncode == 0, r.stdout[-4000:]
     assert f'Loads checkpoint by local backend from path: {path}' in r.stdout
     assert 'do not match exactly' not in r.stdout          # no missing / unexpected keys
-    records = [json.loads(l) for p in glob.glob(str(work / '*' / 'vis_data' / 'scalars.json')) for l in open(p)]
+    records = mmengine_scalars(str(work))
     assert any('mIoU' in rec for rec in records)

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-pytest.importorskip('mmseg', reason='the mmseg stack is built by `make setup`')
+from conftest import skip_without_mmseg
+skip_without_mmseg()
 
 
 @pytest.fixture(scope='module')

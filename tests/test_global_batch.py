@@ -3,7 +3,8 @@ global batch its lr is set for; a run whose world size gives another one says so
 import pytest
 import torch
 
-pytest.importorskip('mmseg')
+from conftest import skip_without_mmseg
+skip_without_mmseg()
 
 
 def test_note_only_when_the_global_batch_differs_and_the_lr_is_not_scaled():

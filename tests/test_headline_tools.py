@@ -7,7 +7,7 @@ import statistics
 
 import pytest
 
-from conftest import run_tool
+from conftest import requires_mmseg, run_tool
 from segssl.experiments import compare_arms, comparison_markdown
 
 
@@ -29,8 +29,8 @@ def _trainings_in(stdout):
     return [line for line in stdout.splitlines() if line.startswith('$ ') and 'tools/train.py' in line]
 
 
+@requires_mmseg
 def test_pixpro_transfer_figures_equal_the_runs_and_finished_steps_are_reused(synthetic_root, tmp_path):
-    pytest.importorskip('mmseg', reason='the mmseg stack is built by `make setup`')
     from segssl.runs import last_mmengine_metrics
     import shutil
     data = tmp_path / 'data'
@@ -71,8 +71,8 @@ def test_pixpro_transfer_rejects_zero_iterations(tmp_path):
     assert r.returncode != 0 and '--pretrain-iters must be >= 1' in r.stdout
 
 
+@requires_mmseg
 def test_classmix_warm_start_starts_both_arms_from_the_warm_up_model(synthetic_root, tmp_path):
-    pytest.importorskip('mmseg', reason='the mmseg stack is built by `make setup`')
     import shutil
     data = tmp_path / 'data'
     shutil.copytree(synthetic_root, data)                  # the tool writes label splits into it

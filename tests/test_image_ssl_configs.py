@@ -6,9 +6,9 @@ import os
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, skip_without_mmseg
 
-pytest.importorskip('mmseg', reason='the mmseg stack is built by `make setup`')
+skip_without_mmseg()
 PRETRAIN = os.path.join(ROOT, 'configs', 'pretrain')
 
 

@@ -4,7 +4,8 @@ the configured shapes, and bad inputs are refused clearly."""
 import pytest
 import torch
 
-pytest.importorskip('mmseg', reason='the mmseg stack is built by `make setup`')
+from conftest import skip_without_mmseg
+skip_without_mmseg()
 
 R18 = dict(type='ResNet', depth=18, style='pytorch', out_indices=(3,))
 

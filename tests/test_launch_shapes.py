@@ -7,9 +7,9 @@ import re
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, skip_without_mmseg
 
-pytest.importorskip('mmseg', reason='the mmseg stack is built by `make setup`')
+skip_without_mmseg()
 CONFIGS = os.path.join(ROOT, 'configs')
 # the reports' global batches (issue #17): pattern of the config's path -> global batch
 GLOBAL = [

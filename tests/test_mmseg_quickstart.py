@@ -1,15 +1,14 @@
 """mmseg wiring: CityscapesDataset reads the synthetic set; mmseg's own train script runs our
 config for 2 iterations and evaluates with IoUMetric; a missing data root is named."""
-import glob
-import json
 import os
 
 import numpy as np
 import pytest
 
-from conftest import ROOT, SMALL, run_tool
+from conftest import ROOT, SMALL, load_ckpt, run_tool, skip_without_mmseg
+from segssl.runs import mmengine_scalars
 
-mmseg = pytest.importorskip('mmseg', reason='the mmseg stack is built by `make setup`')
+mmseg = skip_without_mmseg()
 CONFIG = os.path.join(ROOT, 'configs', 'quickstart', 'fcn_r18-d8_synthetic-128x256.py')
 
 
@@ -45,11 +44,18 @@ def test_train_two_iterations_and_evaluate_with_mmseg_train_script(synthetic_roo
                  env={'SEGSSL_DATA_ROOT': synthetic_root})
     assert r.returncode == 0, r.stdout[-4000:]
     assert os.path.isfile(work / 'iter_2.pth')
-    records = [json.loads(l) for p in glob.glob(str(work / '*' / 'vis_data' / 'scalars.json')) for l in open(p)]
+    records = mmengine_scalars(str(work))
     losses = [rec['loss'] for rec in records if 'loss' in rec]
     metrics = [rec for rec in records if 'mIoU' in rec]
     assert len(losses) == 2 and all(np.isfinite(losses))
     assert len(metrics) == 1 and 0 <= metrics[0]['mIoU'] <= 100 and 0 <= metrics[0]['aAcc'] <= 100
+    # the logged total is the decode + auxiliary CE (aux.loss_ce carries its 0.4 weight already)
+    assert all(rec['loss'] == pytest.approx(rec['decode.loss_ce'] + rec['aux.loss_ce'], rel=1e-4)
+               for rec in records if 'loss' in rec)
+    ckpt = load_ckpt(work / 'iter_2.pth')            # iteration 2 of a 19-class FCN with its aux head
+    assert ckpt['meta']['iter'] == 2 and len(ckpt['meta']['dataset_meta']['classes']) == 19
+    assert ckpt['state_dict']['decode_head.conv_seg.weight'].shape == (19, 128, 1, 1)
+    assert ckpt['state_dict']['auxiliary_head.conv_seg.weight'].shape == (19, 64, 1, 1)
 
 
 def test_missing_data_root_is_named(tmp_path, synthetic_root):

@@ -8,9 +8,9 @@ import pytest
 import torch
 import torch.nn as nn
 
-from conftest import ROOT
+from conftest import ROOT, skip_without_mmseg
 
-pytest.importorskip('mmseg', reason='the mmseg stack is built by `make setup`')
+skip_without_mmseg()
 spec = importlib.util.spec_from_file_location('model_report', os.path.join(ROOT, 'tools', 'model_report.py'))
 model_report = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(model_report)

@@ -4,7 +4,8 @@ import math
 import pytest
 import torch
 
-pytest.importorskip('mmseg', reason='the mmseg stack is built by `make setup`')
+from conftest import skip_without_mmseg
+skip_without_mmseg()
 
 
 def tiny_pixpro(**kw):

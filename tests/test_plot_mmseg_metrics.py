@@ -2,7 +2,6 @@
 adds IoU.<class> / Acc.<class> equal to a hand count to what IoUMetric returns; the tool reads a
 2-iteration run (work dir, NAME=, a scalars.json), writes the figure and prints exactly the
 per-class values of scalars.json; bad input is one line, exit 2."""
-import glob
 import json
 import math
 import os
@@ -14,9 +13,10 @@ import cv2
 import pytest
 import torch
 
-from conftest import ROOT
+from conftest import ROOT, skip_without_mmseg
+from segssl.runs import mmengine_scalars, scalars_files
 
-pytest.importorskip('mmseg', reason='the mmseg stack is built by `make setup`')
+skip_without_mmseg()
 TOOL = os.path.join(ROOT, 'tools', 'plot_mmseg_metrics.py')
 
 
@@ -81,8 +81,8 @@ def test_plot_tool_prints_the_per_class_values_of_a_two_iteration_run(synthetic_
     work = tmp_path / 'fcn'
     code = train_quickstart_two_iterations(work, 'plot_mmseg_metrics_run')
     assert code == 0
-    (scalars,) = glob.glob(str(work / '*' / 'vis_data' / 'scalars.json'))
-    records = [json.loads(line) for line in open(scalars)]
+    (scalars,) = scalars_files(str(work))
+    records = mmengine_scalars(str(work))
     (val,) = [r for r in records if 'mIoU' in r]
     classes = [k[len('IoU.'):] for k in val if k.startswith('IoU.')]
     assert len(classes) == 19 and classes[:2] == ['road', 'sidewalk'] and val['step'] == 2

@@ -2,8 +2,6 @@
 SimCLR with the 3x3-stem ResNet, the video anchor loss over synthetic frame folders): the loss
 falls, the checkpoint converts with the bridge, and the converted backbone loads into a
 fine-tuning config with every backbone tensor matched (no missing or unexpected keys)."""
-import glob
-import json
 import math
 import os
 import subprocess
@@ -12,9 +10,10 @@ import sys
 import pytest
 import torch
 
-from conftest import ROOT, load_ckpt
+from conftest import ROOT, load_ckpt, skip_without_mmseg
+from segssl.runs import mmengine_scalars
 
-pytest.importorskip('mmseg', reason='the mmseg stack is built by `make setup`')
+skip_without_mmseg()
 PRETRAIN = os.path.join(ROOT, 'configs', 'pretrain')
 FINETUNE = os.path.join(ROOT, 'configs', 'finetune')
 ITERS, WINDOW = 16, 4
@@ -33,7 +32,7 @@ def pretrain(config, tmp_path, options, env):
                        env=dict(os.environ, PYTHONUNBUFFERED='1', OMP_NUM_THREADS='1',
                                 MKL_NUM_THREADS='1', **env))
     assert r.returncode == 0, r.stdout[-4000:]
-    records = [json.loads(l) for p in glob.glob(str(work / '*' / 'vis_data' / 'scalars.json')) for l in open(p)]
+    records = mmengine_scalars(str(work))
     losses = [rec['loss'] for rec in records if 'loss' in rec]
     assert len(losses) == ITERS and all(math.isfinite(v) for v in losses)
     first, last = sum(losses[:WINDOW]) / WINDOW, sum(losses[-WINDOW:]) / WINDOW

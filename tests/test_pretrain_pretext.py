@@ -3,8 +3,6 @@ the loss falls (mean of the first vs the last iterations), and each checkpoint's
 load into the ERFNet fine-tuning config (encoder-only tasks: every encoder tensor; Otsu /
 colorization: encoder and decoder), also through the ERFNet bridge (rotation encoder + Otsu
 decoder, the seed's best pairing)."""
-import glob
-import json
 import os
 import sys
 
@@ -12,9 +10,10 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import ROOT, load_ckpt
+from conftest import ROOT, load_ckpt, skip_without_mmseg
+from segssl.runs import mmengine_scalars, scalars_files
 
-pytest.importorskip('mmseg', reason='the mmseg stack is built by `make setup`')
+skip_without_mmseg()
 FINETUNE = os.path.join(ROOT, 'configs', 'finetune', 'erfnet_fcn_pretext-init_synthetic-128x256.py')
 WINDOW = 6
 # task: (iterations, extra --cfg-options). Test-sized settings: small crops, batches and heads,
@@ -60,8 +59,8 @@ def pretrain(task, synthetic_root, tmp_path_factory):
             else:
                 os.environ['SEGSSL_DATA_ROOT'] = env
         assert code == 0
-        (scalars,) = glob.glob(str(work / '*' / 'vis_data' / 'scalars.json'))
-        losses = [json.loads(line)['loss'] for line in open(scalars) if '"loss"' in line]
+        (scalars,) = scalars_files(str(work))
+        losses = [rec['loss'] for rec in mmengine_scalars(str(work)) if 'loss' in rec]
         assert len(losses) == iters and np.isfinite(losses).all()
         _DONE[task] = (losses, str(work / f'iter_{iters}.pth'))
     return _DONE[task]

@@ -8,7 +8,8 @@ import torch
 
 from test_convert import encoder_state, make_checkpoint, random_resnet, save
 
-pytest.importorskip('mmseg', reason='the mmseg stack is built by `make setup`')
+from conftest import skip_without_mmseg
+skip_without_mmseg()
 
 
 def stage_outputs_3x3(model, x):

@@ -6,12 +6,11 @@ colour, erasing), so the sampler position and both RNG streams must be restored 
 import os
 import signal
 
-import pytest
 import torch
 
-from conftest import ROOT, load_ckpt
+from conftest import ROOT, load_ckpt, skip_without_mmseg
 
-pytest.importorskip('mmseg', reason='the mmseg stack is built by `make setup`')
+skip_without_mmseg()
 PIXPRO = os.path.join(ROOT, 'configs', 'pretrain', 'pixpro_r18-d16_localppm5-mbn-erase_synthetic.py')
 ITERS, EVERY = 4, 2
 

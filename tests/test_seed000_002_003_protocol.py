@@ -17,9 +17,9 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import ROOT, run_tool
+from conftest import ROOT, run_tool, skip_without_mmseg
 
-pytest.importorskip('mmseg', reason='the mmseg stack is built by `make setup`')
+skip_without_mmseg()
 CONFIGS = os.path.join(ROOT, 'configs')
 PRETRAIN = os.path.join(CONFIGS, 'pretrain')
 FINETUNE = os.path.join(CONFIGS, 'finetune')

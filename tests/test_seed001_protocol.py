@@ -15,9 +15,9 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from conftest import ROOT, load_ckpt
+from conftest import ROOT, load_ckpt, skip_without_mmseg
 
-pytest.importorskip('mmseg', reason='the mmseg stack is built by `make setup`')
+skip_without_mmseg()
 PRETRAIN = os.path.join(ROOT, 'configs', 'pretrain')
 FINETUNE = os.path.join(ROOT, 'configs', 'finetune', 'erfnet')
 DEFAULT_ENCODER = 'work_dirs/pretrained/erfnet_imagenet_mmseg.pth'

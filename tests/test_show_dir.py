@@ -9,11 +9,10 @@ import re
 import sys
 
 import cv2
-import pytest
 
-from conftest import ROOT, SMALL, run_tool
+from conftest import ROOT, SMALL, run_tool, skip_without_mmseg
 
-mmseg = pytest.importorskip('mmseg', reason='the mmseg stack is built by `make setup`')
+mmseg = skip_without_mmseg()
 CONFIGS = os.path.join(ROOT, 'configs')
 QUICKSTART = os.path.join(CONFIGS, 'quickstart', 'fcn_r18-d8_synthetic-128x256.py')
 CLASSMIX = os.path.join(CONFIGS, 'semi', 'classmix_deeplabv2_r18-d8_synthetic-1-8_64x128.py')

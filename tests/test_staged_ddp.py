@@ -3,13 +3,12 @@ across the unfreezing; without find_unused_parameters the hook stops both ranks 
 iteration with an error that says what to set (DDP itself would stop at iteration 2)."""
 import os
 
-import pytest
 import torch
 
-from conftest import ROOT, load_ckpt
+from conftest import ROOT, load_ckpt, skip_without_mmseg
 from dist_testing import run_ranks, train_from_cfg
 
-pytest.importorskip('mmseg', reason='the mmseg stack is built by `make setup`')
+skip_without_mmseg()
 STAGED = os.path.join(ROOT, 'configs', 'finetune', 'erfnet', 'erfnet_rotation-staged40+150_synthetic-128x256.py')
 
 

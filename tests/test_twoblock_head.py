@@ -1,6 +1,5 @@
 """Seed 003's fine-tuning decoder (TwoBlockUpsampleHead), its label-fraction lists and configs."""
 import glob
-import json
 import os
 import sys
 
@@ -9,9 +8,10 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from conftest import ROOT
+from conftest import ROOT, skip_without_mmseg
+from segssl.runs import mmengine_scalars, scalars_files
 
-pytest.importorskip('mmseg', reason='the mmseg stack is built by `make setup`')
+skip_without_mmseg()
 FINETUNE = os.path.join(ROOT, 'configs', 'finetune')
 sys.path.insert(0, os.path.join(ROOT, 'tools'))
 
@@ -140,6 +140,6 @@ def test_smoke_synthetic_fraction_training_reports_pixel_accuracy(synthetic_root
         sys.argv = argv
         del os.environ['SEGSSL_DATA_ROOT']
     assert code == 0
-    (scalars,) = glob.glob(str(tmp_path / 'w' / '*' / 'vis_data' / 'scalars.json'))
-    val = [json.loads(line) for line in open(scalars) if '"aAcc"' in line]
+    (scalars,) = scalars_files(str(tmp_path / 'w'))
+    val = [rec for rec in mmengine_scalars(str(tmp_path / 'w')) if 'aAcc' in rec]
     assert len(val) == 1 and 0 <= val[0]['aAcc'] <= 100 and 'mIoU' in val[0]

@@ -3,7 +3,6 @@ SYNTHIA at 760x1280, Cityscapes 512x1024, 512x512 crops, batch 2 + 2, 250k itera
 2.5e-4 / 10x classifier / poly 0.9, teacher 0.99, tau 0.968, jitter + blur), their CPU twins, and
 a 2-iteration run of the DACS twin through mmseg's train.py."""
 import functools
-import glob
 import json
 import os
 
@@ -11,9 +10,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import ROOT, run_tool
+from conftest import ROOT, run_tool, skip_without_mmseg
+from segssl.runs import mmengine_scalars
 
-pytest.importorskip('mmseg', reason='the mmseg stack is built by `make setup`')
+skip_without_mmseg()
 UDA = os.path.join(ROOT, 'configs', 'uda')
 REAL = {  # config -> (mode or None for source-only, source dataset, evaluator, Table row value)
     'dacs_deeplabv2_r101-d8_1xb2_gta5-to-cityscapes-512x512_250k.py': ('inter', 'GTA5Dataset', 'IoUMetric'),
@@ -129,7 +129,7 @@ def test_smoke_dacs_twin_trains_two_iterations_with_mmseg_train_script(synthetic
                   'default_hooks.checkpoint.interval=2', 'default_hooks.logger.interval=1'],
                  env={'SEGSSL_DATA_ROOT': synthetic_root})
     assert r.returncode == 0, r.stdout[-4000:]
-    records = [json.loads(l) for p in glob.glob(str(work / '*' / 'vis_data' / 'scalars.json')) for l in open(p)]
+    records = mmengine_scalars(str(work))
     train = [rec for rec in records if 'loss' in rec]
     assert len(train) == 2 and all(np.isfinite(rec['loss']) for rec in train)
     assert [rec['unsup.teacher_alpha'] for rec in train] == [0.0, 0.0]      # alpha_0 = 0 at step 2

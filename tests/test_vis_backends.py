@@ -4,16 +4,16 @@ line on stderr, exit 2, before anything is built; a 2-iteration run with tensorb
 files holding the same scalars as scalars.json (which is still written)."""
 import glob
 import importlib.util
-import json
 import os
 import subprocess
 import sys
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, skip_without_mmseg
+from segssl.runs import mmengine_scalars, scalars_files
 
-pytest.importorskip('mmseg', reason='the mmseg stack is built by `make setup`')
+skip_without_mmseg()
 QUICKSTART = os.path.join(ROOT, 'configs', 'quickstart', 'fcn_r18-d8_synthetic-128x256.py')
 LOCAL = dict(type='LocalVisBackend')
 
@@ -68,8 +68,8 @@ def test_tensorboard_run_logs_the_scalars_of_scalars_json(synthetic_root, tmp_pa
     work = tmp_path / 'w'
     code = train_quickstart_two_iterations(work, 'vis_backends_tensorboard')
     assert code == 0
-    (scalars,) = glob.glob(str(work / '*' / 'vis_data' / 'scalars.json'))
-    records = [json.loads(line) for line in open(scalars)]
+    (scalars,) = scalars_files(str(work))
+    records = mmengine_scalars(str(work))
     (events,) = glob.glob(str(work / '*' / 'vis_data' / 'events.out.tfevents.*'))
     tb = EventAccumulator(events).Reload()
     train = [r for r in records if 'loss' in r]

@@ -6,7 +6,8 @@ import pytest
 import torch
 from mmengine.hooks import Hook
 
-pytest.importorskip('mmseg', reason='the mmseg stack is built by `make setup`')
+from conftest import skip_without_mmseg
+skip_without_mmseg()
 import segssl.mmseg  # noqa: E402,F401
 from segssl.core.weight_surgery import (filter_energy, layer_numbering, names_in_layers,  # noqa: E402
                                         parameter_counts)
