@@ -20,9 +20,10 @@ import numpy as np
 import torch
 from mmengine.dist import all_gather_object, get_rank, get_world_size
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
 from mmengine.runner import EpochBasedTrainLoop
 from mmseg.registry import HOOKS
+
+from .runner_model import runner_model
 
 
 def rank_seed(seed: int) -> int:
@@ -44,8 +45,7 @@ def _generators(runner):
     DACS: ``module.generator``)."""
     if runner is None:
         return {}
-    model = runner.model.module if is_model_wrapper(runner.model) else runner.model
-    return {name: m.generator for name, m in model.named_modules()
+    return {name: m.generator for name, m in runner_model(runner).named_modules()
             if isinstance(getattr(m, 'generator', None), torch.Generator)}
 
 
