@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""One ClassMix training step vs one supervised mmseg step of the same student and batch (seed 004).
+"""One ClassMix training step vs one supervised mmseg step of the same student and batch (the ClassMix/DACS thesis).
 
 The supervised step is mmseg's own EncoderDecoder.train_step on the B labelled images (forward,
 loss, backward, SGD step). The ClassMix step (ClassMixSegmentor.train_step) adds a teacher

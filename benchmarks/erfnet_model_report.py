@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Seed 001 Table 5.8's columns for ERFNet, measured here: parameters, non-zero parameters and
+"""The ERFNet thesis Table 5.8's columns for ERFNet, measured here: parameters, non-zero parameters and
 inference time of the dense model and of the 80 %-pruned one (encoder weights, as
 configs/finetune/erfnet/erfnet_rotation-pruned0.8_*), both through tools/model_report.py in one
 run, so the time ratio compares like with like.

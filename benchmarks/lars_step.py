@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""LARS step (seed 000's PixPro optimiser): ``core.lars.LARS`` (default: ``torch._foreach_*`` per
+"""LARS step (the PixPro thesis's PixPro optimiser): ``core.lars.LARS`` (default: ``torch._foreach_*`` per
 parameter group, trust ratios as one ``torch.where``) and ``LARS(foreach=False)`` (its loop, for
 devices without foreach kernels) against the per-tensor step it replaced, kept here as
 ``PerTensorLARS``, on a torchvision ResNet-50's

@@ -13,7 +13,7 @@ import sys
 import torch
 
 from segssl.core import lattice_from_boxes
-from segssl.core.pixel_consistency import DENSE_MAX_PAIRS, pixel_consistency_loss
+from segssl.core.pixpro_loss import DENSE_MAX_PAIRS, pixel_consistency_loss
 from timing import timed, write_results
 
 SIZES = ((7, 64), (14, 64), (18, 32), (21, 32), (24, 16), (28, 16), (56, 4))      # (map side, batch)

@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """The ClassMix / DACS mix step on the device, no host sync (issue 17, item 15): each function
 against the implementation it replaced (kept below as the "before"), on the CPU, in one run, at
-the seed's sizes: 2 x 512 x 1024 labels of 19 classes (ClassMix, DACS InterMix with 2 x 3 x 512
+the report's sizes: 2 x 512 x 1024 labels of 19 classes (ClassMix, DACS InterMix with 2 x 3 x 512
 x 1024 images, class frequencies / the alignment's update), CutMix and CowMix masks 2 x 512 x 1024,
 the DACS jitter + blur of 2 x 3 x 512 x 1024 images.
 

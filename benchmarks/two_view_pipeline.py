@@ -10,8 +10,8 @@ round by round so that machine load hits both alike.
 
 Recipes (per view 1 / view 2):
   byol   224 px, scale (0.08, 1), jitter (0.4, 0.4, 0.2, 0.1) p 0.8, grey p 0.2, blur 23x23 sigma
-         U(0.1, 2) p 1.0 / 0.1, solarize p 0 / 0.2   (seed 002)
-  simclr 64 px, jitter (0.8, 0.8, 0.8, 0.2) p 0.8, grey p 0.2, blur 7x7 p 0.5, no solarize (seed 003)
+         U(0.1, 2) p 1.0 / 0.1, solarize p 0 / 0.2   (the Mask R-CNN thesis)
+  simclr 64 px, jitter (0.8, 0.8, 0.8, 0.2) p 0.8, grey p 0.2, blur 7x7 p 0.5, no solarize (the SimCLR report)
   byol-noblur  the byol recipe with blur p 0 / 0 (separates the blur's share of the difference)
 """
 import argparse

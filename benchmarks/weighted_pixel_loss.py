@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """ClassMix / DACS unsupervised loss with hard pseudo-labels: ``core.weighted_pixel_loss``
 (cross entropy with reduction='none', no one-hot) against the one-hot formula it replaced,
--sum_c y_c log p_c with y = one_hot(targets), at the seed's 2 x 19 x 512 x 1024, forward + backward,
+-sum_c y_c log p_c with y = one_hot(targets), at the report's 2 x 19 x 512 x 1024, forward + backward,
 in one run. The one-hot tensor alone is N C H W floats.
 
     python benchmarks/weighted_pixel_loss.py [--threads 1] [--repeats 3] [--out FILE]
@@ -13,7 +13,7 @@ import sys
 import torch
 import torch.nn.functional as F
 
-from segssl.core.consistency_loss import weighted_pixel_loss
+from segssl.core.weighted_pixel_loss import weighted_pixel_loss
 from timing import timed, write_results
 
 

@@ -1,4 +1,4 @@
-"""Background removal (seed 002): the kept mask per option, the output on hand-made images
+"""Background removal (the Mask R-CNN thesis): the kept mask per option, the output on hand-made images
 against expected images built pixel by pixel, the cosine score against a direct numpy
 computation, the no-instance case (reported and counted, never an error), and the command line."""
 import json

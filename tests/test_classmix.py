@@ -1,4 +1,4 @@
-"""ClassMix (seed 004): the paired dataset, and one training step of ClassMixSegmentor against a
+"""ClassMix (the ClassMix/DACS thesis): the paired dataset, and one training step of ClassMixSegmentor against a
 reference computed here step by step (the weighted unsupervised loss itself, pure PyTorch, is
 tested in test_core_mixing.py, so it runs without mmseg)."""
 import copy
@@ -275,7 +275,7 @@ def test_paired_dataset_visits_every_pair_once_and_collates_into_two_batches(syn
     from mmengine.dataset import pseudo_collate
     from mmengine.registry import init_default_scope
     from mmseg.registry import DATASETS
-    from segssl.splits import list_train_ids
+    from segssl.data.splits import list_train_ids
     init_default_scope('mmseg')
     ids = list_train_ids('cityscapes', os.path.join(synthetic_root, 'cityscapes'))
     ds = DATASETS.build(paired_cfg(synthetic_root, ids[:2], ids[2:], tmp_path))
@@ -301,7 +301,7 @@ def test_paired_dataset_rejects_splits_that_do_not_match_the_data(synthetic_root
     import segssl.mmseg  # noqa: F401
     from mmengine.registry import init_default_scope
     from mmseg.registry import DATASETS
-    from segssl.splits import list_train_ids
+    from segssl.data.splits import list_train_ids
     init_default_scope('mmseg')
     ids = list_train_ids('cityscapes', os.path.join(synthetic_root, 'cityscapes'))
     with pytest.raises(ValueError, match=r"labelled set CityscapesDataset\(ann_file='.*lab.txt'\): 1 of 3 samples "
@@ -318,7 +318,7 @@ def test_two_iterations_through_train_py_then_resume_restores_the_teacher(synthe
     """The synthetic twin config for 2 iterations (evaluated with IoUMetric), then --resume for a
     third: its teacher must be the EMA of the RESTORED teacher, 1/2 t_2 + 1/2 s_2 (alpha_1 = 1/2)."""
     from conftest import ROOT, run_tool
-    from segssl.splits import list_train_ids, write_splits
+    from segssl.data.splits import list_train_ids, write_splits
     root = os.path.join(synthetic_root, 'cityscapes')
     write_splits(str(tmp_path / 'splits'), 'cityscapes', list_train_ids('cityscapes', root), seed=0)
     config = 'configs/semi/classmix_deeplabv2_r18-d8_synthetic-1-8_64x128.py'

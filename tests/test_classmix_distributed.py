@@ -57,7 +57,7 @@ def test_classmix_two_processes_match_one_process_with_twice_the_batch(synthetic
     b+1 mod B of the SAME process's batch, and each rank draws its masks from its own generator
     (seed + rank); with 2 x 2 the pairs are (0,1),(1,0),(2,3),(3,2) and each rank draws from its
     own stream, with 1 x 4 they are (0,1),(1,2),(2,3),(3,0) from one stream,
-    so the mixed images differ by construction. Likewise the seed's threshold-proportional weight is the confident
+    so the mixed images differ by construction. Likewise the report's threshold-proportional weight is the confident
     fraction of each process's own batch. Here ``proportion=1.0`` pastes every predicted class
     (M = 1 everywhere: x' = x_b, y^' = y^_b, whichever the partner and the draw) and the weight
     is constant 1, so L_u is the teacher-pseudo-label cross entropy on unmixed images, a mean
@@ -65,7 +65,7 @@ def test_classmix_two_processes_match_one_process_with_twice_the_batch(synthetic
     to float32 summation order. (With proportion 0.5 only the cross-rank identity still holds.)
     A third run, 2 x 2 with plain per-rank BN, shows why the ClassMix configs set sync_bn.
     """
-    from segssl.splits import list_train_ids, write_splits
+    from segssl.data.splits import list_train_ids, write_splits
     monkeypatch.setenv('SEGSSL_DATA_ROOT', synthetic_root)
     data_root = os.path.join(synthetic_root, 'cityscapes')
     splits = str(tmp_path / 'splits')

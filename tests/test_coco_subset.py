@@ -1,4 +1,4 @@
-"""Seeded COCO subsets (seed 002: 20k train / 5k val / 5k test from train2017): same seed -> same
+"""Seeded COCO subsets (the Mask R-CNN thesis: 20k train / 5k val / 5k test from train2017): same seed -> same
 ids, disjoint subsets, only the chosen images' annotations, all-or-nothing writes, clear errors,
 registration by name with detectron2."""
 import json
@@ -7,9 +7,9 @@ import os
 import numpy as np
 import pytest
 
-from conftest import ROOT, run_tool
+from conftest import run_tool
 
-from segssl.core.coco_subset import choose_subset_ids, make_coco_subsets
+from segssl.data.coco_subset import choose_subset_ids, make_coco_subsets
 
 
 def fake_coco(path, num_images=40, seed=0):

@@ -29,7 +29,7 @@ def random_resnet(depth, seed=0, stem='7x7'):
     """
     torch.manual_seed(seed)
     model = getattr(torchvision.models, f'resnet{depth}')()
-    if stem == '3x3':   # seed 003's ResNet-34 variant: conv1 3x3 stride 1, no max-pool
+    if stem == '3x3':   # the SimCLR report's ResNet-34 variant: conv1 3x3 stride 1, no max-pool
         model.conv1 = torch.nn.Conv2d(3, 64, 3, 1, 1, bias=False)
         model.maxpool = torch.nn.Identity()
     g = torch.Generator().manual_seed(seed + 1)
@@ -328,7 +328,7 @@ def test_round_trip_torchvision_mmseg_torchvision_is_bit_exact(tmp_path):
 def test_3x3_stem_resnet34_converts_to_torchvision_and_not_detectron2(tmp_path):
     """(--to mmseg for this stem: tests/test_resnet_3x3_stem.py)"""
     model = random_resnet(34, seed=34, stem='3x3')
-    src = save(make_checkpoint('segssl', model), tmp_path / 'seed003.pth')
+    src = save(make_checkpoint('segssl', model), tmp_path / 'simclr.pth')
     report = convert(src, str(tmp_path / 'tv.pth'), 'torchvision', depth=34)
     assert (report.encoder.depth, report.encoder.stem) == (34, '3x3')
     back = torch.load(tmp_path / 'tv.pth')
@@ -336,7 +336,7 @@ def test_3x3_stem_resnet34_converts_to_torchvision_and_not_detectron2(tmp_path):
     assert all(torch.equal(back[k], v) for k, v in encoder_state(model).items())
     with pytest.raises(ConversionError, match=r'3x3 stem .* 7x7 stride-2 stem'):
         convert(src, str(tmp_path / 'd2.pkl'), 'detectron2')
-    assert sorted(os.listdir(tmp_path)) == ['seed003.pth', 'tv.pth']
+    assert sorted(os.listdir(tmp_path)) == ['simclr.pth', 'tv.pth']
 
 
 def test_cli_prints_converted_and_dropped(tmp_path):

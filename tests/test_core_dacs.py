@@ -1,4 +1,4 @@
-"""DACS InterMix / IntraMix / distribution-aligned IntraMix on hand-made pairs (seed 004, 3.2, 5.2)."""
+"""DACS InterMix / IntraMix / distribution-aligned IntraMix on hand-made pairs (the ClassMix/DACS thesis, 3.2, 5.2)."""
 import math
 
 import pytest

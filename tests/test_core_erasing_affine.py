@@ -165,7 +165,7 @@ def test_patch_erasing_mask_is_the_union_of_squares():
             union[y:y + side, x:x + side] = True
         assert np.array_equal(mask, union)
         assert mask.sum() <= n * side * side
-    # seed 000 default: 50 squares of 10 px ~ 10% of a 224 view (less where they overlap)
+    # the PixPro thesis default: 50 squares of 10 px ~ 10% of a 224 view (less where they overlap)
     fr = [patch_erasing_mask(224, 224, 50, 10, rng=rng)[0].mean() for _ in range(50)]
     assert 0.08 < np.mean(fr) <= 5000 / 224 ** 2
     with pytest.raises(ValueError, match='patch_size'):

@@ -61,7 +61,7 @@ def test_byol_loss_matches_formula():
     p1, p2, z1, z2 = (torch.randn(5, 8, generator=g, dtype=torch.float64) for _ in range(4))
     ref = lambda p, z: sum(2 - 2 * cos(list(map(float, a)), list(map(float, b))) for a, b in zip(p, z)) / len(p)
     assert float(byol_loss(p1, z2)) == pytest.approx(ref(p1, z2), abs=1e-12)
-    # the normalised-MSE form of seed 002's eq. 10
+    # the normalised-MSE form of the Mask R-CNN thesis's eq. 10
     mse = ((p1 / p1.norm(dim=1, keepdim=True) - z2 / z2.norm(dim=1, keepdim=True)) ** 2).sum(1).mean()
     assert float(byol_loss(p1, z2)) == pytest.approx(float(mse), abs=1e-12)
     assert float(symmetric_byol_loss(p1, p2, z1, z2)) == pytest.approx(ref(p1, z2) + ref(p2, z1), abs=1e-12)

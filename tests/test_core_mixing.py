@@ -1,11 +1,11 @@
 """ClassMix / CutMix / CowMix masks, mixing, confidence weights, the weighted unsupervised loss
-and the teacher EMA warm-up (seed 004) against known answers and brute-force references."""
+and the teacher EMA warm-up (the ClassMix/DACS thesis) against known answers and brute-force references."""
 import math
 
 import pytest
 import torch
 
-from segssl.core.consistency_loss import weighted_pixel_loss
+from segssl.core.weighted_pixel_loss import weighted_pixel_loss
 from segssl.core.consistency_weights import confidence_weights, teacher_momentum
 from segssl.core.mixing import class_mix_masks, cow_mix_masks, cut_mix_masks, gaussian_blur, mix
 
@@ -237,7 +237,7 @@ def test_teacher_momentum_warm_up():
     assert [teacher_momentum(k) for k in (0, 1, 3, 99, 1000)] == [0.0, 0.5, 0.75, 0.99, 0.99]
 
 
-# ---- the weighted unsupervised loss (segssl.core.consistency_loss) -----------------------------
+# ---- the weighted unsupervised loss (segssl.core.weighted_pixel_loss) -----------------------------
 def brute_force_loss(logits, targets, weights, kind, ignore=255):
     n, c, h, w = logits.shape
     total = 0.0

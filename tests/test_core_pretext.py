@@ -1,4 +1,4 @@
-"""Seed 001's pretext label makers (segssl.core.pretext / lab / otsu) against hand-made images
+"""The ERFNet thesis's pretext label makers (segssl.core.pretext / lab / otsu) against hand-made images
 and brute-force references written here."""
 import itertools
 import math

@@ -1,4 +1,4 @@
-"""PPM, LocalPPM and the self-attention head against explicit loops over pixels (seed 000)."""
+"""PPM, LocalPPM and the self-attention head against explicit loops over pixels (the PixPro thesis)."""
 import math
 
 import pytest

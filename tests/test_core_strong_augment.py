@@ -1,4 +1,4 @@
-"""Strong augmentation after mixing and distribution alignment (seed 004) against known answers
+"""Strong augmentation after mixing and distribution alignment (the ClassMix/DACS thesis) against known answers
 and per-pixel references (colorsys, direct convolution)."""
 import colorsys
 

@@ -1,4 +1,4 @@
-"""DACSSegmentor (seed 004, 3.2): one InterMix step against a reference computed here, IntraMix
+"""DACSSegmentor (the ClassMix/DACS thesis, 3.2): one InterMix step against a reference computed here, IntraMix
 and distribution-aligned IntraMix through ClassMix's mixing, and the options' errors."""
 import json
 

@@ -1,11 +1,10 @@
 """Dataset preparation (README, "Preparing the datasets"): the layout the README gives is the one
-the configs read, the validation resolution of the seed 004 configs is the reference code's
+the configs read, the validation resolution of the ClassMix/DACS thesis configs is the reference code's
 (Cityscapes mIoU at 512x1024, VOC at native size) with mmseg's as an option, and
 tools/export_cifar10.py turns CIFAR-10's pickled batches into the image folder the SimCLR config
 reads, pixel for pixel."""
 import importlib.util
 import inspect
-import io
 import os
 import pickle
 import re
@@ -72,7 +71,7 @@ def test_cityscapes_val_is_scored_at_512x1024_by_default_and_full_size_as_option
 
 
 def test_erfnet_cityscapes_fine_tunes_score_at_the_512x1024_they_resize_labels_to(clean_env):
-    """Seed 001 evaluates at 512x1024 with labels resized (nearest); ori_shape must follow, or
+    """The ERFNet thesis evaluates at 512x1024 with labels resized (nearest); ori_shape must follow, or
     mmseg upsamples the prediction to 1024x2048 and IoUMetric fails on the shape mismatch."""
     cfg = load('finetune/erfnet/erfnet_rotation_1xb20_cityscapes-512x1024.py', clean_env)
     assert _pipelines(cfg) == [CS_512, CS_512]

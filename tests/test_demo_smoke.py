@@ -8,7 +8,7 @@ import shutil
 
 import pytest
 
-from conftest import ROOT, run_tool, skip_without_mmseg
+from conftest import run_tool, skip_without_mmseg
 
 skip_without_mmseg()
 pytest.importorskip('detectron2', reason='detectron2 is installed by `make setup`')

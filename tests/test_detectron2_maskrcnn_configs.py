@@ -1,4 +1,4 @@
-"""Seed 002's detectron2 configs against the seed (batch 8, lr 0.03, 100k iterations with steps at
+"""The Mask R-CNN thesis's detectron2 configs against the report (batch 8, lr 0.03, 100k iterations with steps at
 40k/80k, the 50k/32k short schedule, gamma 0.1), the norm and input conventions of each
 initialisation, the SyncBN fallback and the MODEL.WEIGHTS / SEGSSL.INIT check. One subprocess
 loads every config (detectron2 is imported once)."""
@@ -85,7 +85,7 @@ def seed_rows():
 
 
 @pytest.mark.parametrize('init,sched', seed_rows())
-def test_seed002_config_matches_the_seed(loaded, init, sched):
+def test_maskrcnn_config_matches_the_seed(loaded, init, sched):
     c = loaded['configs'][f'mask_rcnn_R_50_FPN_{init}_coco-subset_{sched}.yaml']
     assert (c['batch'], c['lr'], c['gamma']) == (8, 0.03, 0.1)
     assert c['warmup'] == 1000                # detectron2's default, well before the first step
@@ -114,7 +114,7 @@ def test_synthetic_configs_keep_the_seeds_schedule_shape(loaded, name):
 
 
 def test_every_config_file_is_covered(loaded):
-    # 13 + detectron2's FrozenBN ImageNet recipe for 100k and 50k (tests/test_seed000_002_003_protocol.py)
+    # 13 + detectron2's FrozenBN ImageNet recipe for 100k and 50k (tests/test_pixpro_maskrcnn_simclr_protocol.py)
     assert len(loaded['configs']) == len(glob.glob(os.path.join(D2, '*.yaml'))) == 15
 
 

@@ -1,4 +1,4 @@
-"""Seed 002 through tools/train_net.py: Mask R-CNN (R18-FPN, the R18 twin of the R50 config, to
+"""The Mask R-CNN thesis through tools/train_net.py: Mask R-CNN (R18-FPN, the R18 twin of the R50 config, to
 stay CPU-sized) from a converted segssl SSL checkpoint trains with periodic evaluation and writes
 metrics.json; the backbone after loading equals the converted file; a run of 4 iterations
 (checkpoint every 2) resumed with --resume and MAX_ITER 6 continues from its last checkpoint
@@ -59,7 +59,7 @@ def trained_run(synthetic_root, ssl_pkl, tmp_path_factory):
     COCO subset of the synthetic train set registered by SEGSSL.COCO_SUBSET (3 train / 2 val
     images), evaluating every 2 iterations and checkpointing every 2; returns (output dir,
     CompletedProcess, the dataset options)."""
-    from segssl.core.coco_subset import make_coco_subsets
+    from segssl.data.coco_subset import make_coco_subsets
     base = tmp_path_factory.mktemp('run')
     out = base / 'run'
     coco = os.path.join(synthetic_root, 'coco')

@@ -5,7 +5,6 @@ encodings of half-precision input are computed in float32, one rank writes the m
 detectron2's device follows the machine (a broken detectron2._C: tests/test_detectron2.py)."""
 import types
 
-import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F

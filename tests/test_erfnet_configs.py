@@ -1,4 +1,4 @@
-"""Seed 001's ERFNet fine-tuning configs: every Cityscapes config against the seed (512x1024,
+"""The ERFNet thesis's ERFNet fine-tuning configs: every Cityscapes config against the report (512x1024,
 Adam 5e-4, poly 0.9 per epoch, batch 20, ENet-weighted CE, one transfer option each), their
 synthetic twins, a model built from a twin, and a 2-iteration run with a hook active."""
 import glob
@@ -14,7 +14,7 @@ skip_without_mmseg()
 pytestmark = pytest.mark.usefixtures('fast_mmseg_base_lookup')   # mmseg:: bases, fast (conftest)
 DIR = os.path.join(ROOT, 'configs', 'finetune', 'erfnet')
 PRETEXTS = ('rotation', 'jigsaw', 'relpatch', 'colorization', 'otsu', 'simclr')
-# table row -> the hook the seed's row needs (seed 001 Tables 5.1, 5.4, 5.7, 5.8)
+# table row -> the hook the report's row needs (the ERFNet thesis Tables 5.1, 5.4, 5.7, 5.8)
 OPTIONS = {
     'reset8-16': dict(type='ReinitLayersHook', layers=(8, 16), seed=0),
     'reset13-16': dict(type='ReinitLayersHook', layers=(13, 16), seed=0),

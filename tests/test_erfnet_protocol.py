@@ -1,9 +1,9 @@
-"""Seed 001's (001_06df34aad1e5772c.txt) protocol pinned in the configs: every pretext task starts
+"""The ERFNet thesis's (001_06df34aad1e5772c.txt) protocol pinned in the configs: every pretext task starts
 from an ImageNet-classification encoder (~347) with scratch one switch away, Table 5.3's
 ImageNet-initialised vs scratch rotation (~349, ~365), Table 5.6's rotation on ImageNet with and
 without augmentation (~379-381), SimCLR on the ERFNet encoder (~255-269) with its fine-tune,
 and the BN reset of "the batchnorm parameters" (~349). Configs are resolved with mmengine and
-compared to the seed's values; models are built and initialised from tiny files written here."""
+compared to the report's values; models are built and initialised from tiny files written here."""
 import json
 import logging
 import os
@@ -22,7 +22,7 @@ PRETRAIN = os.path.join(ROOT, 'configs', 'pretrain')
 FINETUNE = os.path.join(ROOT, 'configs', 'finetune', 'erfnet')
 DEFAULT_ENCODER = 'work_dirs/pretrained/erfnet_imagenet_mmseg.pth'
 ENVS = ('SEGSSL_IMAGENET_ENCODER', 'SEGSSL_BACKBONE', 'SEGSSL_CLASS_WEIGHTS', 'SEGSSL_DATA_ROOT')
-# the seed's pretext rows (each starts from the ImageNet encoder) and the new ones
+# the report's pretext rows (each starts from the ImageNet encoder) and the new ones
 IMAGENET_INIT = ['erfnet_rotation-waug_1xb128_cityscapes-extra.py', 'erfnet_rotation-noaug_1xb128_cityscapes-extra.py',
                  'erfnet_jigsaw_1xb128_cityscapes-extra.py', 'erfnet_relative-patch_1xb128_cityscapes-extra.py',
                  'erfnet_colorization_1xb20_cityscapes-extra.py', 'erfnet_otsu-waug_1xb20_cityscapes-extra.py',
@@ -71,7 +71,7 @@ def files(mm, tmp_path_factory):
     same encoder in erfnet_pytorch's layout, and ENet class weights for 19 classes."""
     MODELS, _ = mm
     from segssl.convert.erfnet import original_erfnet_name
-    d = tmp_path_factory.mktemp('seed001')
+    d = tmp_path_factory.mktemp('erfnet')
     sd = random_erfnet_state(MODELS, 1)
     enc = {k: v for k, v in sd.items() if k.startswith('encoder.')}
     torch.save({'state_dict': enc}, d / 'imagenet_encoder.pth')
@@ -202,7 +202,7 @@ def test_table_5_6_rotation_on_imagenet_with_and_without_augmentation(name, augm
 
 # ------------------------------------------------------------------------------------ SimCLR
 def nt_xent_by_hand(z, n, tau):
-    """Seed 001 Eq. (3.5), averaged over the 2N samples: sample i's positive is i +- N."""
+    """The ERFNet thesis Eq. (3.5), averaged over the 2N samples: sample i's positive is i +- N."""
     z = z.double()
     total = 0.0
     for i in range(2 * n):
@@ -289,7 +289,7 @@ def test_simclr_finetune_takes_the_simclr_encoder_and_a_random_decoder(name, mm,
 
 # ---------------------------------------------------------------------------------- BN reset
 def _fake_runner(model):
-    return types.SimpleNamespace(model=model, iter=0, logger=logging.getLogger('seed001'))
+    return types.SimpleNamespace(model=model, iter=0, logger=logging.getLogger('erfnet'))
 
 
 @pytest.mark.parametrize('name', ['erfnet_rotation-bnreset_1xb20_cityscapes-512x1024.py',

@@ -9,10 +9,10 @@ import statistics
 
 import pytest
 
-from conftest import ROOT, run_tool
-from segssl.experiments import (DONE_FILE, Run, command, execute, mean_std, plan_runs, read_metrics,
+from conftest import run_tool
+from segssl.runs.experiments import (DONE_FILE, Run, command, execute, mean_std, plan_runs, read_metrics,
                                 summarise, table_csv, table_markdown, write_tables)
-from segssl.plots import per_class_iou, plot_curves, plot_per_class_bars
+from segssl.runs.plots import per_class_iou, plot_curves, plot_per_class_bars
 
 
 def fake_mmseg_run(run, miou, acc=90.0):
@@ -133,7 +133,7 @@ def test_cli_tabulates_finished_runs_and_prints_the_rest(tmp_path):
     out = tmp_path / 'exp'
     cfgs = ['configs/quickstart/fcn_r18-d8_synthetic-128x256.py', 'configs/finetune/fcn16_r18-d16_synthetic-128x256.py']
     runs = plan_runs(cfgs, [0, 1], str(out))
-    from segssl.experiments import mark_finished
+    from segssl.runs.experiments import mark_finished
     for run, v in zip(runs[:3], (20.0, 22.0, 30.0)):
         mark_finished(run, {'mIoU': v, 'aAcc': 80.0}, 1.0)
     r = run_tool(['tools/run_experiments.py', '--configs', *cfgs, '--seeds', '0', '1', '--out', str(out),

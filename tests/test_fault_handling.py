@@ -17,7 +17,7 @@ from mmengine.model import BaseModel  # noqa: E402
 from mmseg.registry import DATASETS, MODELS  # noqa: E402
 
 import segssl.mmseg  # noqa: E402,F401
-from segssl.mmseg.distributed import SegsslRunner  # noqa: E402
+from segssl.mmseg.runner import SegsslRunner  # noqa: E402
 
 from conftest import load_ckpt  # noqa: E402
 

@@ -48,8 +48,8 @@ def brute_force_pairs(boxes, flips, feat, tau=0.7):
 def test_pixel_pair_figure_draws_exactly_the_positive_pairs(synthetic_root, tmp_path, capsys):
     from mmengine.config import Config
 
-    from segssl.figures import bin_centres_in_view, plot_pixel_pairs
-    from segssl.mmseg.figures import pipeline_transform, two_views, view_pairs
+    from segssl.runs.figures import bin_centres_in_view, plot_pixel_pairs
+    from segssl.mmseg.pixpro_views import pipeline_transform, two_views, view_pairs
     image = os.path.join(synthetic_root, 'cityscapes', 'leftImg8bit', 'train', 'synth',
                          'synth_000000_000000_leftImg8bit.png')
     crop = pipeline_transform(Config.fromfile(PRETRAIN), 'TwoViewCrop')
@@ -88,8 +88,8 @@ def test_prediction_grid_panels_are_the_models_argmax_in_the_palette(synthetic_r
     from mmseg.apis import init_model
     from mmseg.registry import DATASETS
 
-    from segssl.figures import plot_prediction_grid
-    from segssl.mmseg.figures import dataset_samples, predict_labels, resolve_run
+    from segssl.runs.figures import plot_prediction_grid
+    from segssl.mmseg.run_inference import dataset_samples, predict_labels, resolve_run
     monkeypatch.setenv('SEGSSL_DATA_ROOT', synthetic_root)
     torch.manual_seed(0)
     model = init_model(QUICKSTART, None, device='cpu')             # random init, saved as a checkpoint
@@ -141,7 +141,7 @@ def test_predictions_of_a_classmix_checkpoint_are_its_students(synthetic_root, t
     from mmengine.registry import init_default_scope
     from mmseg.registry import DATASETS, MODELS
 
-    from segssl.mmseg.figures import predict_labels
+    from segssl.mmseg.run_inference import predict_labels
     monkeypatch.setenv('SEGSSL_DATA_ROOT', synthetic_root)
     cfg = Config.fromfile(CLASSMIX)
     init_default_scope('mmseg')
@@ -170,7 +170,7 @@ def test_mix_visualization_hook_saves_the_due_step_and_its_mixed_panel_is_the_mi
     from mmengine.config import Config
     from mmengine.runner import Runner
 
-    from segssl.splits import list_train_ids, write_splits
+    from segssl.data.splits import list_train_ids, write_splits
     root = os.path.join(synthetic_root, 'cityscapes')
     write_splits(str(tmp_path / 'splits'), 'cityscapes', list_train_ids('cityscapes', root), seed=0)
     os.environ['SEGSSL_DATA_ROOT'] = synthetic_root
@@ -220,7 +220,7 @@ def test_mix_visualization_hook_reads_an_intermix_and_skips_what_it_cannot_expla
     from types import SimpleNamespace
 
     from segssl.core import MixedBatch, MixStep
-    from segssl.mmseg.figures import MixVisualizationHook
+    from segssl.mmseg.mix_visualization_hook import MixVisualizationHook
 
     class InterMixLike(torch.nn.Module):
         scramble, keep_last_mix, last_mix = False, False, None

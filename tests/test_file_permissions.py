@@ -15,8 +15,8 @@ import torchvision
 from conftest import ROOT
 from segssl.convert import convert
 from segssl.io.atomic import atomic_outputs, temporary_folder
-from segssl.plots import plot_curves
-from segssl.splits import write_splits
+from segssl.runs.plots import plot_curves
+from segssl.data.splits import write_splits
 
 
 def mode(path):

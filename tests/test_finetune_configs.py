@@ -1,5 +1,5 @@
-"""Fine-tuning configs that take a converted SSL backbone by path (FCN-16 of seed 000,
-DeepLab-v2 of seed 004), and segssl's DeepLab-v2 head."""
+"""Fine-tuning configs that take a converted SSL backbone by path (FCN-16 of the PixPro thesis,
+DeepLab-v2 of the ClassMix/DACS thesis), and segssl's DeepLab-v2 head."""
 import os
 
 import pytest

@@ -1,5 +1,5 @@
 """Synthetic frame folders (shifted crops of one scene), the frame-folder dataset and the clip
-transforms of seed 003's video anchor loss."""
+transforms of the SimCLR report's video anchor loss."""
 import os
 
 import numpy as np

@@ -8,7 +8,7 @@ skip_without_mmseg()
 
 
 def test_note_only_when_the_global_batch_differs_and_the_lr_is_not_scaled():
-    from segssl.mmseg.distributed import global_batch_note
+    from segssl.mmseg.runner import global_batch_note
     asl = dict(enable=False, base_batch_size=64)
     assert global_batch_note(4, 16, asl) == ''                    # 4xb16 = 64
     assert global_batch_note(1, 64, asl) == ''

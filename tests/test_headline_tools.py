@@ -8,7 +8,7 @@ import statistics
 import pytest
 
 from conftest import requires_mmseg, run_tool
-from segssl.experiments import compare_arms, comparison_markdown
+from segssl.runs.experiments import compare_arms, comparison_markdown
 
 
 @pytest.mark.parametrize('a, b', [([3.0, 4.0, 5.5], [1.0, 1.5, 0.2]), ([2.0, 2.1, 2.2], [1.0, 3.0, 2.0]),

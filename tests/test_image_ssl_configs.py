@@ -1,5 +1,5 @@
-"""The seed 002 (BYOL) and seed 003 (SimCLR) pretraining configs carry the seeds' values, and
-seed 003's schedule (Adam, 10 warm-up epochs, cosine restarts every 50 epochs, 300 epochs)
+"""The Mask R-CNN thesis (BYOL) and the SimCLR report (SimCLR) pretraining configs carry the reports' values, and
+the SimCLR report's schedule (Adam, 10 warm-up epochs, cosine restarts every 50 epochs, 300 epochs)
 built by mmengine gives the learning rates of its formula."""
 import math
 import os

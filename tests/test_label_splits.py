@@ -1,4 +1,4 @@
-"""Label-fraction splits (seed 004): the seed's counts, nesting, determinism, atomic files, the
+"""Label-fraction splits (the ClassMix/DACS thesis): the report's counts, nesting, determinism, atomic files, the
 command-line tool, and the error when a split does not match the dataset."""
 import os
 import runpy
@@ -6,11 +6,11 @@ import runpy
 import pytest
 
 from conftest import ROOT
-from segssl.splits import FRACTIONS, list_train_ids, make_splits, write_splits
+from segssl.data.splits import FRACTIONS, list_train_ids, make_splits, write_splits
 
 
 @pytest.mark.parametrize('dataset, n, counts', [
-    ('cityscapes', 2975, [100, 372, 744, 1488, 2975]),            # the seed's 100 / 372 / 744 / 1488 / full
+    ('cityscapes', 2975, [100, 372, 744, 1488, 2975]),            # the report's 100 / 372 / 744 / 1488 / full
     ('voc_aug', 10582, [106, 212, 530, 1323, 2646, 10582]),
 ])
 def test_fraction_sizes_nesting_and_determinism(dataset, n, counts):

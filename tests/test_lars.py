@@ -343,7 +343,7 @@ def test_build_optim_wrapper_options():
 
 
 def test_warmup_cosine_schedule_from_config_matches_formula():
-    """Seed 000 schedule through mmengine's schedulers (as the Runner builds them): base lr
+    """The PixPro thesis schedule through mmengine's schedulers (as the Runner builds them): base lr
     1.0 x batch/256, 5 linear warm-up epochs from lr/100, then cosine to 1e-6."""
     from mmengine.registry import PARAM_SCHEDULERS
     batch, epoch_length, epochs, warmup_epochs, eta_min, start = 64, 10, 20, 5, 1e-6, 0.01

@@ -1,4 +1,4 @@
-"""Two-view transforms (seed 000 / PixPro): recorded geometry, photometric steps, online-only
+"""Two-view transforms (the PixPro thesis / PixPro): recorded geometry, photometric steps, online-only
 erasing and packing, asserting numbers."""
 import glob
 import os

@@ -1,13 +1,13 @@
-"""Issue 20, the seed 000 / 002 / 003 items: each config resolved through its _base_ chain against
-the seed's value.
+"""Issue 20, the PixPro thesis / 002 / 003 items: each config resolved through its _base_ chain against
+the report's value.
 
-- seed 000 (~558): FCN-16 fine-tuning augments with random scale 0.5-2, a 768 crop and a flip only;
-- seed 000 (~618, ~733): the rows "LocalPPM 5x5 + Momentum BN (48)" (69.60) and "fixed affine +
+- the PixPro thesis (~558): FCN-16 fine-tuning augments with random scale 0.5-2, a 768 crop and a flip only;
+- the PixPro thesis (~618, ~733): the rows "LocalPPM 5x5 + Momentum BN (48)" (69.60) and "fixed affine +
   Random Erasing Black" (71.46) have configs that build their models and run their pipelines;
-- seed 002 (~675): BYOL's encoder starts from (converted) ImageNet weights, loaded into both branches;
-- seed 002 (~777, ~908, Table 4.3): the ImageNet, BYOL and scratch Mask R-CNN rows share one
+- the Mask R-CNN thesis (~675): BYOL's encoder starts from (converted) ImageNet weights, loaded into both branches;
+- the Mask R-CNN thesis (~777, ~908, Table 4.3): the ImageNet, BYOL and scratch Mask R-CNN rows share one
   protocol; detectron2's FrozenBN ImageNet recipe is a separate config;
-- seed 003 (~50): pixel accuracy is taken on the 128 x 128 masks.
+- the SimCLR report (~50): pixel accuracy is taken on the 128 x 128 masks.
 No real data or downloaded weights: the images, trimaps and checkpoints are written here."""
 import json
 import os
@@ -41,7 +41,7 @@ def run_pipeline(pipeline, results):
     return results
 
 
-# ---------------------------------------------------------------- seed 000: FCN-16 augmentation
+# ---------------------------------------------------------------- the PixPro thesis: FCN-16 augmentation
 def test_fcn16_cityscapes_augments_as_seed_000(tmp_path, monkeypatch):
     from PIL import Image
     monkeypatch.setenv('SEGSSL_BACKBONE', str(tmp_path / 'r50.pth'))
@@ -78,7 +78,7 @@ def test_fcn16_cityscapes_augments_as_seed_000(tmp_path, monkeypatch):
     assert all(0.5 - 1e-3 <= f <= 2.0 + 1e-3 for f in factors) and len(set(factors)) > 1
 
 
-# ----------------------------------------------------- seed 000: the two rows without a config
+# ----------------------------------------------------- the PixPro thesis: the two rows without a config
 NEW_PIXPRO = {
     # file: (seed value, head, frame, Momentum BN, conv5 dilations, batch, lr)
     'pixpro_r50-d16_localppm5-mbn_3xb16-30ep_imagenet.py': ('69.60', 'local_ppm', 5, True, (1, 1, 1, 2), 48, 0.1875),
@@ -87,7 +87,7 @@ NEW_PIXPRO = {
 
 
 @pytest.mark.parametrize('name', sorted(NEW_PIXPRO))
-def test_new_seed000_rows_resolve_build_and_run(name, tmp_path):
+def test_new_pixpro_rows_resolve_build_and_run(name, tmp_path):
     import segssl.mmseg  # noqa: F401
     from mmengine.registry import init_default_scope
     from mmseg.registry import MODELS
@@ -95,7 +95,7 @@ def test_new_seed000_rows_resolve_build_and_run(name, tmp_path):
     value, head, frame, mbn, dilations, batch, lr = NEW_PIXPRO[name]
     path = os.path.join(PRETRAIN, name)
     header = ''.join(l for l in open(path) if l.startswith('#'))
-    assert value in header                     # the seed's mIoU in the header, as the other rows
+    assert value in header                     # the report's mIoU in the header, as the other rows
     cfg = load(path)
     m = cfg.model
     assert (m.type, m.backbone.depth, m.tau, m.projector.hidden_channels) == ('PixPro', 50, 0.7, 4096)
@@ -138,7 +138,7 @@ def test_new_seed000_rows_resolve_build_and_run(name, tmp_path):
     assert tuple(x.shape) == (4, 3, 224, 224)
 
 
-# --------------------------------------------------------------- seed 002: BYOL from ImageNet
+# --------------------------------------------------------------- the Mask R-CNN thesis: BYOL from ImageNet
 def test_byol_seed_rows_start_from_imagenet_weights(monkeypatch):
     monkeypatch.delenv('SEGSSL_BACKBONE', raising=False)
     for name in ('byol_r50-h4096_1xb64_coco2014-224.py', 'byol_r50-h2048_1xb64_coco2014-224.py'):
@@ -189,7 +189,7 @@ def test_byol_loads_a_converted_torchvision_resnet50_into_both_branches(tmp_path
         assert torch.equal(target[k], v), k
 
 
-# --------------------------------------------------- seed 002: one Mask R-CNN protocol, 3 rows
+# --------------------------------------------------- the Mask R-CNN thesis: one Mask R-CNN protocol, 3 rows
 @pytest.fixture(scope='module')
 def d2(tmp_path_factory):
     pytest.importorskip('detectron2', reason='detectron2 is installed by `make setup`')
@@ -238,7 +238,7 @@ def d2(tmp_path_factory):
     return json.loads(r.stdout.split('JSON', 1)[1])
 
 
-def test_mask_rcnn_rows_of_seed002_share_one_protocol(d2):
+def test_mask_rcnn_rows_of_maskrcnn_share_one_protocol(d2):
     for s in ('100k', '50k'):
         rows = [d2[f'mask_rcnn_R_50_FPN_{i}_coco-subset_{s}.yaml'] for i in ('imagenet', 'ssl', 'scratch')]
         assert {(r['norm'], r['fpn_norm'], r['freeze_at']) for r in rows} == {('SyncBN', 'SyncBN', 0)}, s
@@ -267,7 +267,7 @@ def test_detectron2_frozenbn_imagenet_recipe_is_its_own_config(d2, sched):
         assert f['trainable'] == dict(stem=False, res2=False, res3=True, res4=True, res5=True)
 
 
-# ------------------------------------------------------------- seed 003: accuracy at 128 x 128
+# ------------------------------------------------------------- the SimCLR report: accuracy at 128 x 128
 def fake_pets(root):
     """One test photo of 256 x 384 whose trimap is made of uniform 2 x 3 blocks, so any nearest
     resize to 128 x 128 gives the block labels: rows 0-39 pet, 40-99 background, 100-127 border."""

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from conftest import run_tool
-from segssl.core.smoothing import ema_smooth
+from segssl.runs.smoothing import ema_smooth
 
 
 def test_bias_corrected_ema_by_hand():
@@ -49,7 +49,7 @@ def run_records(scale, n=5):
 
 
 def test_read_metrics_and_final_table(tmp_path):
-    from segssl.core.metrics_json import LOSS_SUM, final_loss_table, read_metrics
+    from segssl.runs.detectron2_metrics import LOSS_SUM, final_loss_table, read_metrics
     recs = run_records(1.0)
     recs.append({'iteration': 79, 'loss_box_reg': 4.5, 'loss_cls': 2.0, 'loss_mask': 2.0})  # resumed rewrite
     (tmp_path / 'a').mkdir()

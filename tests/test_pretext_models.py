@@ -1,5 +1,5 @@
-"""Seed 001's pretext tasks on the mmseg side: transforms against segssl.core, the classifier and
-colorization head against hand computations, and the configs against the seed's settings."""
+"""The ERFNet thesis's pretext tasks on the mmseg side: transforms against segssl.core, the classifier and
+colorization head against hand computations, and the configs against the report's settings."""
 import os
 
 import numpy as np
@@ -168,12 +168,12 @@ SEED_ROWS = {
     'erfnet_colorization_1xb20_cityscapes-extra.py': ('colorization', 2, None, None, 20, 'leftImg8bit/train_extra', True),
     'erfnet_otsu-waug_1xb20_cityscapes-extra.py': ('otsu', 4, None, None, 20, 'leftImg8bit/train_extra', True),
     'erfnet_otsu-noaug_1xb20_imagenet-224.py': ('otsu', 4, None, None, 20, 'train', False),
-    # Table 5.3's scratch row and Table 5.6's ImageNet rows (tests/test_seed001_protocol.py too)
+    # Table 5.3's scratch row and Table 5.6's ImageNet rows (tests/test_erfnet_protocol.py too)
     'erfnet_rotation-waug-scratch_1xb128_cityscapes-extra.py': ('rotation', 4, 128, 1, 128, 'leftImg8bit/train_extra', True),
     'erfnet_rotation-waug_1xb128_imagenet-224.py': ('rotation', 4, 128, 1, 128, 'train', True),
     'erfnet_rotation-noaug_1xb128_imagenet-224.py': ('rotation', 4, 128, 1, 128, 'train', False),
 }
-# SimCLR is not a PretextClassifier / EncoderDecoder: tests/test_seed001_protocol.py
+# SimCLR is not a PretextClassifier / EncoderDecoder: tests/test_erfnet_protocol.py
 OTHER_ROWS = {'erfnet_simclr_1xb128_cityscapes-extra.py'}
 AUGMENTATIONS = ('RandomCrop', 'RandomFlip', 'RandomResize', 'PhotoMetricDistortion')
 

@@ -1,4 +1,4 @@
-"""Each pretraining config is one row of seed 000's Tables 4.1-4.3: check what distinguishes it,
+"""Each pretraining config is one row of the PixPro thesis's Tables 4.1-4.3: check what distinguishes it,
 build its model, and run its pipeline on a generated image."""
 import os
 
@@ -11,7 +11,7 @@ skip_without_mmseg()
 PRETRAIN = os.path.join(ROOT, 'configs', 'pretrain')
 D16 = (1, 1, 1, 2)
 ERASE = dict(type='OnlineRandomErasing', p=1.0, scale=(0.02, 0.4), fill='black')
-# seed 000's protocol, the values every row shares; the rows below say what each varies
+# the PixPro thesis's protocol, the values every row shares; the rows below say what each varies
 PROTOCOL = dict(
     depth=50, tau=0.7, projector_hidden_channels=4096, hook='MomentumUpdateHook',
     optimizer='LARS', constructor='LARSOptimWrapperConstructor', weight_decay=4e-4,

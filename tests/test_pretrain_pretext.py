@@ -1,8 +1,8 @@
-"""Seed 001's pretext tasks end to end through mmseg's own train script on tiny synthetic data:
+"""The ERFNet thesis's pretext tasks end to end through mmseg's own train script on tiny synthetic data:
 the loss falls (mean of the first vs the last iterations), and each checkpoint's ERFNet weights
 load into the ERFNet fine-tuning config (encoder-only tasks: every encoder tensor; Otsu /
 colorization: encoder and decoder), also through the ERFNet bridge (rotation encoder + Otsu
-decoder, the seed's best pairing)."""
+decoder, the report's best pairing)."""
 import os
 import sys
 

@@ -1,4 +1,4 @@
-"""Seed 003's 3x3-stem ResNet as an mmseg backbone (ResNet3x3Stem), and the bridge writing a
+"""The SimCLR report's 3x3-stem ResNet as an mmseg backbone (ResNet3x3Stem), and the bridge writing a
 3x3-stem SSL encoder for it: the converted mmseg backbone gives the source network's stage
 outputs with zero missing / unexpected keys."""
 import logging

@@ -47,6 +47,6 @@ def test_each_headline_has_its_command_and_the_readme_links_the_page():
         section = text.split(f'## Seed {seed}')[1].split('\n## ')[0]
         assert 'python tools/' in section, f'seed {seed} section has no command'
         assert re.search(r'\| \d+\.\d\d \|', section), f'seed {seed} section has no table of figures'
-        if seed != '003':                 # seed 003 ran one seed per arm (the page says why)
+        if seed != '003':                 # the SimCLR report ran one seed per arm (the page says why)
             assert re.search(r'\d+\.\d\d \+- \d+\.\d\d', section), f'seed {seed} section has no mean +- std'
     assert 'docs/RESULTS.md' in open(os.path.join(ROOT, 'README.md')).read()

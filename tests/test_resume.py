@@ -1,7 +1,7 @@
 """--resume after SIGKILL: a PixPro run killed while writing its second checkpoint, resumed from
 the first as mmseg's train.py --resume does, ends bit-identical to an uninterrupted run of the same length:
 online and EMA target weights, Momentum BN statistics, LARS state, LR schedule. The run draws
-random numbers in the model step (seed 000's batch affine) and in the data pipeline (crops,
+random numbers in the model step (the PixPro thesis's batch affine) and in the data pipeline (crops,
 colour, erasing), so the sampler position and both RNG streams must be restored too."""
 import os
 import signal

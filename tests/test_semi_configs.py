@@ -1,4 +1,4 @@
-"""Each semi-supervised config is one row of seed 004's Tables 4.1 / 4.2 (label fractions) or 5.1
+"""Each semi-supervised config is one row of the ClassMix/DACS thesis's Tables 4.1 / 4.2 (label fractions) or 5.1
 (ablations at 1/8 of Cityscapes): check what distinguishes it and what all share."""
 import glob
 import os
@@ -10,7 +10,7 @@ from conftest import ROOT, skip_without_mmseg
 skip_without_mmseg()
 pytestmark = pytest.mark.usefixtures('fast_mmseg_base_lookup')   # mmseg:: bases, fast (conftest)
 SEMI = os.path.join(ROOT, 'configs', 'semi')
-# seed 004's protocol, the values every row shares; ROWS below say what each varies
+# the ClassMix/DACS thesis's protocol, the values every row shares; ROWS below say what each varies
 PROTOCOL = dict(
     # the fields a row may vary (ClassMix's mixing, weighting and loss; iterations; crop), at their defaults
     default=dict(mix=dict(type='classmix', proportion=0.5),

@@ -99,7 +99,7 @@ def test_show_dir_draws_the_predictions_of_a_classmix_wrapper(synthetic_root, tm
     """ClassMixSegmentor (student + EMA teacher) predicts through its eval model, whose data
     samples carry pred_sem_seg; test.py runs on the config train.py dumped (its label splits)."""
     from segssl.mmseg.tools import run_mmseg_tool
-    from segssl.splits import list_train_ids, write_splits
+    from segssl.data.splits import list_train_ids, write_splits
     monkeypatch.setenv('SEGSSL_DATA_ROOT', synthetic_root)
     root = os.path.join(synthetic_root, 'cityscapes')
     write_splits(str(tmp_path / 'splits'), 'cityscapes', list_train_ids('cityscapes', root), seed=0)

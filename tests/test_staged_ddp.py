@@ -3,7 +3,6 @@ across the unfreezing; without find_unused_parameters the hook stops both ranks 
 iteration with an error that says what to set (DDP itself would stop at iteration 2)."""
 import os
 
-import torch
 
 from conftest import ROOT, load_ckpt, skip_without_mmseg
 from dist_testing import run_ranks, train_from_cfg

@@ -1,4 +1,4 @@
-"""Seed 003's fine-tuning decoder (TwoBlockUpsampleHead), its label-fraction lists and configs."""
+"""The SimCLR report's fine-tuning decoder (TwoBlockUpsampleHead), its label-fraction lists and configs."""
 import glob
 import os
 import sys

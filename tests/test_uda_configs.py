@@ -1,4 +1,4 @@
-"""configs/uda against seed 004's UDA settings (DeepLab-v2 R101, GTA5 resized to 760x1280,
+"""configs/uda against the ClassMix/DACS thesis's UDA settings (DeepLab-v2 R101, GTA5 resized to 760x1280,
 SYNTHIA at 760x1280, Cityscapes 512x1024, 512x512 crops, batch 2 + 2, 250k iterations, SGD
 2.5e-4 / 10x classifier / poly 0.9, teacher 0.99, tau 0.968, jitter + blur), their CPU twins, and
 a 2-iteration run of the DACS twin through mmseg's train.py."""
@@ -72,7 +72,7 @@ def test_real_configs_match_the_seed(name):
     assert student.data_preprocessor.mean == [104.00698793, 116.66876762, 122.67891434]
     assert student.data_preprocessor.std == [1.0, 1.0, 1.0] and not student.data_preprocessor.bgr_to_rgb
     assert student.backbone.type == 'DeepLabV2ResNet' and student.backbone.style == 'caffe'
-    # data: batch 2 (+ 2), source as the seed says, target Cityscapes at 512x1024, 512x512 crops
+    # data: batch 2 (+ 2), source as the report says, target Cityscapes at 512x1024, 512x512 crops
     loader = cfg.train_dataloader
     assert loader.batch_size == 2
     source = loader.dataset.labelled if mode else loader.dataset

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import ROOT, run_tool
-from segssl.core.uda_labels import (CITYSCAPES_TRAIN_CLASSES, GTA5_ID_TO_TRAIN_ID, SYNTHIA_13_CLASSES,
+from conftest import run_tool
+from segssl.data.uda_labels import (CITYSCAPES_TRAIN_CLASSES, GTA5_ID_TO_TRAIN_ID, SYNTHIA_13_CLASSES,
                                     SYNTHIA_16_CLASSES, SYNTHIA_ID_TO_TRAIN_ID, to_train_ids)
 
 # cityscapesscripts/helpers/labels.py: (name, id, trainId); GTA5's label PNGs use these ids
@@ -117,7 +117,7 @@ def test_convert_synthia_reads_the_first_channel_of_16_bit_labels(tmp_path):
 
 
 def test_converters_name_bad_input(tmp_path, capsys):
-    from segssl.label_convert import main                     # the tools' main, in-process
+    from segssl.data.label_convert import main                     # the tools' main, in-process
     assert main('gta5', [str(tmp_path / 'nowhere')]) == 1
     out = capsys.readouterr().out
     assert 'label folder' in out and 'nowhere' in out

@@ -1,4 +1,4 @@
-"""Seed 001's weight surgery maths (segssl.core.weight_surgery) and ENet class weights
+"""The ERFNet thesis's weight surgery maths (segssl.core.weight_surgery) and ENet class weights
 (segssl.core.class_weights), against hand counts and brute-force references."""
 import math
 from collections import Counter

@@ -1,4 +1,4 @@
-"""Acceptance of seed 001's weight-surgery hooks through a real mmengine Runner (mmseg ERFNet
+"""Acceptance of the ERFNet thesis's weight-surgery hooks through a real mmengine Runner (mmseg ERFNet
 and ResNet-18 segmentors, tiny inputs): after each option exactly the intended tensors differ
 from the source checkpoint; pruned weights stay zero through Adam steps; a frozen encoder does
 not move during the frozen stage and does after."""

@@ -72,7 +72,7 @@ class Runs:
     def data(self):
         if self.root is None:
             sys.path.insert(0, os.path.join(ROOT, 'plugins'))
-            from segssl.splits import list_train_ids, write_splits
+            from segssl.data.splits import list_train_ids, write_splits
             from segssl.synthetic import generate
             root = os.path.join(self.work, 'synthetic')
             generate(root, num_train=8, num_val=2, height=64, width=128, seed=0)

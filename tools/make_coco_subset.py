@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Write a seeded random COCO train subset and disjoint val/test subsets (seed 002: 20k/5k/5k
+"""Write a seeded random COCO train subset and disjoint val/test subsets (the Mask R-CNN thesis: 20k/5k/5k
 images of train2017) as COCO json, for detectron2 (SEGSSL.COCO_SUBSET.DIR/NAME in a config).
 
     python tools/make_coco_subset.py datasets/coco/annotations/instances_train2017.json \
@@ -10,7 +10,7 @@ import argparse
 import sys
 
 from segssl.cli import HelpFormatter, exit_on_bad_input
-from segssl.core.coco_subset import make_coco_subsets
+from segssl.data.coco_subset import make_coco_subsets
 
 TOOL = 'make_coco_subset'
 

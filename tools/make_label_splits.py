@@ -1,12 +1,12 @@
 #!/usr/bin/env python
-"""Write fixed, seeded label-fraction splits (seed 004) for a dataset folder.
+"""Write fixed, seeded label-fraction splits (the ClassMix/DACS thesis) for a dataset folder.
 
     python tools/make_label_splits.py data/cityscapes --dataset cityscapes        # -> data/cityscapes/splits
     python tools/make_label_splits.py data/VOCdevkit/VOC2012 --dataset voc_aug
 
 Writes OUT/<fraction>/labelled.txt and unlabelled.txt (one image id per line, the form mmseg's
 ``ann_file`` reads) and OUT/meta.json; cityscapes fractions 1-30, 1-8, 1-4, 1-2, full; voc_aug
-1-100, 1-50, 1-20, 1-8, 1-4, full. Same folder and seed -> identical files. See segssl.splits.
+1-100, 1-50, 1-20, 1-8, 1-4, full. Same folder and seed -> identical files. See segssl.data.splits.
 """
 import argparse
 import json
@@ -14,7 +14,7 @@ import os
 import sys
 
 from segssl.cli import HelpFormatter, exit_on_bad_input
-from segssl.splits import FRACTIONS, ids_hash, list_train_ids, write_splits
+from segssl.data.splits import FRACTIONS, ids_hash, list_train_ids, write_splits
 
 TOOL = 'make_label_splits'
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Write seed 003's label-fraction id lists for the Oxford-IIIT Pet dataset.
+"""Write the SimCLR report's label-fraction id lists for the Oxford-IIIT Pet dataset.
 
     python tools/make_pets_splits.py data/oxford-iiit-pet [--seed 0]
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env python
 """Parameter count, zero count and inference time of any mmseg config's model, measured here:
-the columns of seed 001's Table 5.8 (parameters, inference time; mIoU comes from
+the columns of the ERFNet thesis's Table 5.8 (parameters, inference time; mIoU comes from
 tools/test.py), plus the non-zero count that makes a pruned model's size visible.
 
     python tools/model_report.py configs/finetune/erfnet/erfnet_rotation_synthetic-128x256.py \\

@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Plot detectron2 runs' metrics.json (seed 002's curves) and print the final-loss table.
+"""Plot detectron2 runs' metrics.json (the Mask R-CNN thesis's curves) and print the final-loss table.
 
     python tools/plot_detectron2_metrics.py ssl=work_dirs/run_ssl scratch=work_dirs/run_scratch \
         --out work_dirs/curves.png [--table work_dirs/final_losses.md] [--beta 0.99] [--plain-ema]
@@ -20,7 +20,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 from segssl.cli import HelpFormatter, fail  # noqa: E402
 from segssl.io.atomic import atomic_outputs  # noqa: E402
-from segssl.core.metrics_json import (LOSS_SUM, LOSSES, MASK_HEAD,  # noqa: E402
+from segssl.runs.detectron2_metrics import (LOSS_SUM, LOSSES, MASK_HEAD,  # noqa: E402
                                             final_loss_table, read_metrics, smoothed)
 
 TOOL = 'plot_detectron2_metrics'

@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Draw the two PixPro views of one image and their positive pixel pairs (seed 000, 2.4.1).
+"""Draw the two PixPro views of one image and their positive pixel pairs (the PixPro thesis, 2.4.1).
 
   python tools/plot_pixel_pairs.py IMAGE --out pairs.png [--seed 0] \\
       [--config configs/pretrain/pixpro_r18-d16_localppm5-mbn-erase_synthetic.py] [--stride 16]
@@ -36,8 +36,8 @@ def main(argv=None):
     import mmcv
     from mmengine.config import Config
 
-    from segssl.figures import plot_pixel_pairs
-    from segssl.mmseg.figures import pipeline_transform, two_views, view_pairs
+    from segssl.runs.figures import plot_pixel_pairs
+    from segssl.mmseg.pixpro_views import pipeline_transform, two_views, view_pairs
     if not os.path.isfile(args.image):
         fail(TOOL, f'image {args.image} does not exist')
     cfg = Config.fromfile(args.config)

@@ -37,8 +37,8 @@ def main(argv=None):
 
     from mmengine.config import Config
 
-    from segssl.figures import plot_prediction_grid
-    from segssl.mmseg.figures import dataset_samples, predict_labels, resolve_run
+    from segssl.runs.figures import plot_prediction_grid
+    from segssl.mmseg.run_inference import dataset_samples, predict_labels, resolve_run
     runs = {}
     for spec in args.run:
         if len(spec) not in (2, 3):

@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Remove the background of images with a trained detectron2 Mask R-CNN (seed 002), and score
+"""Remove the background of images with a trained detectron2 Mask R-CNN (the Mask R-CNN thesis), and score
 the outputs against ground truth by cosine similarity (%).
 
     python tools/remove_background.py --config-file configs/detectron2/mask_rcnn_R_50_FPN_synthetic_ssl.yaml \

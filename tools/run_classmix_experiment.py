@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""ClassMix vs supervised-only on the synthetic set with 1/8 of the labels (seed 004's claim, CPU
+"""ClassMix vs supervised-only on the synthetic set with 1/8 of the labels (the ClassMix/DACS thesis's claim, CPU
 sized): the same student (DeepLab-v2, random-init half-width ResNet-18, 64x128), optimiser, schedule and
 iterations; 3 seeds each; validation mIoU after the last iteration (mmseg's IoUMetric).
 
@@ -10,7 +10,7 @@ Generates the data (tools/make_synthetic_data.py) and the splits (tools/make_lab
 under WORK_DIR/data unless --data is given, runs every training through tools/train.py, and
 writes WORK_DIR/results.json (every figure) and WORK_DIR/results.md (table, mean +- std, and
 whether the difference of means exceeds the seed spread), both atomically. Runs go through
-segssl.experiments.execute: a finished run leaves WORK_DIR/<method>_seed<seed>/segssl_run.json
+segssl.runs.experiments.execute: a finished run leaves WORK_DIR/<method>_seed<seed>/segssl_run.json
 (written atomically once its metrics are read) and is reused, so the script can be resumed.
 """
 import argparse
@@ -25,7 +25,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, 'plugins'))
 
 from segssl.cli import HelpFormatter  # noqa: E402
-from segssl.experiments import Run, execute, finished_record  # noqa: E402
+from segssl.runs.experiments import Run, execute, finished_record  # noqa: E402
 from segssl.io.atomic import atomic_outputs  # noqa: E402
 
 CONFIGS = {
@@ -116,7 +116,7 @@ def main(argv=None):
                    '(and so the teacher) instead of random init (default: random init)')
     p.add_argument('--warm-start', type=int, metavar='N',
                    help='first train supervised-only N iterations per seed (in WORK_DIR/warmup), then start both '
-                   "methods from that seed's checkpoint: the protocol of the seed, whose teacher never starts random "
+                   "methods from that seed's checkpoint: the protocol of the report, whose teacher never starts random "
                    '(default: no warm start)')
     args = p.parse_args(argv)
     if args.warm_start is not None and args.init_from:

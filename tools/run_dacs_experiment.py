@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""DACS vs source-only on segssl's synthetic source -> cityscapes renderings (seed 004's claim
+"""DACS vs source-only on segssl's synthetic source -> cityscapes renderings (the ClassMix/DACS thesis's claim
 that cross-domain mixing beats training on the source alone), several seeds each, through mmseg's
 own train.py, so the figures can be regenerated:
 
@@ -9,9 +9,9 @@ own train.py, so the figures can be regenerated:
 Each run uses the synthetic twin configs in configs/uda/ with the same iterations, optimiser,
 crops and batch (2 source [+ 2 target]); the seed sets mmengine's randomness.seed (weights, data
 order, crops) and, for DACS, the mask/augmentation generator. The target validation mIoU after
-the last iteration (no early stopping, as the seed) of every run goes to OUT/results.json and a
+the last iteration (no early stopping, as the report) of every run goes to OUT/results.json and a
 table with mean +- sample std per method to OUT/results.md, both atomically. Runs go through
-segssl.experiments.execute: a finished run leaves OUT/<method>_s<seed>/segssl_run.json (written
+segssl.runs.experiments.execute: a finished run leaves OUT/<method>_s<seed>/segssl_run.json (written
 atomically once its metrics are read) and is reused (delete OUT/<method>_s<seed> to redo one).
 """
 import argparse
@@ -26,7 +26,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, 'plugins'))
 
 from segssl.cli import HelpFormatter  # noqa: E402
-from segssl.experiments import Run, command, execute, finished_record  # noqa: E402
+from segssl.runs.experiments import Run, command, execute, finished_record  # noqa: E402
 from segssl.io.atomic import atomic_outputs  # noqa: E402
 
 CONFIGS = {
@@ -39,7 +39,7 @@ DATA = dict(num_train=64, num_val=32, height=64, width=128, seed=0)
 def plan(methods, seeds, iters, out):
     """{Run: method} for every seed and method (seeds outer), each in ``OUT/<method>_s<seed>``:
     ``iters`` iterations, one validation and checkpoint at the end; the seed is mmengine's
-    randomness.seed (segssl.experiments.command adds it) and, for DACS, the model's generator."""
+    randomness.seed (segssl.runs.experiments.command adds it) and, for DACS, the model's generator."""
     runs = {}
     for seed in seeds:
         for method in methods:

@@ -5,7 +5,7 @@ each at demo size (~10-15 min on 2 cores), ending with ONE table.
 1. pixpro:   LocalPPM PixPro pretraining -> bridge (convert --to mmseg) -> FCN-16 fine-tune, vs
              the same fine-tune from random init (and the majority-class baseline);
 2. classmix: ClassMix vs supervised-only with 1/8 of the labels (64x128 data, seeded splits), both
-             continuing from one supervised warm-up run (the seed's runs start from pretrained weights);
+             continuing from one supervised warm-up run (the report's runs start from pretrained weights);
 3. dacs:     DACS vs source-only, synthetic source -> cityscapes renderings (64x128);
 4. maskrcnn: Mask R-CNN R18-FPN from story 1's SSL weights (convert --to detectron2) vs scratch,
              segm AP, and a background-removal score (tools/remove_background.py) of both.
@@ -117,7 +117,7 @@ class Demo:
         self.results['pixpro'] = res
 
     def story_classmix(self):
-        """Seed 004's protocol: both arms start from the same trained model (the seed's from ImageNet
+        """The ClassMix/DACS thesis's protocol: both arms start from the same trained model (the report's from ImageNet
         weights; here a supervised-only warm-up on the labelled 1/8), then train the same iterations.
         From random init the teacher's first pseudo-labels are noise and ClassMix loses (README)."""
         n, w, res = self.iters['semi'], self.iters['semi_warmup'], {}
@@ -149,7 +149,7 @@ class Demo:
         self.results['dacs'] = res
 
     def story_maskrcnn(self, ckpt):
-        from segssl.core.metrics_json import read_metrics
+        from segssl.runs.detectron2_metrics import read_metrics
         weights = os.path.join(self.out, 'pixpro_r18_detectron2.pkl')
         self.run(['tools/convert_checkpoint.py', ckpt, weights, '--to', 'detectron2'], 'convert_detectron2')
         n, res = self.iters['mask_rcnn'], {}
@@ -213,7 +213,7 @@ class Demo:
         return '\n'.join(lines) + '\n'
 
     def figures(self):
-        from segssl.plots import plot_curves
+        from segssl.runs.plots import plot_curves
         made = []
         for key, ylabel, name in (('mmseg', 'training loss', 'curves.png'),
                                   ('pretrain', 'PixPro loss', 'curves_pretrain.png'),

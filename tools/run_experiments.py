@@ -1,6 +1,6 @@
 #!/usr/bin/env python
 """Run configs x seeds through mmseg's tools/train.py (.py configs) or detectron2's
-tools/train_net.py (.yaml configs), collect the metric each run wrote, and write the seed-style
+tools/train_net.py (.yaml configs), collect the metric each run wrote, and write the report-style
 table (mean +- std over seeds) as Markdown and CSV. Re-running skips finished runs.
 
   python tools/run_experiments.py --configs A.py B.py --seeds 0 1 2 --out work_dirs/exp_ab
@@ -18,7 +18,7 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, 'plugins'))
 
-from segssl.experiments import command, execute, plan_runs, summarise, write_tables  # noqa: E402
+from segssl.runs.experiments import command, execute, plan_runs, summarise, write_tables  # noqa: E402
 from segssl.cli import HelpFormatter  # noqa: E402
 from segssl.runs import run_logged  # noqa: E402
 
@@ -51,7 +51,7 @@ def main(argv=None):
         return command(run, sys.executable, prefix)
 
     if args.print_commands:
-        from segssl.experiments import is_finished
+        from segssl.runs.experiments import is_finished
         for run in runs:
             if not is_finished(run):
                 print(shlex.join(cmd_of(run)))

@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """The SSL-transfer headlines at synthetic scale, over seeds: PixPro pretraining (LocalPPM 5x5,
-Momentum BN, erasing) -> checkpoint bridge -> (a) mmseg FCN-16 fine-tuning (seed 000) and (b)
-detectron2 Mask R-CNN R18-FPN (seed 002), each against the same training from random init.
+Momentum BN, erasing) -> checkpoint bridge -> (a) mmseg FCN-16 fine-tuning (the PixPro thesis) and (b)
+detectron2 Mask R-CNN R18-FPN (the Mask R-CNN thesis), each against the same training from random init.
 
     python tools/run_pixpro_transfer.py [--out work_dirs/pixpro_transfer] [--data data/synthetic]
         [--seeds 0 1 2] [--downstream fcn16 maskrcnn] [--pretrain-iters 300]
@@ -28,7 +28,7 @@ sys.path.insert(0, os.path.join(ROOT, 'plugins'))
 
 from segssl.io.atomic import atomic_outputs  # noqa: E402
 from segssl.cli import HelpFormatter  # noqa: E402
-from segssl.experiments import compare_arms, comparison_markdown  # noqa: E402
+from segssl.runs.experiments import compare_arms, comparison_markdown  # noqa: E402
 from segssl.runs import last_mmengine_metrics, mmengine_records, run_logged  # noqa: E402
 
 PRETRAIN = 'configs/pretrain/pixpro_r18-d16_localppm5-mbn-erase_synthetic.py'
@@ -54,7 +54,7 @@ def finetune_opts(n, log_interval=10):
 
 def mask_rcnn_opts(n, work, data):
     """detectron2 KEY VALUE pairs for an n-iteration synthetic Mask R-CNN run: steps at 40 % and 80 %
-    (seed 002's 40k/80k of 100k), warm-up n/10 (at most 10), one checkpoint and evaluation at the end."""
+    (the Mask R-CNN thesis's 40k/80k of 100k), warm-up n/10 (at most 10), one checkpoint and evaluation at the end."""
     steps = sorted({s for s in (int(0.4 * n), int(0.8 * n)) if 0 < s < n}) or [max(1, n - 1)]
     return ['OUTPUT_DIR', work, 'SEGSSL.SYNTHETIC_ROOT', data, 'SOLVER.MAX_ITER', str(n),
             'SOLVER.STEPS', str(tuple(steps)), 'SOLVER.WARMUP_ITERS', str(max(1, min(10, n // 10))),
@@ -73,7 +73,7 @@ class Experiment:
         return run_logged([self.py] + cmd, os.path.join(self.out, 'logs', log + '.log'), ROOT, env)
 
     def pretrain(self, seed):
-        """The seed's pretraining and its two conversions; returns (mmseg .pth, detectron2 .pkl)."""
+        """The report's pretraining and its two conversions; returns (mmseg .pth, detectron2 .pkl)."""
         n = self.args.pretrain_iters
         work = os.path.join(self.out, f'pretrain_{n}it_s{seed}')
         ckpt = os.path.join(work, f'iter_{n}.pth')
@@ -137,7 +137,7 @@ class Experiment:
         a, seeds = self.args, [str(s) for s in self.args.seeds]
         head = (f'PixPro R18 pretraining on {self.data} ({a.pretrain_iters} iterations, batch 16), seeds '
                 f'{", ".join(seeds)}; each seed pretrains once and runs every downstream arm with that seed.')
-        md, verdicts = [f'# SSL init vs random init, synthetic data', '', head, ''], {}
+        md, verdicts = ['# SSL init vs random init, synthetic data', '', head, ''], {}
         pick = lambda key, metric: [runs[s][key][metric] for s in seeds]  # noqa: E731
         if 'fcn16' in a.downstream:
             labels = f'{a.label_split} of the labels' if a.label_split else 'all labels'

@@ -1,4 +1,4 @@
-# segssl's runtime: mmseg's default runtime run by SegsslRunner (segssl.mmseg.distributed).
+# segssl's runtime: mmseg's default runtime run by SegsslRunner (segssl.mmseg.runner).
 # Inherit it instead of 'mmseg::_base_/default_runtime.py'. SegsslRunner is mmengine's Runner,
 # plus:
 #   - distributed training on CPUs under torchrun (gloo, SyncBN through all-reduces, DDP

@@ -2,8 +2,8 @@
 # checkpoint: the backbone (ERFNet layers 1-22: encoder and decoder) is loaded from
 # SEGSSL_BACKBONE with prefix 'backbone.' (the layout of PretextClassifier checkpoints, which
 # hold the encoder only, and of the Otsu / colorization EncoderDecoder checkpoints, which hold
-# both). The pretext heads and the last layer are not loaded (seed 001, 4.2). Adam 5e-4 and poly
-# decay as the seed; 200 iterations.
+# both). The pretext heads and the last layer are not loaded (the ERFNet thesis, 4.2). Adam 5e-4 and poly
+# decay as the report; 200 iterations.
 #   SEGSSL_BACKBONE=work_dirs/rotation/iter_100.pth python tools/train.py THIS_CONFIG
 # A file written by tools/convert_checkpoint.py (plain ERFNet names, e.g. a rotation encoder
 # spliced with an Otsu decoder) loads with --cfg-options model.backbone.init_cfg.prefix=None.

@@ -1,4 +1,4 @@
-# Synthetic twin of seed 003's fine-tuning (twoblock_r34-os8_1xb32_pets-128x128_*.py): the same
+# Synthetic twin of the SimCLR report's fine-tuning (twoblock_r34-os8_1xb32_pets-128x128_*.py): the same
 # two-block bilinear decoder on a ResNet-18 at output stride 8, segssl's synthetic
 # Cityscapes-layout set resized to 128 x 128, 200 iterations, pixel accuracy (aAcc) on val.
 # A label fraction is an id list (one <city>/<stem> per line, the ann_file form of mmseg's

@@ -1,4 +1,4 @@
-# Seed 000, Table 4.1 row "PixPro" (baseline; 70.90 +- 0.79 mIoU after FCN-16 fine-tuning):
+# The PixPro thesis, Table 4.1 row "PixPro" (baseline; 70.90 +- 0.79 mIoU after FCN-16 fine-tuning):
 # ResNet-50, 7x7 maps, PPM head, two 224 crops with colour augmentation, LARS, 30 epochs,
 # global batch 64 (see the launch shape at the end). Every other row of Tables 4.1-4.2 inherits
 # this file and states what it changes.

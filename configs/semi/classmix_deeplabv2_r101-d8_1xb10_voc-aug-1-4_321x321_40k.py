@@ -1,4 +1,4 @@
-# Seed 004, Table 4.2: ClassMix on Pascal VOC aug with 1/4 of the labels (2646 images;
+# The ClassMix/DACS thesis, Table 4.2: ClassMix on Pascal VOC aug with 1/4 of the labels (2646 images;
 # seed's mIoU 72.45). DeepLab-v2 R101 student + EMA teacher, 321x321 crops, batch 10+10, 40k iterations.
 #   python tools/make_label_splits.py data/VOCdevkit/VOC2012 --dataset voc_aug
 #   SEGSSL_BACKBONE=work_dirs/pretrained/deeplabv2_init_mmseg.pth python tools/train.py configs/semi/classmix_deeplabv2_r101-d8_1xb10_voc-aug-1-4_321x321_40k.py

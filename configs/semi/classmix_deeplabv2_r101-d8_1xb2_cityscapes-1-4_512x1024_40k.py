@@ -1,4 +1,4 @@
-# Seed 004, Table 4.1: ClassMix on Cityscapes with 1/4 of the labels (744 images;
+# The ClassMix/DACS thesis, Table 4.1: ClassMix on Cityscapes with 1/4 of the labels (744 images;
 # seed's mIoU 63.63). DeepLab-v2 R101 student + EMA teacher, 512x1024, batch 2+2, 40k iterations.
 #   python tools/make_label_splits.py data/cityscapes --dataset cityscapes
 #   SEGSSL_BACKBONE=work_dirs/pretrained/deeplabv2_init_mmseg.pth python tools/train.py configs/semi/classmix_deeplabv2_r101-d8_1xb2_cityscapes-1-4_512x1024_40k.py

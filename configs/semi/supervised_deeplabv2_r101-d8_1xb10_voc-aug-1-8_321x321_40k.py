@@ -1,4 +1,4 @@
-# Seed 004, Table 4.2: supervised-only baseline on Pascal VOC aug with 1/8 of the labels
+# The ClassMix/DACS thesis, Table 4.2: supervised-only baseline on Pascal VOC aug with 1/8 of the labels
 # (1323 images; seed's mIoU 67.14). The ClassMix configs' student, data and schedule, batch 10.
 # The leaves on the other splits inherit this one and set only train_dataloader's ann_file.
 #   python tools/make_label_splits.py data/VOCdevkit/VOC2012 --dataset voc_aug

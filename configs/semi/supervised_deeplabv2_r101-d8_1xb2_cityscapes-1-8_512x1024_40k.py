@@ -1,4 +1,4 @@
-# Seed 004, Table 4.1: supervised-only baseline on Cityscapes with 1/8 of the labels
+# The ClassMix/DACS thesis, Table 4.1: supervised-only baseline on Cityscapes with 1/8 of the labels
 # (372 images; seed's mIoU 54.84). The ClassMix configs' student, data and schedule, batch 2.
 # The leaves on the other splits inherit this one and set only train_dataloader's ann_file.
 #   python tools/make_label_splits.py data/cityscapes --dataset cityscapes

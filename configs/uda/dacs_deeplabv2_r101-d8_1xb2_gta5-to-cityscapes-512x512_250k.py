@@ -1,4 +1,4 @@
-# Seed 004, Table 4.3 "DACS" (52.14 mIoU): DACS (InterMix) GTA5 -> Cityscapes with DeepLab-v2
+# The ClassMix/DACS thesis, Table 4.3 "DACS" (52.14 mIoU): DACS (InterMix) GTA5 -> Cityscapes with DeepLab-v2
 # ResNet-101 from a converted backbone (SEGSSL_BACKBONE), 512x512 crops, batch 2 + 2, 250k iterations.
 #   python tools/convert_gta5.py data/gta
 #   SEGSSL_BACKBONE=work_dirs/pretrained/deeplabv2_init_mmseg.pth python tools/train.py THIS_CONFIG

@@ -1,4 +1,4 @@
-# Seed 004, Table 4.4 "DACS" (48.34 mIoU over 16 classes, 54.81 over 13): DACS SYNTHIA -> Cityscapes,
+# The ClassMix/DACS thesis, Table 4.4 "DACS" (48.34 mIoU over 16 classes, 54.81 over 13): DACS SYNTHIA -> Cityscapes,
 # otherwise as the GTA5 config; evaluated with SynthiaIoUMetric (mIoU, mIoU16, mIoU13).
 #   python tools/convert_synthia.py data/synthia
 _base_ = [

@@ -1,4 +1,4 @@
-# Seed 004, Table 4.3 "source only" (32.85 mIoU): the same DeepLab-v2 R101 trained on GTA5 alone
+# The ClassMix/DACS thesis, Table 4.3 "source only" (32.85 mIoU): the same DeepLab-v2 R101 trained on GTA5 alone
 # (760x1280, 512x512 crops, batch 2, 250k iterations), evaluated on Cityscapes val.
 _base_ = [
     '../_base_/models/deeplabv2_r101-d8.py',

@@ -1,4 +1,4 @@
-# Seed 001: ERFNet fine-tuned on Cityscapes (512x1024, Adam 5e-4, poly 0.9 per epoch, batch 20,
+# The ERFNet thesis: ERFNet fine-tuned on Cityscapes (512x1024, Adam 5e-4, poly 0.9 per epoch, batch 20,
 # ENet-weighted CE) from the relative patch position (8-way) encoder, converted with
 #   python tools/convert_checkpoint.py PRETEXT.pth work_dirs/pretrained/erfnet_relpatch_mmseg.pth --arch erfnet --to mmseg [--decoder-from DEC.pth]
 #   SEGSSL_BACKBONE=work_dirs/pretrained/erfnet_relpatch_mmseg.pth python tools/train.py THIS_CONFIG

@@ -14,7 +14,7 @@ Depths: 18 = BasicBlock [2, 2, 2, 2], 34 = BasicBlock [3, 4, 6, 3], 50 = Bottlen
 [3, 4, 6, 3], 101 = Bottleneck [3, 4, 23, 3], 152 = Bottleneck [3, 8, 36, 3].
 
 Stems: ``'7x7'`` (standard: conv1 7x7 stride 2 then 3x3 max-pool) and ``'3x3'`` (the variant
-of seed 003: conv1 3x3 stride 1 and no max-pool; same key names, ``conv1.weight`` is
+of the SimCLR report: conv1 3x3 stride 1 and no max-pool; same key names, ``conv1.weight`` is
 ``(64, 3, 3, 3)``). The stem cannot be told from the weights beyond the kernel size; the
 stride/max-pool part is the convention that goes with a 3x3 ``conv1``.
 """

@@ -10,7 +10,7 @@ Outputs:
 * mmseg: mmengine checkpoint ``{'meta': {'segssl_convert': {...}}, 'state_dict': canonical}``
   for mmseg's ``ResNet(depth, style='pytorch')`` (its names equal torchvision's); use it as
   ``backbone=dict(..., init_cfg=dict(type='Pretrained', checkpoint=PATH))``. A 3x3-stem encoder
-  (seed 003) is written the same way, for segssl's ``ResNet3x3Stem`` backbone (an mmseg ResNet
+  (the SimCLR report) is written the same way, for segssl's ``ResNet3x3Stem`` backbone (an mmseg ResNet
   with conv1 3x3 stride 1 and no max-pool; same names); ``meta`` records the stem and the type.
   A caffe-style encoder (the official DeepLab-v2 init) is written for segssl's
   ``DeepLabV2ResNet(style='caffe')``; its classifier, when kept, is added as

@@ -3,8 +3,8 @@
 Each formula is documented in its module and tested against a brute-force reference."""
 from .affine import (affine_matrix, compose_affine, invert_affine, random_affine_params,  # noqa: F401
                      to_index_convention, warp_images)
-from .class_weights import class_pixel_counts, enet_class_weights  # noqa: F401  (seed 001)
-from .consistency_loss import weighted_pixel_loss  # noqa: F401
+from .class_weights import class_pixel_counts, enet_class_weights  # noqa: F401  (the ERFNet thesis)
+from .weighted_pixel_loss import weighted_pixel_loss  # noqa: F401
 from .consistency_weights import confidence_weights, teacher_momentum  # noqa: F401
 from .distributed import all_gather_cat, distributed_world_size  # noqa: F401
 from .distribution_alignment import DistributionAlignment, class_frequencies  # noqa: F401
@@ -18,7 +18,7 @@ from .matching import (FeatureLattice, lattice_from_boxes, positive_pairs_dense,
 from .mixing import MixedBatch, MixStep, class_mix_masks, cow_mix_masks, cut_mix_masks, mix  # noqa: F401
 from .momentum import (MomentumBatchNorm2d, convert_to_momentum_bn, cosine_momentum,  # noqa: F401
                        ema_update)
-from .pixel_consistency import pixel_consistency_loss  # noqa: F401
+from .pixpro_loss import pixel_consistency_loss  # noqa: F401
 from .propagation import (LocalPixelPropagation, PixelPropagation,  # noqa: F401
                           SelfAttentionPropagation, sinusoidal_position_encoding_2d)
 from .strong_augment import color_jitter, random_gaussian_blur, strong_augment  # noqa: F401
@@ -26,6 +26,4 @@ from .sync_batchnorm import (AllReduceSyncBatchNorm, convert_sync_batchnorm_any_
                              global_batch_moments)
 from .weight_surgery import (filter_energy, filter_energy_refill_, layer_numbering,  # noqa: F401
                              layer_prefixes, magnitude_prune_mask, parameter_counts)
-from .dacs import MIX_MODES, dacs_mix, inter_mix, intra_mix  # noqa: E402,F401  (seed 004, DACS)
-from .uda_labels import (GTA5_ID_TO_TRAIN_ID, SYNTHIA_13_CLASSES, SYNTHIA_16_CLASSES,  # noqa: E402,F401
-                         SYNTHIA_ID_TO_TRAIN_ID, to_train_ids)
+from .dacs import MIX_MODES, dacs_mix, inter_mix, intra_mix  # noqa: E402,F401  (the ClassMix/DACS thesis, DACS)

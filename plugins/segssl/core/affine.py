@@ -1,4 +1,4 @@
-"""Affine views (seed 000, 3.2: rotation, fixed affine, random affine on one view; framework-free).
+"""Affine views (the PixPro thesis, 3.2: rotation, fixed affine, random affine on one view; framework-free).
 
 Coordinate convention (the one ``segssl.core.matching`` uses): **continuous pixel coordinates**,
 x to the right, y down, pixel (col c, row r) covers [c, c+1) x [r, r+1) and has its centre at
@@ -16,11 +16,11 @@ warped point q (homogeneous 2x3, ``q = M[:, :2] @ p + M[:, 2]``)::
 Angles and shears in degrees, translations in pixels. ``matching.lattice_from_boxes`` wants the
 *inverse* warp (warped-view pixel -> un-warped-view pixel): ``invert_affine(M)``.
 
-Two ways of drawing the random affine (seed 000: rotation U(-45, 45) deg, translation
+Two ways of drawing the random affine (the PixPro thesis: rotation U(-45, 45) deg, translation
 U(-100, 100) px in x and y, x-shear U(-10, 10) deg, no y-shear):
 - per sample: ``segssl.mmseg.transforms.AffineView(mode='random')`` draws one per image in the
   data pipeline;
-- per batch (the seed's "random affine per batch"): a model draws ONE set of parameters with
+- per batch (the report's "random affine per batch"): a model draws ONE set of parameters with
   ``random_affine_params(generator)``, builds ``affine_matrix`` and applies it to the whole
   batch of views with ``warp_images`` (then records ``invert_affine`` as the views' warp).
 """
@@ -140,7 +140,7 @@ def random_affine_params(generator: Optional[torch.Generator] = None, degrees: f
     """Draw one random affine: angle U(-degrees, degrees), tx U(-translate[0], translate[0]),
     ty likewise, shear_x U(-shear[0], shear[0]), shear_y U(-shear[1], shear[1]).
 
-    Defaults are seed 000's random affine (rotation +-45 deg, translation +-100 px, x-shear
+    Defaults are the PixPro thesis's random affine (rotation +-45 deg, translation +-100 px, x-shear
     +-10 deg, no y-shear). Returns dict(angle=float, translate=(tx, ty), shear=(sx, sy)) for
     ``affine_matrix(**params, center=...)``.
     """

@@ -1,9 +1,9 @@
-"""Background removal from instance predictions, and its score (seed 002, framework-free, numpy).
+"""Background removal from instance predictions, and its score (the Mask R-CNN thesis, framework-free, numpy).
 
-Seed 002 runs the fine-tuned Mask R-CNN on an image, keeps the predicted instance mask, zeroes
+The Mask R-CNN thesis runs the fine-tuned Mask R-CNN on an image, keeps the predicted instance mask, zeroes
 every pixel outside it, and scores the result by the cosine similarity (in %) with the
-ground-truth background-removed image. The seed leaves open which instance(s) to keep and the
-score threshold; here they are options (seed 002, "Background removal": unstated):
+ground-truth background-removed image. The report leaves open which instance(s) to keep and the
+score threshold; here they are options (the Mask R-CNN thesis, "Background removal": unstated):
 
 * ``keep='top'``: the highest-scoring instance with score >= ``score_threshold``;
 * ``keep='union'``: the union of every instance with score >= ``score_threshold``;

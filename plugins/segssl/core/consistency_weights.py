@@ -1,11 +1,11 @@
-"""Weights of the unsupervised loss and the teacher's EMA warm-up (seed 004, 2.5.4-2.5.5).
+"""Weights of the unsupervised loss and the teacher's EMA warm-up (the ClassMix/DACS thesis, 2.5.4-2.5.5).
 
 threshold proportion (eq. 2.15): lambda_u = lambda_u0 * mean_i 1(max_c p_i(c) > tau), tau = 0.968,
-    one weight for all pixels of the batch (French et al.; the seed's default);
+    one weight for all pixels of the batch (French et al.; the report's default);
 pixel-wise threshold (eq. 2.14): lambda_u^(i) = lambda_u0 * 1(max_c p_i(c) > tau), per pixel;
 constant: lambda_u = lambda_u0;
 sigmoid ramp-up (eq. 2.13): lambda_u(k) = lambda_u0 * exp(-c (1 - k / k_max)^2) for k < k_max,
-    then lambda_u0 (c = 5, k_max = 10000). The seed prints exp(-c (k_max - k)^2), which would be
+    then lambda_u0 (c = 5, k_max = 10000). The report prints exp(-c (k_max - k)^2), which would be
     0 until k_max; its references (Laine & Aila; French et al.) normalise by k_max, as here.
 teacher EMA warm-up: alpha_k = min(1 - 1 / (k + 1), alpha), alpha = 0.99.
 """

@@ -1,4 +1,4 @@
-"""DACS mixing for unsupervised domain adaptation (seed 004, 3.2 and 5.2; Tranheden et al. 2021).
+"""DACS mixing for unsupervised domain adaptation (the ClassMix/DACS thesis, 3.2 and 5.2; Tranheden et al. 2021).
 
 InterMix (DACS, the default): source image b (with ground truth y^S_b) is mixed with target image
 b (with the teacher's probabilities p^T_b, pseudo-label yhat^T_b = argmax_c p^T_b(c)). The ClassMix

@@ -1,4 +1,4 @@
-"""Distribution alignment of pseudo-labels (seed 004, 2.5.6; Berthelot et al., ReMixMatch).
+"""Distribution alignment of pseudo-labels (the ClassMix/DACS thesis, 2.5.6; Berthelot et al., ReMixMatch).
 
 A running estimate p~(y) of the class frequencies of the model's pseudo-labels is kept as an EMA,
 
@@ -10,7 +10,7 @@ class frequencies):
     q~(y) = q(y) p(y) / p~(y)  /  sum_y' q(y') p(y') / p~(y').
 
 The running estimate starts at the prior (alignment is the identity until the model drifts).
-The seed keeps the latest 128 samples' mean prediction; an EMA of pseudo-label frequencies is the
+The report keeps the latest 128 samples' mean prediction; an EMA of pseudo-label frequencies is the
 form the DACS ablation (distribution-aligned IntraMix) asks for.
 
 Counting runs on the labels' device with no host sync: a fixed-size scatter_add_ into K + 1 bins

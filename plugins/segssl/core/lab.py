@@ -1,4 +1,4 @@
-"""sRGB <-> CIE L*a*b* (D65, 2 degree observer) for the colorization pretext task (seed 001,
+"""sRGB <-> CIE L*a*b* (D65, 2 degree observer) for the colorization pretext task (the ERFNet thesis,
 3.2.5; Zhang et al. 2016). numpy only; the same constants and branches as skimage.color's
 ``rgb2lab`` / ``lab2rgb``.
 

@@ -1,13 +1,13 @@
 """LARS: Layer-wise Adaptive Rate Scaling (You, Gitman & Ginsburg 2017, arXiv:1708.03888).
 
-The optimiser of seed 000 (PixPro pretraining, section 2.1.2 eq. (2.3) and the experimental
+The optimiser of the PixPro thesis (PixPro pretraining, section 2.1.2 eq. (2.3) and the experimental
 setup: LARS, base lr 1.0 x batch/256, momentum 0.9, weight decay 4e-4, cosine schedule with
 5 warm-up epochs). This is the update of PixPro's ``contrast/lars.py`` (a LARS wrapper around
 ``torch.optim.SGD``, ``trust_coef=0.001``, ``eps=1e-8``) written as one optimiser.
 
 Update, for every parameter tensor ``w`` (one "layer" l) with gradient ``g``, learning rate
 ``lr`` (eta_0 in the paper, the value the lr scheduler sets), momentum ``m``, weight decay
-``wd`` (beta) and trust coefficient ``eta`` (lambda in seed 000 eq. (2.3)):
+``wd`` (beta) and trust coefficient ``eta`` (lambda in the PixPro thesis eq. (2.3)):
 
     g'    = g + wd * w                                        (weight decay, L2 form)
     trust = eta * ||w|| / (||g'|| + eps)   if ||w|| > 0 and ||g'|| > 0, else 1
@@ -72,11 +72,11 @@ class LARS(Optimizer):
     Args:
         params: parameters or parameter-group dicts. A group may set ``lars_exclude=True``
             (no trust-ratio adaptation) and its own ``weight_decay``/``lr``/``momentum``.
-        lr (float): learning rate eta_0 (> 0), e.g. ``1.0 * batch / 256`` for seed 000.
+        lr (float): learning rate eta_0 (> 0), e.g. ``1.0 * batch / 256`` for the PixPro thesis.
         momentum (float): momentum m in [0, 1). Default 0.9.
         weight_decay (float): L2 weight decay beta >= 0, added to the gradient before the
             trust ratio is computed (as in PixPro). Default 0.
-        eta (float): trust coefficient (lambda of seed 000 eq. (2.3)) > 0. Default 0.001
+        eta (float): trust coefficient (lambda of the PixPro thesis eq. (2.3)) > 0. Default 0.001
             (PixPro's ``trust_coef``).
         eps (float): added to ``||g'||`` in the trust ratio for numerical stability. Default
             1e-8 (PixPro).

@@ -1,4 +1,4 @@
-"""Positive pixel pairs between two views of one image (seed 000, 2.4.1; PixPro).
+"""Positive pixel pairs between two views of one image (the PixPro thesis, 2.4.1; PixPro).
 
 A view's feature map is a lattice in original-image coordinates: the centre of feature bin
 (row r, col c) is ``origin + M @ (c + 0.5, r + 0.5)`` with origin (N, 2) and M (N, 2, 2) in (x, y)

@@ -1,6 +1,6 @@
-"""Mask generators and mixing for consistency training (seed 004, ClassMix / DACS).
+"""Mask generators and mixing for consistency training (the ClassMix/DACS thesis, ClassMix / DACS).
 
-Masks M are (N, H, W) bool; mixing pairs image b with image (b + 1) mod N (seed 004 3.1):
+Masks M are (N, H, W) bool; mixing pairs image b with image (b + 1) mod N (the ClassMix/DACS thesis 3.1):
 
     x'_b = M_b * x_b + (1 - M_b) * x_{(b+1) mod N}       (images, labels and weights alike)
 

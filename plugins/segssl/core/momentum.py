@@ -1,8 +1,8 @@
 """Momentum (teacher/target) networks: EMA update, cosine momentum schedule, Momentum BN.
 
-EMA (seed 000 2.4; BYOL):   xi <- m xi + (1 - m) theta   for every parameter (and optionally buffer)
+EMA (the PixPro thesis 2.4; BYOL):   xi <- m xi + (1 - m) theta   for every parameter (and optionally buffer)
 Cosine schedule (BYOL):     m_k = 1 - (1 - m_0) (cos(pi k / K) + 1) / 2,   m_0 = 0.99 -> 1 at k = K
-Momentum BN (seed 000 eq. 2.8; Li et al., Momentum^2 Teacher): in training, the batch statistics
+Momentum BN (the PixPro thesis eq. 2.8; Li et al., Momentum^2 Teacher): in training, the batch statistics
     update the running ones, mu_t = (1 - a) mu_batch + a mu_{t-1} (same for sigma^2), and the
     layer normalises with those running statistics, so small batches still give stable ones. Its
     affine weight and bias are not trained: they are the EMA copy of the online BN's.

@@ -1,15 +1,15 @@
-"""Multilevel Otsu thresholds and per-pixel cluster labels (seed 001, 3.2.6; Otsu 1979). numpy.
+"""Multilevel Otsu thresholds and per-pixel cluster labels (the ERFNet thesis, 3.2.6; Otsu 1979). numpy.
 
 Grey levels 0..L-1 with probabilities p_l; K classes split by thresholds t_1 < ... < t_{K-1}:
 class 0 = levels [0, t_1], class k = (t_k, t_{k+1}], class K-1 = (t_{K-1}, L-1] ("at or below the
-threshold" is the lower class, as the seed says). With w_k = sum p_l and S_k = sum l p_l over a
+threshold" is the lower class, as the report says). With w_k = sum p_l and S_k = sum l p_l over a
 class, mu_T = sum_l l p_l, the between-class variance is
 
     sigma_B^2 = sum_k w_k (mu_k - mu_T)^2 = sum_k S_k^2 / w_k - mu_T^2      (an empty class adds 0)
 
-and the thresholds maximise it. The seed searched exhaustively and so capped K at 4; the sum is
+and the thresholds maximise it. The report searched exhaustively and so capped K at 4; the sum is
 additive over classes, so an exact dynamic programme over (class, last level) finds the same
-maximum in O(K L^2) for any K (the default K = 4 is the seed's).
+maximum in O(K L^2) for any K (the default K = 4 is the report's).
 """
 from typing import Tuple
 
@@ -38,7 +38,7 @@ def multi_otsu_thresholds(hist: np.ndarray, classes: int = 4) -> Tuple[np.ndarra
 
     Args:
         hist (np.ndarray): (L,) non-negative counts or probabilities of levels 0..L-1.
-        classes (int): K >= 2 (seed 001: at most 4; default 4).
+        classes (int): K >= 2 (the ERFNet thesis: at most 4; default 4).
 
     Returns:
         tuple: (thresholds (K-1,) int64 increasing levels, sigma_B^2 at them). Ties resolve to the

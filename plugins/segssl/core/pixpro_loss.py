@@ -1,4 +1,4 @@
-"""Pixel consistency loss of PixPro / seed 000 (2.4.1):
+"""Pixel consistency loss of PixPro / the PixPro thesis (2.4.1):
 
     L = -cos(y_i, x'_j) - cos(y_j, x'_i), averaged over the positive pairs (i, j) of each image,
         then over the batch;

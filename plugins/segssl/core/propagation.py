@@ -1,9 +1,9 @@
-"""Pixel propagation heads (seed 000, sections 2.4.1 and 3.1): PPM, LocalPPM, self-attention.
+"""Pixel propagation heads (the PixPro thesis, sections 2.4.1 and 3.1): PPM, LocalPPM, self-attention.
 
 All take a feature map ``x`` of shape (N, C, H, W) and return ``y`` of the same shape.
 
 PPM (PixPro):       y_i = sum_{j in Omega} s(x_i, x_j) g(x_j),  s = max(cos(x_i, x_j), 0)^gamma
-LocalPPM (seed 000): the same sum with Omega = the non-overlapping n x n frame holding i; the map
+LocalPPM (the PixPro thesis): the same sum with Omega = the non-overlapping n x n frame holding i; the map
                     is zero-padded to a multiple of n (padded pixels have s = 0, so they add
                     nothing) and the frames are computed as one batched matmul, so memory is
                     O(N H W n^2), never O(N (H W)^2).
@@ -70,7 +70,7 @@ class PixelPropagation(nn.Module):
 
 
 class LocalPixelPropagation(PixelPropagation):
-    """LocalPPM: propagation restricted to non-overlapping ``frame x frame`` windows (seed 000, 3.1.2).
+    """LocalPPM: propagation restricted to non-overlapping ``frame x frame`` windows (the PixPro thesis, 3.1.2).
 
     Args:
         frame: n, the frame side in feature pixels (seed: 7 and 5; final 5).
@@ -121,7 +121,7 @@ def sinusoidal_position_encoding_2d(channels: int, height: int, width: int, temp
 
 
 class SelfAttentionPropagation(nn.Module):
-    """Self-attention head (seed 000, 3.1.3): y = x + gamma * o,  o = softmax(Q K^T / sqrt(d_k)) V,
+    """Self-attention head (the PixPro thesis, 3.1.3): y = x + gamma * o,  o = softmax(Q K^T / sqrt(d_k)) V,
     with Q, K, V 1x1 convs of x + PE, and gamma a learnable scalar initialised to 0.
 
     Args:

@@ -1,4 +1,4 @@
-"""Strong augmentation applied after mixing (seed 004, 3.4 and the DACS defaults of 4.1.3).
+"""Strong augmentation applied after mixing (the ClassMix/DACS thesis, 3.4 and the DACS defaults of 4.1.3).
 
 Images are (N, 3, H, W) RGB in [0, 1]. Two steps, each applied to the whole batch with its own
 probability, with per-image random strengths:
@@ -105,7 +105,7 @@ def strong_augment(x: torch.Tensor, jitter_p: float = 0.8, jitter_strength: floa
                    blur_kernel_fraction: float = 0.1,
                    generator: Optional[torch.Generator] = None) -> Tuple[torch.Tensor, dict]:
     """Colour jitter with probability ``jitter_p`` then Gaussian blur with probability ``blur_p``
-    on (N, 3, H, W) RGB images in [0, 1] (one decision each per batch, as the seed's "for each
+    on (N, 3, H, W) RGB images in [0, 1] (one decision each per batch, as the report's "for each
     unsupervised batch": jitter iff u_jitter < jitter_p, blur iff u_blur < blur_p). Returns the
     images and dict(jitter=, blur=) the decisions as 0-dim bool tensors and blur_sigma= the drawn
     sigma (0-dim tensor; None when blur_p = 0).

@@ -1,5 +1,5 @@
-"""Weight surgery on transferred networks (seed 001, 001_06df34aad1e5772c.txt, Sections 5.1-5.4):
-the seed's layer numbering, Kaiming re-initialisation of layers, BatchNorm statistics reset,
+"""Weight surgery on transferred networks (the ERFNet thesis, 001_06df34aad1e5772c.txt, Sections 5.1-5.4):
+the report's layer numbering, Kaiming re-initialisation of layers, BatchNorm statistics reset,
 layer splicing between checkpoints, filter-energy re-initialisation and magnitude pruning.
 
 Everything here acts on ``{name: Tensor}`` mappings in a model's ``state_dict()`` naming
@@ -11,7 +11,7 @@ Layer numbering (:func:`layer_numbering`):
   ``encoder.i.*`` -> layer ``i + 1`` (1-16: downsampler 1, 2, non-bt-1D 3-7, downsampler 8,
   dilated non-bt-1D 9-16); ``decoder.j.*`` -> ``17 + j`` (17-22: upsampler 17, non-bt-1D 18-19,
   upsampler 20, non-bt-1D 21-22); the decode/auxiliary head (``decode_head.*``,
-  ``auxiliary_head.*``) -> 23, the seed's last layer (its transposed conv to C classes).
+  ``auxiliary_head.*``) -> 23, the report's last layer (its transposed conv to C classes).
 * **ResNet** (mmseg / torchvision naming): the stem (``conv1``, ``bn1``, or ``stem.*``) -> 1, then
   every residual block in order, ``layer1.0`` -> 2, ``layer1.1`` -> 3, ... (ResNet-18: blocks
   2-9, ResNet-50: 2-17); the heads -> one index after the last block.
@@ -44,7 +44,7 @@ def detect_arch(names):
 
 
 def layer_numbering(names, arch='auto'):
-    """The seed's layer index of every tensor name.
+    """The report's layer index of every tensor name.
 
     Args:
         names (iterable[str]): ``state_dict()`` keys of a model, a backbone or a checkpoint.
@@ -180,7 +180,7 @@ def _rank(energy):
 @torch.no_grad()
 def filter_energy_refill_(weight, keep_ratio, bias=None, out_dim=0, donor_weight=None,
                           donor_bias=None, generator=None):
-    """Keep the top ``keep_ratio`` (the seed's x) of output filters by energy and refill the
+    """Keep the top ``keep_ratio`` (the report's x) of output filters by energy and refill the
     rest, in place.
 
     Kept: the ``round(x * C_out)`` highest-energy filters (:func:`filter_energy`). The others

@@ -1,4 +1,4 @@
-"""Pixel-weighted unsupervised loss of consistency training (seed 004, 2.1.1 and 3.2).
+"""Pixel-weighted unsupervised loss of consistency training (the ClassMix/DACS thesis, 2.1.1 and 3.2).
 
     L_u = 1/(N H W) sum_{n,i} w_{n,i} l(q_{n,i}, y_{n,i})
 

@@ -1,6 +1,6 @@
 """Seeded random COCO subsets: an N-image train subset and disjoint val/test subsets, as COCO json.
 
-Seed 002 fine-tunes on 20k random COCO 2017 train images and evaluates on 5k val / 5k test
+The Mask R-CNN thesis fine-tunes on 20k random COCO 2017 train images and evaluates on 5k val / 5k test
 images drawn from the same pool (a seeded split). ``make_coco_subsets`` writes
 ``<out>/<name>_{train,val,test}.json`` (each a complete COCO instances file holding only its
 images and their annotations) and ``<out>/<name>_manifest.json`` (image root, seed, sizes),
@@ -82,10 +82,10 @@ def make_coco_subsets(src_json, out_dir, name='coco2017_subset', num_train=20000
     """Write the seeded train/val/test subsets of ``src_json`` under ``out_dir``.
 
     Args:
-        src_json (str): COCO instances json (seed 002: ``instances_train2017.json``).
+        src_json (str): COCO instances json (the Mask R-CNN thesis: ``instances_train2017.json``).
         out_dir (str): output folder.
         name (str): dataset name prefix: files and detectron2 names ``<name>_{train,val,test}``.
-        num_train, num_val, num_test (int): subset sizes (seed 002: 20000 / 5000 / 5000).
+        num_train, num_val, num_test (int): subset sizes (the Mask R-CNN thesis: 20000 / 5000 / 5000).
         seed (int): random seed of the draw.
         image_root (str | None): folder of the images; default :func:`default_image_root`.
         only_annotated (bool): draw only from images with at least one annotation.

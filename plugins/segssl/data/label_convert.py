@@ -17,7 +17,7 @@ import numpy as np
 from PIL import Image
 
 from segssl.io.atomic import atomic_outputs
-from segssl.core.uda_labels import GTA5_ID_TO_TRAIN_ID, SYNTHIA_ID_TO_TRAIN_ID, to_train_ids
+from segssl.data.uda_labels import GTA5_ID_TO_TRAIN_ID, SYNTHIA_ID_TO_TRAIN_ID, to_train_ids
 
 TRAIN_ID_SUFFIX = '_labelTrainIds.png'
 LAYOUTS = {'gta5': ('images', 'labels'), 'synthia': ('RGB', os.path.join('GT', 'LABELS'))}

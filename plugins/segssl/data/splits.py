@@ -1,4 +1,4 @@
-"""Fixed, seeded label-fraction splits for semi-supervised training (seed 004, 4.1.2).
+"""Fixed, seeded label-fraction splits for semi-supervised training (the ClassMix/DACS thesis, 4.1.2).
 
 A split is two files of image ids, one per line, in the form mmseg's ``ann_file`` reads
 (``<id>`` + the dataset's ``img_suffix`` under its image folder):
@@ -10,7 +10,7 @@ A split is two files of image ids, one per line, in the form mmseg's ``ann_file`
 All fractions come from ONE seeded permutation of the sorted training ids (numpy
 ``default_rng(seed)``): the labelled set of a fraction is its first ceil(f N) ids, so the splits are
 nested (1/30 within 1/8 within 1/4 ...) and the same on every machine. Cityscapes: 2975 ids ->
-100 / 372 / 744 / 1488 / 2975 (the seed's counts); VOC aug: 10,582 ids -> 106 / 212 / 530 /
+100 / 372 / 744 / 1488 / 2975 (the report's counts); VOC aug: 10,582 ids -> 106 / 212 / 530 /
 1323 / 2646 / 10,582.
 """
 import glob

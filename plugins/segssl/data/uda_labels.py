@@ -1,5 +1,5 @@
 """Label ids of the synthetic UDA sources (GTA5, SYNTHIA RAND-CITYSCAPES) -> the 19 Cityscapes
-train ids (seed 004, 3.3.3-3.3.4). Framework-free (numpy).
+train ids (the ClassMix/DACS thesis, 3.3.3-3.3.4). Framework-free (numpy).
 
 GTA5 (Richter et al.) labels are palette PNGs whose indices are Cityscapes *label ids* (0-33);
 they map through Cityscapes' own id -> trainId table (cityscapesscripts ``labels.py``).
@@ -8,7 +8,7 @@ SYNTHIA RAND-CITYSCAPES labels are 16-bit PNGs whose first (R) channel holds SYN
 8 car, 9 traffic sign, 10 pedestrian, 11 bicycle, 12 motorcycle, 13 parking-slot, 14 road-work,
 15 traffic light, 16 terrain, 17 rider, 18 truck, 19 bus, 20 train, 21 wall, 22 lanemarking).
 Terrain, truck and train do not occur in SYNTHIA's images, so it has 16 of the 19 classes;
-the 13-class figure also leaves out wall, fence and pole (seed 004, Table 4.4).
+the 13-class figure also leaves out wall, fence and pole (the ClassMix/DACS thesis, Table 4.4).
 Every other id maps to the ignore index 255.
 """
 import numpy as np

@@ -1,4 +1,4 @@
-"""Background removal with a detectron2 predictor (seed 002); the maths is segssl.core.background.
+"""Background removal with a detectron2 predictor (the Mask R-CNN thesis); the maths is segssl.core.background.
 
 ``remove_background_images`` runs a predictor (e.g. ``DefaultPredictor``: BGR uint8 image in,
 ``{'instances': Instances}`` out) on each image, keeps the selected instance mask, zeroes

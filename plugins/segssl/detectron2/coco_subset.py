@@ -1,8 +1,8 @@
-"""Registration of seeded COCO subsets (written by ``segssl.core.coco_subset.make_coco_subsets``,
+"""Registration of seeded COCO subsets (written by ``segssl.data.coco_subset.make_coco_subsets``,
 tools/make_coco_subset.py) with detectron2's catalogs, for ``SEGSSL.COCO_SUBSET``."""
 import os
 
-from segssl.core.coco_subset import (SPLITS, choose_subset_ids, make_coco_subsets,  # noqa: F401
+from segssl.data.coco_subset import (SPLITS, choose_subset_ids, make_coco_subsets,  # noqa: F401
                                      read_manifest)
 
 

@@ -6,7 +6,7 @@ source tree cannot inherit its model zoo. ``merge_config_file`` also accepts
 chain of ``_BASE_`` files and resolves it inside the installed detectron2; the merge itself is
 detectron2's own ``merge_from_file``.
 
-Initialisations (``SEGSSL.INIT``, seed 002's three rows). The seed fine-tunes "the same models"
+Initialisations (``SEGSSL.INIT``, the Mask R-CNN thesis's three rows). The report fine-tunes "the same models"
 and changes only the initial weights, so the three configs share one protocol, the one MoCo's
 detection transfer (followed by PixPro) uses for SSL and supervised ImageNet starts alike: SyncBN
 in backbone and FPN, every stage trained (FREEZE_AT 0).

@@ -1,4 +1,4 @@
-"""ClassMix semi-supervised training around any mmseg EncoderDecoder (seed 004, 3.2).
+"""ClassMix semi-supervised training around any mmseg EncoderDecoder (the ClassMix/DACS thesis, 3.2).
 
 One training step on B labelled images (x_l, y_l) and B unlabelled images x_u:
 
@@ -38,7 +38,7 @@ from mmseg.registry import MODELS
 
 from segssl.core import (MixedBatch, MixStep, class_mix_masks, confidence_weights, cow_mix_masks, cut_mix_masks,
                          ema_update, mix, strong_augment, teacher_momentum)
-from segssl.core.consistency_loss import LOSSES, weighted_pixel_loss
+from segssl.core.weighted_pixel_loss import LOSSES, weighted_pixel_loss
 
 from .random_state import rank_seed
 
@@ -58,7 +58,7 @@ class ClassMixSegmentor(BaseModel):
             rampup_steps (10000), rampup_c (5).
         unsup_loss: 'ce' or 'squared_error'.
         soft_targets: train against the teacher's mixed probabilities instead of pseudo-labels.
-        strong_aug: None (the seed's default SSL: mixing only) or kwargs of core.strong_augment
+        strong_aug: None (the report's default SSL: mixing only) or kwargs of core.strong_augment
             (jitter_p, jitter_strength, blur_p, blur_sigma, blur_kernel_fraction).
         eval_model: 'student' or 'teacher' for val / test / predict.
         seed: seed of the generator of masks and augmentations (rank r draws from seed + r; every

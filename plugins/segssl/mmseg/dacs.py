@@ -1,4 +1,4 @@
-"""DACS: domain adaptation by cross-domain mixed sampling (seed 004, 3.2 and 5.2), as a
+"""DACS: domain adaptation by cross-domain mixed sampling (the ClassMix/DACS thesis, 3.2 and 5.2), as a
 ClassMixSegmentor whose mixing is replaced (everything else, teacher EMA, weighting, loss,
 evaluation, is ClassMix's).
 
@@ -52,7 +52,7 @@ class DACSSegmentor(ClassMixSegmentor):
         mode: 'inter' (DACS), 'intra' (IntraMix) or 'intra_aligned' (distribution-aligned IntraMix).
         proportion: share p of the source classes pasted (0.5).
         alignment: dict(prior=list or JSON path, momentum=0.99) for mode='intra_aligned'; the prior
-            is the target class distribution (the seed used Cityscapes' ground truth).
+            is the target class distribution (the report used Cityscapes' ground truth).
         strong_aug: defaults to the DACS jitter + blur (None turns it off).
     """
 

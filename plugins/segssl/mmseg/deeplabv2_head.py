@@ -1,4 +1,4 @@
-"""DeepLab-v2's ASPP classifier (seed 004; Chen et al. 2017), which mmseg does not ship.
+"""DeepLab-v2's ASPP classifier (the ClassMix/DACS thesis; Chen et al. 2017), which mmseg does not ship.
 
     logits = sum_r conv3x3_r(x),   r in (6, 12, 18, 24)
 
@@ -19,7 +19,7 @@ from mmseg.registry import MODELS
 @MODELS.register_module()
 class DeepLabV2Head(BaseDecodeHead):
     """Args:
-        dilations: the ASPP rates (seed 004: 6, 12, 18, 24).
+        dilations: the ASPP rates (the ClassMix/DACS thesis: 6, 12, 18, 24).
         in_channels: C_in of the last backbone stage (2048 for ResNet-50/101).
         num_classes: output channels of each branch.
         sum_first_two: sum only the first two branches, as the public reference code does

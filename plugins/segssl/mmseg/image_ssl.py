@@ -1,5 +1,5 @@
-"""Image-level self-supervised models as mmengine models: BYOL (seed 002), SimCLR (seed 003, and
-seed 001's SimCLR task) and seed 003's video anchor variant. The losses live in
+"""Image-level self-supervised models as mmengine models: BYOL (the Mask R-CNN thesis), SimCLR (the SimCLR report, and
+the ERFNet thesis's SimCLR task) and the SimCLR report's video anchor variant. The losses live in
 ``segssl.core.image_contrastive``; the inputs are PackPixelViews' (N, 4, 3, H, W) views
 ([online v1, online v2, target v1, target v2], normalised by PixelViewsDataPreProcessor) or
 PackFrameClip's (N, 1 + p, 3, H, W) anchor + frames.
@@ -32,7 +32,7 @@ def build_mlp(in_channels: int, hidden_channels: int, out_channels: int = 256,
 
 def pooled_features(backbone: nn.Module, x: torch.Tensor, pool: str = 'avg') -> torch.Tensor:
     """Global pool of the backbone's last output: (N, 3, H, W) -> (N, C) (y of BYOL). ``pool``:
-    'avg' (BYOL, SimCLR) or 'max' (seed 001's head, 3.1.2: "a 2D max pooling layer")."""
+    'avg' (BYOL, SimCLR) or 'max' (the ERFNet thesis's head, 3.1.2: "a 2D max pooling layer")."""
     feat = backbone(x)[-1]
     return feat.amax(dim=(2, 3)) if pool == 'max' else feat.mean(dim=(2, 3))
 
@@ -60,13 +60,13 @@ class BYOL(_ImageSSLModel, MomentumTargetModel):
     """BYOL: online f_theta + g_theta + q_theta, target f_xi + g_xi = EMA of f_theta + g_theta.
 
     Args:
-        backbone: mmseg backbone config (ResNet(depth=50, out_indices=(3,)); seed 002 starts it
+        backbone: mmseg backbone config (ResNet(depth=50, out_indices=(3,)); the Mask R-CNN thesis starts it
             from ImageNet weights: ``init_cfg=dict(type='Pretrained', checkpoint=...)``, or random
             with ``init_cfg=None``).
         projector: dict(in_channels (2048 for R50), hidden_channels (4096 baseline, 2048 seed
             002's final), out_channels 256, batch_norm True).
         predictor: dict(hidden_channels, batch_norm); its input and output are the projector's
-            out_channels (seed 002: 256 -> H -> 256, same architecture as the projector).
+            out_channels (the Mask R-CNN thesis: 256 -> H -> 256, same architecture as the projector).
         symmetric: L(q(z1), z2') + L(q(z2), z1') (default) or the first term only.
     The target momentum tau (0.996 -> 1, cosine) is set by MomentumUpdateHook(base_momentum=0.996)
     through :meth:`momentum_update`. The target starts as a copy of the (possibly pretrained)
@@ -114,16 +114,16 @@ class SimCLR(_ImageSSLModel):
     """SimCLR: encoder f + projector g (Linear - BN - ReLU - Linear), NT-Xent over the 2N views.
 
     Args:
-        backbone: mmseg backbone config (seed 003: ``ResNet3x3Stem(depth=34)``; seed 001:
+        backbone: mmseg backbone config (the SimCLR report: ``ResNet3x3Stem(depth=34)``; the ERFNet thesis:
             mmseg ``ERFNet`` with ``encoder_only=True``).
         projector: dict(in_channels (512 for R18/R34, 128 for the ERFNet encoder),
             hidden_channels (default in_channels), out_channels 128 (SimCLR's), batch_norm True
-            (seed 001's head, 3.1.2: Linear 128 - ReLU - Linear, batch_norm False)).
-        temperature: tau of NT-Xent (0.5, seeds 001 and 003).
+            (the ERFNet thesis's head, 3.1.2: Linear 128 - ReLU - Linear, batch_norm False)).
+        temperature: tau of NT-Xent (0.5, the ERFNet thesis and the SimCLR report).
         pool: how the backbone's last (N, C, h, w) map becomes h = (N, C): 'avg' (SimCLR's global
-            average pool, default) or 'max' (seed 001, 3.2.7 + 3.1.2: the ERFNet encoder's
+            average pool, default) or 'max' (the ERFNet thesis, 3.2.7 + 3.1.2: the ERFNet encoder's
             (N, 128, H/8, W/8) max-pooled into the classification head, which is the projector).
-        encoder_only: drop the backbone's ``decoder`` (mmseg ``ERFNet``: seed 001 trains only the
+        encoder_only: drop the backbone's ``decoder`` (mmseg ``ERFNet``: the ERFNet thesis trains only the
             encoder with SimCLR), so its last output is the encoder's and the checkpoint holds
             ``online_backbone.encoder.*`` alone. The backbone must have a ``decoder`` ModuleList.
     The two views go through the encoder as one batch of 2N (SimCLR's batch statistics).
@@ -169,7 +169,7 @@ class SimCLR(_ImageSSLModel):
 
 @MODELS.register_module()
 class VideoAnchorSimCLR(SimCLR):
-    """Seed 003's video variant: L = sum_{i=1}^{p} lambda_i NT-Xent(z_0, z_i) over an anchor frame
+    """The SimCLR report's video variant: L = sum_{i=1}^{p} lambda_i NT-Xent(z_0, z_i) over an anchor frame
     x_0 and p other frames x_1..x_p of each of N videos (PackFrameClip: inputs (N, 1 + p, 3, H, W)).
 
     Args:

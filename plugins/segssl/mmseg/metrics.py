@@ -2,7 +2,7 @@
 
 - ``PerClassMetricsHook``: the per-class values IoUMetric computes (``IoU.<class>``, ...) in the
   metrics it returns, so they reach scalars.json and every visualizer backend.
-- ``SynthiaIoUMetric``: IoU over class subsets beside mmseg's 19-class mIoU (seed 004, Table 4.4:
+- ``SynthiaIoUMetric``: IoU over class subsets beside mmseg's 19-class mIoU (the ClassMix/DACS thesis, Table 4.4:
   SYNTHIA -> Cityscapes is reported as mIoU over SYNTHIA's 16 classes and mIoU* over 13, leaving
   out wall, fence, pole). IoU_c = TP_c / (TP_c + FP_c + FN_c) from the accumulated 19-class areas
   (predictions of a class outside the subset still count as false positives); mIoU_S =
@@ -16,7 +16,7 @@ from mmengine.hooks import Hook
 from mmseg.evaluation import IoUMetric
 from mmseg.registry import HOOKS, METRICS
 
-from segssl.core.uda_labels import SYNTHIA_13_CLASSES, SYNTHIA_16_CLASSES
+from segssl.data.uda_labels import SYNTHIA_13_CLASSES, SYNTHIA_16_CLASSES
 
 
 @METRICS.register_module()

@@ -38,7 +38,7 @@ class MomentumTargetModel(BaseModel):
                 statistics are its own, from its own batches (with Momentum BN its first batch
                 sets them).
             momentum_bn: None, or the kwargs of core.convert_to_momentum_bn (``stat_momentum``)
-                to give the target Momentum BN (seed 000 eq. 2.8).
+                to give the target Momentum BN (the PixPro thesis eq. 2.8).
         """
         self.copy_buffers_at_init = bool(copy_buffers_at_init)
         self.target_backbone = copy.deepcopy(self.online_backbone)

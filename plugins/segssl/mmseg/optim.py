@@ -14,7 +14,7 @@ parameters and biases, but it can only set ``lr`` and ``weight_decay`` per param
 and otherwise behaves like the default constructor (``type`` of the wrapper, ``clip_grad``,
 ``accumulative_counts``, AMP ...).
 
-Seed 000 (PixPro) schedule, for ``batch`` images per iteration over all GPUs, ``E`` epochs:
+The PixPro thesis (PixPro) schedule, for ``batch`` images per iteration over all GPUs, ``E`` epochs:
 base lr 1.0 x batch/256, momentum 0.9, weight decay 4e-4, 5 linear warm-up epochs, then cosine
 to ``eta_min`` (PixPro: 1e-6). Warm-up and cosine are mmengine's own schedulers::
 

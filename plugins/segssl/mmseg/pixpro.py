@@ -1,4 +1,4 @@
-"""PixPro-style pixel-level pretraining as an mmengine model (seed 000, PixPro).
+"""PixPro-style pixel-level pretraining as an mmengine model (the PixPro thesis, PixPro).
 
 Online branch: backbone -> projector -> propagation head (PPM / LocalPPM / self-attention) -> y.
 Target branch: EMA copies of backbone and projector (optionally with Momentum BN), no gradient
@@ -66,9 +66,9 @@ class PixPro(MomentumTargetModel):
             The target starts as a copy of the online parameters only, as the official code
             (see MomentumTargetModel.build_target).
         dense_loss: None (default): dense (HW x HW) matching for maps up to 21x21, sparse above
-            (core.pixel_consistency.DENSE_MAX_PAIRS); True / False force one.
+            (core.pixpro_loss.DENSE_MAX_PAIRS); True / False force one.
         batch_affine: None, or dict(view=0, degrees=45, translate=(100, 100), shear=(10, 0)):
-            seed 000's "random affine per batch": in training, ONE random affine (rotation,
+            the PixPro thesis's "random affine per batch": in training, ONE random affine (rotation,
             translation, x-shear drawn as core.random_affine_params) warps both copies of that
             view for the whole batch, and its inverse is composed into each sample's recorded
             view warp, so matching stays exact. (The AffineView transform draws per sample.)

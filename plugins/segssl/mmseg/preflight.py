@@ -65,7 +65,7 @@ def missing_data_folders(cfg: Config, loaders: Iterable[str]) -> List[str]:
 
 def split_file_problems(loader: str, ds: dict) -> List[str]:
     """A dataset read through an ``ann_file`` (a label split): the file exists, and every id in
-    it names an existing image and label map (segssl.splits.check_data_list)."""
+    it names an existing image and label map (segssl.data.splits.check_data_list)."""
     ann = ds.get('ann_file') or ''
     if not ann:
         return []
@@ -77,7 +77,7 @@ def split_file_problems(loader: str, ds: dict) -> List[str]:
     from mmengine.registry import init_default_scope
     from mmseg.registry import DATASETS
 
-    from segssl.splits import check_data_list
+    from segssl.data.splits import check_data_list
     init_default_scope('mmseg')
     cfg = dict(ds, pipeline=[], lazy_init=True)
     try:

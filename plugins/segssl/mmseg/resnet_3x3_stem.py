@@ -1,5 +1,5 @@
-"""Seed 003's ResNet variant as an mmseg backbone: the 7x7 stride-2 stem convolution replaced by a
-3x3 stride-1 one and the max-pool removed (seed 003, "Backbone Encoder"), so a 32-64 px image
+"""The SimCLR report's ResNet variant as an mmseg backbone: the 7x7 stride-2 stem convolution replaced by a
+3x3 stride-1 one and the max-pool removed (the SimCLR report, "Backbone Encoder"), so a 32-64 px image
 keeps 4x more resolution through the network. Everything else is mmseg's ResNet (any depth,
 dilations, out_indices, norm_cfg, init_cfg), and the parameter names are mmseg's / torchvision's
 (``conv1.weight`` is (stem_channels, 3, 3, 3)), so ``segssl.convert`` writes checkpoints for it

@@ -1,11 +1,11 @@
-"""Seed 001's transfer manager as mmengine hooks: re-initialise layers, reset BatchNorm layers,
+"""The ERFNet thesis's transfer manager as mmengine hooks: re-initialise layers, reset BatchNorm layers,
 splice layers from another checkpoint, filter-energy re-initialisation, magnitude pruning with
 a fixed mask, and staged fine-tuning (encoder frozen first). The maths is in
 :mod:`segssl.core.weight_surgery`; these hooks only pick the tensors and log what they changed.
 
 Why hooks and not an ``init_cfg`` type: mmengine applies ``init_cfg`` inside
 ``model.init_weights()`` module by module, *before* ``load_from`` and before resuming, and an
-initialiser sees one module, no second checkpoint and no logger of the run. The seed's
+initialiser sees one module, no second checkpoint and no logger of the run. The report's
 operations act on the weights as loaded (pretrained encoder + decoder), may need a second
 checkpoint (splice, energy refill from a donor), must be logged, and pruning must act again
 after every optimizer step. ``Hook.before_train`` runs after ``init_weights``, ``load_from``
@@ -14,7 +14,7 @@ so: hooks, used from a config as
 
     custom_hooks = [dict(type='ReinitLayersHook', layers=(13, 16))]
 
-Layers are the seed's indices (:func:`segssl.core.weight_surgery.layer_numbering`: ERFNet
+Layers are the report's indices (:func:`segssl.core.weight_surgery.layer_numbering`: ERFNet
 encoder 1-16, decoder 17-22, head 23; ResNet stem 1, then one per residual block). A run that
 resumes (``runner.iter > 0``) keeps its trained weights: the init hooks then do nothing.
 """
@@ -106,7 +106,7 @@ class ReinitLayersHook(_SurgeryHook):
 class ResetNormStatsHook(_SurgeryHook):
     """Reset the BatchNorm layers in ``layers`` (None: the whole model) after loading: running
     statistics to mean 0, var 1, count 0 and, with ``affine`` (default), the scale to 1 and the
-    shift to 0, i.e. PyTorch's fresh ``BatchNorm2d``. Seed 001 Section 5.1 (line ~349): "when we
+    shift to 0, i.e. PyTorch's fresh ``BatchNorm2d``. The ERFNet thesis Section 5.1 (line ~349): "when we
     reset the batchnorm parameters after pre-training the performance does not decrease": its
     parameters are the scale and shift, so ``affine=True`` is the default; ``affine=False``
     resets the running statistics only."""

@@ -1,6 +1,6 @@
 """Experiments over configs x seeds: plan the runs, run each through the tool it belongs to
 (mmseg's ``tools/train.py`` for ``.py`` configs, detectron2's ``tools/train_net.py`` for ``.yaml``),
-read back the metric the tool wrote, and tabulate mean +- std over seeds as the seeds' tables do.
+read back the metric the tool wrote, and tabulate mean +- std over seeds as the reports' tables do.
 
 Framework-free: it starts processes and reads JSON. A finished run leaves ``segssl_run.json``
 (written atomically, only after the tool succeeded and its metric was read), so re-running an
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from segssl.io.atomic import atomic_outputs
-from segssl.runs import last_mmengine_metrics
+from .scalars import last_mmengine_metrics
 
 DONE_FILE = 'segssl_run.json'
 
@@ -189,7 +189,7 @@ def write_tables(rows: List[dict], metrics: Sequence[str], out: str, stem: str =
 
 
 def compare_arms(a: Sequence[float], b: Sequence[float]) -> dict:
-    """The seeds' headline test, A against B over seeds: the difference of means, the larger of the
+    """The reports' headline test, A against B over seeds: the difference of means, the larger of the
     two sample stds (the seed-to-seed spread), whether A beats B by more than that spread, and
     whether every A run is above every B run."""
     (ma, sa), (mb, sb) = mean_std(a), mean_std(b)
@@ -200,7 +200,7 @@ def compare_arms(a: Sequence[float], b: Sequence[float]) -> dict:
 
 def comparison_markdown(title: str, a_name: str, a: Sequence[float], b_name: str, b: Sequence[float],
                         seeds: Sequence[int], unit: str = 'mIoU') -> str:
-    """A seed-style table of two arms (per-seed values and mean +- std) and its verdict line."""
+    """A report-style table of two arms (per-seed values and mean +- std) and its verdict line."""
     c = compare_arms(a, b)
     lines = [f'### {title}', '', '| arm | ' + ' | '.join(f'seed {s}' for s in seeds) + ' | mean +- std |',
              '| --- |' + ' ---: |' * (len(seeds) + 1)]

@@ -1,19 +1,19 @@
-"""Qualitative figures (matplotlib, PNG, written atomically like ``segssl.plots``):
+"""Qualitative figures (matplotlib, PNG, written atomically like ``segssl.runs.plots``):
 
-- ``plot_pixel_pairs``: two views of one image with their positive pixel pairs (seed 000, PixPro)
+- ``plot_pixel_pairs``: two views of one image with their positive pixel pairs (the PixPro thesis, PixPro)
   drawn as lines between the centres of matched feature bins;
 - ``plot_prediction_grid``: one row per image: image, ground truth, predictions of several runs;
 - ``plot_mix_step``: one ClassMix / DACS step: image a, image b, mask M, mixed image
   x' = M x_a + (1 - M) x_b, mixed pseudo-label, mixed weight map.
 
 No mm* imports: the mmseg side (running the view transforms, inference, the training hook) is in
-``segssl.mmseg.figures``. Each function returns the arrays it drew, so tests check pixel values.
+``segssl.mmseg`` (``pixpro_views``, ``run_inference``, ``mix_visualization_hook``). Each function returns the arrays it drew, so tests check pixel values.
 """
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from segssl.plots import _save
+from .plots import _save
 
 
 def _pyplot():

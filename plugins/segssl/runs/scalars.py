@@ -1,5 +1,4 @@
-"""Running segssl's command-line tools from scripts (demo, experiments) and reading back the
-metrics mmengine wrote. Framework-free: it only starts processes and reads JSON lines.
+"""Reading back the metrics mmengine wrote (framework-free: it only reads JSON lines).
 
 :func:`mmengine_scalars` is the one reader of mmengine's ``WORK_DIR/*/vis_data/scalars.json``
 (the tools, the experiments and the tests read runs through it); :func:`last_mmengine_metrics`
@@ -7,27 +6,6 @@ and :func:`mmengine_records` pick the last record or every value of one key from
 import glob
 import json
 import os
-import subprocess
-import sys
-import time
-
-
-def run_logged(cmd, log_path, cwd, env=None):
-    """Run ``cmd`` in ``cwd``, streaming its output to the console and to ``log_path``; exit with
-    a message naming the command and log if it fails. Returns the wall time in seconds."""
-    print(f'\n$ {" ".join(cmd)}\n  (log: {log_path})', flush=True)
-    os.makedirs(os.path.dirname(log_path), exist_ok=True)
-    t0 = time.time()
-    with open(log_path, 'w') as log:
-        proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                env=dict(os.environ, PYTHONUNBUFFERED='1', **(env or {})))
-        for line in proc.stdout:
-            sys.stdout.write(line)
-            log.write(line)
-        proc.wait()
-    if proc.returncode != 0:
-        sys.exit(f'step failed with exit code {proc.returncode}: {" ".join(cmd)} (see {log_path})')
-    return time.time() - t0
 
 
 def scalars_files(work_dir):

@@ -1,4 +1,4 @@
-"""Exponential moving average of a logged curve (seed 002 plots its losses EMA-smoothed, beta 0.99).
+"""Exponential moving average of a logged curve (the Mask R-CNN thesis plots its losses EMA-smoothed, beta 0.99).
 
 For values ``x_1 .. x_n`` and ``beta``:
 

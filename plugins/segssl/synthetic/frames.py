@@ -1,4 +1,4 @@
-"""Synthetic "videos" for the video anchor loss (seed 003): folders of frames, each frame a
+"""Synthetic "videos" for the video anchor loss (the SimCLR report): folders of frames, each frame a
 shifted crop of one synthetic street scene, as a camera panning across it.
 
     out/video_000/frame_000.png ... frame_{T-1}.png

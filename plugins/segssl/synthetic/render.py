@@ -1,7 +1,7 @@
 """Colour renderings of a Scene: a flat, game-like "source" look and a textured "target" look.
 
 The two looks share the scene geometry and class semantics but differ in palette, texture,
-noise, blur and colour balance, which is the domain gap that domain adaptation (seed 004)
+noise, blur and colour balance, which is the domain gap that domain adaptation (the ClassMix/DACS thesis)
 has to bridge. Both are deterministic given the generator.
 """
 import numpy as np

@@ -1,4 +1,4 @@
-"""Videos as folders of frames, for seed 003's video anchor loss.
+"""Videos as folders of frames, for the SimCLR report's video anchor loss.
 
     data_root/VIDEO_A/frame_000.png, frame_001.png, ...     (one folder per video; nested
     data_root/VIDEO_B/...                                     folders such as class/video/ work)

@@ -19,7 +19,7 @@ from typing import List, Optional, Sequence
 from mmengine.dataset import BaseDataset
 from mmseg.registry import DATASETS
 
-from segssl.splits import IMAGE_EXTENSIONS, list_images  # noqa: F401  (re-exported)
+from segssl.data.splits import IMAGE_EXTENSIONS, list_images  # noqa: F401  (re-exported)
 
 
 @DATASETS.register_module()

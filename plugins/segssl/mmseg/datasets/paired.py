@@ -1,4 +1,4 @@
-"""A labelled and an unlabelled sample together, for consistency training (seed 004: ClassMix's
+"""A labelled and an unlabelled sample together, for consistency training (the ClassMix/DACS thesis: ClassMix's
 labelled + unlabelled batches; DACS's source + target batches).
 
     train_dataloader = dict(
@@ -23,7 +23,7 @@ import numpy as np
 from mmengine.dataset import BaseDataset
 from mmseg.registry import DATASETS
 
-from segssl.splits import check_data_list
+from segssl.data.splits import check_data_list
 
 
 def _describe(ds) -> str:

@@ -1,4 +1,4 @@
-"""The synthetic source domains of seed 004's domain adaptation, registered into mmseg's DATASETS.
+"""The synthetic source domains of the ClassMix/DACS thesis's domain adaptation, registered into mmseg's DATASETS.
 
 Both carry Cityscapes' 19 classes and palette and read the ``*_labelTrainIds.png`` files that
 ``tools/convert_gta5.py`` / ``tools/convert_synthia.py`` write (mmseg 1.x has neither dataset)::

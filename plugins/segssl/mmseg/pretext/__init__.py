@@ -1,4 +1,4 @@
-"""Seed 001's image-level pretext tasks on the mmseg side (label makers in segssl.core).
+"""The ERFNet thesis's image-level pretext tasks on the mmseg side (label makers in segssl.core).
 
 Encoder-only tasks (rotation, jigsaw, relative patch): ``*Pretext`` transform ->
 ``PackPretextInputs`` -> ``PretextClassifier``. Encoder-decoder tasks: ``OtsuPretext`` ->

@@ -1,4 +1,4 @@
-"""Encoder-only pretext classifiers of seed 001 (rotation, jigsaw, relative patch) as one
+"""Encoder-only pretext classifiers of the ERFNet thesis (rotation, jigsaw, relative patch) as one
 mmengine model, and the data preprocessor that feeds it.
 
 Checkpoint layout: ``backbone.encoder.*`` (mmseg ``ERFNet`` names, the same keys an mmseg
@@ -32,7 +32,7 @@ class PretextDataPreProcessor(StackedImagesPreProcessor):
 
 
 def classification_head(in_features: int, hidden: int, num_classes: int) -> nn.Sequential:
-    """Linear(in, hidden) -> ReLU -> Linear(hidden, K): seed 001's head (3.1.2: hidden 128 after
+    """Linear(in, hidden) -> ReLU -> Linear(hidden, K): the ERFNet thesis's head (3.1.2: hidden 128 after
     the max-pooled 128-d encoder features; 3.2.3: hidden 4096 after the concatenated tiles)."""
     return nn.Sequential(nn.Linear(in_features, hidden), nn.ReLU(inplace=True),
                          nn.Linear(hidden, num_classes))
@@ -46,9 +46,9 @@ class PretextClassifier(BaseModel):
       FC ``hidden_channels`` (128) -> ReLU -> FC ``num_classes`` (4).
     - ``jigsaw`` / ``relative_patch``: T tiles (N, T, 3, h, w) -> the same (siamese) encoder per
       tile -> max-pool -> concatenation (T * 128) -> FC ``hidden_channels`` (4096) -> ReLU ->
-      FC ``num_classes`` (number of permutations / 8). Seed 001 feeds each tile's "feature
+      FC ``num_classes`` (number of permutations / 8). The ERFNet thesis feeds each tile's "feature
       vector" to the concatenation without saying its size; here it is the tile's max-pooled
-      encoder output, as in the seed's classification head (3.1.2).
+      encoder output, as in the report's classification head (3.1.2).
 
     Args:
         backbone (dict): an mmseg backbone (ERFNet; its decoder is removed). Its last output is

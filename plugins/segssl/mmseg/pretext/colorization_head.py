@@ -1,4 +1,4 @@
-"""Colorization decode head: mmseg's FCNHead regressing (a*, b*) with MSE (seed 001, 3.2.5)."""
+"""Colorization decode head: mmseg's FCNHead regressing (a*, b*) with MSE (the ERFNet thesis, 3.2.5)."""
 from typing import List
 
 import torch

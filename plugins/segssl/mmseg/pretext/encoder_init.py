@@ -1,8 +1,8 @@
 """``init_cfg=dict(type='PretrainedERFNetEncoder', checkpoint=FILE)``: an mmseg ``ERFNet``
-backbone whose encoder (the seed's layers 1-16, ``encoder.*``) comes from ``FILE`` and nothing
+backbone whose encoder (the report's layers 1-16, ``encoder.*``) comes from ``FILE`` and nothing
 else, checked tensor by tensor.
 
-Seed 001 (001_06df34aad1e5772c.txt, Section 5.1, line ~347): "All of the self-supervised methods
+The ERFNet thesis (001_06df34aad1e5772c.txt, Section 5.1, line ~347): "All of the self-supervised methods
 are first initialized with an encoder pretrained on ImageNet classification". An ImageNet
 classifier has no decoder, so the encoder-decoder tasks (Otsu, colorization) keep a random
 decoder; mmengine's ``Pretrained`` would load whatever decoder the file carries, and with

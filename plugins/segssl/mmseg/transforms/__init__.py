@@ -1,5 +1,5 @@
-"""Two-view transforms for pixel-level pretraining (seed 000 / PixPro), registered in mmseg's
-TRANSFORMS. A seed 000 pipeline::
+"""Two-view transforms for pixel-level pretraining (the PixPro thesis / PixPro), registered in mmseg's
+TRANSFORMS. A the PixPro thesis pipeline::
 
     [dict(type='LoadImageFromFile'),
      dict(type='TwoViewCrop', size=224),                    # views, view_boxes/flips/warps/size

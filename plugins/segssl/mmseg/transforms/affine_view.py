@@ -1,4 +1,4 @@
-"""Affine warp of one view, recording its inverse warp for matching (seed 000, 3.2)."""
+"""Affine warp of one view, recording its inverse warp for matching (the PixPro thesis, 3.2)."""
 from typing import Dict, Optional, Sequence, Tuple, Union
 
 import cv2
@@ -24,23 +24,23 @@ class AffineView(BaseTransform):
     """Warp ``results['views'][view]`` by an affine map (cv2.warpAffine, bilinear, zero border)
     and record the inverse warp in ``results['view_warps'][view]``.
 
-    The seed applies it to view 1 (``view=0``) before erasing, so the target copy and the online
+    The report applies it to view 1 (``view=0``) before erasing, so the target copy and the online
     copy are both the warped view; ``segssl.core.lattice_from_boxes(..., warp=view_warps)`` then
-    places the warped view's feature bins in original-image coordinates (the seed's
+    places the warped view's feature bins in original-image coordinates (the report's
     "inverse-warped feature map"). Convention and formula: ``segssl.core.affine`` (continuous pixel
     coordinates, rotation/shear about the view centre (w/2, h/2), positive angle
     counter-clockwise as displayed). A second AffineView on the same view composes.
 
     Args:
-        view: which view to warp (0 = view 1, the seed's choice; 1 = view 2).
+        view: which view to warp (0 = view 1, the report's choice; 1 = view 2).
         mode: 'fixed': angle = ``degrees``, translation = ``translate``, shear = ``shear``;
             'random': drawn per sample, angle ~ U(-degrees, degrees), t_x ~ U(-translate[0],
             translate[0]), t_y likewise, shear_x ~ U(-shear[0], shear[0]), shear_y likewise.
-            (The seed's random affine is "per batch": for that, draw once per batch in the model
+            (The report's random affine is "per batch": for that, draw once per batch in the model
             with ``segssl.core.affine.random_affine_params`` + ``warp_images``.)
         degrees: rotation in degrees. translate: (t_x, t_y) pixels. shear: (shear_x, shear_y)
             degrees (a number means both).
-    Seed 000 rows: rotation = ``AffineView(mode='fixed', degrees=30, translate=(0, 0),
+    The PixPro thesis rows: rotation = ``AffineView(mode='fixed', degrees=30, translate=(0, 0),
     shear=(0, 0))``; fixed affine = ``AffineView(mode='fixed', degrees=30, translate=(10, 10),
     shear=(10, 10))`` (the defaults); random affine = ``AffineView(mode='random', degrees=45,
     translate=(100, 100), shear=(10, 0))``.
@@ -81,7 +81,7 @@ class AffineView(BaseTransform):
                            f'(run TwoViewCrop first), for {results.get("img_path")}')
         if 'online_views' in results:
             raise ValueError('AffineView: results already has "online_views" (erasing ran first); '
-                             'seed 000 warps the view before erasing: put AffineView before it')
+                             'the PixPro thesis warps the view before erasing: put AffineView before it')
         img = views[self.view]
         h, w = img.shape[:2]
         forward = affine_matrix(**self.params(), center=(w / 2, h / 2))         # float64 (2, 3)

@@ -1,4 +1,4 @@
-"""Clip transforms for seed 003's video anchor loss: sample an anchor frame x_0 and the p frames
+"""Clip transforms for the SimCLR report's video anchor loss: sample an anchor frame x_0 and the p frames
 after it, augment each like a SimCLR view, pack them as (1 + p, 3, H, W)."""
 from typing import Dict, Optional, Sequence
 
@@ -22,7 +22,7 @@ class SampleFrameClip(BaseTransform):
 
     Args:
         num_frames: p, the frames after the anchor (3).
-        frame_interval: step between sampled frames (1: successive frames, as seed 003's x_1..x_p
+        frame_interval: step between sampled frames (1: successive frames, as the SimCLR report's x_1..x_p
             "successive set of images"; its folders kept one frame in 100 of the video).
     Adds ``frames`` (list of 1 + p arrays, anchor first), ``frame_indices`` (int64 (1 + p,)).
     """

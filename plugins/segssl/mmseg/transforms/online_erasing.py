@@ -1,4 +1,4 @@
-"""Erasing of the ONLINE copy of each view only (seed 000, 3.3). The maths: segssl.core.erasing."""
+"""Erasing of the ONLINE copy of each view only (the PixPro thesis, 3.3). The maths: segssl.core.erasing."""
 from typing import Dict, Optional, Sequence
 
 import numpy as np
@@ -63,7 +63,7 @@ class _OnlineErasing(BaseTransform):
 
 @TRANSFORMS.register_module()
 class OnlineRandomErasing(_OnlineErasing):
-    """Random Erasing (Zhong et al.; seed 000 eqs. 3.3-3.4) of each online view with probability p.
+    """Random Erasing (Zhong et al.; the PixPro thesis eqs. 3.3-3.4) of each online view with probability p.
 
     S_e / S ~ U(s_l, s_h) (``scale``), aspect r_e = H_e / W_e ~ U(r_1, r_2) (``ratio``),
     H_e = sqrt(S_e r_e), W_e = sqrt(S_e / r_e), top-left (x_e, y_e) uniform; everything is drawn
@@ -105,11 +105,11 @@ class OnlineRandomErasing(_OnlineErasing):
 
 @TRANSFORMS.register_module()
 class OnlineRandomPatchedErasing(_OnlineErasing):
-    """Random Patched Erasing (seed 000, 3.3) of each online view with probability p:
+    """Random Patched Erasing (the PixPro thesis, 3.3) of each online view with probability p:
     ``num_patches`` squares of side ``patch_size`` at uniform positions (fully inside the view),
     overlapping freely; the union is filled.
 
-    The seed is inconsistent about the size: its mask formula (P_x - s, P_x + s) gives squares
+    The report is inconsistent about the size: its mask formula (P_x - s, P_x + s) gives squares
     of side 2s = 20, but its figure caption says "50 patches of size 10x10" and its text "about
     10% of the image was erased" (50 x 10^2 ~ 10% of 224^2). We follow the caption and the 10%:
     side ``patch_size`` = 10 by default (set 20 for the formula's reading).

@@ -1,4 +1,4 @@
-"""Two RandomResizedCrop views of one image, with their boxes and flips (seed 000, 2.4.1 / 3.1)."""
+"""Two RandomResizedCrop views of one image, with their boxes and flips (the PixPro thesis, 2.4.1 / 3.1)."""
 import math
 from typing import Dict, Optional, Sequence, Tuple
 
@@ -47,7 +47,7 @@ def sample_resized_crop_box(height: int, width: int, scale: Sequence[float] = (0
 @TRANSFORMS.register_module()
 class TwoViewCrop(BaseTransform):
     """Two random resized crops v1, v2 of ``results['img']``, each flipped horizontally with
-    probability ``flip_prob`` after cropping (PixPro / seed 000: two 224 x 224 crops).
+    probability ``flip_prob`` after cropping (PixPro / the PixPro thesis: two 224 x 224 crops).
 
     The crop of box (x1, y1, x2, y2) (integer pixels, x2/y2 exclusive) is resized to size x size,
     so view pixel (col c, row r) has its centre at original-image point

@@ -1,4 +1,4 @@
-"""BYOL / PixPro photometric augmentation of each view (seed 000, 3.1; numpy + cv2)."""
+"""BYOL / PixPro photometric augmentation of each view (the PixPro thesis, 3.1; numpy + cv2)."""
 from typing import Dict, Optional, Sequence, Tuple, Union
 
 import cv2
@@ -33,7 +33,7 @@ def adjust_hue(img: np.ndarray, shift: float, bgr: bool) -> np.ndarray:
 @TRANSFORMS.register_module()
 class ViewColorAugment(BaseTransform):
     """Per-view photometric augmentation of ``results['views']`` (BYOL's asymmetric recipe,
-    used by PixPro and seed 000), in this order, each step drawn independently per view:
+    used by PixPro and the PixPro thesis), in this order, each step drawn independently per view:
 
     1. colour jitter with probability ``jitter_prob`` (p = 0.8): brightness, contrast,
        saturation, hue factors drawn as torchvision's ColorJitter (brightness b ~ U(1-0.4, 1+0.4),
