@@ -1,5 +1,5 @@
 # The ClassMix/DACS thesis, Table 4.2: ClassMix on Pascal VOC aug with 1/8 of the labels (1323 images;
-# seed's mIoU 71.0). DeepLab-v2 R101 student + EMA teacher, 321x321 crops, batch 10+10, 40k iterations.
+# the report's mIoU 71.0). DeepLab-v2 R101 student + EMA teacher, 321x321 crops, batch 10+10, 40k iterations.
 #   python tools/make_label_splits.py data/VOCdevkit/VOC2012 --dataset voc_aug
 #   SEGSSL_BACKBONE=work_dirs/pretrained/deeplabv2_init_mmseg.pth python tools/train.py configs/semi/classmix_deeplabv2_r101-d8_1xb10_voc-aug-1-8_321x321_40k.py
 _base_ = [

@@ -1,5 +1,5 @@
 # The ClassMix/DACS thesis, Table 4.1: ClassMix on Cityscapes with 1/8 of the labels (372 images;
-# seed's mIoU 61.35). DeepLab-v2 R101 student + EMA teacher, 512x1024, batch 2+2, 40k iterations.
+# the report's mIoU 61.35). DeepLab-v2 R101 student + EMA teacher, 512x1024, batch 2+2, 40k iterations.
 #   python tools/make_label_splits.py data/cityscapes --dataset cityscapes
 #   SEGSSL_BACKBONE=work_dirs/pretrained/deeplabv2_init_mmseg.pth python tools/train.py configs/semi/classmix_deeplabv2_r101-d8_1xb2_cityscapes-1-8_512x1024_40k.py
 _base_ = [

@@ -1,4 +1,4 @@
 # The ClassMix/DACS thesis, Table 4.2: supervised-only baseline on Pascal VOC aug with 1/4 of the labels
-# (2646 images; seed's mIoU 70.2): the 1/8 baseline on the 1-4 split.
+# (2646 images; the report's mIoU 70.2): the 1/8 baseline on the 1-4 split.
 _base_ = ['./supervised_deeplabv2_r101-d8_1xb10_voc-aug-1-8_321x321_40k.py']
 train_dataloader = dict(dataset=dict(ann_file='splits/1-4/labelled.txt'))

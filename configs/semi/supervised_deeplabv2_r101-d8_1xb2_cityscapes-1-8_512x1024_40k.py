@@ -1,5 +1,5 @@
 # The ClassMix/DACS thesis, Table 4.1: supervised-only baseline on Cityscapes with 1/8 of the labels
-# (372 images; seed's mIoU 54.84). The ClassMix configs' student, data and schedule, batch 2.
+# (372 images; the report's mIoU 54.84). The ClassMix configs' student, data and schedule, batch 2.
 # The leaves on the other splits inherit this one and set only train_dataloader's ann_file.
 #   python tools/make_label_splits.py data/cityscapes --dataset cityscapes
 #   SEGSSL_BACKBONE=work_dirs/pretrained/deeplabv2_init_mmseg.pth python tools/train.py configs/semi/supervised_deeplabv2_r101-d8_1xb2_cityscapes-1-8_512x1024_40k.py

@@ -55,7 +55,7 @@ class MomentumBatchNorm2d(nn.BatchNorm2d):
         stat_momentum: a of eq. 2.8, the weight of the previous statistics (not given in the
             seed; default 0.9). The first batch initialises the statistics.
         sync: under torch.distributed, take the batch statistics over all processes (as the
-            seed's SyncBN does), so every rank keeps the same running statistics.
+            the report's SyncBN does), so every rank keeps the same running statistics.
     """
 
     def __init__(self, num_features: int, eps: float = 1e-5, stat_momentum: float = 0.9, affine: bool = True,

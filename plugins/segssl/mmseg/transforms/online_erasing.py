@@ -73,7 +73,7 @@ class OnlineRandomErasing(_OnlineErasing):
     Args:
         p: probability per view (seed: 1.0; one run 0.5).
         scale: (s_l, s_h) = (0.02, 0.4). ratio: (r_1, r_2) = (0.3, 1 / 0.3).
-        fill: 'black' (seed's best, 72.56 mIoU) or 'gaussian' (mean + std * N(0, 1) per pixel and
+        fill: 'black' (the report's best, 72.56 mIoU) or 'gaussian' (mean + std * N(0, 1) per pixel and
             channel, ``mean``/``std`` ImageNet's in 0-255 RGB units, i.e. N(0, 1) after
             normalisation; clipped to uint8).
         channel_order: of the views ('bgr' from LoadImageFromFile): mean/std are reordered.
