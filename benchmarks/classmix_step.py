@@ -22,7 +22,7 @@ import time
 
 import torch
 
-from segssl.io.atomic import atomic_write_text
+from timing import publish
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_CONFIG = os.path.join(ROOT, 'configs', 'semi', 'classmix_deeplabv2_r18-d8_synthetic-1-8_64x128.py')
@@ -132,9 +132,7 @@ def main():
         f'forward and student forward + backward alone.** The remaining {measured - predicted:+.2f}x is the EMA update, '
         'masks, mixing, confidence weights and bookkeeping.', '']
     text = '\n'.join(lines)
-    atomic_write_text(args.out, text)
-    print(text)
-    return 0
+    return publish(args.out, text)
 
 
 if __name__ == '__main__':

@@ -20,7 +20,7 @@ import torch
 import torchvision
 
 from segssl.convert import convert, read_resnet
-from segssl.io.atomic import atomic_write_text
+from timing import publish
 
 TARGETS = (('torchvision', 'r101_tv.pth'), ('mmseg', 'r101_mmseg.pth'),
            ('detectron2', 'r101_d2.pkl'))
@@ -88,9 +88,7 @@ def main():
         lines.append(f'| {name} | {med:.3f} | {best:.3f} | {med / base:.2f} | '
                      f'{"-" if mb is None else f"{mb:.0f}"} |')
     text = '\n'.join(lines) + '\n'
-    atomic_write_text(args.out, text)
-    print(text)
-    return 0
+    return publish(args.out, text)
 
 
 if __name__ == '__main__':

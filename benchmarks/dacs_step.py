@@ -20,7 +20,7 @@ import sys
 import time
 
 import torch
-from timing import timed
+from timing import publish, timed
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DACS_CFG = 'configs/uda/dacs_deeplabv2_r101-d8_1xb2_gta5-to-cityscapes-512x512_250k.py'
@@ -150,11 +150,7 @@ Per-round seconds (sup / DACS / teacher): {' ; '.join(f'{a:.2f} / {b:.2f} / {c:.
 Measured - predicted time: {rest:+.3f} s per step (mixing/augmentation/EMA measured alone:
 {t_mix + t_ema:.3f} s).
 """
-    print(text)
-    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-    with open(args.out, 'w') as f:
-        f.write(text)
-    return 0
+    return publish(args.out, text)
 
 
 if __name__ == '__main__':

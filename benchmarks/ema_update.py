@@ -5,16 +5,14 @@ replaced, on ResNet-50 (parameters and BN buffers), in one run; same values (che
 
     python benchmarks/ema_update.py [--threads 1] [--repeats 20] [--out FILE]
 """
-import argparse
 import copy
-import os
 import sys
 
 import torch
 import torchvision
 
 from segssl.core import ema_update
-from timing import timed, write_results
+from timing import benchmark_parser, publish, timed
 
 
 def loop_update(target, online, momentum):
@@ -29,10 +27,7 @@ def loop_update(target, online, momentum):
 
 @torch.no_grad()
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument('--threads', type=int, default=1)
-    p.add_argument('--repeats', type=int, default=20)
-    p.add_argument('--out', default=os.path.join(os.path.dirname(__file__), 'results', 'ema_update.md'))
+    p = benchmark_parser(__doc__, 'ema_update', repeats=20, threads=1)
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
@@ -57,9 +52,7 @@ def main(argv=None):
         '| update | ms | ratio |', '| --- | ---: | ---: |',
         f'| per-tensor loop (before) | {before * 1e3:.2f} | 1.00 |',
         f'| torch._foreach_mul_ / _foreach_add_ (now) | {after * 1e3:.2f} | {after / before:.2f} |', ''])
-    write_results(args.out, text)
-    print(text)
-    return 0
+    return publish(args.out, text)
 
 
 if __name__ == '__main__':

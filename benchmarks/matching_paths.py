@@ -6,15 +6,13 @@ flipped, as PixPro's; C = 256 features.
 
     python benchmarks/matching_paths.py [--threads 1] [--repeats 5] [--out FILE]
 """
-import argparse
-import os
 import sys
 
 import torch
 
 from segssl.core import lattice_from_boxes
 from segssl.core.pixpro_loss import DENSE_MAX_PAIRS, pixel_consistency_loss
-from timing import timed, write_results
+from timing import benchmark_parser, timed, write_results
 
 SIZES = ((7, 64), (14, 64), (18, 32), (21, 32), (24, 16), (28, 16), (56, 4))      # (map side, batch)
 
@@ -43,10 +41,7 @@ def step(l1, l2, maps, dense):
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument('--threads', type=int, default=1)
-    p.add_argument('--repeats', type=int, default=5)
-    p.add_argument('--out', default=os.path.join(os.path.dirname(__file__), 'results', 'matching_paths.md'))
+    p = benchmark_parser(__doc__, 'matching_paths', repeats=5, threads=1)
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
     rows = []

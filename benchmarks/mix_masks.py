@@ -12,9 +12,7 @@ augmentation with p = 1 (the same draws) too.
 
     python benchmarks/mix_masks.py [--threads 1] [--repeats 3] [--out FILE]
 """
-import argparse
 import math
-import os
 import sys
 
 import torch
@@ -24,7 +22,7 @@ from segssl.core import DistributionAlignment, class_frequencies, class_mix_mask
 from segssl.core.dacs import inter_mix
 from segssl.core.mixing import mix
 from segssl.core.strong_augment import blur_kernel_size, color_jitter, strong_augment
-from timing import timed, write_results
+from timing import benchmark_parser, publish, timed
 
 
 # ---- before: the replaced implementations ---------------------------------------------------------
@@ -139,10 +137,7 @@ def check_class_mix(labels, masks, chosen):
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument('--threads', type=int, default=1)
-    p.add_argument('--repeats', type=int, default=3)
-    p.add_argument('--out', default=os.path.join(os.path.dirname(__file__), 'results', 'mix_masks.md'))
+    p = benchmark_parser(__doc__, 'mix_masks', repeats=3, threads=1)
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
     n, k, h, w = 2, 19, 512, 1024
@@ -210,9 +205,7 @@ def main(argv=None):
               '(`torch.where`, no `bool(tensor)`), so on a CPU it costs its work even when dropped; before, '
               'the host read the decision and skipped it.', '']
     text = '\n'.join(lines)
-    write_results(args.out, text)
-    print(text)
-    return 0
+    return publish(args.out, text)
 
 
 if __name__ == '__main__':

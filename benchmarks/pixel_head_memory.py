@@ -13,6 +13,7 @@ import resource
 import subprocess
 import sys
 import time
+from timing import publish
 
 DENSE_LIMIT_GB = 12.0     # skip the dense path where its (HW)^2 matrices would not fit
 
@@ -82,10 +83,7 @@ def main():
         d, l5 = r['PPM dense'], r['LocalPPM 5x5']
         ratio = f"{d['peak_mb'] / max(l5['peak_mb'], 1):.1f}x" if d else '-'
         lines.append(f"| {size}x{size} | {cell(d)} | {cell(l5)} | {cell(r['LocalPPM 7x7'])} | {ratio} |")
-    os.makedirs(os.path.dirname(args.out), exist_ok=True)
-    with open(args.out, 'w') as f:
-        f.write('\n'.join(lines) + '\n')
-    print('\n'.join(lines))
+    return publish(args.out, lines + [''])
 
 
 if __name__ == '__main__':

@@ -11,7 +11,7 @@ import os
 import sys
 
 import torch
-from timing import timed
+from timing import publish, timed
 
 
 def make_batch(model, batch, size):
@@ -85,10 +85,7 @@ def main():
              '| head | map | full step s | head + matching + loss s | share |', '| --- | --- | --- | --- | --- |']
     for name, hw, t_full, t_head in rows:
         lines.append(f'| {name} | {hw[0]}x{hw[1]} | {t_full:.2f} | {t_head:.3f} | {100 * t_head / t_full:.1f}% |')
-    os.makedirs(os.path.dirname(args.out), exist_ok=True)
-    with open(args.out, 'w') as f:
-        f.write('\n'.join(lines) + '\n')
-    print('\n'.join(lines))
+    return publish(args.out, lines + [''])
 
 
 if __name__ == '__main__':

@@ -21,6 +21,8 @@ import sys
 import tempfile
 import time
 
+from timing import publish
+
 RECIPES = {
     'byol': dict(size=224, jitter=(0.4, 0.4, 0.2, 0.1), blur=(1.0, 0.1), kernel=23, solarize=(0.0, 0.2)),
     'simclr': dict(size=64, jitter=(0.8, 0.8, 0.8, 0.2), blur=(0.5, 0.5), kernel=7, solarize=(0.0, 0.0)),
@@ -115,13 +117,10 @@ def main(argv=None):
             for key in pipes:
                 ratio = f"{med['segssl'] / med['torchvision']:.2f}" if key == 'segssl' else ''
                 lines.append(f'| {name} ({recipe["size"]} px) | {key} | {med[key]:.1f} | {ratio} |')
-    text = '\n'.join(lines)
-    print(text)
     if args.out:
-        from segssl.io.atomic import atomic_outputs
-        with atomic_outputs(args.out) as (tmp_out,):
-            with open(tmp_out, 'w') as f:
-                f.write(text + '\n')
+        return publish(args.out, lines + [''])
+    print('\n'.join(lines))
+    return 0
 
 
 if __name__ == '__main__':

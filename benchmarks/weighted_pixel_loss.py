@@ -6,15 +6,13 @@ in one run. The one-hot tensor alone is N C H W floats.
 
     python benchmarks/weighted_pixel_loss.py [--threads 1] [--repeats 3] [--out FILE]
 """
-import argparse
-import os
 import sys
 
 import torch
 import torch.nn.functional as F
 
 from segssl.core.weighted_pixel_loss import weighted_pixel_loss
-from timing import timed, write_results
+from timing import benchmark_parser, publish, timed
 
 
 def one_hot_ce(logits, targets, weights, ignore_index=255):
@@ -26,10 +24,7 @@ def one_hot_ce(logits, targets, weights, ignore_index=255):
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument('--threads', type=int, default=1)
-    p.add_argument('--repeats', type=int, default=3)
-    p.add_argument('--out', default=os.path.join(os.path.dirname(__file__), 'results', 'weighted_pixel_loss.md'))
+    p = benchmark_parser(__doc__, 'weighted_pixel_loss', repeats=3, threads=1)
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
     n, c, h, w = 2, 19, 512, 1024
@@ -60,9 +55,7 @@ def main(argv=None):
         '| path | s | ratio | one-hot tensor MB |', '| --- | ---: | ---: | ---: |',
         f'| one-hot formula (before) | {before:.3f} | 1.00 | {one_hot_mb:.0f} (int64 one_hot: {2 * one_hot_mb:.0f}) |',
         f'| cross entropy, reduction=none (now) | {after:.3f} | {after / before:.2f} | 0 |', ''])
-    write_results(args.out, text)
-    print(text)
-    return 0
+    return publish(args.out, text)
 
 
 if __name__ == '__main__':

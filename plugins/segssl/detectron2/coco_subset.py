@@ -11,19 +11,8 @@ def register_coco_subsets(out_dir, name):
 
     Re-registering the same files is a no-op.
     """
-    from detectron2.data import DatasetCatalog, MetadataCatalog
-    from detectron2.data.datasets import register_coco_instances
+    from .datasets import register_coco_once
     manifest = read_manifest(out_dir, name)
-    names = []
-    for split, info in manifest['splits'].items():
-        ds = f'{name}_{split}'
-        json_file = os.path.abspath(os.path.join(out_dir, info['json']))
-        if ds in DatasetCatalog.list():
-            if MetadataCatalog.get(ds).get('json_file') == json_file:
-                names.append(ds)
-                continue
-            DatasetCatalog.remove(ds)
-            MetadataCatalog.remove(ds)
-        register_coco_instances(ds, {}, json_file, manifest['image_root'])
-        names.append(ds)
-    return names
+    return [register_coco_once(f'{name}_{split}', os.path.abspath(os.path.join(out_dir, info['json'])),
+                               manifest['image_root'])
+            for split, info in manifest['splits'].items()]

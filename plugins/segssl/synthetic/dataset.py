@@ -15,13 +15,12 @@ built in a temporary folder beside ``out`` and renamed into place, so it is neve
 """
 import json
 import os
-import shutil
 from typing import Dict, Iterable, List
 
 import numpy as np
 from PIL import Image
 
-from segssl.io.atomic import temporary_folder
+from segssl.io.atomic import atomic_folders
 
 from .render import render
 from .scenes import CITYSCAPES_CLASSES, ID, THING_CLASSES, check_size, make_scene
@@ -120,10 +119,7 @@ def generate(out: str, num_train: int = 48, num_val: int = 16, height: int = 128
     out = os.path.abspath(out)
     if os.path.exists(out) and not overwrite:
         raise FileExistsError(f'{out} already exists: pass overwrite=True (--overwrite) to replace it')
-    parent = os.path.dirname(out)
-    os.makedirs(parent, exist_ok=True)
-    tmp = temporary_folder(parent, '.' + os.path.basename(out) + '.partial-')
-    try:
+    with atomic_folders(out) as (tmp,):
         meta = {'generator': 'segssl.synthetic', 'version': 1, 'seed': seed, 'height': height,
                 'width': width, 'num_train': num_train, 'num_val': num_val, 'parts': list(parts),
                 'classes': list(CITYSCAPES_CLASSES), 'thing_classes': list(THING_CLASSES)}
@@ -134,10 +130,4 @@ def generate(out: str, num_train: int = 48, num_val: int = 16, height: int = 128
                 meta[f'{part}_pixels'] = write_cityscapes(tmp, part, num_train, num_val, height, width, seed)
         with open(os.path.join(tmp, 'meta.json'), 'w') as f:
             json.dump(meta, f, indent=1, sort_keys=True)
-        if os.path.exists(out):
-            shutil.rmtree(out)
-        os.rename(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return meta

@@ -10,13 +10,12 @@ so consecutive frames share most of their content and frames further apart share
 Deterministic: the same arguments give byte-identical files. The folder appears only complete.
 """
 import os
-import shutil
 from typing import Dict
 
 import numpy as np
 from PIL import Image
 
-from segssl.io.atomic import temporary_folder
+from segssl.io.atomic import atomic_folders
 
 from .render import render
 from .scenes import check_size, make_scene
@@ -39,9 +38,7 @@ def generate_frame_folders(out: str, num_videos: int = 8, num_frames: int = 8, h
     out = os.path.abspath(out)
     if os.path.exists(out) and not overwrite:
         raise FileExistsError(f'{out} already exists: pass overwrite=True to replace it')
-    os.makedirs(os.path.dirname(out), exist_ok=True)
-    tmp = temporary_folder(os.path.dirname(out), '.' + os.path.basename(out) + '.partial-')
-    try:
+    with atomic_folders(out) as (tmp,):
         for v in range(num_videos):
             rng = np.random.default_rng([seed, 7, v])
             scene = render(make_scene(rng, scene_h, scene_w), rng, 'target')
@@ -51,11 +48,5 @@ def generate_frame_folders(out: str, num_videos: int = 8, num_frames: int = 8, h
                 y, x = t * shift // 2, t * shift
                 Image.fromarray(scene[y:y + height, x:x + width]).save(
                     os.path.join(folder, f'frame_{t:03d}.png'), format='PNG', optimize=False)
-        if os.path.exists(out):
-            shutil.rmtree(out)
-        os.rename(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return dict(out=out, num_videos=num_videos, num_frames=num_frames, height=height, width=width,
                 shift=shift, seed=seed)

@@ -85,6 +85,20 @@ class _TileTask(BaseTransform):
             out.append(r['img'])
         return np.stack(out)
 
+    def _sample(self, img: np.ndarray):
+        """(tiles, pretext label) of one image (the task's sampler from segssl.core.pretext)."""
+        raise NotImplementedError
+
+    def transform(self, results: Dict) -> Dict:
+        name = type(self).__name__
+        img = _image(results, name)
+        try:
+            tiles, label = self._sample(img)
+        except ValueError as e:
+            raise ValueError(f'{name} on {results.get("img_path")}: {e}') from None
+        results.update(tiles=self._augment(tiles), pretext_label=label)
+        return results
+
 
 @TRANSFORMS.register_module()
 class JigsawPretext(_TileTask):
@@ -106,14 +120,8 @@ class JigsawPretext(_TileTask):
         self.num_permutations, self.permutation_seed = int(num_permutations), int(permutation_seed)
         self.permutations = hamming_permutation_set(num_permutations, grid * grid, permutation_seed)
 
-    def transform(self, results: Dict) -> Dict:
-        img = _image(results, 'JigsawPretext')
-        try:
-            tiles, label = jigsaw_sample(img, self.permutations, self.grid, self.cell, self.tile)
-        except ValueError as e:
-            raise ValueError(f'JigsawPretext on {results.get("img_path")}: {e}') from None
-        results.update(tiles=self._augment(tiles), pretext_label=label)
-        return results
+    def _sample(self, img: np.ndarray):
+        return jigsaw_sample(img, self.permutations, self.grid, self.cell, self.tile)
 
     def __repr__(self):
         return (f'{self.__class__.__name__}(num_permutations={self.num_permutations}, '
@@ -130,14 +138,8 @@ class RelativePatchPretext(_TileTask):
     def __init__(self, cell: int = 75, tile: int = 64, tile_pipeline: Sequence[dict] = ()):
         super().__init__(3, cell, tile, tile_pipeline)
 
-    def transform(self, results: Dict) -> Dict:
-        img = _image(results, 'RelativePatchPretext')
-        try:
-            tiles, label = relative_patch_sample(img, 3, self.cell, self.tile)
-        except ValueError as e:
-            raise ValueError(f'RelativePatchPretext on {results.get("img_path")}: {e}') from None
-        results.update(tiles=self._augment(tiles), pretext_label=label)
-        return results
+    def _sample(self, img: np.ndarray):
+        return relative_patch_sample(img, 3, self.cell, self.tile)
 
     def __repr__(self):
         return (f'{self.__class__.__name__}(cell={self.cell}, tile={self.tile}, '
