@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The lint step (.ci/run runs it before the tests; `make lint`): isort and black check the
+# The lint step (.ci/run runs it before the tests; `make lint`): isort and yapf check the
 # formatting, flake8 the code, over plugins/ tools/ benchmarks/ tests/ and setup.py. configs/ is
 # left out: mmengine configs hold {{$VAR:default}} templates that are not Python until parsed.
 # The tools come from requirements/lint.txt, in a small venv cached beside the stacks' (seconds
@@ -18,13 +18,13 @@ if [[ ! -f "$VENV/.complete" ]]; then
 fi
 cd "$ROOT"
 PATHS=(plugins tools benchmarks tests setup.py)
-BLACK=(-l 120 --skip-string-normalization --skip-magic-trailing-comma -q)
+YAPF=(-r -p -e '*/.mim/*')   # settings: setup.cfg [yapf]
 if [[ "${1:-}" == --fix ]]; then
   "$VENV/bin/isort" -q "${PATHS[@]}"
-  "$VENV/bin/black" "${BLACK[@]}" "${PATHS[@]}"
+  "$VENV/bin/yapf" -i "${YAPF[@]}" "${PATHS[@]}"
 else
   "$VENV/bin/isort" --check-only -q "${PATHS[@]}" || { echo "lint: error: isort would reorder the imports above: run bash tools/lint.sh --fix" >&2; exit 1; }
-  "$VENV/bin/black" --check "${BLACK[@]}" "${PATHS[@]}" || { echo "lint: error: black would reformat the files above: run bash tools/lint.sh --fix" >&2; exit 1; }
+  "$VENV/bin/yapf" --diff "${YAPF[@]}" "${PATHS[@]}" || { echo "lint: error: yapf would reformat the code above: run bash tools/lint.sh --fix" >&2; exit 1; }
 fi
 "$VENV/bin/flake8" "${PATHS[@]}" || { echo "lint: error: flake8 found the problems above" >&2; exit 1; }
-echo "lint: isort, black and flake8 pass on ${PATHS[*]}" >&2
+echo "lint: isort, yapf and flake8 pass on ${PATHS[*]}" >&2
