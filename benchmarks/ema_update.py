@@ -10,9 +10,9 @@ import sys
 
 import torch
 import torchvision
+from timing import benchmark_parser, publish, timed
 
 from segssl.core import ema_update
-from timing import benchmark_parser, publish, timed
 
 
 def loop_update(target, online, momentum):
@@ -22,7 +22,6 @@ def loop_update(target, online, momentum):
     for name, b in target.named_buffers():
         if b.is_floating_point():
             b.mul_(momentum).add_(o_bufs[name], alpha=1 - momentum)
-
 
 
 @torch.no_grad()
@@ -48,10 +47,10 @@ def main(argv=None):
         f'(torch {torch.__version__}, {args.threads} thread(s), median of {args.repeats} after a warm-up; '
         f'torchvision ResNet-50, {tensors} tensors: parameters and floating BN buffers). Bit-identical '
         'results (checked in the run). On a GPU the gain is in kernel launches (2 fused ops instead '
-        f'of {2 * tensors}); not measured here.', '',
-        '| update | ms | ratio |', '| --- | ---: | ---: |',
+        f'of {2 * tensors}); not measured here.', '', '| update | ms | ratio |', '| --- | ---: | ---: |',
         f'| per-tensor loop (before) | {before * 1e3:.2f} | 1.00 |',
-        f'| torch._foreach_mul_ / _foreach_add_ (now) | {after * 1e3:.2f} | {after / before:.2f} |', ''])
+        f'| torch._foreach_mul_ / _foreach_add_ (now) | {after * 1e3:.2f} | {after / before:.2f} |', ''
+    ])
     return publish(args.out, text)
 
 

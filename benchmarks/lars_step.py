@@ -15,9 +15,9 @@ import sys
 
 import torch
 import torchvision
+from timing import publish, timed
 
 from segssl.core.lars import LARS, lars_param_groups
-from timing import publish, timed
 
 
 def with_gradients(model, seed):
@@ -38,8 +38,10 @@ def main(argv=None):
     torch.manual_seed(0)
     models = [with_gradients(torchvision.models.resnet50(), 1)]
     models += [copy.deepcopy(models[0])]
-    opts = [LARS(lars_param_groups(models[0], 4e-4), lr=1.0, momentum=0.9, foreach=False),
-            LARS(lars_param_groups(models[1], 4e-4), lr=1.0, momentum=0.9)]
+    opts = [
+        LARS(lars_param_groups(models[0], 4e-4), lr=1.0, momentum=0.9, foreach=False),
+        LARS(lars_param_groups(models[1], 4e-4), lr=1.0, momentum=0.9)
+    ]
     for step in range(3):
         for m in models:
             with_gradients(m, 10 + step)
@@ -70,7 +72,8 @@ def main(argv=None):
         'multi-tensor ops and about 8 small kernels for the stacked trust ratios, instead of 3 '
         f'(excluded) to 15 (adapted) kernel launches per tensor ({sum(groups)} tensors; the trust '
         'multiply may still launch one kernel per tensor there, as the fused kernels want equal '
-        'shapes); not measured here (no GPU).', ''])
+        'shapes); not measured here (no GPU).', ''
+    ])
     return publish(args.out, text)
 
 

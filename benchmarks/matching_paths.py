@@ -9,12 +9,12 @@ flipped, as PixPro's; C = 256 features.
 import sys
 
 import torch
+from timing import benchmark_parser, timed, write_results
 
 from segssl.core import lattice_from_boxes
 from segssl.core.pixpro_loss import DENSE_MAX_PAIRS, pixel_consistency_loss
-from timing import benchmark_parser, timed, write_results
 
-SIZES = ((7, 64), (14, 64), (18, 32), (21, 32), (24, 16), (28, 16), (56, 4))      # (map side, batch)
+SIZES = ((7, 64), (14, 64), (18, 32), (21, 32), (24, 16), (28, 16), (56, 4))  # (map side, batch)
 
 
 def crops(n, g, image=224.0):
@@ -30,7 +30,6 @@ def case(side, batch, channels=256):
     l2 = lattice_from_boxes(crops(batch, g), torch.ones(batch, dtype=torch.bool), side, side)
     maps = [torch.randn(batch, channels, side, side, generator=g) for _ in range(4)]
     return l1, l2, maps
-
 
 
 def step(l1, l2, maps, dense):
@@ -51,7 +50,7 @@ def main(argv=None):
         assert torch.allclose(dense_loss, sparse_loss, rtol=1e-5, atol=1e-6), (side, dense_loss, sparse_loss)
         td = timed(lambda: step(l1, l2, maps, True), args.repeats)
         ts = timed(lambda: step(l1, l2, maps, False), args.repeats)
-        pairs = (side * side) ** 2
+        pairs = (side * side)**2
         default = 'dense' if pairs <= DENSE_MAX_PAIRS else 'sparse'
         rows.append(f'| {side}x{side} | {batch} | {td * 1e3:.1f} | {ts * 1e3:.1f} | {ts / td:.2f} | '
                     f'{pairs * 4 * batch / 2 ** 20:.0f} | {default} |')
@@ -65,7 +64,12 @@ def main(argv=None):
         'float32 (N, HW, HW) per direction.', '',
         '| map | batch | dense ms | sparse ms | sparse / dense | dense matrix MB | default path |',
         '| --- | --- | ---: | ---: | ---: | ---: | --- |', *rows, '',
-        f'Default (`dense=None`): dense while HW_a * HW_b <= DENSE_MAX_PAIRS = {DENSE_MAX_PAIRS} (21x21 maps: the crossover here). The sparse path sizes its window K on the host from the lattices\' CPU geometry (`matching_window`; a lattice moved with `FeatureLattice.to(device)` keeps it, as PixPro\'s model does), so neither path waits for the device; that sync was removed from the GPU path and cannot change CPU time, so it has no row here. On a GPU the dense matmul gains more; not measured (no GPU).', ''])
+        f'Default (`dense=None`): dense while HW_a * HW_b <= DENSE_MAX_PAIRS = {DENSE_MAX_PAIRS} (21x21 maps: '
+        'the crossover here). The sparse path sizes its window K on the host from the lattices\' CPU geometry '
+        '(`matching_window`; a lattice moved with `FeatureLattice.to(device)` keeps it, as PixPro\'s model does), '
+        'so neither path waits for the device; that sync was removed from the GPU path and cannot change CPU '
+        'time, so it has no row here. On a GPU the dense matmul gains more; not measured (no GPU).', ''
+    ])
     write_results(args.out, text)
     print(f'wrote {args.out}')
     return 0

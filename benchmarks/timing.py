@@ -23,7 +23,7 @@ def timed(fn, repeats):
 
 def write_results(path, text):
     """Write ``text`` to ``path`` atomically (the old file, if any, stays until the new is whole)."""
-    with atomic_outputs(path) as (tmp,):
+    with atomic_outputs(path) as (tmp, ):
         with open(tmp, 'w') as f:
             f.write(text)
 

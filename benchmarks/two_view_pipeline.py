@@ -33,17 +33,20 @@ RECIPES = {
 
 def ours(r):
     from mmcv.transforms import Compose
+
     import segssl.mmseg  # noqa: F401
-    from mmseg.registry import TRANSFORMS  # noqa: F401
+    # isort: split
     from mmengine.registry import init_default_scope
+    from mmseg.registry import TRANSFORMS  # noqa: F401
     init_default_scope('mmseg')
     b, c, s, h = r['jitter']
-    return Compose([dict(type='LoadImageFromFile'),
-                    dict(type='TwoViewCrop', size=r['size'], scale=(0.08, 1.0)),
-                    dict(type='ViewColorAugment', jitter_prob=0.8, brightness=b, contrast=c,
-                         saturation=s, hue=h, grayscale_prob=0.2, blur_prob=r['blur'],
-                         blur_kernel_size=r['kernel'], solarize_prob=r['solarize']),
-                    dict(type='PackPixelViews')])
+    return Compose([
+        dict(type='LoadImageFromFile'),
+        dict(type='TwoViewCrop', size=r['size'], scale=(0.08, 1.0)),
+        dict(type='ViewColorAugment', jitter_prob=0.8, brightness=b, contrast=c, saturation=s, hue=h,
+             grayscale_prob=0.2, blur_prob=r['blur'], blur_kernel_size=r['kernel'], solarize_prob=r['solarize']),
+        dict(type='PackPixelViews')
+    ])
 
 
 def torchvision_pipeline(r):
@@ -59,18 +62,22 @@ def torchvision_pipeline(r):
             T.RandomGrayscale(p=0.2),
             T.RandomApply([T.GaussianBlur(r['kernel'], sigma=(0.1, 2.0))], p=r['blur'][i]),
             T.RandomSolarize(128, p=r['solarize'][i]),
-            T.PILToTensor()])
+            T.PILToTensor()
+        ])
+
     views = [view(0), view(1)]
 
     def run(results):
         img = Image.open(results['img_path']).convert('RGB')
         return dict(inputs=torch.stack([v(img) for v in views]))
+
     return run
 
 
 def make_images(folder, n, height, width):
     import numpy as np
     from PIL import Image
+
     from segssl.synthetic import make_scene, render
     paths = []
     for i in range(n):
@@ -95,13 +102,14 @@ def main(argv=None):
     torch.set_num_threads(1)
     cv2.setNumThreads(1)
     height, width = (int(v) for v in args.size.split('x'))
-    lines = ['| recipe | pipeline | images/s (median of rounds) | ratio segssl / torchvision |',
-             '| --- | --- | --- | --- |']
+    lines = [
+        '| recipe | pipeline | images/s (median of rounds) | ratio segssl / torchvision |', '| --- | --- | --- | --- |'
+    ]
     with tempfile.TemporaryDirectory() as tmp:
         paths = make_images(tmp, args.images, height, width)
         for name, recipe in RECIPES.items():
             pipes = {'segssl': ours(recipe), 'torchvision': torchvision_pipeline(recipe)}
-            for pipe in pipes.values():                           # warm-up
+            for pipe in pipes.values():  # warm-up
                 pipe(dict(img_path=paths[0]))
             rates = {k: [] for k in pipes}
             np.random.seed(0)

@@ -10,9 +10,9 @@ import sys
 
 import torch
 import torch.nn.functional as F
+from timing import benchmark_parser, publish, timed
 
 from segssl.core.weighted_pixel_loss import weighted_pixel_loss
-from timing import benchmark_parser, publish, timed
 
 
 def one_hot_ce(logits, targets, weights, ignore_index=255):
@@ -20,7 +20,6 @@ def one_hot_ce(logits, targets, weights, ignore_index=255):
     y = F.one_hot(torch.where(valid, targets, torch.zeros_like(targets)).long(), logits.shape[1])
     per_pixel = -(y.permute(0, 3, 1, 2).to(logits.dtype) * F.log_softmax(logits, 1)).sum(1)
     return (weights * torch.where(valid, per_pixel, torch.zeros_like(per_pixel))).mean()
-
 
 
 def main(argv=None):
@@ -45,16 +44,17 @@ def main(argv=None):
     torch.testing.assert_close(ga, gb, rtol=1e-4, atol=1e-9)
     before = timed(lambda: run(one_hot_ce), args.repeats)
     after = timed(lambda: run(lambda x, t, wt: weighted_pixel_loss(x, t, wt, 'ce')), args.repeats)
-    one_hot_mb = n * c * h * w * 4 / 2 ** 20
+    one_hot_mb = n * c * h * w * 4 / 2**20
     text = '\n'.join([
         '# Weighted pixel loss, hard pseudo-labels: no one-hot tensor (CPU)', '',
         f'Command: `python benchmarks/weighted_pixel_loss.py --threads {args.threads} --repeats {args.repeats}` '
         f'(torch {torch.__version__}, {args.threads} thread(s), median of {args.repeats} after a warm-up; '
         f'{n} x {c} x {h} x {w} float32 logits, 1/9 of the rows ignored, forward + backward). Same loss and '
-        'gradient (checked in the run).', '',
-        '| path | s | ratio | one-hot tensor MB |', '| --- | ---: | ---: | ---: |',
+        'gradient (checked in the run).', '', '| path | s | ratio | one-hot tensor MB |',
+        '| --- | ---: | ---: | ---: |',
         f'| one-hot formula (before) | {before:.3f} | 1.00 | {one_hot_mb:.0f} (int64 one_hot: {2 * one_hot_mb:.0f}) |',
-        f'| cross entropy, reduction=none (now) | {after:.3f} | {after / before:.2f} | 0 |', ''])
+        f'| cross entropy, reduction=none (now) | {after:.3f} | {after / before:.2f} | 0 |', ''
+    ])
     return publish(args.out, text)
 
 

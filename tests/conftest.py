@@ -22,7 +22,7 @@ requires_mmseg = pytest.mark.skipif(not HAVE_MMSEG, reason=MMSEG_REASON)
 def skip_without_mmseg():
     """Without mmseg: at a module's top, skip the module; inside a test, skip the rest of it.
     With mmseg: return the mmseg module."""
-    __tracebackhide__ = True                # a skip report names the caller, not this line
+    __tracebackhide__ = True  # a skip report names the caller, not this line
     if not HAVE_MMSEG:
         pytest.skip(MMSEG_REASON, allow_module_level=True)
     import mmseg
@@ -82,8 +82,8 @@ def float64_default():
 def run_tool(args, cwd=ROOT, timeout=900, env=None):
     """Run a command-line tool with this interpreter; return the CompletedProcess (text)."""
     full_env = dict(os.environ, PYTHONUNBUFFERED='1', OMP_NUM_THREADS='2', **(env or {}))
-    return subprocess.run([sys.executable] + list(args), cwd=cwd, env=full_env, timeout=timeout,
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    return subprocess.run([sys.executable] + list(args), cwd=cwd, env=full_env, timeout=timeout, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, text=True)
 
 
 def load_ckpt(path):
@@ -100,11 +100,11 @@ def train_quickstart_two_iterations(work, visualizer_name):
     from segssl.mmseg.tools import run_mmseg_tool
     argv = sys.argv[:]
     try:
-        return run_mmseg_tool('train.py', [os.path.join(ROOT, 'configs', 'quickstart', 'fcn_r18-d8_synthetic-128x256.py'),
-                                           '--work-dir', str(work), '--cfg-options',
-                                           'train_cfg.max_iters=2', 'train_cfg.val_interval=2',
-                                           'param_scheduler.0.end=2', 'default_hooks.checkpoint.interval=2',
-                                           'default_hooks.logger.interval=1', 'train_dataloader.batch_size=2',
-                                           f'visualizer.name={visualizer_name}'])
+        return run_mmseg_tool('train.py', [
+            os.path.join(ROOT, 'configs', 'quickstart', 'fcn_r18-d8_synthetic-128x256.py'), '--work-dir',
+            str(work), '--cfg-options', 'train_cfg.max_iters=2', 'train_cfg.val_interval=2', 'param_scheduler.0.end=2',
+            'default_hooks.checkpoint.interval=2', 'default_hooks.logger.interval=1', 'train_dataloader.batch_size=2',
+            f'visualizer.name={visualizer_name}'
+        ])
     finally:
         sys.argv = argv

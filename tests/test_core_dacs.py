@@ -13,8 +13,10 @@ def _pair():
     # two 2x3 source images (channel value = 10 + pixel index / 100 + image) and labels
     src = torch.arange(12, dtype=torch.float64).view(2, 1, 2, 3) / 100 + 10
     src = src + torch.tensor([0., 1.]).view(2, 1, 1, 1)
-    src_lab = torch.tensor([[[2, 2, I], [2, I, I]],                    # one class (+ ignore)
-                            [[0, 1, 1], [0, 0, 1]]])                   # two classes
+    src_lab = torch.tensor([
+        [[2, 2, I], [2, I, I]],  # one class (+ ignore)
+        [[0, 1, 1], [0, 0, 1]]
+    ])  # two classes
     tgt = -torch.arange(12, dtype=torch.float64).view(2, 1, 2, 3) - 1
     # teacher probabilities over K = 3: confident (0.98) on 5 of the 12 target pixels
     top = torch.tensor([[[0, 1, 2], [1, 1, 0]], [[2, 2, 2], [0, 1, 0]]])
@@ -29,12 +31,12 @@ def _pair():
 def test_dacs_mix_known_answer_all_source_classes_pasted():
     src, src_lab, tgt, probs, top = _pair()
     out = dacs_mix(src, src_lab, tgt, probs, proportion=1.0)
-    mask = src_lab != I                                     # every class present is pasted
+    mask = src_lab != I  # every class present is pasted
     assert torch.equal(out.masks, mask)
-    lam = 5 / 12                                            # share of target pixels above 0.968
+    lam = 5 / 12  # share of target pixels above 0.968
     assert torch.equal(out.targets, torch.tensor([[[2, 2, 2], [2, 1, 0]], [[0, 1, 1], [0, 0, 1]]]))
-    assert torch.allclose(out.weights, torch.tensor([[[1, 1, lam], [1, lam, lam]], [[1.] * 3] * 2],
-                                                    dtype=out.weights.dtype))
+    assert torch.allclose(out.weights,
+                          torch.tensor([[[1, 1, lam], [1, lam, lam]], [[1.] * 3] * 2], dtype=out.weights.dtype))
     want = torch.where(mask[:, None], src, tgt)
     assert torch.equal(out.images, want)
     assert out.images[0, 0, 0, 2] == -3 and abs(out.images[1, 0, 1, 2] - 11.11) < 1e-12
@@ -45,15 +47,15 @@ def test_dacs_mix_takes_half_of_the_source_ground_truth_classes():
     seen = set()
     for seed in range(20):
         out = dacs_mix(src, src_lab, tgt, probs, generator=torch.Generator().manual_seed(seed))
-        assert torch.equal(out.masks[0], src_lab[0] == 2)   # ceil(0.5 * 1) = 1 of {2}
+        assert torch.equal(out.masks[0], src_lab[0] == 2)  # ceil(0.5 * 1) = 1 of {2}
         cls = [c for c in (0, 1) if torch.equal(out.masks[1], src_lab[1] == c)]
-        assert len(cls) == 1                                # ceil(0.5 * 2) = 1 of {0, 1}
+        assert len(cls) == 1  # ceil(0.5 * 2) = 1 of {0, 1}
         seen.add(cls[0])
         m = out.masks
         assert torch.equal(out.targets, torch.where(m, src_lab, top))
         assert torch.equal(out.images, torch.where(m[:, None], src, tgt))
         assert torch.allclose(out.weights[m], torch.ones(int(m.sum()), dtype=out.weights.dtype))
-        assert torch.allclose(out.weights[~m], torch.full((int((~m).sum()),), 5 / 12, dtype=out.weights.dtype))
+        assert torch.allclose(out.weights[~m], torch.full((int((~m).sum()), ), 5 / 12, dtype=out.weights.dtype))
     assert seen == {0, 1}
     # the weight scheme is the semi-supervised one's: pixel-wise threshold gives 1 on confident pixels
     out = dacs_mix(src, src_lab, tgt, probs, proportion=1.0, weight_scheme='pixel_threshold')
@@ -63,7 +65,7 @@ def test_dacs_mix_takes_half_of_the_source_ground_truth_classes():
 
 def test_intra_mix_pairs_target_b_with_b_plus_one():
     _, _, tgt, probs, top = _pair()
-    out = intra_mix(tgt, probs, proportion=1.0)            # every pseudo-label class pasted
+    out = intra_mix(tgt, probs, proportion=1.0)  # every pseudo-label class pasted
     assert out.masks.all()
     assert torch.equal(out.images, tgt) and torch.equal(out.targets, top)
     for seed in range(10):
@@ -84,7 +86,7 @@ def test_distribution_aligned_intra_mix_uses_the_aligned_probabilities():
     prior = [0.2, 0.3, 0.5]
     da = DistributionAlignment(prior, momentum=0.99)
     out = intra_mix(tgt, probs, proportion=1.0, alignment=da)
-    f = torch.bincount(top.flatten(), minlength=3).double() / 12           # raw pseudo-label shares
+    f = torch.bincount(top.flatten(), minlength=3).double() / 12  # raw pseudo-label shares
     running = 0.99 * torch.tensor(prior, dtype=torch.float64) + 0.01 * f
     assert torch.allclose(da.running, running)
     q = probs * (torch.tensor(prior, dtype=torch.float64) / running).view(1, 3, 1, 1)

@@ -4,7 +4,6 @@ import os
 
 import numpy as np
 import pytest
-
 from conftest import ROOT, skip_without_mmseg
 
 skip_without_mmseg()
@@ -13,33 +12,50 @@ D16 = (1, 1, 1, 2)
 ERASE = dict(type='OnlineRandomErasing', p=1.0, scale=(0.02, 0.4), fill='black')
 # the PixPro thesis's protocol, the values every row shares; the rows below say what each varies
 PROTOCOL = dict(
-    depth=50, tau=0.7, projector_hidden_channels=4096, hook='MomentumUpdateHook',
-    optimizer='LARS', constructor='LARSOptimWrapperConstructor', weight_decay=4e-4,
-    gpus=3, final_gpus=4,        # the ablations ran on 3 GPUs, the final run on 4
-    batch_affine=dict(view=0, degrees=45, translate=(100, 100), shear=(10, 0)),   # per-batch affine rows
-    pipeline_start=['LoadImageFromFile', 'TwoViewCrop', 'ViewColorAugment'], pipeline_end='PackPixelViews',
-    views_shape=(4, 3, 224, 224),   # online v1, v2 and target v1, v2 at 224x224
-    head_classes={'ppm': 'PixelPropagation', 'local_ppm': 'LocalPixelPropagation',
-                  'self_attention': 'SelfAttentionPropagation'})
+    depth=50,
+    tau=0.7,
+    projector_hidden_channels=4096,
+    hook='MomentumUpdateHook',
+    optimizer='LARS',
+    constructor='LARSOptimWrapperConstructor',
+    weight_decay=4e-4,
+    gpus=3,
+    final_gpus=4,  # the ablations ran on 3 GPUs, the final run on 4
+    batch_affine=dict(view=0, degrees=45, translate=(100, 100), shear=(10, 0)),  # per-batch affine rows
+    pipeline_start=['LoadImageFromFile', 'TwoViewCrop', 'ViewColorAugment'],
+    pipeline_end='PackPixelViews',
+    views_shape=(4, 3, 224, 224),  # online v1, v2 and target v1, v2 at 224x224
+    head_classes={
+        'ppm': 'PixelPropagation',
+        'local_ppm': 'LocalPixelPropagation',
+        'self_attention': 'SelfAttentionPropagation'
+    })
 # file: (head type, frame, Momentum BN, conv5 dilations, global batch, lr, epochs, extra transform or None)
 ROWS = {
     'pixpro_r50_3xb21-30ep_imagenet.py': ('ppm', None, False, (1, 1, 1, 1), 64, 0.25, 30, None),
     'pixpro_r50_rotation30_3xb21-30ep_imagenet.py': ('ppm', None, False, (1, 1, 1, 1), 64, 0.25, 30,
-                                               dict(type='AffineView', mode='fixed', degrees=30, translate=(0, 0), shear=(0, 0))),
+                                                     dict(type='AffineView', mode='fixed', degrees=30, translate=(0, 0),
+                                                          shear=(0, 0))),
     'pixpro_r50_affine-fixed_3xb21-30ep_imagenet.py': ('ppm', None, False, (1, 1, 1, 1), 64, 0.25, 30,
-                                                 dict(type='AffineView', mode='fixed', degrees=30, translate=(10, 10), shear=(10, 10))),
+                                                       dict(type='AffineView', mode='fixed', degrees=30,
+                                                            translate=(10, 10), shear=(10, 10))),
     'pixpro_r50_affine-random_3xb21-30ep_imagenet.py': ('ppm', None, False, (1, 1, 1, 1), 64, 0.25, 30, None),
     'pixpro_r50_erase-black_3xb21-30ep_imagenet.py': ('ppm', None, False, (1, 1, 1, 1), 64, 0.25, 30, ERASE),
-    'pixpro_r50_erase-black-p0.5_3xb21-30ep_imagenet.py': ('ppm', None, False, (1, 1, 1, 1), 64, 0.25, 30, dict(ERASE, p=0.5)),
-    'pixpro_r50_erase-gauss_3xb21-30ep_imagenet.py': ('ppm', None, False, (1, 1, 1, 1), 64, 0.25, 30, dict(ERASE, fill='gaussian')),
+    'pixpro_r50_erase-black-p0.5_3xb21-30ep_imagenet.py':
+    ('ppm', None, False, (1, 1, 1, 1), 64, 0.25, 30, dict(ERASE, p=0.5)),
+    'pixpro_r50_erase-gauss_3xb21-30ep_imagenet.py':
+    ('ppm', None, False, (1, 1, 1, 1), 64, 0.25, 30, dict(ERASE, fill='gaussian')),
     'pixpro_r50_patch-erase-black_3xb21-30ep_imagenet.py': ('ppm', None, False, (1, 1, 1, 1), 64, 0.25, 30,
-                                                      dict(type='OnlineRandomPatchedErasing', num_patches=50, patch_size=10, fill='black')),
+                                                            dict(type='OnlineRandomPatchedErasing', num_patches=50,
+                                                                 patch_size=10, fill='black')),
     'pixpro_r50_patch-erase-gauss_3xb21-30ep_imagenet.py': ('ppm', None, False, (1, 1, 1, 1), 64, 0.25, 30,
-                                                      dict(type='OnlineRandomPatchedErasing', num_patches=50, patch_size=10, fill='gaussian')),
+                                                            dict(type='OnlineRandomPatchedErasing', num_patches=50,
+                                                                 patch_size=10, fill='gaussian')),
     'pixpro_r50-d16_localppm7-mbn_3xb16-30ep_imagenet.py': ('local_ppm', 7, True, D16, 48, 0.1875, 30, None),
     'pixpro_r50-d16_localppm5-mbn_3xb21-30ep_imagenet.py': ('local_ppm', 5, True, D16, 64, 0.25, 30, None),
     'pixpro_r50-d16_localppm5-mbn_3xb16-30ep_imagenet.py': ('local_ppm', 5, True, D16, 48, 0.1875, 30, None),
-    'pixpro_r50_affine-fixed_erase-black_3xb21-30ep_imagenet.py': ('ppm', None, False, (1, 1, 1, 1), 64, 0.25, 30, ERASE),
+    'pixpro_r50_affine-fixed_erase-black_3xb21-30ep_imagenet.py':
+    ('ppm', None, False, (1, 1, 1, 1), 64, 0.25, 30, ERASE),
     'pixpro_r50_selfattn_3xb21-30ep_imagenet.py': ('self_attention', None, False, (1, 1, 1, 1), 64, 0.25, 30, None),
     'pixpro_r50_mbn_3xb21-30ep_imagenet.py': ('ppm', None, True, (1, 1, 1, 1), 64, 0.25, 30, None),
     'pixpro_r50-d16_final_4xb16-100ep_imagenet.py': ('local_ppm', 5, True, D16, 64, 0.25, 100, ERASE),
@@ -54,6 +70,7 @@ def test_every_imagenet_pretrain_config_is_a_listed_row():
 @pytest.mark.parametrize('name', sorted(ROWS))
 def test_config_matches_its_seed_row(name, tmp_path):
     import segssl.mmseg  # noqa: F401
+    # isort: split
     from mmengine.config import Config
     from mmengine.registry import init_default_scope
     from mmseg.registry import MODELS, TRANSFORMS

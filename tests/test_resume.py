@@ -7,7 +7,6 @@ import os
 import signal
 
 import torch
-
 from conftest import ROOT, load_ckpt, skip_without_mmseg
 
 skip_without_mmseg()
@@ -61,11 +60,13 @@ def _train_killed(config, work_dir):
     hang in its first parallel region. Returns the exit code (-9 when killed)."""
     import subprocess
     import sys
-    env = dict(os.environ, OMP_NUM_THREADS=str(torch.get_num_threads()),
-               PYTHONPATH=os.pathsep.join([os.path.join(ROOT, 'plugins'), os.path.join(ROOT, 'tests'),
-                                           os.environ.get('PYTHONPATH', '')]))
-    proc = subprocess.run([sys.executable, 'tools/train.py', config, '--work-dir', str(work_dir)],
-                          cwd=ROOT, env=env, timeout=600, stdout=subprocess.PIPE,
+    env = dict(
+        os.environ, OMP_NUM_THREADS=str(torch.get_num_threads()), PYTHONPATH=os.pathsep.join(
+            [os.path.join(ROOT, 'plugins'),
+             os.path.join(ROOT, 'tests'),
+             os.environ.get('PYTHONPATH', '')]))
+    proc = subprocess.run([sys.executable, 'tools/train.py', config, '--work-dir',
+                           str(work_dir)], cwd=ROOT, env=env, timeout=600, stdout=subprocess.PIPE,
                           stderr=subprocess.STDOUT, text=True)
     if proc.returncode != -signal.SIGKILL:
         print(proc.stdout[-4000:])
@@ -90,11 +91,11 @@ def test_resume_after_sigkill_matches_an_uninterrupted_run(synthetic_root, tmp_p
     assert full['state_dict'].keys() == resumed['state_dict'].keys()
     assert any(k.startswith('target_backbone.') and k.endswith('running_mean') for k in full['state_dict'])
     for k, v in full['state_dict'].items():
-        assert torch.equal(v, resumed['state_dict'][k]), k             # bit-exact, EMA target included
+        assert torch.equal(v, resumed['state_dict'][k]), k  # bit-exact, EMA target included
     opt_full, opt_res = full['optimizer']['state'], resumed['optimizer']['state']
     assert opt_full.keys() == opt_res.keys()
     for i in opt_full:
         for name, t in opt_full[i].items():
-            assert torch.equal(t, opt_res[i][name]), (i, name)           # LARS momentum buffers
+            assert torch.equal(t, opt_res[i][name]), (i, name)  # LARS momentum buffers
     assert full['param_schedulers'] == resumed['param_schedulers']
     assert torch.equal(full['segssl_rng_state']['torch'], resumed['segssl_rng_state']['torch'])

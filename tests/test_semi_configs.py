@@ -4,24 +4,30 @@ import glob
 import os
 
 import pytest
-
 from conftest import ROOT, skip_without_mmseg
 
 skip_without_mmseg()
-pytestmark = pytest.mark.usefixtures('fast_mmseg_base_lookup')   # mmseg:: bases, fast (conftest)
+pytestmark = pytest.mark.usefixtures('fast_mmseg_base_lookup')  # mmseg:: bases, fast (conftest)
 SEMI = os.path.join(ROOT, 'configs', 'semi')
 # the ClassMix/DACS thesis's protocol, the values every row shares; ROWS below say what each varies
 PROTOCOL = dict(
     # the fields a row may vary (ClassMix's mixing, weighting and loss; iterations; crop), at their defaults
-    default=dict(mix=dict(type='classmix', proportion=0.5),
-                 weight=dict(scheme='threshold_proportion', tau=0.968, base=1.0),
-                 unsup_loss='ce', soft_targets=False, strong_aug=None, iters=40000, crop=None),
+    default=dict(mix=dict(type='classmix', proportion=0.5), weight=dict(scheme='threshold_proportion', tau=0.968,
+                                                                        base=1.0), unsup_loss='ce', soft_targets=False,
+                 strong_aug=None, iters=40000, crop=None),
     # the student: DeepLab-v2, ResNet-101 at output stride 8, ASPP rates 6/12/18/24 summed
-    depth=101, dilations=(1, 1, 2, 4), strides=(1, 2, 1, 1), head='DeepLabV2Head', aspp_rates=(6, 12, 18, 24),
+    depth=101,
+    dilations=(1, 1, 2, 4),
+    strides=(1, 2, 1, 1),
+    head='DeepLabV2Head',
+    aspp_rates=(6, 12, 18, 24),
     # optimisation: SGD 2.5e-4 (classifier 10x), momentum 0.9, wd 5e-4, poly 0.9 over the run
-    optimizer=('SGD', 2.5e-4, 0.9, 5e-4), classifier_lr_mult=10.0, poly=('PolyLR', 0.9, 0.0),
+    optimizer=('SGD', 2.5e-4, 0.9, 5e-4),
+    classifier_lr_mult=10.0,
+    poly=('PolyLR', 0.9, 0.0),
     # the ClassMix wrapper: EMA teacher alpha 0.99, evaluated on the student
-    alpha=0.99, eval_model='student',
+    alpha=0.99,
+    eval_model='student',
     # data: batch 2 (+2) at 512x1024 for Cityscapes (resized, no augmentation unless random
     # crop), 10 (+10) at 321x321 for VOC (scale 0.5-1.5, 321 crops, flip)
     cityscapes=dict(dataset='CityscapesDataset', num_classes=19, batch=2, size=(512, 1024), resize=(1024, 512)),
@@ -65,7 +71,7 @@ def to_plain(x):
 
 def test_every_config_is_a_listed_row():
     assert {os.path.basename(f) for f in glob.glob(os.path.join(SEMI, '*.py'))} == set(ROWS) | set(SYNTHETIC)
-    assert len([r for r in ROWS.values() if r[0] == 'cityscapes' and r[1] == '1-8']) == 13   # Table 5.1's rows
+    assert len([r for r in ROWS.values() if r[0] == 'cityscapes' and r[1] == '1-8']) == 13  # Table 5.1's rows
 
 
 @pytest.mark.parametrize('name', sorted(ROWS))
@@ -76,7 +82,7 @@ def test_config_matches_its_seed_row(name):
     supervised = diff is None or diff == 'crop'
     want = dict(PROTOCOL['default'], **({} if supervised else diff))
     if diff == 'crop':
-        want['crop'] = ABLATIONS['random-crop']['crop']     # the supervised twin of that row
+        want['crop'] = ABLATIONS['random-crop']['crop']  # the supervised twin of that row
     data = PROTOCOL[dataset]
     seg = cfg.model if supervised else cfg.model.segmentor
     assert seg.type == 'EncoderDecoder' and seg.backbone.depth == PROTOCOL['depth']
@@ -88,7 +94,7 @@ def test_config_matches_its_seed_row(name):
     assert (optimizer.type, optimizer.lr, optimizer.momentum, optimizer.weight_decay) == PROTOCOL['optimizer']
     assert opt.paramwise_cfg.custom_keys['decode_head'].lr_mult == PROTOCOL['classifier_lr_mult']
     sched = cfg.param_scheduler[0]
-    assert (sched.type, sched.power, sched.eta_min, sched.end) == PROTOCOL['poly'] + (want['iters'],)
+    assert (sched.type, sched.power, sched.eta_min, sched.end) == PROTOCOL['poly'] + (want['iters'], )
     assert cfg.train_cfg.max_iters == want['iters'] and cfg.train_cfg.type == 'IterBasedTrainLoop'
     # data: the batch (labelled, and as many unlabelled), the input size, the split files
     loader = cfg.train_dataloader
@@ -104,11 +110,11 @@ def test_config_matches_its_seed_row(name):
     for part in parts:
         assert part.type == data['dataset']
         steps = [t.type for t in part.pipeline]
-        if dataset == 'cityscapes':        # resized to 512x1024; no augmentation unless random crop
+        if dataset == 'cityscapes':  # resized to 512x1024; no augmentation unless random crop
             assert next(t for t in part.pipeline if t.type == 'Resize').scale == data['resize']
             assert ('RandomCrop' in steps) == (want['crop'] is not None)
             assert 'RandomFlip' not in steps and 'PhotoMetricDistortion' not in steps
-        else:                              # scale 0.5-1.5, 321 crops, flip
+        else:  # scale 0.5-1.5, 321 crops, flip
             resize = next(t for t in part.pipeline if t.type == 'RandomResize')
             assert tuple(resize.ratio_range) == data['ratio_range']
             assert tuple(next(t for t in part.pipeline if t.type == 'RandomCrop').crop_size) == data['crop']

@@ -51,7 +51,7 @@ def main(argv=None):
     if not args.out:
         print(text)
         return 0
-    with atomic_outputs(args.out) as (tmp,):
+    with atomic_outputs(args.out) as (tmp, ):
         with open(tmp, 'w') as f:
             f.write(text + '\n')
     print(f'wrote {args.out} ({files} files)')

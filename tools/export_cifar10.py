@@ -40,7 +40,7 @@ from segssl.io.atomic import atomic_folders
 
 TOOL = 'export_cifar10'
 
-SPLIT_FILES = {'train': tuple(f'data_batch_{i}' for i in range(1, 6)), 'test': ('test_batch',)}
+SPLIT_FILES = {'train': tuple(f'data_batch_{i}' for i in range(1, 6)), 'test': ('test_batch', )}
 META_FILE = 'batches.meta'
 FOLDER = 'cifar-10-batches-py'
 SIDE = 32
@@ -138,8 +138,7 @@ def read_batch(batch, where, num_classes):
     data, labels = batch.get('data'), batch.get('labels')
     if not isinstance(data, np.ndarray) or data.dtype != np.uint8 or data.ndim != 2 \
             or data.shape[1] != NUM_VALUES:
-        found = (f'{data.dtype} array of shape {data.shape}' if isinstance(data, np.ndarray)
-                 else type(data).__name__)
+        found = (f'{data.dtype} array of shape {data.shape}' if isinstance(data, np.ndarray) else type(data).__name__)
         raise CifarInputError(f'{where}: "data" is a {found}, expected a uint8 array of shape '
                               f'(N, {NUM_VALUES}) (keys {sorted(batch)})')
     if not isinstance(labels, (list, tuple, np.ndarray)) or len(labels) != len(data):
@@ -180,7 +179,7 @@ def _write_split(folder, images, labels, names):
         os.makedirs(os.path.join(folder, c))
     width = max(5, len(str(len(images) - 1)))
     for i, (img, label) in enumerate(zip(images, labels)):
-        Image.fromarray(np.ascontiguousarray(img)).save(                # (32, 32, 3) uint8: RGB
+        Image.fromarray(np.ascontiguousarray(img)).save(  # (32, 32, 3) uint8: RGB
             os.path.join(folder, names[label], f'{i:0{width}d}.png'), format='PNG')
 
 
@@ -200,12 +199,12 @@ def export(data, names, out, overwrite=False):
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=HelpFormatter)
     p.add_argument('source', help=f'cifar-10-python.tar.gz, or its extracted {FOLDER} folder '
-                                  '(or a folder holding it)')
+                   '(or a folder holding it)')
     p.add_argument('--out', default='data/cifar10',
                    help='output folder; the config reads OUT/train (default: data/cifar10)')
     p.add_argument('--splits', nargs='+', choices=sorted(SPLIT_FILES), default=['train', 'test'],
                    help='splits to export: train = data_batch_1..5, test = test_batch '
-                        '(default: train test)')
+                   '(default: train test)')
     p.add_argument('--overwrite', action='store_true', default=False,
                    help='replace existing OUT/<split> folders (default: refuse and exit 2)')
     args = p.parse_args(argv)
@@ -217,8 +216,8 @@ def main(argv=None):
         data, names = read_cifar10(args.source, splits)
         counts = export(data, names, args.out, overwrite=args.overwrite)
     for split, per_class in counts.items():
-        print(f'wrote {os.path.join(args.out, split)}: {sum(per_class)} images, '
-              + ', '.join(f'{n} {c}' for n, c in zip(names, per_class)))
+        print(f'wrote {os.path.join(args.out, split)}: {sum(per_class)} images, ' +
+              ', '.join(f'{n} {c}' for n, c in zip(names, per_class)))
     return 0
 
 

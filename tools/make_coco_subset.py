@@ -26,12 +26,11 @@ def main(argv=None):
     p.add_argument('--name', default='coco2017_subset', help='dataset name prefix')
     p.add_argument('--image-root', default=None,
                    help='image folder (default: <json dir>/../train2017 for instances_train2017.json)')
-    p.add_argument('--only-annotated', action='store_true',
-                   help='draw only images with at least one annotation')
+    p.add_argument('--only-annotated', action='store_true', help='draw only images with at least one annotation')
     args = p.parse_args(argv)
     with exit_on_bad_input(TOOL):
-        m = make_coco_subsets(args.src_json, args.out_dir, args.name, args.train, args.val,
-                              args.test, args.seed, args.image_root, args.only_annotated)
+        m = make_coco_subsets(args.src_json, args.out_dir, args.name, args.train, args.val, args.test, args.seed,
+                              args.image_root, args.only_annotated)
     for split, info in m['splits'].items():
         print(f"{args.name}_{split}: {info['num_images']} images, {info['num_annotations']} "
               f"annotations -> {args.out_dir}/{info['json']}")

@@ -25,8 +25,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, 'plugins'))
 
 from segssl.cli import HelpFormatter  # noqa: E402
-from segssl.runs.experiments import Run, execute, finished_record  # noqa: E402
 from segssl.io.atomic import atomic_outputs  # noqa: E402
+from segssl.runs.experiments import Run, execute, finished_record  # noqa: E402
 
 CONFIGS = {
     'supervised': 'configs/semi/supervised_deeplabv2_r18-d8_synthetic-1-8_64x128.py',
@@ -35,7 +35,8 @@ CONFIGS = {
 
 
 def run(cmd, env=None, log=None):
-    full_env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, 'plugins') + os.pathsep + os.environ.get('PYTHONPATH', ''),
+    full_env = dict(os.environ,
+                    PYTHONPATH=os.path.join(ROOT, 'plugins') + os.pathsep + os.environ.get('PYTHONPATH', ''),
                     OMP_NUM_THREADS=os.environ.get('OMP_NUM_THREADS', '1'), **(env or {}))
     with open(log, 'w') if log else open(os.devnull, 'w') as f:
         r = subprocess.run([sys.executable] + cmd, cwd=ROOT, env=full_env, stdout=f, stderr=subprocess.STDOUT)
@@ -47,8 +48,10 @@ def method_opts(method, iters, split, seed=None, batch=None, init_from=None, log
     """--cfg-options for one ClassMix / supervised-only run: ``iters`` iterations (one PolyLR, one
     validation and checkpoint at the end), the split's labelled (+ unlabelled) list, and optionally
     a seed, a batch size and a warm-start checkpoint for the student (and so the teacher)."""
-    opts = [f'train_cfg.max_iters={iters}', f'train_cfg.val_interval={iters}', f'param_scheduler.0.end={iters}',
-            f'default_hooks.checkpoint.interval={iters}', f'default_hooks.logger.interval={log_interval}']
+    opts = [
+        f'train_cfg.max_iters={iters}', f'train_cfg.val_interval={iters}', f'param_scheduler.0.end={iters}',
+        f'default_hooks.checkpoint.interval={iters}', f'default_hooks.logger.interval={log_interval}'
+    ]
     opts += [f'randomness.seed={seed}'] if seed is not None else []
     opts += [f'train_dataloader.batch_size={batch}'] if batch is not None else []
     if init_from:
@@ -57,20 +60,23 @@ def method_opts(method, iters, split, seed=None, batch=None, init_from=None, log
     if method == 'classmix':
         opts += ([f'model.seed={seed}'] if seed is not None else []) + [
             f'train_dataloader.dataset.labelled.ann_file=splits/{split}/labelled.txt',
-            f'train_dataloader.dataset.unlabelled.ann_file=splits/{split}/unlabelled.txt']
+            f'train_dataloader.dataset.unlabelled.ann_file=splits/{split}/unlabelled.txt'
+        ]
     else:
         opts += [f'train_dataloader.dataset.ann_file=splits/{split}/labelled.txt']
     return opts
 
 
 def summarise(results, args):
-    lines = [f'# ClassMix vs supervised-only, synthetic set, split {args.split}',
-             '', f'DeepLab-v2 on a half-width ResNet-18 at 64x128, {args.iters} iterations, batch '
-             f'{args.batch} labelled (+ {args.batch} unlabelled for ClassMix), seeds {args.seeds}; '
-             f'data: {args.num_train} train / {args.num_val} val images'
-             + (f'; both methods start from {args.init_from}' if args.init_from else '; random init') + '.', '',
-             '| method | ' + ' | '.join(f'seed {s}' for s in args.seeds) + ' | mean +- std |',
-             '| --- |' + ' --- |' * (len(args.seeds) + 1)]
+    lines = [
+        f'# ClassMix vs supervised-only, synthetic set, split {args.split}', '',
+        f'DeepLab-v2 on a half-width ResNet-18 at 64x128, {args.iters} iterations, batch '
+        f'{args.batch} labelled (+ {args.batch} unlabelled for ClassMix), seeds {args.seeds}; '
+        f'data: {args.num_train} train / {args.num_val} val images' +
+        (f'; both methods start from {args.init_from}' if args.init_from else '; random init') + '.', '',
+        '| method | ' + ' | '.join(f'seed {s}' for s in args.seeds) + ' | mean +- std |',
+        '| --- |' + ' --- |' * (len(args.seeds) + 1)
+    ]
     stats = {}
     for method in CONFIGS:
         vals = [results[method].get(str(s)) for s in args.seeds]
@@ -81,20 +87,22 @@ def summarise(results, args):
         mean = statistics.mean(done) if done else float('nan')
         std = statistics.stdev(done) if len(done) > 1 else float('nan')
         stats[method] = (mean, std, done)
-        lines.append(f'| {method} | ' + ' | '.join('-' if v is None else f'{v:.2f}' for v in vals) +
-                     f' | {mean:.2f} +- {std:.2f} |')
+        lines.append(f'| {method} | ' + ' | '.join('-' if v is None else f'{v:.2f}'
+                                                   for v in vals) + f' | {mean:.2f} +- {std:.2f} |')
     command = 'Command: `python tools/run_classmix_experiment.py ' + ' '.join(sys.argv[1:]) + '`'
-    if any(not stats[m][2] for m in CONFIGS):     # one method only (e.g. the --warm-start warm-up): no verdict
+    if any(not stats[m][2] for m in CONFIGS):  # one method only (e.g. the --warm-start warm-up): no verdict
         return '\n'.join(lines + ['', command]) + '\n', None
     (ms, ss, ds), (mc, sc, dc) = stats['supervised'], stats['classmix']
     diff = mc - ms
     spread = max(ss, sc)
     separated = min(dc) > max(ds)
     beats = diff > spread
-    lines += ['', f'difference of means (ClassMix - supervised): {diff:+.2f} mIoU; largest seed std: {spread:.2f}; '
-              f'ClassMix better by more than the seed spread: {"yes" if beats else "no"}'
-              + ('' if beats or abs(diff) <= spread else ' (it is WORSE by more than the spread)')
-              + f'; every ClassMix run above every supervised run: {"yes" if separated else "no"}', '', command]
+    lines += [
+        '', f'difference of means (ClassMix - supervised): {diff:+.2f} mIoU; largest seed std: {spread:.2f}; '
+        f'ClassMix better by more than the seed spread: {"yes" if beats else "no"}' +
+        ('' if beats or abs(diff) <= spread else ' (it is WORSE by more than the spread)') +
+        f'; every ClassMix run above every supervised run: {"yes" if separated else "no"}', '', command
+    ]
     return '\n'.join(lines) + '\n', dict(diff=diff, spread=spread, separated=separated, classmix_better=beats)
 
 
@@ -111,13 +119,15 @@ def main(argv=None):
     p.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2], help='one run per method and seed')
     p.add_argument('--methods', nargs='+', default=list(CONFIGS), choices=list(CONFIGS), help='methods to run')
     p.add_argument('--cfg-options', nargs='*', default=[], help='extra options for the ClassMix runs only')
-    p.add_argument('--init-from', help="warm start: a checkpoint path with '{seed}' (e.g. an earlier run's "
-                   "WORK/supervised_seed{seed}/iter_300.pth) that initialises both methods' student "
-                   '(and so the teacher) instead of random init (default: random init)')
-    p.add_argument('--warm-start', type=int, metavar='N',
-                   help='first train supervised-only N iterations per seed (in WORK_DIR/warmup), then start both '
-                   "methods from that seed's checkpoint: the protocol of the report, whose teacher never starts random "
-                   '(default: no warm start)')
+    p.add_argument(
+        '--init-from', help="warm start: a checkpoint path with '{seed}' (e.g. an earlier run's "
+        "WORK/supervised_seed{seed}/iter_300.pth) that initialises both methods' student "
+        '(and so the teacher) instead of random init (default: random init)')
+    p.add_argument(
+        '--warm-start', type=int, metavar='N',
+        help='first train supervised-only N iterations per seed (in WORK_DIR/warmup), then start both '
+        "methods from that seed's checkpoint: the protocol of the report, whose teacher never starts random "
+        '(default: no warm start)')
     args = p.parse_args(argv)
     if args.warm_start is not None and args.init_from:
         p.error('--warm-start and --init-from both set the starting weights: give one')
@@ -127,21 +137,30 @@ def main(argv=None):
     os.makedirs(work, exist_ok=True)
     data = os.path.abspath(args.data) if args.data else os.path.join(work, 'data')
     if not os.path.isdir(data):
-        run(['tools/make_synthetic_data.py', data, '--size', '64x128', '--num-train', str(args.num_train),
-             '--num-val', str(args.num_val), '--parts', 'cityscapes'], log=os.path.join(work, 'make_data.log'))
+        run([
+            'tools/make_synthetic_data.py', data, '--size', '64x128', '--num-train',
+            str(args.num_train), '--num-val',
+            str(args.num_val), '--parts', 'cityscapes'
+        ], log=os.path.join(work, 'make_data.log'))
     if not os.path.isfile(os.path.join(data, 'cityscapes', 'splits', 'meta.json')):
-        run(['tools/make_label_splits.py', os.path.join(data, 'cityscapes'), '--dataset', 'cityscapes'],
-            log=os.path.join(work, 'make_splits.log'))
+        run(['tools/make_label_splits.py',
+             os.path.join(data, 'cityscapes'), '--dataset', 'cityscapes'], log=os.path.join(work, 'make_splits.log'))
     if args.warm_start:
         warm = os.path.join(work, 'warmup')
-        main(['--work-dir', warm, '--data', data, '--split', args.split, '--iters', str(args.warm_start),
-              '--batch', str(args.batch), '--methods', 'supervised', '--seeds'] + [str(s) for s in args.seeds])
+        main([
+            '--work-dir', warm, '--data', data, '--split', args.split, '--iters',
+            str(args.warm_start), '--batch',
+            str(args.batch), '--methods', 'supervised', '--seeds'
+        ] + [str(s) for s in args.seeds])
         args.init_from = os.path.join(warm, 'supervised_seed{seed}', f'iter_{args.warm_start}.pth')
     results_path = os.path.join(work, 'results.json')
     results = json.load(open(results_path)) if os.path.isfile(results_path) else {}
     results.setdefault('runs', {})
-    methods = {Run(CONFIGS[method], seed, os.path.join(work, f'{method}_seed{seed}')): method
-               for seed in args.seeds for method in args.methods}
+    methods = {
+        Run(CONFIGS[method], seed, os.path.join(work, f'{method}_seed{seed}')): method
+        for seed in args.seeds
+        for method in args.methods
+    }
 
     def train(r):
         """Train one run through tools/train.py (log: WORK_DIR/<method>_seed<seed>.log); its seconds."""
@@ -156,8 +175,8 @@ def main(argv=None):
     for r, metrics in execute(list(methods), train).items():
         wall_s = finished_record(r)['seconds']
         print(f'{methods[r]} seed {r.seed}: mIoU {metrics["mIoU"]:.2f} in {wall_s} s', flush=True)
-        results['runs'].setdefault(methods[r], {})[str(r.seed)] = dict(mIoU=metrics['mIoU'],
-                                                                       aAcc=metrics.get('aAcc'), wall_s=wall_s)
+        results['runs'].setdefault(methods[r], {})[str(r.seed)] = dict(mIoU=metrics['mIoU'], aAcc=metrics.get('aAcc'),
+                                                                       wall_s=wall_s)
     table = {m: {s: r['mIoU'] for s, r in results['runs'].get(m, {}).items()} for m in CONFIGS}
     text, verdict = summarise(table, args)
     results['verdict'] = verdict

@@ -26,8 +26,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, 'plugins'))
 
 from segssl.cli import HelpFormatter  # noqa: E402
-from segssl.runs.experiments import Run, command, execute, finished_record  # noqa: E402
 from segssl.io.atomic import atomic_outputs  # noqa: E402
+from segssl.runs.experiments import Run, command, execute, finished_record  # noqa: E402
 
 CONFIGS = {
     'source-only': 'configs/uda/source-only_deeplabv2_r18-d8_synthetic-source-to-cityscapes-64x128.py',
@@ -43,8 +43,10 @@ def plan(methods, seeds, iters, out):
     runs = {}
     for seed in seeds:
         for method in methods:
-            opts = [f'train_cfg.max_iters={iters}', f'train_cfg.val_interval={iters}',
-                    f'param_scheduler.0.end={iters}', f'default_hooks.checkpoint.interval={iters}']
+            opts = [
+                f'train_cfg.max_iters={iters}', f'train_cfg.val_interval={iters}', f'param_scheduler.0.end={iters}',
+                f'default_hooks.checkpoint.interval={iters}'
+            ]
             if method == 'dacs':
                 opts.append(f'model.seed={seed}')
             run = Run(CONFIGS[method], seed, os.path.join(out, f'{method}_s{seed}'), ('--cfg-options', *opts))
@@ -77,8 +79,7 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=HelpFormatter)
     ap.add_argument('--out', default='work_dirs/dacs_experiment',
                     help='folder of the runs, results.json and results.md')
-    ap.add_argument('--data', default=None,
-                    help='synthetic data root, generated if missing (default: OUT/data)')
+    ap.add_argument('--data', default=None, help='synthetic data root, generated if missing (default: OUT/data)')
     ap.add_argument('--iters', type=int, default=1000, help='training iterations per run')
     ap.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2], help='one run per method and seed')
     ap.add_argument('--methods', nargs='+', default=list(CONFIGS), choices=list(CONFIGS), help='methods to run')
@@ -94,22 +95,26 @@ def main(argv=None):
     results = []
     for run, method in runs.items():
         m = metrics[run]
-        r = dict(method=method, seed=run.seed, iters=int(m.get('step', args.iters)), mIoU=m['mIoU'],
-                 aAcc=m['aAcc'], seconds=finished_record(run)['seconds'])
+        r = dict(method=method, seed=run.seed, iters=int(m.get('step', args.iters)), mIoU=m['mIoU'], aAcc=m['aAcc'],
+                 seconds=finished_record(run)['seconds'])
         print(f"{method:12s} seed {run.seed}: target val mIoU {r['mIoU']:.2f}  ({r['seconds']:.0f} s)", flush=True)
         results.append(r)
     rows = summarise(results, args.methods)
-    lines = [f'Synthetic source -> cityscapes, {args.iters} iterations, seeds {args.seeds}, target val mIoU (%)',
-             '', '| method | ' + ' | '.join(f'seed {s}' for s in args.seeds) + ' | mean +- std |',
-             '| --- |' + ' --- |' * (len(args.seeds) + 1)]
+    lines = [
+        f'Synthetic source -> cityscapes, {args.iters} iterations, seeds {args.seeds}, target val mIoU (%)', '',
+        '| method | ' + ' | '.join(f'seed {s}' for s in args.seeds) + ' | mean +- std |',
+        '| --- |' + ' --- |' * (len(args.seeds) + 1)
+    ]
     for m, row in rows.items():
-        lines.append(f'| {m} | ' + ' | '.join(f'{v:.2f}' for v in row['values'])
-                     + f" | {row['mean']:.2f} +- {row['std']:.2f} |")
+        lines.append(f'| {m} | ' + ' | '.join(f'{v:.2f}'
+                                              for v in row['values']) + f" | {row['mean']:.2f} +- {row['std']:.2f} |")
     if {'dacs', 'source-only'} <= set(rows):
         gap = rows['dacs']['mean'] - rows['source-only']['mean']
         spread = max(rows['dacs']['std'], rows['source-only']['std'])
-        lines += ['', f'DACS - source-only: {gap:+.2f} mIoU; larger seed std: {spread:.2f}; '
-                  f"DACS ahead by more than the spread: {'yes' if gap > spread else 'no'}"]
+        lines += [
+            '', f'DACS - source-only: {gap:+.2f} mIoU; larger seed std: {spread:.2f}; '
+            f"DACS ahead by more than the spread: {'yes' if gap > spread else 'no'}"
+        ]
     text = '\n'.join(lines)
     print(text)
     with atomic_outputs(os.path.join(out, 'results.json'), os.path.join(out, 'results.md')) as (js, md):

@@ -18,9 +18,9 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, 'plugins'))
 
-from segssl.runs.experiments import command, execute, plan_runs, summarise, write_tables  # noqa: E402
 from segssl.cli import HelpFormatter  # noqa: E402
 from segssl.runs import run_logged  # noqa: E402
+from segssl.runs.experiments import command, execute, plan_runs, summarise, write_tables  # noqa: E402
 
 
 def main(argv=None):
@@ -34,9 +34,10 @@ def main(argv=None):
     p.add_argument('--out', required=True, help='experiment folder')
     p.add_argument('--metrics', nargs='+', default=['mIoU'],
                    help="metrics to tabulate (mmseg: 'mIoU', 'aAcc', ...; detectron2: 'segm/AP', 'bbox/AP', ...)")
-    p.add_argument('--launcher', default='',
-                   help="prefix for distributed mmseg runs, e.g. 'torchrun --nproc_per_node=8' (default: none, "
-                        'one process per run)')
+    p.add_argument(
+        '--launcher', default='',
+        help="prefix for distributed mmseg runs, e.g. 'torchrun --nproc_per_node=8' (default: none, "
+        'one process per run)')
     p.add_argument('--print-commands', action='store_true', help='print the unfinished runs\' commands and exit')
     p.add_argument('--title', default='', help='a line written above the table (default: none)')
     args = p.parse_args(argv)

@@ -13,11 +13,17 @@ or ``segssl.convert.errors`` does not import torch.
 import importlib
 
 _EXPORTS = {
-    'CanonicalResNet': '.resnet_layout', 'expected_resnet_shapes': '.resnet_layout',
+    'CanonicalResNet': '.resnet_layout',
+    'expected_resnet_shapes': '.resnet_layout',
     'ConversionError': '.errors',
-    'ConversionReport': '.bridge', 'convert': '.bridge', 'read_resnet': '.bridge',
-    'FORMATS': '.sources', 'read_encoder': '.sources',
-    'write_detectron2': '.writers', 'write_mmseg': '.writers', 'write_torchvision': '.writers',
+    'ConversionReport': '.bridge',
+    'convert': '.bridge',
+    'read_resnet': '.bridge',
+    'FORMATS': '.sources',
+    'read_encoder': '.sources',
+    'write_detectron2': '.writers',
+    'write_mmseg': '.writers',
+    'write_torchvision': '.writers',
 }
 __all__ = sorted(_EXPORTS)
 

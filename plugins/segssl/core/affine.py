@@ -47,8 +47,7 @@ def _pair(v, name) -> Tuple:
     raise ValueError(f'{name}={v!r}: expected a number or a pair (x, y)')
 
 
-def affine_matrix(angle: Number = 0.0, translate=(0.0, 0.0), shear=(0.0, 0.0),
-                  center=(0.0, 0.0)) -> torch.Tensor:
+def affine_matrix(angle: Number = 0.0, translate=(0.0, 0.0), shear=(0.0, 0.0), center=(0.0, 0.0)) -> torch.Tensor:
     """Forward affine warp (see the module docstring for the formula and convention).
 
     Args:
@@ -69,7 +68,7 @@ def affine_matrix(angle: Number = 0.0, translate=(0.0, 0.0), shear=(0.0, 0.0),
     one, zero = torch.ones_like(kx), torch.zeros_like(kx)
     Shx = torch.stack([torch.stack([one, kx], -1), torch.stack([zero, one], -1)], -2)
     Shy = torch.stack([torch.stack([one, zero], -1), torch.stack([ky, one], -1)], -2)
-    A = R @ Shx @ Shy                                                    # (..., 2, 2)
+    A = R @ Shx @ Shy  # (..., 2, 2)
     c = torch.stack([cx, cy], -1)
     t = c + torch.stack([tx, ty], -1) - (A @ c[..., None])[..., 0]
     return torch.cat([A, t[..., None]], -1)
@@ -134,9 +133,10 @@ def warp_images(images: torch.Tensor, matrices: torch.Tensor, inverse: bool = Fa
     return F.grid_sample(images, grid, mode=mode, padding_mode='zeros', align_corners=False)
 
 
-def random_affine_params(generator: Optional[torch.Generator] = None, degrees: float = 45.0,
-                         translate: Sequence[float] = (100.0, 100.0),
-                         shear: Sequence[float] = (10.0, 0.0)) -> Dict[str, object]:
+def random_affine_params(
+    generator: Optional[torch.Generator] = None, degrees: float = 45.0, translate: Sequence[float] = (100.0, 100.0),
+    shear: Sequence[float] = (10.0, 0.0)
+) -> Dict[str, object]:
     """Draw one random affine: angle U(-degrees, degrees), tx U(-translate[0], translate[0]),
     ty likewise, shear_x U(-shear[0], shear[0]), shear_y U(-shear[1], shear[1]).
 
@@ -144,7 +144,7 @@ def random_affine_params(generator: Optional[torch.Generator] = None, degrees: f
     +-10 deg, no y-shear). Returns dict(angle=float, translate=(tx, ty), shear=(sx, sy)) for
     ``affine_matrix(**params, center=...)``.
     """
-    u = torch.rand(5, generator=generator, dtype=torch.float64) * 2 - 1     # U(-1, 1)
+    u = torch.rand(5, generator=generator, dtype=torch.float64) * 2 - 1  # U(-1, 1)
     bounds = [degrees, translate[0], translate[1], shear[0], shear[1]]
     v = [float(x) * b for x, b in zip(u, bounds)]
     return dict(angle=v[0], translate=(v[1], v[2]), shear=(v[3], v[4]))

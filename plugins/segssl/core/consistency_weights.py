@@ -16,15 +16,14 @@ import torch
 SCHEMES = ('threshold_proportion', 'pixel_threshold', 'constant', 'sigmoid_rampup')
 
 
-def confidence_weights(probs: torch.Tensor, scheme: str = 'threshold_proportion', tau: float = 0.968,
-                       base: float = 1.0, step: int = 0, rampup_steps: int = 10000,
-                       rampup_c: float = 5.0) -> torch.Tensor:
+def confidence_weights(probs: torch.Tensor, scheme: str = 'threshold_proportion', tau: float = 0.968, base: float = 1.0,
+                       step: int = 0, rampup_steps: int = 10000, rampup_c: float = 5.0) -> torch.Tensor:
     """Per-pixel weights (N, H, W) of the unsupervised loss from the teacher's (N, C, H, W)
     class probabilities."""
     if scheme not in SCHEMES:
         raise ValueError(f'confidence weight scheme={scheme!r}: expected one of {SCHEMES}')
     n, _, h, w = probs.shape
-    confident = probs.max(dim=1).values > tau                               # (N, H, W)
+    confident = probs.max(dim=1).values > tau  # (N, H, W)
     if scheme == 'threshold_proportion':
         # the proportion stays a device tensor: no host sync per step
         return (base * confident.float().mean()).expand(n, h, w).clone()
@@ -33,7 +32,7 @@ def confidence_weights(probs: torch.Tensor, scheme: str = 'threshold_proportion'
     if scheme == 'constant':
         return torch.full((n, h, w), float(base), device=probs.device)
     t = min(max(step, 0), rampup_steps) / rampup_steps
-    return torch.full((n, h, w), base * math.exp(-rampup_c * (1 - t) ** 2), device=probs.device)
+    return torch.full((n, h, w), base * math.exp(-rampup_c * (1 - t)**2), device=probs.device)
 
 
 def teacher_momentum(step: int, alpha: float = 0.99) -> float:

@@ -98,9 +98,8 @@ def erasing_fill(shape: Sequence[int], fill: str = 'black', mean: Sequence[float
     return (np.asarray(mean, np.float64) + np.asarray(std, np.float64) * noise).astype(np.float32)
 
 
-def erase(image: np.ndarray, mask: np.ndarray, fill: str = 'black',
-          mean: Sequence[float] = IMAGENET_MEAN_RGB, std: Sequence[float] = IMAGENET_STD_RGB,
-          rng=None) -> np.ndarray:
+def erase(image: np.ndarray, mask: np.ndarray, fill: str = 'black', mean: Sequence[float] = IMAGENET_MEAN_RGB,
+          std: Sequence[float] = IMAGENET_STD_RGB, rng=None) -> np.ndarray:
     """A copy of ``image`` (H, W, C) whose pixels under ``mask`` (H, W) bool hold the fill.
 
     Integer images are rounded and clipped to their dtype's range (uint8: [0, 255])."""

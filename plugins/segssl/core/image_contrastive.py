@@ -1,5 +1,5 @@
-"""Image-level self-supervised losses: BYOL (the Mask R-CNN thesis), NT-Xent (SimCLR, the ERFNet thesis and the SimCLR report) and the
-video anchor loss of the SimCLR report (its "VideoSimCLRLoss").
+"""Image-level self-supervised losses: BYOL (the Mask R-CNN thesis), NT-Xent (SimCLR, the ERFNet thesis and
+the SimCLR report) and the video anchor loss of the SimCLR report (its "VideoSimCLRLoss").
 
 BYOL (Grill et al. 2020; the Mask R-CNN thesis eq. 10), for a prediction p = q_theta(z_theta) of the online
 network and the target projection z' = z'_xi of the other view, both (N, D)::
@@ -29,8 +29,7 @@ import torch.nn.functional as F
 
 from .distributed import all_gather_cat, distributed_world_size
 
-__all__ = ['byol_loss', 'symmetric_byol_loss', 'nt_xent_loss', 'anchor_weights',
-           'video_anchor_loss']
+__all__ = ['byol_loss', 'symmetric_byol_loss', 'nt_xent_loss', 'anchor_weights', 'video_anchor_loss']
 
 
 def _check_pair(a: torch.Tensor, b: torch.Tensor, name: str) -> None:
@@ -55,8 +54,7 @@ def symmetric_byol_loss(p1: torch.Tensor, p2: torch.Tensor, z1: torch.Tensor, z2
     return loss + byol_loss(p2, z1) if symmetric else loss
 
 
-def nt_xent_loss(z_a: torch.Tensor, z_b: torch.Tensor, temperature: float = 0.5,
-                 gather: bool = True) -> torch.Tensor:
+def nt_xent_loss(z_a: torch.Tensor, z_b: torch.Tensor, temperature: float = 0.5, gather: bool = True) -> torch.Tensor:
     """NT-Xent over 2N embeddings. z_a, z_b: (N, D), row n of each a positive pair (N >= 1;
     with N = 1 in one process the only negatives are absent and the loss is 0). temperature: tau
     (0.5).
@@ -71,19 +69,19 @@ def nt_xent_loss(z_a: torch.Tensor, z_b: torch.Tensor, temperature: float = 0.5,
     if temperature <= 0:
         raise ValueError(f'nt_xent_loss: temperature={temperature!r}, expected > 0')
     n = z_a.shape[0]
-    u = F.normalize(torch.cat([z_a, z_b]), dim=1)                        # (2N, D) local anchors
+    u = F.normalize(torch.cat([z_a, z_b]), dim=1)  # (2N, D) local anchors
     rank = 0
     if gather and distributed_world_size() > 1:
         import torch.distributed as dist
-        rank, candidates = dist.get_rank(), all_gather_cat(u)           # (2NW, D), rank order
+        rank, candidates = dist.get_rank(), all_gather_cat(u)  # (2NW, D), rank order
     else:
         candidates = u
-    logits = u @ candidates.t() / temperature                            # s_ik / tau, (2N, 2NW)
+    logits = u @ candidates.t() / temperature  # s_ik / tau, (2N, 2NW)
     local = torch.arange(2 * n, device=u.device)
-    offset = 2 * n * rank                                                # this rank's block
-    logits[local, local + offset] = float('-inf')                        # k != i
-    positives = (local + n) % (2 * n) + offset                           # pos(i) = i +- N
-    return F.cross_entropy(logits, positives)                            # mean of the 2N l_i
+    offset = 2 * n * rank  # this rank's block
+    logits[local, local + offset] = float('-inf')  # k != i
+    positives = (local + n) % (2 * n) + offset  # pos(i) = i +- N
+    return F.cross_entropy(logits, positives)  # mean of the 2N l_i
 
 
 def anchor_weights(num_frames: int, scheme: Union[str, Sequence[float]] = 'linear') -> torch.Tensor:
@@ -99,11 +97,11 @@ def anchor_weights(num_frames: int, scheme: Union[str, Sequence[float]] = 'linea
         if scheme == 'linear':
             return torch.arange(1, num_frames + 1, dtype=torch.float32) / num_frames
         if scheme == 'uniform':
-            return torch.full((num_frames,), 1.0 / num_frames)
+            return torch.full((num_frames, ), 1.0 / num_frames)
         raise ValueError(f"anchor_weights: scheme={scheme!r}, expected 'linear', 'uniform' or "
                          'a sequence of weights')
     w = torch.as_tensor(list(scheme), dtype=torch.float32)
-    if w.shape != (num_frames,) or bool(((w < 0) | (w > 1)).any()):
+    if w.shape != (num_frames, ) or bool(((w < 0) | (w > 1)).any()):
         raise ValueError(f'anchor_weights: weights {list(scheme)!r}: expected {num_frames} '
                          'values in [0, 1] (one per non-anchor frame)')
     return w
@@ -117,9 +115,8 @@ def video_anchor_loss(anchor: torch.Tensor, frames: torch.Tensor, weights: torch
             or frames.shape[2] != anchor.shape[1]:
         raise ValueError(f'video_anchor_loss: expected anchor (N, D) and frames (N, p, D), got '
                          f'{tuple(anchor.shape)} and {tuple(frames.shape)}')
-    if tuple(weights.shape) != (frames.shape[1],):
+    if tuple(weights.shape) != (frames.shape[1], ):
         raise ValueError(f'video_anchor_loss: {tuple(weights.shape)} weights for '
                          f'{frames.shape[1]} frames')
-    losses = torch.stack([nt_xent_loss(anchor, frames[:, i], temperature)
-                          for i in range(frames.shape[1])])
+    losses = torch.stack([nt_xent_loss(anchor, frames[:, i], temperature) for i in range(frames.shape[1])])
     return (weights.to(losses) * losses).sum()

@@ -80,22 +80,21 @@ def class_mix_masks(labels: torch.Tensor, proportion: float = 0.5, ignore_index:
         raise ValueError(f'class_mix_masks: proportion={proportion}, expected a fraction in [0, 1]')
     n = labels.shape[0]
     flat = labels.reshape(n, -1).long()
-    if num_classes is None:                       # the one host sync, documented above
+    if num_classes is None:  # the one host sync, documented above
         num_classes = int(torch.where(flat == ignore_index, -1, flat).max()) + 1 if flat.numel() else 0
     k_cls = max(0, int(num_classes))
     valid = (flat >= 0) & (flat < k_cls) & (flat != ignore_index)
-    index = torch.where(valid, flat, k_cls)                                 # bin K: never drawn
+    index = torch.where(valid, flat, k_cls)  # bin K: never drawn
     present = torch.zeros(n, k_cls + 1, dtype=torch.bool, device=labels.device).scatter_(1, index, True)[:, :k_cls]
-    k = torch.ceil(proportion * present.sum(1).to(torch.float64))          # k_b = ceil(p |C_b|)
+    k = torch.ceil(proportion * present.sum(1).to(torch.float64))  # k_b = ceil(p |C_b|)
     scores = torch.rand(n, k_cls, generator=generator, dtype=torch.float64, device=labels.device)
-    rank = scores.masked_fill(~present, 2.0).argsort(1).argsort(1)        # present classes first
+    rank = scores.masked_fill(~present, 2.0).argsort(1).argsort(1)  # present classes first
     chosen = rank < k[:, None]
     masks = torch.cat([chosen, chosen.new_zeros(n, 1)], 1).gather(1, index).view(labels.shape)
     return masks, chosen
 
 
-def cut_mix_masks(n: int, height: int, width: int, area: float = 0.5,
-                  generator: Optional[torch.Generator] = None,
+def cut_mix_masks(n: int, height: int, width: int, area: float = 0.5, generator: Optional[torch.Generator] = None,
                   device: Optional[Union[str, torch.device]] = None) -> torch.Tensor:
     """(n, H, W) bool masks, each one rectangle covering round(area * H * W) pixels as nearly as
     integer sides allow: aspect r = h / w log-uniform in [area, 1/area], h = round(sqrt(area H W r))
@@ -105,11 +104,11 @@ def cut_mix_masks(n: int, height: int, width: int, area: float = 0.5,
         raise ValueError(f'cut_mix_masks: area={area}, expected a fraction in (0, 1]')
     device = _device(device, generator)
     u = torch.rand(3, n, generator=generator, dtype=torch.float64, device=device)
-    r = torch.exp((u[0] * 2 - 1) * math.log(1 / area))               # h / w, so h * w = area * H * W
+    r = torch.exp((u[0] * 2 - 1) * math.log(1 / area))  # h / w, so h * w = area * H * W
     s = area * height * width
     h = torch.round(torch.sqrt(s * r)).clamp(1, height)
     w = torch.round(s / h).clamp(1, width)
-    y = torch.floor(u[1] * (height - h + 1))                          # uniform in {0, ..., H - h}
+    y = torch.floor(u[1] * (height - h + 1))  # uniform in {0, ..., H - h}
     x = torch.floor(u[2] * (width - w + 1))
     rows = torch.arange(height, dtype=torch.float64, device=device)
     cols = torch.arange(width, dtype=torch.float64, device=device)
@@ -124,9 +123,9 @@ def _gaussian_kernels(sigma: Sigma, radius: int, limit: int, like: torch.Tensor)
     r = max(0, min(radius, limit))
     t = torch.arange(-r, r + 1, dtype=like.dtype, device=like.device)
     if torch.is_tensor(sigma):
-        k = torch.exp(-t ** 2 / (2 * sigma.to(like.dtype).reshape(-1, 1) ** 2))
+        k = torch.exp(-t**2 / (2 * sigma.to(like.dtype).reshape(-1, 1)**2))
     else:
-        k = torch.exp(-t ** 2 / (2 * sigma ** 2))[None]
+        k = torch.exp(-t**2 / (2 * sigma**2))[None]
     return k / k.sum(1, keepdim=True)
 
 
@@ -140,7 +139,7 @@ def gaussian_blur(x: torch.Tensor, sigma: Sigma, radius: Optional[Tuple[int, int
     if radius is None:
         if torch.is_tensor(sigma):
             raise ValueError('gaussian_blur: a tensor sigma needs radius=(r_y, r_x) (3 sigma would be a host sync)')
-        radius = (max(1, int(math.ceil(3 * sigma))),) * 2
+        radius = (max(1, int(math.ceil(3 * sigma))), ) * 2
     n, c, h, w = x.shape
     ky = _gaussian_kernels(sigma, int(radius[0]), h - 1, x)
     kx = _gaussian_kernels(sigma, int(radius[1]), w - 1, x)
@@ -164,8 +163,7 @@ def _blur_rows(x: torch.Tensor, kernels: torch.Tensor) -> torch.Tensor:
     return F.conv2d(x, kernels.view(kernels.shape[0], 1, 1, -1), groups=kernels.shape[0])
 
 
-def cow_mix_masks(n: int, height: int, width: int, proportion: float = 0.5,
-                  sigma_range: Sequence[float] = (8.0, 32.0),
+def cow_mix_masks(n: int, height: int, width: int, proportion: float = 0.5, sigma_range: Sequence[float] = (8.0, 32.0),
                   generator: Optional[torch.Generator] = None,
                   device: Optional[Union[str, torch.device]] = None) -> torch.Tensor:
     """(n, H, W) bool CowMasks: float32 Gaussian noise smoothed with a Gaussian of sigma_b

@@ -29,8 +29,8 @@ def between_class_variance(hist: np.ndarray, thresholds) -> float:
     for a, b in zip(edges[:-1], edges[1:]):
         w = p[a + 1:b + 1].sum()
         if w > 0:
-            total += (levels[a + 1:b + 1] * p[a + 1:b + 1]).sum() ** 2 / w
-    return total - mu_t ** 2
+            total += (levels[a + 1:b + 1] * p[a + 1:b + 1]).sum()**2 / w
+    return total - mu_t**2
 
 
 def multi_otsu_thresholds(hist: np.ndarray, classes: int = 4) -> Tuple[np.ndarray, float]:
@@ -52,7 +52,7 @@ def multi_otsu_thresholds(hist: np.ndarray, classes: int = 4) -> Tuple[np.ndarra
     if (p < 0).any() or p.sum() <= 0:
         raise ValueError('multi_otsu_thresholds: the histogram must be non-negative and non-empty')
     p = p / p.sum()
-    cw = np.concatenate([[0.0], np.cumsum(p)])                        # cw[i] = sum_{l < i} p_l
+    cw = np.concatenate([[0.0], np.cumsum(p)])  # cw[i] = sum_{l < i} p_l
     cs = np.concatenate([[0.0], np.cumsum(np.arange(n) * p)])
     # cost[a, b]: class of levels a..b-1 (a < b), S^2 / w with 0 for an empty class
     w = cw[None, :] - cw[:, None]
@@ -61,19 +61,19 @@ def multi_otsu_thresholds(hist: np.ndarray, classes: int = 4) -> Tuple[np.ndarra
         cost = np.where(w > 1e-15, s * s / np.where(w > 1e-15, w, 1.0), 0.0)
     valid = np.arange(n + 1)[:, None] < np.arange(n + 1)[None, :]
     cost = np.where(valid, cost, -np.inf)
-    best = cost[0].copy()                                   # best[b]: 1 class over levels 0..b-1
+    best = cost[0].copy()  # best[b]: 1 class over levels 0..b-1
     back = []
     for _ in range(classes - 1):
-        total = best[:, None] + cost                        # previous classes end at a
+        total = best[:, None] + cost  # previous classes end at a
         arg = total.argmax(0)
         back.append(arg)
         best = total[arg, np.arange(n + 1)]
     thresholds, end = [], n
     for arg in reversed(back):
         end = int(arg[end])
-        thresholds.append(end - 1)                          # the last level of the lower class
+        thresholds.append(end - 1)  # the last level of the lower class
     thresholds = np.array(thresholds[::-1], dtype=np.int64)
-    return thresholds, float(best[n] - cs[n] ** 2)
+    return thresholds, float(best[n] - cs[n]**2)
 
 
 def otsu_labels(gray: np.ndarray, classes: int = 4, levels: int = 256) -> np.ndarray:

@@ -76,7 +76,7 @@ def _hamming_permutation_set(num_permutations: int, num_tiles: int, seed: int) -
                          f'expected 1..{len(candidates)} ({num_tiles}! permutations exist)')
     j = int(np.random.default_rng(seed).integers(len(candidates)))
     chosen = [j]
-    total = np.zeros(len(candidates), dtype=np.int64)    # sum of distances to the chosen ones
+    total = np.zeros(len(candidates), dtype=np.int64)  # sum of distances to the chosen ones
     available = np.ones(len(candidates), dtype=bool)
     for _ in range(num_permutations - 1):
         available[j] = False
@@ -88,8 +88,7 @@ def _hamming_permutation_set(num_permutations: int, num_tiles: int, seed: int) -
     return out
 
 
-def hamming_permutation_set(num_permutations: int = 100, num_tiles: int = 9,
-                            seed: int = 0) -> np.ndarray:
+def hamming_permutation_set(num_permutations: int = 100, num_tiles: int = 9, seed: int = 0) -> np.ndarray:
     """Noroozi & Favaro's maximal-average-Hamming permutation subset.
 
     Args:
@@ -138,8 +137,8 @@ def _check_grid_image(img: np.ndarray, grid: int, cell: int, who: str):
                          '(the ERFNet thesis: a random crop resized to 225 x 225)')
 
 
-def jigsaw_sample(img: np.ndarray, permutations: np.ndarray, grid: int = 3, cell: int = 75,
-                  tile: int = 64, rng=None) -> Tuple[np.ndarray, int]:
+def jigsaw_sample(img: np.ndarray, permutations: np.ndarray, grid: int = 3, cell: int = 75, tile: int = 64,
+                  rng=None) -> Tuple[np.ndarray, int]:
     """One jigsaw puzzle from a (grid * cell) x (grid * cell) image.
 
     Returns:

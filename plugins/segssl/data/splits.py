@@ -24,8 +24,7 @@ import numpy as np
 
 FRACTIONS = {
     'cityscapes': (('1-30', 1 / 30), ('1-8', 1 / 8), ('1-4', 1 / 4), ('1-2', 1 / 2), ('full', 1.0)),
-    'voc_aug': (('1-100', 1 / 100), ('1-50', 1 / 50), ('1-20', 1 / 20), ('1-8', 1 / 8), ('1-4', 1 / 4),
-                ('full', 1.0)),
+    'voc_aug': (('1-100', 1 / 100), ('1-50', 1 / 50), ('1-20', 1 / 20), ('1-8', 1 / 8), ('1-4', 1 / 4), ('full', 1.0)),
     # your own data (README, "Your own data"): MYDATA/images/train/**/*.{jpg,png}
     'custom': (('1-30', 1 / 30), ('1-8', 1 / 8), ('1-4', 1 / 4), ('1-2', 1 / 2), ('full', 1.0)),
 }
@@ -44,6 +43,8 @@ def list_images(folder: str, extensions: Sequence[str] = IMAGE_EXTENSIONS) -> Li
             if not name.startswith('.') and name.lower().endswith(tuple(extensions)):
                 relative.append(name if rel_dir == '.' else os.path.join(rel_dir, name))
     return sorted(relative)
+
+
 CITYSCAPES_SUFFIX = '_leftImg8bit.png'
 
 
@@ -120,8 +121,10 @@ def write_splits(out: str, dataset: str, ids: Sequence[str], seed: int = 0,
     from segssl.io.atomic import atomic_outputs
     fractions = FRACTIONS[dataset] if fractions is None else fractions
     splits = make_splits(ids, fractions, seed)
-    meta = dict(dataset=dataset, seed=seed, num_ids=len(set(ids)), ids_sha256=ids_hash(set(ids)),
-                fractions={name: len(lab) for name, (lab, _) in splits.items()})
+    meta = dict(dataset=dataset, seed=seed, num_ids=len(set(ids)), ids_sha256=ids_hash(set(ids)), fractions={
+        name: len(lab)
+        for name, (lab, _) in splits.items()
+    })
     files = {os.path.join(out, 'meta.json'): json.dumps(meta, indent=1, sort_keys=True) + '\n'}
     for name, (lab, unl) in splits.items():
         files[os.path.join(out, name, 'labelled.txt')] = ''.join(i + '\n' for i in lab)
@@ -133,7 +136,7 @@ def write_splits(out: str, dataset: str, ids: Sequence[str], seed: int = 0,
     return meta
 
 
-def check_data_list(data_list: Sequence[dict], where: str, keys: Sequence[str] = ('img_path',),
+def check_data_list(data_list: Sequence[dict], where: str, keys: Sequence[str] = ('img_path', ),
                     shown: int = 3) -> None:
     """Raise a ValueError naming ``where`` (e.g. the ann_file) if the list is empty or any of
     ``keys`` of its items names a file that does not exist."""
@@ -142,7 +145,6 @@ def check_data_list(data_list: Sequence[dict], where: str, keys: Sequence[str] =
     for key in keys:
         missing = [d[key] for d in data_list if d.get(key) and not os.path.isfile(d[key])]
         if missing:
-            raise ValueError(
-                f'{where}: {len(missing)} of {len(data_list)} samples name a {key} that does not exist, '
-                f'e.g. {missing[:shown]}; the split file does not match this dataset (make it with '
-                'tools/make_label_splits.py for this data root)')
+            raise ValueError(f'{where}: {len(missing)} of {len(data_list)} samples name a {key} that does not exist, '
+                             f'e.g. {missing[:shown]}; the split file does not match this dataset (make it with '
+                             'tools/make_label_splits.py for this data root)')

@@ -2,8 +2,7 @@
 tools/make_coco_subset.py) with detectron2's catalogs, for ``SEGSSL.COCO_SUBSET``."""
 import os
 
-from segssl.data.coco_subset import (SPLITS, choose_subset_ids, make_coco_subsets,  # noqa: F401
-                                     read_manifest)
+from segssl.data.coco_subset import SPLITS, choose_subset_ids, make_coco_subsets, read_manifest  # noqa: F401
 
 
 def register_coco_subsets(out_dir, name):
@@ -13,6 +12,7 @@ def register_coco_subsets(out_dir, name):
     """
     from .datasets import register_coco_once
     manifest = read_manifest(out_dir, name)
-    return [register_coco_once(f'{name}_{split}', os.path.abspath(os.path.join(out_dir, info['json'])),
-                               manifest['image_root'])
-            for split, info in manifest['splits'].items()]
+    return [
+        register_coco_once(f'{name}_{split}', os.path.abspath(os.path.join(out_dir, info['json'])),
+                           manifest['image_root']) for split, info in manifest['splits'].items()
+    ]

@@ -4,7 +4,7 @@ import os
 from detectron2.data import DatasetCatalog, MetadataCatalog
 from detectron2.data.datasets import register_coco_instances
 
-SYNTHETIC_COCO = 'segssl_synthetic_coco'   # names: segssl_synthetic_coco_{train,val}
+SYNTHETIC_COCO = 'segssl_synthetic_coco'  # names: segssl_synthetic_coco_{train,val}
 
 
 def register_coco_once(name, json_file, image_root):
@@ -22,8 +22,10 @@ def register_coco_once(name, json_file, image_root):
 
 def _synthetic_files(root):
     coco = os.path.join(root, 'coco')
-    return [(split, os.path.abspath(os.path.join(coco, 'annotations', f'instances_{split}.json')),
-             os.path.abspath(os.path.join(coco, split))) for split in ('train', 'val')]
+    return [(split, os.path.abspath(os.path.join(coco, 'annotations',
+                                                 f'instances_{split}.json')), os.path.abspath(os.path.join(coco,
+                                                                                                           split)))
+            for split in ('train', 'val')]
 
 
 def missing_synthetic_root(cfg):

@@ -21,22 +21,21 @@ import os
 from contextlib import contextmanager
 from datetime import timedelta
 
+import detectron2.engine.defaults as d2_defaults
 import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
-from torch.nn.parallel import DistributedDataParallel
-
-import detectron2.engine.defaults as d2_defaults
 from detectron2.engine import DefaultTrainer, create_ddp_model
 from detectron2.engine import launch as d2_launch
 from detectron2.engine.launch import _find_free_port
 from detectron2.utils import comm
+from torch.nn.parallel import DistributedDataParallel
 
 DEFAULT_TIMEOUT = timedelta(minutes=30)
 
 
-def launch(main_func, num_processes: int, num_machines: int = 1, machine_rank: int = 0,
-           dist_url=None, args=(), timeout=DEFAULT_TIMEOUT, device: str = 'cuda'):
+def launch(main_func, num_processes: int, num_machines: int = 1, machine_rank: int = 0, dist_url=None, args=(),
+           timeout=DEFAULT_TIMEOUT, device: str = 'cuda'):
     """detectron2's ``launch`` (``num_processes`` = GPUs per machine), or with ``device='cpu'``
     the same on CPU processes with the gloo backend."""
     if not str(device).startswith('cpu'):
@@ -55,10 +54,9 @@ def launch(main_func, num_processes: int, num_machines: int = 1, machine_rank: i
 
 def _cpu_worker(local_rank, main_func, world_size, num_processes, machine_rank, dist_url, args, timeout):
     rank = machine_rank * num_processes + local_rank
-    dist.init_process_group(backend='gloo', init_method=dist_url, world_size=world_size, rank=rank,
-                            timeout=timeout)
+    dist.init_process_group(backend='gloo', init_method=dist_url, world_size=world_size, rank=rank, timeout=timeout)
     assert comm._LOCAL_PROCESS_GROUP is None
-    for i in range(world_size // num_processes):          # as detectron2's _distributed_worker
+    for i in range(world_size // num_processes):  # as detectron2's _distributed_worker
         group = dist.new_group(list(range(i * num_processes, (i + 1) * num_processes)))
         if i == machine_rank:
             comm._LOCAL_PROCESS_GROUP = group
@@ -110,5 +108,4 @@ class DistributedTrainer(DefaultTrainer):
         logging.getLogger('detectron2').warning(
             'the tensorboard package is not installed: no TensorBoard events are written '
             '(metrics.json and the log are)')
-        return [CommonMetricPrinter(self.max_iter),
-                JSONWriter(os.path.join(self.cfg.OUTPUT_DIR, 'metrics.json'))]
+        return [CommonMetricPrinter(self.max_iter), JSONWriter(os.path.join(self.cfg.OUTPUT_DIR, 'metrics.json'))]

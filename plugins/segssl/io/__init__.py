@@ -14,5 +14,7 @@ from .atomic import atomic_folders, atomic_outputs, atomic_write_text, temporary
 from .checkpoint_files import TRUST_PICKLE_WARNING, CheckpointFileError, load_checkpoint_file
 from .safe_pickle import RefusedGlobal
 
-__all__ = ['CheckpointFileError', 'RefusedGlobal', 'TRUST_PICKLE_WARNING', 'atomic_folders',
-           'atomic_outputs', 'atomic_write_text', 'load_checkpoint_file', 'temporary_folder']
+__all__ = [
+    'CheckpointFileError', 'RefusedGlobal', 'TRUST_PICKLE_WARNING', 'atomic_folders', 'atomic_outputs',
+    'atomic_write_text', 'load_checkpoint_file', 'temporary_folder'
+]

@@ -22,8 +22,7 @@ import shutil
 import stat
 from contextlib import contextmanager
 
-_CREATE_FLAGS = (os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, 'O_NOFOLLOW', 0)
-                 | getattr(os, 'O_BINARY', 0))
+_CREATE_FLAGS = (os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, 'O_NOFOLLOW', 0) | getattr(os, 'O_BINARY', 0))
 _ATTEMPTS = 100
 
 __all__ = ['atomic_outputs', 'atomic_write_text', 'atomic_folders', 'temporary_folder']
@@ -129,7 +128,7 @@ def temporary_folder(parent, prefix):
 
 def atomic_write_text(dst, text):
     """Write the string ``text`` to ``dst`` through :func:`atomic_outputs` (one file)."""
-    with atomic_outputs(dst) as (tmp,):
+    with atomic_outputs(dst) as (tmp, ):
         with open(tmp, 'w') as f:
             f.write(text)
 

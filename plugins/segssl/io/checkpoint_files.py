@@ -86,9 +86,8 @@ def load_checkpoint_file(path, trust_pickle=False):
         except Exception:  # noqa: BLE001
             pass
     kind = ('a zip archive (torch format) that cannot be read to its end: truncated or corrupt'
-            if head.startswith(b'PK') else
-            'a pickle that ends early: truncated or corrupt' if head[:1] == b'\x80' else
-            f'not a checkpoint (starts with {head!r})')
+            if head.startswith(b'PK') else 'a pickle that ends early: truncated or corrupt'
+            if head[:1] == b'\x80' else f'not a checkpoint (starts with {head!r})')
     raise CheckpointFileError(
         f'cannot load: {kind}; size {size} bytes; torch.load said: {first[:300]}; '
         'expected a file written by torch.save or pickle', path)

@@ -67,13 +67,12 @@ class ClassMixSegmentor(BaseModel):
         keep_last_mix: keep the last step's mix in ``last_mix`` (a detached core.MixStep, before
             strong augmentation); MixVisualizationHook switches it on in the iterations it saves.
     """
-    mix_pairing = 'rolled'          # see core.MixStep: image b mixed with image (b + 1) mod N
+    mix_pairing = 'rolled'  # see core.MixStep: image b mixed with image (b + 1) mod N
 
-    def __init__(self, segmentor: dict, mix: Optional[dict] = None, alpha: float = 0.99,
-                 weight: Optional[dict] = None, unsup_loss: str = 'ce', soft_targets: bool = False,
-                 strong_aug: Optional[dict] = None, eval_model: str = 'student', ignore_index: int = 255,
-                 seed: int = 0, keep_last_mix: bool = False, data_preprocessor: Optional[dict] = None,
-                 init_cfg=None):
+    def __init__(self, segmentor: dict, mix: Optional[dict] = None, alpha: float = 0.99, weight: Optional[dict] = None,
+                 unsup_loss: str = 'ce', soft_targets: bool = False, strong_aug: Optional[dict] = None,
+                 eval_model: str = 'student', ignore_index: int = 255, seed: int = 0, keep_last_mix: bool = False,
+                 data_preprocessor: Optional[dict] = None, init_cfg=None):
         segmentor = copy.deepcopy(dict(segmentor))
         seg_dp = segmentor.pop('data_preprocessor', None) or {}
         if data_preprocessor is None:
@@ -89,7 +88,7 @@ class ClassMixSegmentor(BaseModel):
         if not 0 <= alpha <= 1:
             raise ValueError(f'ClassMixSegmentor alpha={alpha}: expected [0, 1]')
         self.weight_cfg = dict(scheme='threshold_proportion', tau=0.968, base=1.0) if weight is None else dict(weight)
-        confidence_weights(torch.full((1, 2, 1, 1), 0.5), **self.weight_cfg)      # bad keys fail here
+        confidence_weights(torch.full((1, 2, 1, 1), 0.5), **self.weight_cfg)  # bad keys fail here
         self.alpha, self.unsup_loss, self.soft_targets = alpha, unsup_loss, soft_targets
         self.strong_aug = None if strong_aug is None else dict(strong_aug)
         self.eval_model, self.ignore_index = eval_model, ignore_index
@@ -98,16 +97,16 @@ class ClassMixSegmentor(BaseModel):
         self.teacher.requires_grad_(False)
         self.teacher.eval()
         self.num_classes = self.student.decode_head.num_classes
-        self.register_buffer('iteration', torch.zeros((), dtype=torch.long))   # checkpointed mirror
-        self._iteration = 0                                     # k, read by the schedules
-        self._seed = rank_seed(seed)                            # each rank its own stream
+        self.register_buffer('iteration', torch.zeros((), dtype=torch.long))  # checkpointed mirror
+        self._iteration = 0  # k, read by the schedules
+        self._seed = rank_seed(seed)  # each rank its own stream
         self._generator = torch.Generator().manual_seed(self._seed)
-        self._restored_state = None             # a loaded state not yet taken by a use on a device
+        self._restored_state = None  # a loaded state not yet taken by a use on a device
         self.keep_last_mix, self.last_mix = bool(keep_last_mix), None
 
     # ---- state ---------------------------------------------------------------------------------
     def init_weights(self):
-        self.teacher._is_init = True          # initialised as a copy of the student below
+        self.teacher._is_init = True  # initialised as a copy of the student below
         super().init_weights()
         self.teacher.load_state_dict(self.student.state_dict())
 
@@ -125,11 +124,11 @@ class ClassMixSegmentor(BaseModel):
     @iteration_count.setter
     def iteration_count(self, value: int):
         self._iteration = int(value)
-        self.iteration.fill_(self._iteration)               # a device fill, no host sync
+        self.iteration.fill_(self._iteration)  # a device fill, no host sync
 
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
-        self._iteration = int(self.iteration)               # one host read per load, not per step
+        self._iteration = int(self.iteration)  # one host read per load, not per step
 
     @property
     def generator(self) -> torch.Generator:
@@ -148,15 +147,15 @@ class ClassMixSegmentor(BaseModel):
             if self._restored_state is not None:
                 try:
                     self._generator.set_state(self._restored_state)
-                except RuntimeError:                 # another device type's state: the seed stays
+                except RuntimeError:  # another device type's state: the seed stays
                     pass
         self._restored_state = None
         return self._generator
 
     def _apply(self, fn, *args, **kwargs):
         out = super()._apply(fn, *args, **kwargs)
-        buffer = self._buffers.get('iteration')                # (absent while __init__ runs)
-        if buffer is not None and buffer.device.type != 'meta':   # .to(device) / .cuda(): follow the model
+        buffer = self._buffers.get('iteration')  # (absent while __init__ runs)
+        if buffer is not None and buffer.device.type != 'meta':  # .to(device) / .cuda(): follow the model
             self.generator_on(buffer.device)
         return out
 
@@ -167,15 +166,15 @@ class ClassMixSegmentor(BaseModel):
         return self.generator.get_state()
 
     def set_extra_state(self, state):
-        if isinstance(state, dict):                   # checkpoints written before the change
+        if isinstance(state, dict):  # checkpoints written before the change
             state = state.get('generator')
         if state is None:
             return
-        state = state.detach().cpu()                  # mmengine loads onto the current device
-        self._restored_state = state                  # for a move of the model right after loading
+        state = state.detach().cpu()  # mmengine loads onto the current device
+        self._restored_state = state  # for a move of the model right after loading
         try:
             self.generator.set_state(state)
-        except RuntimeError as e:                     # a state saved by another device type's generator
+        except RuntimeError as e:  # a state saved by another device type's generator
             warnings.warn(f'{type(self).__name__}: the checkpoint\'s mask generator state does not fit this '
                           f'{self.generator.device.type} generator ({str(e).splitlines()[0]}); reseeded '
                           f'with rank_seed(seed) (moving the model to the device type that saved it restores it)')
@@ -235,8 +234,8 @@ class ClassMixSegmentor(BaseModel):
         make = cut_mix_masks if kind == 'cutmix' else cow_mix_masks
         return make(n, h, w, generator=g, device=device, **cfg)
 
-    def mix_batch(self, inputs: torch.Tensor, pseudo_labels: torch.Tensor, probs: torch.Tensor,
-                  weights: torch.Tensor, labelled: Dict[str, torch.Tensor]) -> MixedBatch:
+    def mix_batch(self, inputs: torch.Tensor, pseudo_labels: torch.Tensor, probs: torch.Tensor, weights: torch.Tensor,
+                  labelled: Dict[str, torch.Tensor]) -> MixedBatch:
         """Build the mixed batch (the method DACS overrides).
 
         Args:
@@ -257,8 +256,8 @@ class ClassMixSegmentor(BaseModel):
     def augment(self, images: torch.Tensor) -> torch.Tensor:
         """core.strong_augment on normalised images (undo normalisation, augment, redo)."""
         dp = self.data_preprocessor
-        x, _ = strong_augment(dp.to_rgb01(images).clamp(0, 1), generator=self.generator_on(images.device),
-                              **self.strong_aug)
+        x, _ = strong_augment(
+            dp.to_rgb01(images).clamp(0, 1), generator=self.generator_on(images.device), **self.strong_aug)
         return dp.from_rgb01(x)
 
     def loss(self, labelled: dict, unlabelled: dict) -> Dict[str, torch.Tensor]:
@@ -274,17 +273,19 @@ class ClassMixSegmentor(BaseModel):
             weights = confidence_weights(probs, step=k, **self.weight_cfg) * valid
             tau = self.weight_cfg.get('tau', 0.968)
             confident = ((probs.max(1).values > tau) & valid).sum() / valid.sum().clamp_min(1)
-            lab = dict(inputs=labelled['inputs'], labels=torch.stack(
-                [s.gt_sem_seg.data[0] for s in labelled['data_samples']]).long())
+            lab = dict(inputs=labelled['inputs'],
+                       labels=torch.stack([s.gt_sem_seg.data[0] for s in labelled['data_samples']]).long())
             out = self.mix_batch(x_u, pseudo, probs, weights, lab)
-            if self.keep_last_mix:                              # detached references, no copy, no sync
-                self.last_mix = MixStep(MixedBatch(*(t.detach() for t in out)), x_u.detach(),
-                                        {key: v.detach() for key, v in lab.items()}, self.mix_pairing)
+            if self.keep_last_mix:  # detached references, no copy, no sync
+                self.last_mix = MixStep(MixedBatch(*(t.detach() for t in out)), x_u.detach(), {
+                    key: v.detach()
+                    for key, v in lab.items()
+                }, self.mix_pairing)
             mixed = self.augment(out.images) if self.strong_aug is not None else out.images
         logits = self.logits(self.student, mixed)
         losses['unsup.loss_mix'] = weighted_pixel_loss(logits, out.targets, out.weights, self.unsup_loss,
                                                        self.ignore_index)
         losses['unsup.weight'] = out.weights.mean().detach()
         losses['unsup.confident'] = confident.detach().float()
-        losses['unsup.teacher_alpha'] = x_u.new_full((), alpha, dtype=torch.float32)   # a fill, no copy
+        losses['unsup.teacher_alpha'] = x_u.new_full((), alpha, dtype=torch.float32)  # a fill, no copy
         return losses

@@ -56,8 +56,8 @@ class DACSSegmentor(ClassMixSegmentor):
         strong_aug: defaults to the DACS jitter + blur (None turns it off).
     """
 
-    def __init__(self, segmentor: dict, mode: str = 'inter', proportion: float = 0.5,
-                 alignment: Optional[dict] = None, strong_aug: Optional[dict] = DACS_STRONG_AUG, **kwargs):
+    def __init__(self, segmentor: dict, mode: str = 'inter', proportion: float = 0.5, alignment: Optional[dict] = None,
+                 strong_aug: Optional[dict] = DACS_STRONG_AUG, **kwargs):
         if mode not in MIX_MODES:
             raise ValueError(f'DACSSegmentor mode={mode!r}: expected one of {MIX_MODES}')
         if kwargs.get('soft_targets'):
@@ -86,11 +86,10 @@ class DACSSegmentor(ClassMixSegmentor):
     def mix_batch(self, inputs, pseudo_labels, probs, weights, labelled):
         """See ClassMixSegmentor.mix_batch; ``labelled`` is the source batch."""
         if self.mode == 'inter':
-            return inter_mix(labelled['inputs'], labelled['labels'], inputs, pseudo_labels, weights,
-                             self.proportion, self.ignore_index, self.generator_on(inputs.device),
-                             num_classes=self.num_classes)
+            return inter_mix(labelled['inputs'], labelled['labels'], inputs, pseudo_labels, weights, self.proportion,
+                             self.ignore_index, self.generator_on(inputs.device), num_classes=self.num_classes)
         if self.mode == 'intra_aligned':
-            valid = pseudo_labels != self.ignore_index                # padding is ignore, see loss()
+            valid = pseudo_labels != self.ignore_index  # padding is ignore, see loss()
             self.alignment.update(pseudo_labels)
             probs = self.alignment.align(probs)
             pseudo_labels = probs.argmax(1).masked_fill(~valid, self.ignore_index)

@@ -44,7 +44,7 @@ def non_finite_terms(log_vars) -> dict:
     bad = {}
     for name, value in (log_vars or {}).items():
         if 'loss' not in name:
-            continue                     # accuracies etc. are logged, not optimised
+            continue  # accuracies etc. are logged, not optimised
         if isinstance(value, torch.Tensor):
             if value.numel() and not bool(torch.isfinite(value.detach()).all()):
                 bad[name] = value.detach().float().mean().item()
@@ -61,7 +61,7 @@ class NonFiniteLossHook(Hook):
     naming the iteration (1-based, as mmengine's logs count), the rank and the term(s). Skipping
     needs a skipping optimizer wrapper: SegsslRunner builds it; another runner needs
     ``optim_wrapper.type`` 'NonFiniteSkipOptimWrapper' or 'NonFiniteSkipAmpOptimWrapper'."""
-    priority = 'ABOVE_NORMAL'      # before MomentumUpdateHook / EMA hooks and CheckpointHook
+    priority = 'ABOVE_NORMAL'  # before MomentumUpdateHook / EMA hooks and CheckpointHook
 
     def __init__(self, action: str = 'stop'):
         if action not in ('stop', 'skip'):
@@ -82,8 +82,8 @@ class NonFiniteLossHook(Hook):
         if flag.item() == 0:
             return
         per_rank = all_gather_object((get_rank(), bad))
-        where = '; '.join(f'rank {r}: ' + ', '.join(f'{k}={v}' for k, v in terms.items())
-                          for r, terms in per_rank if terms)
+        where = '; '.join(f'rank {r}: ' + ', '.join(f'{k}={v}' for k, v in terms.items()) for r, terms in per_rank
+                          if terms)
         message = f'non-finite loss at iteration {runner.iter + 1}: {where}'
         runner.message_hub.update_info('non_finite_loss', message)
         if self.action == 'stop':
@@ -136,9 +136,12 @@ class NonFiniteSkipAmpOptimWrapper(AmpOptimWrapper):
 
 SKIPPING_WRAPPERS = (NonFiniteSkipOptimWrapper, NonFiniteSkipAmpOptimWrapper)
 # the wrapper a runner builds for the given type when its NonFiniteLossHook skips
-SKIPPING_VARIANT = {'OptimWrapper': 'NonFiniteSkipOptimWrapper', OptimWrapper: 'NonFiniteSkipOptimWrapper',
-                    'AmpOptimWrapper': 'NonFiniteSkipAmpOptimWrapper',
-                    AmpOptimWrapper: 'NonFiniteSkipAmpOptimWrapper'}
+SKIPPING_VARIANT = {
+    'OptimWrapper': 'NonFiniteSkipOptimWrapper',
+    OptimWrapper: 'NonFiniteSkipOptimWrapper',
+    'AmpOptimWrapper': 'NonFiniteSkipAmpOptimWrapper',
+    AmpOptimWrapper: 'NonFiniteSkipAmpOptimWrapper'
+}
 
 
 class AtomicLocalBackend(LocalBackend):
@@ -146,7 +149,7 @@ class AtomicLocalBackend(LocalBackend):
     destination folder and rename it over the destination (complete or absent, never half)."""
 
     def put(self, obj: bytes, filepath) -> None:
-        with atomic_outputs(str(filepath)) as (tmp,):
+        with atomic_outputs(str(filepath)) as (tmp, ):
             with open(tmp, 'wb') as f:
                 f.write(obj)
 
@@ -181,8 +184,7 @@ class AtomicCheckpointHook(CheckpointHook):
         backend, self.file_backend = self.file_backend, _DeferredRemovals(self.file_backend)
         pointer_dir = temporary_folder(runner.work_dir, '.last_checkpoint.') if is_main_process() else None
         try:
-            super()._save_checkpoint_with_step(_WorkDirAt(runner, pointer_dir) if pointer_dir else runner,
-                                               step, meta)
+            super()._save_checkpoint_with_step(_WorkDirAt(runner, pointer_dir) if pointer_dir else runner, step, meta)
             if pointer_dir is not None:
                 os.replace(osp.join(pointer_dir, 'last_checkpoint'), osp.join(runner.work_dir, 'last_checkpoint'))
                 self.file_backend.run_removals(keep=self.last_ckpt)

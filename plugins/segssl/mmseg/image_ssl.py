@@ -73,9 +73,8 @@ class BYOL(_ImageSSLModel, MomentumTargetModel):
     online branch, BN statistics included (MomentumTargetModel.build_target).
     """
 
-    def __init__(self, backbone: dict, projector: dict, predictor: Optional[dict] = None,
-                 symmetric: bool = True, loss_weight: float = 1.0,
-                 data_preprocessor: Optional[dict] = None, init_cfg=None):
+    def __init__(self, backbone: dict, projector: dict, predictor: Optional[dict] = None, symmetric: bool = True,
+                 loss_weight: float = 1.0, data_preprocessor: Optional[dict] = None, init_cfg=None):
         super().__init__(data_preprocessor=data_preprocessor or dict(type='PixelViewsDataPreProcessor'),
                          init_cfg=init_cfg)
         projector = dict(dict(hidden_channels=4096, out_channels=256, batch_norm=True), **projector)
@@ -129,15 +128,14 @@ class SimCLR(_ImageSSLModel):
     The two views go through the encoder as one batch of 2N (SimCLR's batch statistics).
     """
 
-    def __init__(self, backbone: dict, projector: dict, temperature: float = 0.5,
-                 loss_weight: float = 1.0, pool: str = 'avg', encoder_only: bool = False,
-                 data_preprocessor: Optional[dict] = None, init_cfg=None):
+    def __init__(self, backbone: dict, projector: dict, temperature: float = 0.5, loss_weight: float = 1.0,
+                 pool: str = 'avg', encoder_only: bool = False, data_preprocessor: Optional[dict] = None,
+                 init_cfg=None):
         super().__init__(data_preprocessor=data_preprocessor or dict(type='PixelViewsDataPreProcessor'),
                          init_cfg=init_cfg)
         if 'in_channels' not in projector:
             raise KeyError('SimCLR: projector needs in_channels (the backbone output width, 512 for R34)')
-        projector = dict(dict(hidden_channels=projector['in_channels'], out_channels=128,
-                              batch_norm=True), **projector)
+        projector = dict(dict(hidden_channels=projector['in_channels'], out_channels=128, batch_norm=True), **projector)
         if temperature <= 0:
             raise ValueError(f'SimCLR: temperature={temperature!r}, expected > 0')
         if pool not in ('avg', 'max'):
@@ -163,7 +161,7 @@ class SimCLR(_ImageSSLModel):
             return out
         _check_views(inputs, 2, 'SimCLR')
         n = inputs.shape[0]
-        z = self.embed(inputs[:, :2].transpose(0, 1).flatten(0, 1))          # [v1 of all; v2 of all]
+        z = self.embed(inputs[:, :2].transpose(0, 1).flatten(0, 1))  # [v1 of all; v2 of all]
         return dict(loss=self.loss_weight * nt_xent_loss(z[:n], z[n:], self.temperature))
 
 
@@ -180,8 +178,7 @@ class VideoAnchorSimCLR(SimCLR):
 
     def __init__(self, backbone: dict, projector: dict, num_frames: int = 3,
                  frame_weights: Union[str, Sequence[float]] = 'linear', **kwargs):
-        kwargs.setdefault('data_preprocessor', dict(type='PixelViewsDataPreProcessor',
-                                                    num_views=num_frames + 1))
+        kwargs.setdefault('data_preprocessor', dict(type='PixelViewsDataPreProcessor', num_views=num_frames + 1))
         super().__init__(backbone, projector, **kwargs)
         self.num_frames = num_frames
         self.register_buffer('frame_weights', anchor_weights(num_frames, frame_weights), persistent=False)

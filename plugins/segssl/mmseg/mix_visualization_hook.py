@@ -54,7 +54,7 @@ class MixVisualizationHook(Hook):
         self.last: Optional[Dict[str, torch.Tensor]] = None
         self.last_panels: Optional[Dict[str, np.ndarray]] = None
         self._record = False
-        self._kept = False                     # the model's own keep_last_mix, restored after a save
+        self._kept = False  # the model's own keep_last_mix, restored after a save
 
     def before_train(self, runner) -> None:
         model = runner_model(runner)
@@ -75,7 +75,7 @@ class MixVisualizationHook(Hook):
         self._record = is_main_process() and self.every_n_train_iters(runner, self.interval)
         if self._record:
             model = runner_model(runner)
-            model.keep_last_mix, model.last_mix = True, None       # this step's mix, not an older one
+            model.keep_last_mix, model.last_mix = True, None  # this step's mix, not an older one
 
     @staticmethod
     def _sources(step: MixStep, i: int):
@@ -102,7 +102,7 @@ class MixVisualizationHook(Hook):
         model = runner_model(runner)
         step, model.keep_last_mix = model.last_mix, self._kept
         if not self._kept:
-            model.last_mix = None                                   # nothing held between steps
+            model.last_mix = None  # nothing held between steps
         i = self.sample % step.inputs.shape[0] if step is not None else 0
         found = self._sources(step, i) if step is not None else None
         if found is None:
@@ -119,10 +119,10 @@ class MixVisualizationHook(Hook):
         os.makedirs(os.path.dirname(out_png), exist_ok=True)
         self.last = dict(inputs=step.inputs, mixed=batch.images, targets=batch.targets, weights=batch.weights,
                          masks=batch.masks, labelled=step.labelled, pairing=step.pairing, sample=i, mask=mask)
-        self.last_panels = plot_mix_step(
-            rgb[0], rgb[1], mask.cpu().numpy(), rgb[2], batch.targets[i].cpu().numpy(),
-            batch.weights[i].float().cpu().numpy(), self.palette, out_png,
-            title=f'iteration {runner.iter + 1}, {caption}')
+        self.last_panels = plot_mix_step(rgb[0], rgb[1],
+                                         mask.cpu().numpy(), rgb[2], batch.targets[i].cpu().numpy(),
+                                         batch.weights[i].float().cpu().numpy(), self.palette, out_png,
+                                         title=f'iteration {runner.iter + 1}, {caption}')
         # the figure as saved, to every visualizer backend (Visualizer.add_image is rank-0 only too)
         runner.visualizer.add_image('mix_step', mmcv.imread(out_png, channel_order='rgb'), step=runner.iter + 1)
         runner.logger.info(f'MixVisualizationHook: wrote {out_png}')

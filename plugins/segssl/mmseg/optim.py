@@ -74,28 +74,25 @@ class LARSOptimWrapperConstructor(DefaultOptimWrapperConstructor):
         paramwise_cfg (dict, optional): only ``exclude_bn_and_bias`` (bool, default True).
     """
 
-    _KEYS = ('exclude_bn_and_bias',)
+    _KEYS = ('exclude_bn_and_bias', )
 
     def __init__(self, optim_wrapper_cfg: dict, paramwise_cfg: Optional[dict] = None):
         # (a paramwise_cfg that is not a dict is reported by the parent class)
-        unknown = (sorted(set(paramwise_cfg) - set(self._KEYS))
-                   if isinstance(paramwise_cfg, dict) else [])
+        unknown = (sorted(set(paramwise_cfg) - set(self._KEYS)) if isinstance(paramwise_cfg, dict) else [])
         if unknown:
-            raise ValueError(
-                f'LARSOptimWrapperConstructor: paramwise_cfg keys {unknown} are not supported; '
-                f'expected only {list(self._KEYS)} (BN parameters and biases are already kept '
-                'out of weight decay and of the trust ratio)')
+            raise ValueError(f'LARSOptimWrapperConstructor: paramwise_cfg keys {unknown} are not supported; '
+                             f'expected only {list(self._KEYS)} (BN parameters and biases are already kept '
+                             'out of weight decay and of the trust ratio)')
         super().__init__(optim_wrapper_cfg, paramwise_cfg)
         self.exclude_bn_and_bias = bool(self.paramwise_cfg.get('exclude_bn_and_bias', True))
 
     def __call__(self, model: nn.Module) -> OptimWrapper:
-        model = bare_model(model)     # (Distributed)DataParallel / MMDistributedDataParallel
+        model = bare_model(model)  # (Distributed)DataParallel / MMDistributedDataParallel
         optim_wrapper_cfg = self.optim_wrapper_cfg.copy()
         optim_wrapper_cfg.setdefault('type', 'OptimWrapper')
         optimizer_cfg = self.optimizer_cfg.copy()
         weight_decay = self.base_wd if self.base_wd is not None else 0.0
-        optimizer_cfg['params'] = lars_param_groups(
-            model, weight_decay, exclude_bn_and_bias=self.exclude_bn_and_bias)
+        optimizer_cfg['params'] = lars_param_groups(model, weight_decay, exclude_bn_and_bias=self.exclude_bn_and_bias)
         if not optimizer_cfg['params']:
             raise ValueError(f'LARSOptimWrapperConstructor: {type(model).__name__} has no '
                              'parameter with requires_grad=True to optimise')

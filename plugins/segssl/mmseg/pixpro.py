@@ -15,15 +15,14 @@ import torch.nn as nn
 from mmcv.cnn import build_norm_layer
 from mmseg.registry import MODELS
 
-from segssl.core import (LocalPixelPropagation, PixelPropagation, SelfAttentionPropagation,
-                         affine_matrix, compose_affine, invert_affine, lattice_from_boxes,
-                         pixel_consistency_loss, random_affine_params, warp_images)
+from segssl.core import (LocalPixelPropagation, PixelPropagation, SelfAttentionPropagation, affine_matrix,
+                         compose_affine, invert_affine, lattice_from_boxes, pixel_consistency_loss,
+                         random_affine_params, warp_images)
 
 from .momentum_target import MomentumTargetModel
 from .stacked_preprocessor import StackedImagesPreProcessor
 
-HEADS = {'ppm': PixelPropagation, 'local_ppm': LocalPixelPropagation,
-         'self_attention': SelfAttentionPropagation}
+HEADS = {'ppm': PixelPropagation, 'local_ppm': LocalPixelPropagation, 'self_attention': SelfAttentionPropagation}
 
 
 @MODELS.register_module()
@@ -49,8 +48,8 @@ def build_projector(in_channels: int, hidden_channels: int = 4096, out_channels:
     mmcv norm config built by mmcv's build_norm_layer, as mmseg's backbones do ('BN' default,
     'SyncBN', 'GN' with num_groups, ...)."""
     _, norm = build_norm_layer(norm_cfg or dict(type='BN'), hidden_channels)
-    return nn.Sequential(nn.Conv2d(in_channels, hidden_channels, 1), norm,
-                         nn.ReLU(inplace=True), nn.Conv2d(hidden_channels, out_channels, 1))
+    return nn.Sequential(nn.Conv2d(in_channels, hidden_channels, 1), norm, nn.ReLU(inplace=True),
+                         nn.Conv2d(hidden_channels, out_channels, 1))
 
 
 @MODELS.register_module()
@@ -75,8 +74,8 @@ class PixPro(MomentumTargetModel):
             Outside the image it fills 0 in normalised space, i.e. the mean colour.
     """
 
-    def __init__(self, backbone: dict, projector: dict, head: dict, tau: float = 0.7,
-                 loss_weight: float = 1.0, momentum_bn: Optional[dict] = None, dense_loss: Optional[bool] = None,
+    def __init__(self, backbone: dict, projector: dict, head: dict, tau: float = 0.7, loss_weight: float = 1.0,
+                 momentum_bn: Optional[dict] = None, dense_loss: Optional[bool] = None,
                  batch_affine: Optional[dict] = None, data_preprocessor: Optional[dict] = None, init_cfg=None):
         super().__init__(data_preprocessor=data_preprocessor or dict(type='PixelViewsDataPreProcessor'),
                          init_cfg=init_cfg)
@@ -105,13 +104,17 @@ class PixPro(MomentumTargetModel):
         """Each view's feature lattice, on the features' device (the matching gathers from them).
         Built on the CPU from the host-side boxes first and then moved: the lattice keeps its CPU
         geometry, from which the sparse matching sizes its window without a device sync."""
+
         def stacked(key, dtype):
             return torch.stack([torch.as_tensor(getattr(s, key), dtype=dtype) for s in data_samples])
+
         boxes, flips = stacked('view_boxes', torch.float64), stacked('view_flips', torch.bool)
         warps = stacked('view_warps', torch.float64)
         view_size = tuple(data_samples[0].view_size)
-        return [lattice_from_boxes(boxes[:, v], flips[:, v], height, width, view_size=view_size,
-                                   warp=warps[:, v]).to(device) for v in range(2)]
+        return [
+            lattice_from_boxes(boxes[:, v], flips[:, v], height, width, view_size=view_size,
+                               warp=warps[:, v]).to(device) for v in range(2)
+        ]
 
     def apply_batch_affine(self, inputs: torch.Tensor, data_samples: List, params: Optional[dict] = None):
         """Warp view ``batch_affine['view']`` (online and target copies) of the whole batch by one
@@ -121,14 +124,14 @@ class PixPro(MomentumTargetModel):
         v = cfg.pop('view', 0)
         N, _, C, H, W = inputs.shape
         params = params or random_affine_params(**cfg)
-        forward = affine_matrix(**params, center=(W / 2, H / 2))          # view px -> warped px
+        forward = affine_matrix(**params, center=(W / 2, H / 2))  # view px -> warped px
         warped = warp_images(inputs[:, [v, 2 + v]].flatten(0, 1), forward.to(inputs.device))
         inputs = inputs.clone()
         inputs[:, [v, 2 + v]] = warped.view(N, 2, C, H, W)
-        back = invert_affine(forward)                                       # warped px -> view px
+        back = invert_affine(forward)  # warped px -> view px
         for sample in data_samples:
             warps = torch.as_tensor(sample.view_warps, dtype=torch.float64).clone()
-            warps[v] = compose_affine(back, warps[v])      # then the view's earlier inverse warp
+            warps[v] = compose_affine(back, warps[v])  # then the view's earlier inverse warp
             sample.set_metainfo(dict(view_warps=warps.numpy()))
         return inputs
 
@@ -146,6 +149,6 @@ class PixPro(MomentumTargetModel):
         y1, y2 = self._online(inputs[:, 0]), self._online(inputs[:, 1])
         t1, t2 = self._target(inputs[:, 2]), self._target(inputs[:, 3])
         l1, l2 = self._lattices(data_samples, y1.shape[-2], y1.shape[-1], y1.device)
-        loss = pixel_consistency_loss(y1, t2.detach(), y2, t1.detach(), l1, l2, tau=self.tau,
-                                      dense=self.dense_loss, loss_weight=self.loss_weight)
+        loss = pixel_consistency_loss(y1, t2.detach(), y2, t1.detach(), l1, l2, tau=self.tau, dense=self.dense_loss,
+                                      loss_weight=self.loss_weight)
         return dict(loss=loss)

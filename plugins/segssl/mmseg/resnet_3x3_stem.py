@@ -26,6 +26,6 @@ class ResNet3x3Stem(ResNet):
 
     def _make_stem_layer(self, in_channels, stem_channels):
         super()._make_stem_layer(in_channels, stem_channels)
-        self.conv1 = build_conv_layer(self.conv_cfg, in_channels, stem_channels, kernel_size=3,
-                                      stride=1, padding=1, bias=False)
+        self.conv1 = build_conv_layer(self.conv_cfg, in_channels, stem_channels, kernel_size=3, stride=1, padding=1,
+                                      bias=False)
         self.maxpool = nn.Identity()

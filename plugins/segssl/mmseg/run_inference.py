@@ -42,6 +42,7 @@ def dataset_samples(cfg, num: int, dataloader: str = 'val_dataloader') -> Tuple[
     dicts with ``img_path``, ``image`` (H, W, 3) uint8 RGB and ``gt`` (H, W) labels (the config's
     own LoadAnnotations, so reduce_zero_label etc. apply); and the dataset's metainfo."""
     import copy
+
     from mmengine.registry import init_default_scope
     from mmseg.registry import DATASETS
     init_default_scope('mmseg')
@@ -55,8 +56,9 @@ def dataset_samples(cfg, num: int, dataloader: str = 'val_dataloader') -> Tuple[
     out = []
     for i in range(min(num, len(ds))):
         r = ds[i]
-        out.append(dict(img_path=r['img_path'], image=np.ascontiguousarray(r['img'][:, :, ::-1]),
-                        gt=np.asarray(r['gt_seg_map'])))
+        out.append(
+            dict(img_path=r['img_path'], image=np.ascontiguousarray(r['img'][:, :, ::-1]),
+                 gt=np.asarray(r['gt_seg_map'])))
     return out, ds.metainfo
 
 
@@ -82,7 +84,7 @@ def predict_labels(config: str, checkpoint: str, img_paths: Sequence[str], devic
     its original size. A ClassMix / DACS checkpoint is read as the model it evaluates with."""
     from mmseg.apis import inference_model, init_model
 
-    from segssl.io import load_checkpoint_file   # data only, never code
+    from segssl.io import load_checkpoint_file  # data only, never code
     cfg, prefix = inference_config(config)
     model = init_model(cfg, None, device='cpu')
     state = load_checkpoint_file(checkpoint)

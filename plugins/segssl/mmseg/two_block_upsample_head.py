@@ -32,9 +32,9 @@ class TwoBlockUpsampleHead(BaseDecodeHead):
             ``dropout_ratio`` = block 1's dropout, ``norm_cfg``, ``align_corners``, losses...).
     """
 
-    def __init__(self, output_stride: int = 8, first_scale: int = 2, kernel_size: int = 3,
-                 seg_kernel_size: int = 1, **kwargs):
-        kwargs.setdefault('norm_cfg', dict(type='BN', requires_grad=True))   # the report's BN
+    def __init__(self, output_stride: int = 8, first_scale: int = 2, kernel_size: int = 3, seg_kernel_size: int = 1,
+                 **kwargs):
+        kwargs.setdefault('norm_cfg', dict(type='BN', requires_grad=True))  # the report's BN
         super().__init__(**kwargs)
         if output_stride % first_scale or output_stride < first_scale or first_scale < 1:
             raise ValueError(f'TwoBlockUpsampleHead: output_stride={output_stride}, first_scale='
@@ -43,9 +43,8 @@ class TwoBlockUpsampleHead(BaseDecodeHead):
             raise ValueError(f'TwoBlockUpsampleHead: kernel sizes {kernel_size}, {seg_kernel_size}: '
                              'expected odd sizes (same-size convolutions)')
         self.output_stride, self.first_scale = int(output_stride), int(first_scale)
-        self.block1 = ConvModule(self.in_channels, self.channels, kernel_size,
-                                 padding=kernel_size // 2, conv_cfg=self.conv_cfg,
-                                 norm_cfg=self.norm_cfg, act_cfg=self.act_cfg)
+        self.block1 = ConvModule(self.in_channels, self.channels, kernel_size, padding=kernel_size // 2,
+                                 conv_cfg=self.conv_cfg, norm_cfg=self.norm_cfg, act_cfg=self.act_cfg)
         if seg_kernel_size != 1:
             self.conv_seg = torch.nn.Conv2d(self.channels, self.out_channels, seg_kernel_size,
                                             padding=seg_kernel_size // 2)

@@ -22,9 +22,8 @@ import torch
 from mmengine.hooks import Hook
 from mmseg.registry import HOOKS
 
-from segssl.core.weight_surgery import (filter_energy_refill_, layer_numbering, magnitude_prune_mask,
-                                        names_in_layers, norm_layer_names, parameter_counts, reinit_,
-                                        splice_)
+from segssl.core.weight_surgery import (filter_energy_refill_, layer_numbering, magnitude_prune_mask, names_in_layers,
+                                        norm_layer_names, parameter_counts, reinit_, splice_)
 
 from .runner_model import runner_model
 
@@ -58,7 +57,7 @@ def load_aligned_state(path, model_names):
 class _SurgeryHook(Hook):
     """Common part: the model's tensors of ``layers`` (seed indices, inclusive; None = all),
     optionally only those whose name starts with ``prefix``."""
-    priority = 'VERY_HIGH'   # before any other before_train hook looks at the weights
+    priority = 'VERY_HIGH'  # before any other before_train hook looks at the weights
 
     def __init__(self, layers=None, arch='auto', prefix=''):
         self.layers = None if layers is None else tuple(layers)
@@ -120,8 +119,7 @@ class ResetNormStatsHook(_SurgeryHook):
             return
         sel = self._selected(runner_model(runner))
         names = norm_layer_names(sel, self.affine)
-        self._log(runner, 'BN reset' + (' (with affine)' if self.affine else ''),
-                  reinit_({n: sel[n] for n in names}))
+        self._log(runner, 'BN reset' + (' (with affine)' if self.affine else ''), reinit_({n: sel[n] for n in names}))
 
 
 @HOOKS.register_module()
@@ -180,14 +178,15 @@ class FilterEnergyReinitHook(_SurgeryHook):
         touched = []
         for name, (m, out_dim) in convs.items():
             bias = m.bias.data if m.bias is not None else None
-            _, rep = filter_energy_refill_(m.weight.data, self.keep_ratio, bias, out_dim,
-                                           donor.get(name), donor.get(name[:-6] + 'bias'), g)
+            _, rep = filter_energy_refill_(m.weight.data, self.keep_ratio, bias, out_dim, donor.get(name),
+                                           donor.get(name[:-6] + 'bias'), g)
             self.replaced[name] = rep
             if len(rep):
                 touched += [name] + ([name[:-6] + 'bias'] if bias is not None else [])
         n_rep = sum(len(r) for r in self.replaced.values())
-        self._log(runner, f'energy re-init keep {self.keep_ratio}, {n_rep} filters refilled from '
-                  f'{self.donor_checkpoint or "Kaiming"}', touched)
+        self._log(
+            runner, f'energy re-init keep {self.keep_ratio}, {n_rep} filters refilled from '
+            f'{self.donor_checkpoint or "Kaiming"}', touched)
 
 
 @HOOKS.register_module()
@@ -208,7 +207,7 @@ class MagnitudePruneHook(_SurgeryHook):
     the count after the previous iteration's mask, as when it was counted every iteration
     (``LoggerHook``, priority BELOW_NORMAL, logs before this hook re-applies the mask). The masks
     are moved to the parameters' device once, in ``before_train``."""
-    priority = 'LOW'   # re-applied before CheckpointHook (VERY_LOW) saves the weights
+    priority = 'LOW'  # re-applied before CheckpointHook (VERY_LOW) saves the weights
 
     def __init__(self, ratio=0.5, layers=(1, 16), count_interval=None, **kwargs):
         super().__init__(layers, **kwargs)
@@ -217,16 +216,18 @@ class MagnitudePruneHook(_SurgeryHook):
             raise ValueError(f'MagnitudePruneHook: count_interval={count_interval!r}: expected an int > 0 or None')
         self.ratio, self.count_interval = ratio, count_interval
         self.masks = {}
-        self._masked = []           # (parameter, mask on its device)
-        self._count_every = None    # inner iterations between counts (None: before/after train only)
+        self._masked = []  # (parameter, mask on its device)
+        self._count_every = None  # inner iterations between counts (None: before/after train only)
 
     def before_train(self, runner):
         from mmengine.hooks import LoggerHook
         model = runner_model(runner)
         params = dict(model.named_parameters())
         # on resume the pruned weights are the zeros, so recomputing the mask finds them again
-        self.masks = {n: magnitude_prune_mask(t, self.ratio).to(params[n].device)
-                      for n, t in self._selected(model).items() if n in params and t.dim() >= 2}
+        self.masks = {
+            n: magnitude_prune_mask(t, self.ratio).to(params[n].device)
+            for n, t in self._selected(model).items() if n in params and t.dim() >= 2
+        }
         self._masked = [(params[n], m) for n, m in self.masks.items()]
         loggers = [h.interval for h in runner.hooks if isinstance(h, LoggerHook)]
         self._count_every = self.count_interval or (min(loggers) if loggers else None)
@@ -239,7 +240,7 @@ class MagnitudePruneHook(_SurgeryHook):
     def _apply(self, model=None):
         """Re-apply the masks (``model`` is unused: the parameters were taken in before_train)."""
         for k, (p, m) in enumerate(self._masked):
-            if m.device != p.device:        # the model moved after before_train: move once more
+            if m.device != p.device:  # the model moved after before_train: move once more
                 m = m.to(p.device)
                 self._masked[k] = (p, m)
             p.data.mul_(m)
@@ -280,8 +281,7 @@ class StagedFineTuneHook(Hook):
     runs need nothing."""
     priority = 'VERY_HIGH'
 
-    def __init__(self, frozen=40, by_epoch=True, frozen_prefixes=('backbone.encoder.',),
-                 freeze_norm_stats=True):
+    def __init__(self, frozen=40, by_epoch=True, frozen_prefixes=('backbone.encoder.', ), freeze_norm_stats=True):
         self.frozen, self.by_epoch = frozen, by_epoch
         self.frozen_prefixes = tuple(frozen_prefixes)
         self.freeze_norm_stats = freeze_norm_stats
@@ -290,10 +290,9 @@ class StagedFineTuneHook(Hook):
     def before_train(self, runner):
         ddp = torch.nn.parallel.DistributedDataParallel
         if isinstance(runner.model, ddp) and not runner.model.find_unused_parameters:
-            raise ValueError(
-                'StagedFineTuneHook: the model is wrapped in DistributedDataParallel with '
-                'find_unused_parameters=False, but the frozen parameters get no gradient; set '
-                "model_wrapper_cfg=dict(type='MMDistributedDataParallel', find_unused_parameters=True)")
+            raise ValueError('StagedFineTuneHook: the model is wrapped in DistributedDataParallel with '
+                             'find_unused_parameters=False, but the frozen parameters get no gradient; set '
+                             "model_wrapper_cfg=dict(type='MMDistributedDataParallel', find_unused_parameters=True)")
 
     def _set(self, runner, frozen):
         model = runner_model(runner)
@@ -327,5 +326,4 @@ class StagedFineTuneHook(Hook):
 
     def _frozen_norms(self, model):
         return [(n, m) for n, m in model.named_modules()
-                if (n + '.').startswith(self.frozen_prefixes)
-                and isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+                if (n + '.').startswith(self.frozen_prefixes) and isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]

@@ -70,7 +70,7 @@ def final_loss_table(runs, beta=0.99, debias=True):
     rows = [head]
     for label, curves in runs:
         cells, last_it = [], None
-        for key in LOSSES + (LOSS_SUM,):
+        for key in LOSSES + (LOSS_SUM, ):
             its, raw, sm = smoothed(curves, key, beta, debias)
             last_it = int(its[-1])
             cells.append(f'{sm[-1]:.4f} ({raw[-1]:.4f})')

@@ -27,7 +27,7 @@ def ema_smooth(values, beta=0.99, debias=True):
         t += 1
         if debias:
             m = beta * m + (1 - beta) * x
-            out[i] = m / (1 - beta ** t)
+            out[i] = m / (1 - beta**t)
         else:
             m = x if t == 1 else beta * m + (1 - beta) * x
             out[i] = m

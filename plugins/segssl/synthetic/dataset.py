@@ -61,8 +61,10 @@ def write_cityscapes(root, part, num_train, num_val, height, width, seed) -> Dic
             rng = _rng(seed, part, split, i)
             scene = make_scene(rng, height, width)
             stem = f'synth_000000_{i:06d}'
-            _save_png(render(scene, rng, look), os.path.join(root, part, 'leftImg8bit', split, 'synth', stem + '_leftImg8bit.png'))
-            _save_png(scene.label, os.path.join(root, part, 'gtFine', split, 'synth', stem + '_gtFine_labelTrainIds.png'))
+            _save_png(render(scene, rng, look),
+                      os.path.join(root, part, 'leftImg8bit', split, 'synth', stem + '_leftImg8bit.png'))
+            _save_png(scene.label, os.path.join(root, part, 'gtFine', split, 'synth',
+                                                stem + '_gtFine_labelTrainIds.png'))
             pixels += np.bincount(scene.label.ravel(), minlength=len(CITYSCAPES_CLASSES))[:len(CITYSCAPES_CLASSES)]
         stats[split] = pixels.tolist()
     return stats
@@ -86,16 +88,37 @@ def write_coco(root, num_train, num_val, height, width, seed, min_area=16) -> Di
                 ys, xs = np.nonzero(mask)
                 area = int(mask.sum())
                 annotations.append({
-                    'id': len(annotations) + 1, 'image_id': i + 1, 'category_id': cat_of[cls],
-                    'segmentation': rle_encode(mask), 'area': area,
-                    'bbox': [int(xs.min()), int(ys.min()), int(xs.max() - xs.min() + 1), int(ys.max() - ys.min() + 1)],
-                    'iscrowd': int(area < min_area)})
+                    'id':
+                    len(annotations) + 1,
+                    'image_id':
+                    i + 1,
+                    'category_id':
+                    cat_of[cls],
+                    'segmentation':
+                    rle_encode(mask),
+                    'area':
+                    area,
+                    'bbox': [int(xs.min()),
+                             int(ys.min()),
+                             int(xs.max() - xs.min() + 1),
+                             int(ys.max() - ys.min() + 1)],
+                    'iscrowd':
+                    int(area < min_area)
+                })
         path = os.path.join(root, 'coco', 'annotations', f'instances_{split}.json')
         os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(path, 'w') as f:
-            json.dump({'info': {'description': 'segssl synthetic street scenes', 'version': '1'},
-                       'licenses': [], 'images': images, 'annotations': annotations,
-                       'categories': categories}, f, sort_keys=True)
+            json.dump(
+                {
+                    'info': {
+                        'description': 'segssl synthetic street scenes',
+                        'version': '1'
+                    },
+                    'licenses': [],
+                    'images': images,
+                    'annotations': annotations,
+                    'categories': categories
+                }, f, sort_keys=True)
         counts[split] = len(annotations)
     return counts
 
@@ -106,8 +129,8 @@ def _check_count(name, value):
                          f'in [1, {MAX_IMAGES}]')
 
 
-def generate(out: str, num_train: int = 48, num_val: int = 16, height: int = 128, width: int = 256,
-             seed: int = 0, parts: Iterable[str] = PARTS, overwrite: bool = False) -> Dict:
+def generate(out: str, num_train: int = 48, num_val: int = 16, height: int = 128, width: int = 256, seed: int = 0,
+             parts: Iterable[str] = PARTS, overwrite: bool = False) -> Dict:
     """Generate the synthetic datasets under ``out`` (see the module docstring); return meta."""
     check_size(height, width)
     _check_count('num_train', num_train)
@@ -119,10 +142,19 @@ def generate(out: str, num_train: int = 48, num_val: int = 16, height: int = 128
     out = os.path.abspath(out)
     if os.path.exists(out) and not overwrite:
         raise FileExistsError(f'{out} already exists: pass overwrite=True (--overwrite) to replace it')
-    with atomic_folders(out) as (tmp,):
-        meta = {'generator': 'segssl.synthetic', 'version': 1, 'seed': seed, 'height': height,
-                'width': width, 'num_train': num_train, 'num_val': num_val, 'parts': list(parts),
-                'classes': list(CITYSCAPES_CLASSES), 'thing_classes': list(THING_CLASSES)}
+    with atomic_folders(out) as (tmp, ):
+        meta = {
+            'generator': 'segssl.synthetic',
+            'version': 1,
+            'seed': seed,
+            'height': height,
+            'width': width,
+            'num_train': num_train,
+            'num_val': num_val,
+            'parts': list(parts),
+            'classes': list(CITYSCAPES_CLASSES),
+            'thing_classes': list(THING_CLASSES)
+        }
         for part in parts:
             if part == 'coco':
                 meta['coco_annotations'] = write_coco(tmp, num_train, num_val, height, width, seed)

@@ -34,8 +34,7 @@ class PretextDataPreProcessor(StackedImagesPreProcessor):
 def classification_head(in_features: int, hidden: int, num_classes: int) -> nn.Sequential:
     """Linear(in, hidden) -> ReLU -> Linear(hidden, K): the ERFNet thesis's head (3.1.2: hidden 128 after
     the max-pooled 128-d encoder features; 3.2.3: hidden 4096 after the concatenated tiles)."""
-    return nn.Sequential(nn.Linear(in_features, hidden), nn.ReLU(inplace=True),
-                         nn.Linear(hidden, num_classes))
+    return nn.Sequential(nn.Linear(in_features, hidden), nn.ReLU(inplace=True), nn.Linear(hidden, num_classes))
 
 
 @MODELS.register_module()
@@ -59,11 +58,10 @@ class PretextClassifier(BaseModel):
         num_tiles (int): T for the tile tasks (jigsaw 9, relative patch 2); 1 for rotation.
     """
 
-    def __init__(self, backbone: dict, task: str = 'rotation', num_classes: int = 4,
-                 hidden_channels: int = 128, feature_channels: int = 128, num_tiles: int = 1,
-                 data_preprocessor: Optional[dict] = None, init_cfg=None):
-        super().__init__(data_preprocessor=data_preprocessor or dict(type='PretextDataPreProcessor'),
-                         init_cfg=init_cfg)
+    def __init__(self, backbone: dict, task: str = 'rotation', num_classes: int = 4, hidden_channels: int = 128,
+                 feature_channels: int = 128, num_tiles: int = 1, data_preprocessor: Optional[dict] = None,
+                 init_cfg=None):
+        super().__init__(data_preprocessor=data_preprocessor or dict(type='PretextDataPreProcessor'), init_cfg=init_cfg)
         if task not in TASKS:
             raise ValueError(f'PretextClassifier: task={task!r}: expected one of {TASKS}')
         if (task == 'rotation') != (num_tiles == 1):
@@ -72,7 +70,7 @@ class PretextClassifier(BaseModel):
         self.task, self.num_classes, self.num_tiles = task, int(num_classes), int(num_tiles)
         self.backbone = MODELS.build(backbone)
         if isinstance(getattr(self.backbone, 'decoder', None), nn.ModuleList):
-            self.backbone.decoder = nn.ModuleList()          # encoder-only task
+            self.backbone.decoder = nn.ModuleList()  # encoder-only task
         self.pool = nn.AdaptiveMaxPool2d(1)
         self.head = classification_head(feature_channels * num_tiles, hidden_channels, num_classes)
 
@@ -91,7 +89,7 @@ class PretextClassifier(BaseModel):
             raise ValueError(f'PretextClassifier({self.task}): expected (N, {self.num_tiles}, 3, '
                              f'h, w) tiles, got {tuple(inputs.shape)}')
         n = inputs.shape[0]
-        feats = self.features(inputs.flatten(0, 1)).view(n, -1)    # tile order kept
+        feats = self.features(inputs.flatten(0, 1)).view(n, -1)  # tile order kept
         return self.head(feats)
 
     @staticmethod

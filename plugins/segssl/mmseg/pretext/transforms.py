@@ -19,8 +19,7 @@ from mmseg.registry import TRANSFORMS
 
 from segssl.core.lab import colorization_pair
 from segssl.core.otsu import otsu_labels, rgb_to_gray_uint8
-from segssl.core.pretext import (hamming_permutation_set, jigsaw_sample, relative_patch_sample,
-                                 rotation_sample)
+from segssl.core.pretext import hamming_permutation_set, jigsaw_sample, relative_patch_sample, rotation_sample
 
 ORDERS = ('bgr', 'rgb')
 
@@ -78,7 +77,7 @@ class _TileTask(BaseTransform):
 
     def _augment(self, tiles: np.ndarray) -> np.ndarray:
         out = []
-        for t in tiles:                           # each tile separately (the ERFNet thesis, 3.2.3)
+        for t in tiles:  # each tile separately (the ERFNet thesis, 3.2.3)
             r = dict(img=np.ascontiguousarray(t), img_shape=t.shape[:2])
             for step in self.tile_pipeline:
                 r = step(r)
@@ -114,8 +113,8 @@ class JigsawPretext(_TileTask):
             per-patch colour jitter: ``[dict(type='PhotoMetricDistortion')]``); [] for none.
     """
 
-    def __init__(self, num_permutations: int = 100, permutation_seed: int = 0, grid: int = 3,
-                 cell: int = 75, tile: int = 64, tile_pipeline: Sequence[dict] = ()):
+    def __init__(self, num_permutations: int = 100, permutation_seed: int = 0, grid: int = 3, cell: int = 75,
+                 tile: int = 64, tile_pipeline: Sequence[dict] = ()):
         super().__init__(grid, cell, tile, tile_pipeline)
         self.num_permutations, self.permutation_seed = int(num_permutations), int(permutation_seed)
         self.permutations = hamming_permutation_set(num_permutations, grid * grid, permutation_seed)

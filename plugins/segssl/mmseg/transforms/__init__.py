@@ -15,5 +15,7 @@ from .pack_pixel_views import PackPixelViews
 from .two_view_crop import TwoViewCrop, sample_resized_crop_box
 from .view_color_augment import ViewColorAugment
 
-__all__ = ['AffineView', 'FrameClipViews', 'PackFrameClip', 'SampleFrameClip', 'OnlineRandomErasing', 'OnlineRandomPatchedErasing', 'PackPixelViews',
-           'TwoViewCrop', 'ViewColorAugment', 'sample_resized_crop_box']
+__all__ = [
+    'AffineView', 'FrameClipViews', 'PackFrameClip', 'SampleFrameClip', 'OnlineRandomErasing',
+    'OnlineRandomPatchedErasing', 'PackPixelViews', 'TwoViewCrop', 'ViewColorAugment', 'sample_resized_crop_box'
+]

@@ -51,8 +51,8 @@ class AffineView(BaseTransform):
     """
 
     def __init__(self, view: int = 0, mode: str = 'fixed', degrees: float = 30.0,
-                 translate: Union[float, Sequence[float]] = (10.0, 10.0),
-                 shear: Union[float, Sequence[float]] = (10.0, 10.0)):
+                 translate: Union[float, Sequence[float]] = (10.0, 10.0), shear: Union[float,
+                                                                                       Sequence[float]] = (10.0, 10.0)):
         if view not in (0, 1):
             raise ValueError(f'AffineView: view={view!r}, expected 0 (view 1) or 1 (view 2)')
         if mode not in MODES:
@@ -70,8 +70,7 @@ class AffineView(BaseTransform):
         if self.mode == 'fixed':
             return dict(angle=self.degrees, translate=self.translate, shear=self.shear)
         u = np.random.uniform(-1.0, 1.0, size=5)
-        return dict(angle=u[0] * self.degrees,
-                    translate=(u[1] * self.translate[0], u[2] * self.translate[1]),
+        return dict(angle=u[0] * self.degrees, translate=(u[1] * self.translate[0], u[2] * self.translate[1]),
                     shear=(u[3] * self.shear[0], u[4] * self.shear[1]))
 
     def transform(self, results: Dict) -> Optional[Dict]:
@@ -84,11 +83,12 @@ class AffineView(BaseTransform):
                              'the PixPro thesis warps the view before erasing: put AffineView before it')
         img = views[self.view]
         h, w = img.shape[:2]
-        forward = affine_matrix(**self.params(), center=(w / 2, h / 2))         # float64 (2, 3)
+        forward = affine_matrix(**self.params(), center=(w / 2, h / 2))  # float64 (2, 3)
         inverse = invert_affine(forward)
-        warped = cv2.warpAffine(img, to_index_convention(inverse).numpy(), (w, h),
-                                flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-                                borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+        warped = cv2.warpAffine(img,
+                                to_index_convention(inverse).numpy(), (w, h),
+                                flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_CONSTANT,
+                                borderValue=0)
         if warped.ndim == 2 and img.ndim == 3:
             warped = warped[:, :, None]
         views = list(views)
@@ -99,10 +99,8 @@ class AffineView(BaseTransform):
         # new inverse = old inverse after this inverse: warped pixel -> previous view -> un-warped
         warps[self.view] = compose_affine(inverse, old).numpy()
         results['view_warps'] = warps
-        affine = np.array(results.get('view_affine', np.tile(np.eye(2, 3), (2, 1, 1))),
-                          dtype=np.float32, copy=True)
-        affine[self.view] = compose_affine(torch.as_tensor(affine[self.view], dtype=torch.float64),
-                                           forward).numpy()
+        affine = np.array(results.get('view_affine', np.tile(np.eye(2, 3), (2, 1, 1))), dtype=np.float32, copy=True)
+        affine[self.view] = compose_affine(torch.as_tensor(affine[self.view], dtype=torch.float64), forward).numpy()
         results['view_affine'] = affine
         return results
 

@@ -69,11 +69,11 @@ class FrameClipViews(BaseTransform):
             grey p 0.2, blur p 0.5, no solarize).
     """
 
-    def __init__(self, size: int = 64, scale: Sequence[float] = (0.08, 1.0),
-                 ratio: Sequence[float] = (3 / 4, 4 / 3), flip_prob: float = 0.5,
-                 interpolation: str = 'bilinear', color: Optional[dict] = None):
-        color = dict(dict(jitter_prob=0.8, brightness=0.8, contrast=0.8, saturation=0.8, hue=0.2,
-                          grayscale_prob=0.2, blur_prob=0.5, solarize_prob=0.0), **(color or {}))
+    def __init__(self, size: int = 64, scale: Sequence[float] = (0.08, 1.0), ratio: Sequence[float] = (3 / 4, 4 / 3),
+                 flip_prob: float = 0.5, interpolation: str = 'bilinear', color: Optional[dict] = None):
+        color = dict(
+            dict(jitter_prob=0.8, brightness=0.8, contrast=0.8, saturation=0.8, hue=0.2, grayscale_prob=0.2,
+                 blur_prob=0.5, solarize_prob=0.0), **(color or {}))
         for k in ('jitter_prob', 'grayscale_prob', 'blur_prob', 'solarize_prob'):
             if not isinstance(color[k], (int, float)):
                 raise ValueError(f'FrameClipViews: color[{k!r}]={color[k]!r}: expected one '

@@ -5,8 +5,8 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 from mmseg.registry import TRANSFORMS
 
-from segssl.core.erasing import (FILLS, IMAGENET_MEAN_RGB, IMAGENET_STD_RGB, erase,
-                                 patch_erasing_mask, rectangle_mask, sample_erasing_rectangle)
+from segssl.core.erasing import (FILLS, IMAGENET_MEAN_RGB, IMAGENET_STD_RGB, erase, patch_erasing_mask, rectangle_mask,
+                                 sample_erasing_rectangle)
 
 
 class _OnlineErasing(BaseTransform):
@@ -15,8 +15,7 @@ class _OnlineErasing(BaseTransform):
     ``views`` (the target copies) stay untouched. Records ``online_erased`` bool (2,): whether
     each online view was erased by this transform (or an earlier one)."""
 
-    def __init__(self, p: float, fill: str, mean: Sequence[float], std: Sequence[float],
-                 channel_order: str):
+    def __init__(self, p: float, fill: str, mean: Sequence[float], std: Sequence[float], channel_order: str):
         if not 0 <= p <= 1:
             raise ValueError(f'{type(self).__name__}: p={p!r}, expected a probability')
         if fill not in FILLS:
@@ -82,9 +81,8 @@ class OnlineRandomErasing(_OnlineErasing):
     target copies in ``views`` stay untouched. Randomness: numpy's global state.
     """
 
-    def __init__(self, p: float = 1.0, scale: Sequence[float] = (0.02, 0.4),
-                 ratio: Sequence[float] = (0.3, 1 / 0.3), fill: str = 'black',
-                 max_attempts: int = 100, mean: Sequence[float] = IMAGENET_MEAN_RGB,
+    def __init__(self, p: float = 1.0, scale: Sequence[float] = (0.02, 0.4), ratio: Sequence[float] = (0.3, 1 / 0.3),
+                 fill: str = 'black', max_attempts: int = 100, mean: Sequence[float] = IMAGENET_MEAN_RGB,
                  std: Sequence[float] = IMAGENET_STD_RGB, channel_order: str = 'bgr'):
         super().__init__(p, fill, mean, std, channel_order)
         if not 0 < scale[0] <= scale[1] <= 1:
@@ -122,9 +120,9 @@ class OnlineRandomPatchedErasing(_OnlineErasing):
     Creates ``online_views`` (a copy of ``views`` if not present) and erases only those.
     """
 
-    def __init__(self, p: float = 1.0, num_patches: int = 50, patch_size: int = 10,
-                 fill: str = 'black', mean: Sequence[float] = IMAGENET_MEAN_RGB,
-                 std: Sequence[float] = IMAGENET_STD_RGB, channel_order: str = 'bgr'):
+    def __init__(self, p: float = 1.0, num_patches: int = 50, patch_size: int = 10, fill: str = 'black',
+                 mean: Sequence[float] = IMAGENET_MEAN_RGB, std: Sequence[float] = IMAGENET_STD_RGB,
+                 channel_order: str = 'bgr'):
         super().__init__(p, fill, mean, std, channel_order)
         if num_patches < 0 or patch_size < 1:
             raise ValueError(f'OnlineRandomPatchedErasing: num_patches={num_patches!r}, '
