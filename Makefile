@@ -12,7 +12,7 @@ ifdef STACK
 export SEGSSL_STACK := $(STACK)
 endif
 
-.PHONY: setup test demo clean gpu-check check-install
+.PHONY: setup test demo clean gpu-check check-install lint
 setup:
 	@bash tools/setup_env.sh
 
@@ -25,6 +25,11 @@ test:
 
 demo:
 	@venv=$(VENV) && "$$venv/bin/python" tools/run_demo.py
+
+# isort, black and flake8 over plugins/ tools/ benchmarks/ tests/ (tools/lint.sh, in a small
+# cached venv of requirements/lint.txt); `bash tools/lint.sh --fix` rewrites the files.
+lint:
+	@bash tools/lint.sh
 
 # Each extra of setup.py installed from a built wheel into a fresh venv and checked there
 # (tools/check_install.sh; README, "A plain install"), on the chosen stack. Needs `make setup`'s

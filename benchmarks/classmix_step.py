@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""One ClassMix training step vs one supervised mmseg step of the same student and batch (seed 004).
+"""One ClassMix training step vs one supervised mmseg step of the same student and batch (the ClassMix/DACS thesis).
 
 The supervised step is mmseg's own EncoderDecoder.train_step on the B labelled images (forward,
 loss, backward, SGD step). The ClassMix step (ClassMixSegmentor.train_step) adds a teacher
@@ -21,6 +21,7 @@ import sys
 import time
 
 import torch
+from timing import publish
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_CONFIG = os.path.join(ROOT, 'configs', 'semi', 'classmix_deeplabv2_r18-d8_synthetic-1-8_64x128.py')
@@ -36,9 +37,9 @@ def make_batch(batch, h, w, num_classes, seed=0):
         for _ in range(batch):
             inputs.append(torch.randint(0, 256, (3, h, w), dtype=torch.uint8, generator=g))
             s = SegDataSample(metainfo=dict(img_shape=(h, w), ori_shape=(h, w)))
-            if part == 'labelled':       # blocky labels, like a segmentation map
-                s.gt_sem_seg = PixelData(data=torch.randint(0, num_classes, (1, h // 8, w // 8), generator=g)
-                                         .repeat_interleave(8, 1).repeat_interleave(8, 2))
+            if part == 'labelled':  # blocky labels, like a segmentation map
+                s.gt_sem_seg = PixelData(data=torch.randint(0, num_classes, (
+                    1, h // 8, w // 8), generator=g).repeat_interleave(8, 1).repeat_interleave(8, 2))
             samples.append(s)
         parts[part] = dict(inputs=inputs, data_samples=samples)
     return parts
@@ -68,11 +69,13 @@ def main():
     args = p.parse_args()
     torch.set_num_threads(args.threads)
     import segssl.mmseg  # noqa: F401
+    # isort: split
     from mmengine.config import Config
     from mmengine.model import revert_sync_batchnorm
     from mmengine.optim import build_optim_wrapper
     from mmengine.registry import init_default_scope
     from mmseg.registry import MODELS
+
     from segssl.mmseg.classmix import ClassMixSegmentor
     init_default_scope('mmseg')
     h, w = (int(v) for v in args.size.split('x'))
@@ -106,37 +109,32 @@ def main():
         classmix.student.zero_grad()
 
     fns = dict(supervised=lambda: supervised.train_step(copy.deepcopy(data['labelled']), ow_sup),
-               classmix=lambda: classmix.train_step(copy.deepcopy(data), ow_mix),
-               teacher_forward=teacher_forward, student_forward_backward=student_forward_backward)
+               classmix=lambda: classmix.train_step(copy.deepcopy(data), ow_mix), teacher_forward=teacher_forward,
+               student_forward_backward=student_forward_backward)
     t = timed_interleaved(fns, args.repeats)
     measured = t['classmix'] / t['supervised']
     predicted = (t['supervised'] + t['teacher_forward'] + t['student_forward_backward']) / t['supervised']
     seg = cfg.model.segmentor
-    model_desc = (f"{seg.decode_head.type} on ResNet-{seg.backbone.depth}"
-                  f"{' (base width ' + str(seg.backbone.base_channels) + ')' if 'base_channels' in seg.backbone else ''}")
+    model_desc = (
+        f"{seg.decode_head.type} on ResNet-{seg.backbone.depth}"
+        f"{' (base width ' + str(seg.backbone.base_channels) + ')' if 'base_channels' in seg.backbone else ''}")
     lines = [
         '# One ClassMix train step vs one supervised mmseg step (CPU)', '',
         f'Command: `python benchmarks/{os.path.basename(__file__)} ' + ' '.join(sys.argv[1:]) + '`', '',
         f'Student: {model_desc} from `{os.path.relpath(args.config, ROOT)}`; batch {args.batch} labelled '
         f'(+ {args.batch} unlabelled for ClassMix) at {h}x{w}, {args.threads} thread(s); medians of {args.repeats} '
         'interleaved repeats after a warm-up. Supervised step = mmseg EncoderDecoder.train_step (forward, loss, '
-        'backward, SGD step); ClassMix step = ClassMixSegmentor.train_step.', '',
-        '| part | seconds |', '| --- | --- |',
-        f"| supervised step | {t['supervised']:.4f} |",
-        f"| ClassMix step | {t['classmix']:.4f} |",
+        'backward, SGD step); ClassMix step = ClassMixSegmentor.train_step.', '', '| part | seconds |', '| --- | --- |',
+        f"| supervised step | {t['supervised']:.4f} |", f"| ClassMix step | {t['classmix']:.4f} |",
         f"| teacher forward (no grad) on the unlabelled batch | {t['teacher_forward']:.4f} |",
         f"| student forward + backward on one batch | {t['student_forward_backward']:.4f} |", '',
         f'**ClassMix / supervised: {measured:.2f}x measured; {predicted:.2f}x predicted by the extra teacher '
-        f'forward and student forward + backward alone.** The remaining {measured - predicted:+.2f}x is the EMA update, '
-        'masks, mixing, confidence weights and bookkeeping.', '']
+        f'forward and student forward + backward alone.** The remaining {measured - predicted:+.2f}x is the EMA '
+        'update, '
+        'masks, mixing, confidence weights and bookkeeping.', ''
+    ]
     text = '\n'.join(lines)
-    os.makedirs(os.path.dirname(args.out), exist_ok=True)
-    tmp = args.out + '.tmp'
-    with open(tmp, 'w') as f:
-        f.write(text)
-    os.replace(tmp, args.out)
-    print(text)
-    return 0
+    return publish(args.out, text)
 
 
 if __name__ == '__main__':

@@ -20,12 +20,11 @@ import sys
 import time
 
 import torch
-from timing import timed
+from timing import publish, timed
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DACS_CFG = 'configs/uda/dacs_deeplabv2_r101-d8_1xb2_gta5-to-cityscapes-512x512_250k.py'
 SUP_CFG = 'configs/uda/source-only_deeplabv2_r101-d8_1xb2_gta5-to-cityscapes-512x512_250k.py'
-
 
 
 def make_part(batch, size, labelled, seed):
@@ -36,7 +35,7 @@ def make_part(batch, size, labelled, seed):
     for _ in range(batch):
         inputs.append(torch.randint(0, 255, (3, size, size), dtype=torch.uint8, generator=g))
         s = SegDataSample(metainfo=dict(img_shape=(size, size), ori_shape=(size, size)))
-        if labelled:                                            # 6 classes in 16x16 blocks
+        if labelled:  # 6 classes in 16x16 blocks
             blocks = torch.randint(0, 6, (size // 16, size // 16), generator=g)
             s.gt_sem_seg = PixelData(data=blocks.repeat_interleave(16, 0).repeat_interleave(16, 1)[None])
         samples.append(s)
@@ -53,7 +52,7 @@ def build(cfg_file, depth, size, model_key=None):
     seg.decode_head.in_channels = 2048 if depth >= 50 else 512
     seg.data_preprocessor.size = (size, size)
     if model_key:
-        cfg.model.strong_aug.update(jitter_p=1.0, blur_p=1.0)   # every step pays for both
+        cfg.model.strong_aug.update(jitter_p=1.0, blur_p=1.0)  # every step pays for both
     torch.manual_seed(0)
     model = MODELS.build(cfg.model)
     model.init_weights()
@@ -70,7 +69,9 @@ def main():
     p.add_argument('--out', default=os.path.join(os.path.dirname(__file__), 'results', 'dacs_step.md'))
     args = p.parse_args()
     import segssl.mmseg  # noqa: F401
+    # isort: split
     from mmengine.registry import init_default_scope
+
     from segssl.mmseg.classmix import ClassMixSegmentor
     init_default_scope('mmseg')
     source = make_part(args.batch, args.size, True, 0)
@@ -83,10 +84,11 @@ def main():
     def teacher_forward():
         with torch.no_grad():
             return ClassMixSegmentor.logits(dacs.teacher, x_t)
-    steps = dict(sup=lambda: sup.train_step(copy.deepcopy(source), sup_ow),
-                 dacs=lambda: dacs.train_step(dict(labelled=copy.deepcopy(source), unlabelled=copy.deepcopy(target)),
-                                              dacs_ow),
-                 teacher=teacher_forward)
+
+    steps = dict(
+        sup=lambda: sup.train_step(copy.deepcopy(source), sup_ow),
+        dacs=lambda: dacs.train_step(dict(labelled=copy.deepcopy(source), unlabelled=copy.deepcopy(target)), dacs_ow),
+        teacher=teacher_forward)
     # interleaved rounds (sup, DACS, teacher), so that load drifting on a shared machine hits all
     # three alike; two warm-up rounds, then the median of ``repeats`` rounds
     # CPU time of this process (all its threads) as well as wall time: on a shared machine the
@@ -110,8 +112,9 @@ def main():
     pseudo, w = probs.argmax(1), torch.ones_like(probs[:, 0])
 
     def mix_and_augment():
-        mixed, _, _ = dacs.mix_batch(x_t, pseudo, probs, w, dict(inputs=lab['inputs'], labels=labels))
-        dacs.augment(mixed)
+        mixed = dacs.mix_batch(x_t, pseudo, probs, w, dict(inputs=lab['inputs'], labels=labels))
+        dacs.augment(mixed.images)
+
     t_mix = timed(mix_and_augment, args.repeats)
     t_ema = timed(lambda: dacs.update_teacher(5), args.repeats)
     predicted = (2 * t_sup + t_teacher) / t_sup
@@ -120,9 +123,12 @@ def main():
     measured_round = per_round[len(per_round) // 2]
     rest = t_dacs - 2 * t_sup - t_teacher
     threads = torch.get_num_threads()
+    per_round = ' ; '.join(f'{a:.2f} / {b:.2f} / {c:.2f}'
+                           for a, b, c in zip(times['sup'], times['dacs'], times['teacher']))
     text = f"""# DACS step vs supervised step (CPU)
 
-Command: `python benchmarks/dacs_step.py --depth {args.depth} --size {args.size} --batch {args.batch} --repeats {args.repeats}`
+Command: `python benchmarks/dacs_step.py --depth {args.depth} --size {args.size} --batch {args.batch} \
+--repeats {args.repeats}`
 (DeepLab-v2 ResNet-{args.depth}, output stride 8, ASPP 6/12/18/24, from configs/uda/ with random init;
 {args.size}x{args.size} crops, batch {args.batch} source [+ {args.batch} target]; {threads} threads; median of
 {args.repeats} interleaved rounds after two warm-up rounds; DACS with jitter and blur on every step.)
@@ -145,16 +151,12 @@ Command: `python benchmarks/dacs_step.py --depth {args.depth} --size {args.size}
 
 CPU seconds (median): supervised {c_sup:.3f}, DACS {c_dacs:.3f}, teacher forward {c_teacher:.3f}.
 
-Per-round seconds (sup / DACS / teacher): {' ; '.join(f'{a:.2f} / {b:.2f} / {c:.2f}' for a, b, c in zip(times['sup'], times['dacs'], times['teacher']))}
+Per-round seconds (sup / DACS / teacher): {per_round}
 
 Measured - predicted time: {rest:+.3f} s per step (mixing/augmentation/EMA measured alone:
 {t_mix + t_ema:.3f} s).
 """
-    print(text)
-    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-    with open(args.out, 'w') as f:
-        f.write(text)
-    return 0
+    return publish(args.out, text)
 
 
 if __name__ == '__main__':

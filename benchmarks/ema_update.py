@@ -5,16 +5,14 @@ replaced, on ResNet-50 (parameters and BN buffers), in one run; same values (che
 
     python benchmarks/ema_update.py [--threads 1] [--repeats 20] [--out FILE]
 """
-import argparse
 import copy
-import os
 import sys
 
 import torch
 import torchvision
+from timing import benchmark_parser, publish, timed
 
 from segssl.core import ema_update
-from timing import timed, write_results
 
 
 def loop_update(target, online, momentum):
@@ -26,13 +24,9 @@ def loop_update(target, online, momentum):
             b.mul_(momentum).add_(o_bufs[name], alpha=1 - momentum)
 
 
-
 @torch.no_grad()
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument('--threads', type=int, default=1)
-    p.add_argument('--repeats', type=int, default=20)
-    p.add_argument('--out', default=os.path.join(os.path.dirname(__file__), 'results', 'ema_update.md'))
+    p = benchmark_parser(__doc__, 'ema_update', repeats=20, threads=1)
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
@@ -53,13 +47,11 @@ def main(argv=None):
         f'(torch {torch.__version__}, {args.threads} thread(s), median of {args.repeats} after a warm-up; '
         f'torchvision ResNet-50, {tensors} tensors: parameters and floating BN buffers). Bit-identical '
         'results (checked in the run). On a GPU the gain is in kernel launches (2 fused ops instead '
-        f'of {2 * tensors}); not measured here.', '',
-        '| update | ms | ratio |', '| --- | ---: | ---: |',
+        f'of {2 * tensors}); not measured here.', '', '| update | ms | ratio |', '| --- | ---: | ---: |',
         f'| per-tensor loop (before) | {before * 1e3:.2f} | 1.00 |',
-        f'| torch._foreach_mul_ / _foreach_add_ (now) | {after * 1e3:.2f} | {after / before:.2f} |', ''])
-    write_results(args.out, text)
-    print(text)
-    return 0
+        f'| torch._foreach_mul_ / _foreach_add_ (now) | {after * 1e3:.2f} | {after / before:.2f} |', ''
+    ])
+    return publish(args.out, text)
 
 
 if __name__ == '__main__':

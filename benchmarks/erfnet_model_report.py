@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Seed 001 Table 5.8's columns for ERFNet, measured here: parameters, non-zero parameters and
+"""The ERFNet thesis Table 5.8's columns for ERFNet, measured here: parameters, non-zero parameters and
 inference time of the dense model and of the 80 %-pruned one (encoder weights, as
 configs/finetune/erfnet/erfnet_rotation-pruned0.8_*), both through tools/model_report.py in one
 run, so the time ratio compares like with like.
@@ -39,20 +39,27 @@ def main():
         json.dump([1.0] * 19, open(os.path.join(d, 'w.json'), 'w'))
         os.environ['SEGSSL_CLASS_WEIGHTS'] = os.path.join(d, 'w.json')
         torch.manual_seed(0)
-        dense = {'backbone.' + k: torch.randn(s) * 0.05 if not k.endswith('num_batches_tracked') else torch.tensor(0)
-                 for k, s in expected_erfnet_shapes().items()}
+        dense = {
+            'backbone.' + k: torch.randn(s) * 0.05 if not k.endswith('num_batches_tracked') else torch.tensor(0)
+            for k, s in expected_erfnet_shapes().items()
+        }
         dense = {k: v.abs() + 0.5 if k.endswith('running_var') else v for k, v in dense.items()}
-        pruned = {k: v * magnitude_prune_mask(v, 0.8) if k.startswith('backbone.encoder.') and v.dim() >= 2 else v
-                  for k, v in dense.items()}
+        pruned = {
+            k: v * magnitude_prune_mask(v, 0.8) if k.startswith('backbone.encoder.') and v.dim() >= 2 else v
+            for k, v in dense.items()
+        }
         reports = {}
         for name, sd in (('dense', dense), ('pruned 0.8', pruned)):
             path = os.path.join(d, name.replace(' ', '_') + '.pth')
             torch.save({'state_dict': sd}, path)
             out = os.path.join(d, 'r.json')
             print(f'## ERFNet {name}')
-            rc = tool.main([CONFIG, '--checkpoint', path, '--input-size', args.input_size, '--device', 'cpu',
-                            '--warmup', str(args.warmup), '--repeats', str(args.repeats),
-                            '--threads', str(args.threads), '--out', out])
+            rc = tool.main([
+                CONFIG, '--checkpoint', path, '--input-size', args.input_size, '--device', 'cpu', '--warmup',
+                str(args.warmup), '--repeats',
+                str(args.repeats), '--threads',
+                str(args.threads), '--out', out
+            ])
             if rc:
                 return rc
             reports[name] = json.load(open(out))

@@ -6,17 +6,15 @@ flipped, as PixPro's; C = 256 features.
 
     python benchmarks/matching_paths.py [--threads 1] [--repeats 5] [--out FILE]
 """
-import argparse
-import os
 import sys
 
 import torch
+from timing import benchmark_parser, timed, write_results
 
 from segssl.core import lattice_from_boxes
-from segssl.core.pixel_consistency import DENSE_MAX_PAIRS, pixel_consistency_loss
-from timing import timed, write_results
+from segssl.core.pixpro_loss import DENSE_MAX_PAIRS, pixel_consistency_loss
 
-SIZES = ((7, 64), (14, 64), (18, 32), (21, 32), (24, 16), (28, 16), (56, 4))      # (map side, batch)
+SIZES = ((7, 64), (14, 64), (18, 32), (21, 32), (24, 16), (28, 16), (56, 4))  # (map side, batch)
 
 
 def crops(n, g, image=224.0):
@@ -34,7 +32,6 @@ def case(side, batch, channels=256):
     return l1, l2, maps
 
 
-
 def step(l1, l2, maps, dense):
     y1, t2, y2, t1 = (m.clone().requires_grad_(i % 2 == 0) for i, m in enumerate(maps))
     loss = pixel_consistency_loss(y1, t2, y2, t1, l1, l2, dense=dense)
@@ -43,10 +40,7 @@ def step(l1, l2, maps, dense):
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument('--threads', type=int, default=1)
-    p.add_argument('--repeats', type=int, default=5)
-    p.add_argument('--out', default=os.path.join(os.path.dirname(__file__), 'results', 'matching_paths.md'))
+    p = benchmark_parser(__doc__, 'matching_paths', repeats=5, threads=1)
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
     rows = []
@@ -56,7 +50,7 @@ def main(argv=None):
         assert torch.allclose(dense_loss, sparse_loss, rtol=1e-5, atol=1e-6), (side, dense_loss, sparse_loss)
         td = timed(lambda: step(l1, l2, maps, True), args.repeats)
         ts = timed(lambda: step(l1, l2, maps, False), args.repeats)
-        pairs = (side * side) ** 2
+        pairs = (side * side)**2
         default = 'dense' if pairs <= DENSE_MAX_PAIRS else 'sparse'
         rows.append(f'| {side}x{side} | {batch} | {td * 1e3:.1f} | {ts * 1e3:.1f} | {ts / td:.2f} | '
                     f'{pairs * 4 * batch / 2 ** 20:.0f} | {default} |')
@@ -70,7 +64,12 @@ def main(argv=None):
         'float32 (N, HW, HW) per direction.', '',
         '| map | batch | dense ms | sparse ms | sparse / dense | dense matrix MB | default path |',
         '| --- | --- | ---: | ---: | ---: | ---: | --- |', *rows, '',
-        f'Default (`dense=None`): dense while HW_a * HW_b <= DENSE_MAX_PAIRS = {DENSE_MAX_PAIRS} (21x21 maps: the crossover here). The sparse path sizes its window K on the host from the lattices\' CPU geometry (`matching_window`; a lattice moved with `FeatureLattice.to(device)` keeps it, as PixPro\'s model does), so neither path waits for the device; that sync was removed from the GPU path and cannot change CPU time, so it has no row here. On a GPU the dense matmul gains more; not measured (no GPU).', ''])
+        f'Default (`dense=None`): dense while HW_a * HW_b <= DENSE_MAX_PAIRS = {DENSE_MAX_PAIRS} (21x21 maps: '
+        'the crossover here). The sparse path sizes its window K on the host from the lattices\' CPU geometry '
+        '(`matching_window`; a lattice moved with `FeatureLattice.to(device)` keeps it, as PixPro\'s model does), '
+        'so neither path waits for the device; that sync was removed from the GPU path and cannot change CPU '
+        'time, so it has no row here. On a GPU the dense matmul gains more; not measured (no GPU).', ''
+    ])
     write_results(args.out, text)
     print(f'wrote {args.out}')
     return 0

@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """The ClassMix / DACS mix step on the device, no host sync (issue 17, item 15): each function
 against the implementation it replaced (kept below as the "before"), on the CPU, in one run, at
-the seed's sizes: 2 x 512 x 1024 labels of 19 classes (ClassMix, DACS InterMix with 2 x 3 x 512
+the report's sizes: 2 x 512 x 1024 labels of 19 classes (ClassMix, DACS InterMix with 2 x 3 x 512
 x 1024 images, class frequencies / the alignment's update), CutMix and CowMix masks 2 x 512 x 1024,
 the DACS jitter + blur of 2 x 3 x 512 x 1024 images.
 
@@ -12,19 +12,17 @@ augmentation with p = 1 (the same draws) too.
 
     python benchmarks/mix_masks.py [--threads 1] [--repeats 3] [--out FILE]
 """
-import argparse
 import math
-import os
 import sys
 
 import torch
 import torch.nn.functional as F
+from timing import benchmark_parser, publish, timed
 
 from segssl.core import DistributionAlignment, class_frequencies, class_mix_masks, cow_mix_masks, cut_mix_masks
 from segssl.core.dacs import inter_mix
 from segssl.core.mixing import mix
 from segssl.core.strong_augment import blur_kernel_size, color_jitter, strong_augment
-from timing import timed, write_results
 
 
 # ---- before: the replaced implementations ---------------------------------------------------------
@@ -55,13 +53,13 @@ def before_cut_mix_masks(n, height, width, area=0.5, generator=None):
 def _before_kernel(sigma, radius, limit, like):
     r = min(radius, limit)
     t = torch.arange(-r, r + 1, dtype=like.dtype, device=like.device)
-    k = torch.exp(-t ** 2 / (2 * sigma ** 2))
+    k = torch.exp(-t**2 / (2 * sigma**2))
     return k / k.sum()
 
 
 def before_gaussian_blur(x, sigma, radius=None):
     if radius is None:
-        radius = (max(1, int(math.ceil(3 * sigma))),) * 2
+        radius = (max(1, int(math.ceil(3 * sigma))), ) * 2
     ky = _before_kernel(sigma, int(radius[0]), x.shape[-2] - 1, x)
     kx = _before_kernel(sigma, int(radius[1]), x.shape[-1] - 1, x)
     ry, rx = (len(ky) - 1) // 2, (len(kx) - 1) // 2
@@ -139,20 +137,17 @@ def check_class_mix(labels, masks, chosen):
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument('--threads', type=int, default=1)
-    p.add_argument('--repeats', type=int, default=3)
-    p.add_argument('--out', default=os.path.join(os.path.dirname(__file__), 'results', 'mix_masks.md'))
+    p = benchmark_parser(__doc__, 'mix_masks', repeats=3, threads=1)
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
     n, k, h, w = 2, 19, 512, 1024
     g = torch.Generator().manual_seed(0)
-    blocks = torch.randint(0, k, (n, h // 16, w // 16), generator=g)            # 16 x 16 px regions
+    blocks = torch.randint(0, k, (n, h // 16, w // 16), generator=g)  # 16 x 16 px regions
     labels = blocks.repeat_interleave(16, 1).repeat_interleave(16, 2)
-    labels[:, :32] = 255                                                       # an ignored band
+    labels[:, :32] = 255  # an ignored band
     src, tgt = torch.rand(n, 3, h, w, generator=g), torch.rand(n, 3, h, w, generator=g)
     pseudo, weights = torch.randint(0, k, (n, h, w), generator=g), torch.rand(n, h, w, generator=g)
-    gen = lambda: torch.Generator().manual_seed(1)                             # noqa: E731
+    gen = lambda: torch.Generator().manual_seed(1)  # noqa: E731
 
     # invariants of both implementations, exact agreement where the draws are the same
     check_class_mix(labels, *before_class_mix_masks(labels, generator=gen()))
@@ -167,26 +162,21 @@ def main(argv=None):
     torch.testing.assert_close(before_strong_augment(tgt, 1.0, 1.0, gen()),
                                strong_augment(tgt, jitter_p=1.0, blur_p=1.0, generator=gen())[0])
 
-    seeds = range(4)      # the jitter / blur decisions of 4 seeded steps, the same in both columns
+    seeds = range(4)  # the jitter / blur decisions of 4 seeded steps, the same in both columns
     rows = [
-        ('ClassMix masks, 19 classes (`class_mix_masks`)',
-         lambda: before_class_mix_masks(labels, generator=gen()),
+        ('ClassMix masks, 19 classes (`class_mix_masks`)', lambda: before_class_mix_masks(labels, generator=gen()),
          lambda: class_mix_masks(labels, generator=gen(), num_classes=k)),
         ('DACS InterMix: masks from the source labels + mix (`inter_mix`)',
          lambda: before_inter_mix(src, labels, tgt, pseudo, weights, gen()),
          lambda: inter_mix(src, labels, tgt, pseudo, weights, generator=gen(), num_classes=k)),
-        ('CutMix masks (`cut_mix_masks`)',
-         lambda: before_cut_mix_masks(n, h, w, generator=gen()),
+        ('CutMix masks (`cut_mix_masks`)', lambda: before_cut_mix_masks(n, h, w, generator=gen()),
          lambda: cut_mix_masks(n, h, w, generator=gen())),
-        ('CowMix masks, sigma in [8, 32] (`cow_mix_masks`)',
-         lambda: before_cow_mix_masks(n, h, w, generator=gen()),
+        ('CowMix masks, sigma in [8, 32] (`cow_mix_masks`)', lambda: before_cow_mix_masks(n, h, w, generator=gen()),
          lambda: cow_mix_masks(n, h, w, generator=gen())),
-        ('class frequencies (`class_frequencies`)',
-         lambda: before_class_frequencies(labels, k),
+        ('class frequencies (`class_frequencies`)', lambda: before_class_frequencies(labels, k),
          lambda: class_frequencies(labels, k)),
         ('distribution alignment update (`DistributionAlignment.update`)',
-         lambda: before_alignment_update(da_a, pseudo),
-         lambda: da_b.update(pseudo)),
+         lambda: before_alignment_update(da_a, pseudo), lambda: da_b.update(pseudo)),
         ('DACS jitter (p 0.8) + blur (p 0.5), 4 seeded steps (`strong_augment`)',
          lambda: [before_strong_augment(tgt, generator=torch.Generator().manual_seed(s)) for s in seeds],
          lambda: [strong_augment(tgt, generator=torch.Generator().manual_seed(s)) for s in seeds]),
@@ -203,16 +193,17 @@ def main(argv=None):
         'benchmark file; the run checks the invariants of both (ceil(p |C_b|) classes of those present, '
         'masks = their pixels, the CowMix share exactly p, the CutMix area within 1 %) and exact agreement of '
         'the class frequencies, the alignment update and strong augmentation at p = 1.', '',
-        '| step | before s | now s | ratio now / before |', '| --- | ---: | ---: | ---: |']
+        '| step | before s | now s | ratio now / before |', '| --- | ---: | ---: | ---: |'
+    ]
     lines += [f'| {name} | {b:.4f} | {a:.4f} | {a / b:.2f} |' for name, b, a in results]
-    lines += ['', f'The 4 strong-augmentation steps take (J jitter, B blur) {taken} in both columns. Now a step '
-              'whose probability is in (0, 1) is computed and kept or dropped by a device-side decision '
-              '(`torch.where`, no `bool(tensor)`), so on a CPU it costs its work even when dropped; before, '
-              'the host read the decision and skipped it.', '']
+    lines += [
+        '', f'The 4 strong-augmentation steps take (J jitter, B blur) {taken} in both columns. Now a step '
+        'whose probability is in (0, 1) is computed and kept or dropped by a device-side decision '
+        '(`torch.where`, no `bool(tensor)`), so on a CPU it costs its work even when dropped; before, '
+        'the host read the decision and skipped it.', ''
+    ]
     text = '\n'.join(lines)
-    write_results(args.out, text)
-    print(text)
-    return 0
+    return publish(args.out, text)
 
 
 if __name__ == '__main__':

@@ -14,11 +14,14 @@ import subprocess
 import sys
 import time
 
-DENSE_LIMIT_GB = 12.0     # skip the dense path where its (HW)^2 matrices would not fit
+from timing import publish
+
+DENSE_LIMIT_GB = 12.0  # skip the dense path where its (HW)^2 matrices would not fit
 
 
 def one_run(kind, size, batch, channels, frame):
     import torch
+
     from segssl.core import LocalPixelPropagation, PixelPropagation, lattice_from_boxes, pixel_consistency_loss
     torch.manual_seed(0)
     torch.set_num_threads(2)
@@ -57,35 +60,41 @@ def main():
         return
     rows = []
     for size in args.sizes:
-        dense_gb = 3 * args.batch * (size * size) ** 2 * 4 / 1e9
+        dense_gb = 3 * args.batch * (size * size)**2 * 4 / 1e9
         results = {}
         for kind, frame in (('dense', 0), ('local', 5), ('local', 7)):
             name = 'PPM dense' if kind == 'dense' else f'LocalPPM {frame}x{frame}'
             if kind == 'dense' and dense_gb > DENSE_LIMIT_GB:
                 results[name] = None
                 continue
-            out = subprocess.run([sys.executable, __file__, '--batch', str(args.batch), '--channels',
-                                  str(args.channels), '--one', kind, str(size), str(frame)],
-                                 check=True, stdout=subprocess.PIPE, text=True).stdout
+            out = subprocess.run([
+                sys.executable, __file__, '--batch',
+                str(args.batch), '--channels',
+                str(args.channels), '--one', kind,
+                str(size),
+                str(frame)
+            ], check=True, stdout=subprocess.PIPE, text=True).stdout
             results[name] = json.loads(out.strip().splitlines()[-1])
             print(size, name, results[name], flush=True)
         rows.append((size, results))
     cmd = 'python benchmarks/pixel_head_memory.py ' + ' '.join(sys.argv[1:])
-    lines = ['# Pixel head + matching + loss: dense PPM vs LocalPPM (CPU, forward + backward)', '',
-             f'Command: `{cmd.strip()}` (batch {args.batch}, {args.channels} channels, 2 threads). '
-             'Memory: peak RSS of a fresh process over the inputs. Dense PPM is skipped where its '
-             f'(HW)^2 matrices need more than {DENSE_LIMIT_GB:.0f} GB.', '',
-             '| map | PPM dense s / MB | LocalPPM 5x5 s / MB | LocalPPM 7x7 s / MB | memory dense / local 5x5 |',
-             '| --- | --- | --- | --- | --- |']
+    lines = [
+        '# Pixel head + matching + loss: dense PPM vs LocalPPM (CPU, forward + backward)', '',
+        f'Command: `{cmd.strip()}` (batch {args.batch}, {args.channels} channels, 2 threads). '
+        'Memory: peak RSS of a fresh process over the inputs. Dense PPM is skipped where its '
+        f'(HW)^2 matrices need more than {DENSE_LIMIT_GB:.0f} GB.', '',
+        '| map | PPM dense s / MB | LocalPPM 5x5 s / MB | LocalPPM 7x7 s / MB | memory dense / local 5x5 |',
+        '| --- | --- | --- | --- | --- |'
+    ]
+
+    def cell(v):
+        return 'skipped' if v is None else f"{v['seconds']:.3f} / {v['peak_mb']:.0f}"
+
     for size, r in rows:
-        cell = lambda v: 'skipped' if v is None else f"{v['seconds']:.3f} / {v['peak_mb']:.0f}"
         d, l5 = r['PPM dense'], r['LocalPPM 5x5']
         ratio = f"{d['peak_mb'] / max(l5['peak_mb'], 1):.1f}x" if d else '-'
         lines.append(f"| {size}x{size} | {cell(d)} | {cell(l5)} | {cell(r['LocalPPM 7x7'])} | {ratio} |")
-    os.makedirs(os.path.dirname(args.out), exist_ok=True)
-    with open(args.out, 'w') as f:
-        f.write('\n'.join(lines) + '\n')
-    print('\n'.join(lines))
+    return publish(args.out, lines + [''])
 
 
 if __name__ == '__main__':

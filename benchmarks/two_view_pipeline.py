@@ -10,8 +10,8 @@ round by round so that machine load hits both alike.
 
 Recipes (per view 1 / view 2):
   byol   224 px, scale (0.08, 1), jitter (0.4, 0.4, 0.2, 0.1) p 0.8, grey p 0.2, blur 23x23 sigma
-         U(0.1, 2) p 1.0 / 0.1, solarize p 0 / 0.2   (seed 002)
-  simclr 64 px, jitter (0.8, 0.8, 0.8, 0.2) p 0.8, grey p 0.2, blur 7x7 p 0.5, no solarize (seed 003)
+         U(0.1, 2) p 1.0 / 0.1, solarize p 0 / 0.2   (the Mask R-CNN thesis)
+  simclr 64 px, jitter (0.8, 0.8, 0.8, 0.2) p 0.8, grey p 0.2, blur 7x7 p 0.5, no solarize (the SimCLR report)
   byol-noblur  the byol recipe with blur p 0 / 0 (separates the blur's share of the difference)
 """
 import argparse
@@ -20,6 +20,8 @@ import statistics
 import sys
 import tempfile
 import time
+
+from timing import publish
 
 RECIPES = {
     'byol': dict(size=224, jitter=(0.4, 0.4, 0.2, 0.1), blur=(1.0, 0.1), kernel=23, solarize=(0.0, 0.2)),
@@ -31,17 +33,20 @@ RECIPES = {
 
 def ours(r):
     from mmcv.transforms import Compose
+
     import segssl.mmseg  # noqa: F401
-    from mmseg.registry import TRANSFORMS  # noqa: F401
+    # isort: split
     from mmengine.registry import init_default_scope
+    from mmseg.registry import TRANSFORMS  # noqa: F401
     init_default_scope('mmseg')
     b, c, s, h = r['jitter']
-    return Compose([dict(type='LoadImageFromFile'),
-                    dict(type='TwoViewCrop', size=r['size'], scale=(0.08, 1.0)),
-                    dict(type='ViewColorAugment', jitter_prob=0.8, brightness=b, contrast=c,
-                         saturation=s, hue=h, grayscale_prob=0.2, blur_prob=r['blur'],
-                         blur_kernel_size=r['kernel'], solarize_prob=r['solarize']),
-                    dict(type='PackPixelViews')])
+    return Compose([
+        dict(type='LoadImageFromFile'),
+        dict(type='TwoViewCrop', size=r['size'], scale=(0.08, 1.0)),
+        dict(type='ViewColorAugment', jitter_prob=0.8, brightness=b, contrast=c, saturation=s, hue=h,
+             grayscale_prob=0.2, blur_prob=r['blur'], blur_kernel_size=r['kernel'], solarize_prob=r['solarize']),
+        dict(type='PackPixelViews')
+    ])
 
 
 def torchvision_pipeline(r):
@@ -57,18 +62,22 @@ def torchvision_pipeline(r):
             T.RandomGrayscale(p=0.2),
             T.RandomApply([T.GaussianBlur(r['kernel'], sigma=(0.1, 2.0))], p=r['blur'][i]),
             T.RandomSolarize(128, p=r['solarize'][i]),
-            T.PILToTensor()])
+            T.PILToTensor()
+        ])
+
     views = [view(0), view(1)]
 
     def run(results):
         img = Image.open(results['img_path']).convert('RGB')
         return dict(inputs=torch.stack([v(img) for v in views]))
+
     return run
 
 
 def make_images(folder, n, height, width):
     import numpy as np
     from PIL import Image
+
     from segssl.synthetic import make_scene, render
     paths = []
     for i in range(n):
@@ -93,13 +102,14 @@ def main(argv=None):
     torch.set_num_threads(1)
     cv2.setNumThreads(1)
     height, width = (int(v) for v in args.size.split('x'))
-    lines = ['| recipe | pipeline | images/s (median of rounds) | ratio segssl / torchvision |',
-             '| --- | --- | --- | --- |']
+    lines = [
+        '| recipe | pipeline | images/s (median of rounds) | ratio segssl / torchvision |', '| --- | --- | --- | --- |'
+    ]
     with tempfile.TemporaryDirectory() as tmp:
         paths = make_images(tmp, args.images, height, width)
         for name, recipe in RECIPES.items():
             pipes = {'segssl': ours(recipe), 'torchvision': torchvision_pipeline(recipe)}
-            for pipe in pipes.values():                           # warm-up
+            for pipe in pipes.values():  # warm-up
                 pipe(dict(img_path=paths[0]))
             rates = {k: [] for k in pipes}
             np.random.seed(0)
@@ -115,13 +125,10 @@ def main(argv=None):
             for key in pipes:
                 ratio = f"{med['segssl'] / med['torchvision']:.2f}" if key == 'segssl' else ''
                 lines.append(f'| {name} ({recipe["size"]} px) | {key} | {med[key]:.1f} | {ratio} |')
-    text = '\n'.join(lines)
-    print(text)
     if args.out:
-        from segssl.convert.atomic import atomic_outputs
-        with atomic_outputs(args.out) as (tmp_out,):
-            with open(tmp_out, 'w') as f:
-                f.write(text + '\n')
+        return publish(args.out, lines + [''])
+    print('\n'.join(lines))
+    return 0
 
 
 if __name__ == '__main__':

@@ -62,9 +62,11 @@ class RecordRankHook(Hook):
     def after_train(self, runner):
         model = runner.model.module if is_model_wrapper(runner.model) else runner.model
         os.makedirs(self.out_dir, exist_ok=True)
-        torch.save(dict(log=self.log, state={k: v.detach().clone() if torch.is_tensor(v) else v
-                                                   for k, v in model.state_dict().items()}),
-                   os.path.join(self.out_dir, f'rank{get_rank()}.pt'))
+        torch.save(
+            dict(log=self.log, state={
+                k: v.detach().clone() if torch.is_tensor(v) else v
+                for k, v in model.state_dict().items()
+            }), os.path.join(self.out_dir, f'rank{get_rank()}.pt'))
 
 
 def train_from_cfg(cfg):
@@ -95,20 +97,20 @@ def _started_file(folder, rank):
     return os.path.join(folder, f'started{rank}')
 
 
-STARTUP_LIMIT = 300.0      # s a spawned interpreter may take to reach its function (imports)
+STARTUP_LIMIT = 300.0  # s a spawned interpreter may take to reach its function (imports)
 
 
 def _rank_entry(rank, world, port, folder, fn, args, exit_wait):
-    os.environ.update(RANK=str(rank), LOCAL_RANK=str(rank), WORLD_SIZE=str(world),
-                      LOCAL_WORLD_SIZE=str(world), MASTER_ADDR='127.0.0.1', MASTER_PORT=str(port))
+    os.environ.update(RANK=str(rank), LOCAL_RANK=str(rank), WORLD_SIZE=str(world), LOCAL_WORLD_SIZE=str(world),
+                      MASTER_ADDR='127.0.0.1', MASTER_PORT=str(port))
     stacks = open(os.path.join(folder, f'stacks{rank}.txt'), 'w')
     faulthandler.register(signal.SIGUSR1, file=stacks, all_threads=True)
-    open(_started_file(folder, rank), 'w').close()    # from here on SIGUSR1 dumps, not kills
+    open(_started_file(folder, rank), 'w').close()  # from here on SIGUSR1 dumps, not kills
     torch.set_num_threads(1)
     code = 0
     try:
         fn(*args)
-    except BaseException:   # noqa: BLE001 - the exit code and the printed traceback report it
+    except BaseException:  # noqa: BLE001 - the exit code and the printed traceback report it
         traceback.print_exc()
         code = 1
     sys.stdout.flush()
@@ -124,7 +126,7 @@ def _rank_entry(rank, world, port, folder, fn, args, exit_wait):
         end = time.monotonic() + exit_wait
         while time.monotonic() < end and not all(os.path.exists(_done_file(folder, r)) for r in range(world)):
             time.sleep(0.02)
-    os._exit(code)          # no atexit handlers or destructors (no process-group teardown)
+    os._exit(code)  # no atexit handlers or destructors (no process-group teardown)
 
 
 def _stacks(folder, rank, proc):
@@ -134,11 +136,11 @@ def _stacks(folder, rank, proc):
     except ProcessLookupError:
         return '(the process had already exited)'
     path, text = os.path.join(folder, f'stacks{rank}.txt'), ''
-    for _ in range(25):             # the dump is written from the signal handler: up to 5 s
+    for _ in range(25):  # the dump is written from the signal handler: up to 5 s
         time.sleep(0.2)
         text = open(path).read()
         if text:
-            time.sleep(0.3)         # let the dump of the other threads finish
+            time.sleep(0.3)  # let the dump of the other threads finish
             return open(path).read()
     return '(no stack dump: the rank did not answer SIGUSR1)'
 
@@ -161,8 +163,10 @@ def run_ranks(fn, world: int, *args, timeout: float = 240.0, straggle: float = 6
     ctx = multiprocessing.get_context('spawn')
     port = free_port()
     with tempfile.TemporaryDirectory(prefix='ranks-') as folder:
-        procs = [ctx.Process(target=_rank_entry, args=(r, world, port, folder, fn, args, straggle),
-                             name=f'rank{r}') for r in range(world)]
+        procs = [
+            ctx.Process(target=_rank_entry, args=(r, world, port, folder, fn, args, straggle), name=f'rank{r}')
+            for r in range(world)
+        ]
         start = time.monotonic()
         for p in procs:
             p.start()
@@ -186,12 +190,13 @@ def run_ranks(fn, world: int, *args, timeout: float = 240.0, straggle: float = 6
                        f'{[r for r in range(world) if started_at[r] is None]} never reached '
                        'their function')
             elif all_started is not None and now - all_started > timeout:
-                stuck, why = [r for r in range(world) if procs[r].is_alive()], f'still running after the {timeout:.0f} s timeout'
+                stuck, why = [r for r in range(world)
+                              if procs[r].is_alive()], f'still running after the {timeout:.0f} s timeout'
             elif first_done is not None and any(
-                    started_at[r] is not None and now - max(first_done, started_at[r]) > straggle
-                    for r in waiting):
-                stuck = [r for r in waiting if started_at[r] is not None
-                         and now - max(first_done, started_at[r]) > straggle]
+                    started_at[r] is not None and now - max(first_done, started_at[r]) > straggle for r in waiting):
+                stuck = [
+                    r for r in waiting if started_at[r] is not None and now - max(first_done, started_at[r]) > straggle
+                ]
                 why = f'still in its function {straggle:.0f} s after another rank had finished'
             elif all(done) and now - first_done > straggle:
                 stuck = [r for r in range(world) if procs[r].is_alive()]
@@ -200,12 +205,14 @@ def run_ranks(fn, world: int, *args, timeout: float = 240.0, straggle: float = 6
                 break
             time.sleep(0.05)
         if stuck:
-            report = [f'{len(stuck)} of {world} ranks of {getattr(fn, "__qualname__", fn)} hung; '
-                      f'exit codes so far {[p.exitcode for p in procs]}']
+            report = [
+                f'{len(stuck)} of {world} ranks of {getattr(fn, "__qualname__", fn)} hung; '
+                f'exit codes so far {[p.exitcode for p in procs]}'
+            ]
             for r in stuck:
-                report.append(f'--- rank {r} (pid {procs[r].pid}) {why}; its stacks (most recent call first):\n'
-                              + (_stacks(folder, r, procs[r]) if started_at[r] is not None else
-                                 '(none: it had not reached its function, so no stack dump was armed)'))
+                report.append(f'--- rank {r} (pid {procs[r].pid}) {why}; its stacks (most recent call first):\n' +
+                              (_stacks(folder, r, procs[r]) if started_at[r] is not None else
+                               '(none: it had not reached its function, so no stack dump was armed)'))
             for p in procs:
                 if p.is_alive():
                     p.kill()

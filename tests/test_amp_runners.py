@@ -7,15 +7,16 @@ bfloat16 and torch disables the CUDA GradScaler, so lifting that one assertion (
 loss run under autocast. Each runner trains 2 iterations on the synthetic set; the test asserts
 that convolutions ran in bfloat16 (autocast was on), that every logged loss is finite and that
 the weights moved. fp16 with an active GradScaler needs CUDA: ``make gpu-check`` (tier 2)."""
-import glob
-import json
 import os
 import sys
 
 import pytest
 import torch
+from conftest import skip_without_mmseg
 
-pytest.importorskip('mmseg')
+from segssl.runs import mmengine_scalars
+
+skip_without_mmseg()
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, 'tools'))
@@ -28,11 +29,11 @@ EXTRA = [
     ('ERFNet rotation', 'configs/pretrain/erfnet_rotation_synthetic.py', PRETEXT),
     ('ERFNet jigsaw', 'configs/pretrain/erfnet_jigsaw_synthetic.py', PRETEXT),
     ('ERFNet colorization', 'configs/pretrain/erfnet_colorization_synthetic.py', PRETEXT),
-    ('two-block fine-tune', 'configs/finetune/twoblock_r18-os8_synthetic-128x128.py',
-     ['train_cfg.val_interval={n}', 'param_scheduler.0.end={n}', 'model.backbone.init_cfg=None',
-      'train_dataloader.batch_size=2', 'train_dataloader.dataset.pipeline.2.scale=(64,64)',
-      'val_dataloader.dataset.pipeline.1.scale=(64,64)', 'model.data_preprocessor.size=(64,64)']
-     + tier2.VAL),
+    ('two-block fine-tune', 'configs/finetune/twoblock_r18-os8_synthetic-128x128.py', [
+        'train_cfg.val_interval={n}', 'param_scheduler.0.end={n}', 'model.backbone.init_cfg=None',
+        'train_dataloader.batch_size=2', 'train_dataloader.dataset.pipeline.2.scale=(64,64)',
+        'val_dataloader.dataset.pipeline.1.scale=(64,64)', 'model.data_preprocessor.size=(64,64)'
+    ] + tier2.VAL),
 ]
 RUNNERS = tier2.RUNNERS + EXTRA
 
@@ -55,11 +56,12 @@ def amp_on_cpu(monkeypatch):
 @pytest.mark.parametrize('name,config,options', RUNNERS, ids=[r[0] for r in RUNNERS])
 def test_runner_trains_under_amp(name, config, options, runs, amp_on_cpu, monkeypatch, tmp_path):
     from mmengine.runner import Runner
+
     from segssl.mmseg.tools import run_mmseg_tool
     monkeypatch.setenv('SEGSSL_DATA_ROOT', runs.root)
     work = tmp_path / 'work'
     args = runs.mmseg_args(config, options, str(work), amp=True)[1:]
-    args += ['visualizer.name=amp_' + ''.join(c if c.isalnum() else '_' for c in name)]   # one instance per run
+    args += ['visualizer.name=amp_' + ''.join(c if c.isalnum() else '_' for c in name)]  # one instance per run
     dtypes, wrappers, moved = set(), [], {}
 
     def record(module, inputs, output):
@@ -87,9 +89,8 @@ def test_runner_trains_under_amp(name, config, options, runs, amp_on_cpu, monkey
         sys.argv = argv
     assert code == 0
     assert wrappers == ['AmpOptimWrapper']
-    assert torch.bfloat16 in dtypes                       # autocast was on in the forward
-    records = [json.loads(line) for p in glob.glob(str(work / '*' / 'vis_data' / 'scalars.json'))
-               for line in open(p)]
+    assert torch.bfloat16 in dtypes  # autocast was on in the forward
+    records = mmengine_scalars(str(work))
     losses = [r['loss'] for r in records if 'loss' in r]
     assert len(losses) == 2 and all(abs(v) < float('inf') for v in losses), losses
-    assert moved['n'] > 0                                 # the AMP steps changed the weights
+    assert moved['n'] > 0  # the AMP steps changed the weights

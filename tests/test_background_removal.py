@@ -1,4 +1,4 @@
-"""Background removal (seed 002): the kept mask per option, the output on hand-made images
+"""Background removal (the Mask R-CNN thesis): the kept mask per option, the output on hand-made images
 against expected images built pixel by pixel, the cosine score against a direct numpy
 computation, the no-instance case (reported and counted, never an error), and the command line."""
 import json
@@ -7,10 +7,9 @@ import os
 import cv2
 import numpy as np
 import pytest
-
 from conftest import ROOT, run_tool
-from segssl.core.background import (cosine_similarity_percent, remove_background,
-                                    select_instance_mask, summarize)
+
+from segssl.core.background import cosine_similarity_percent, remove_background, select_instance_mask, summarize
 
 
 def hand_image():
@@ -71,25 +70,39 @@ def test_cosine_equals_direct_numpy():
     assert cosine_similarity_percent(a, 3 * a.astype(float)) == pytest.approx(100.0)
     z = np.zeros_like(a)
     assert cosine_similarity_percent(z, z) == 100.0 and cosine_similarity_percent(z, a) == 0.0
-    s = summarize([{'cosine': 90.0, 'no_instance': False}, {'cosine': 0.0, 'no_instance': True},
-                   {'cosine': 70.0, 'no_instance': False}, {'cosine': None, 'no_instance': True}])
-    assert s == {'num_images': 4, 'num_no_instance': 2, 'mean_cosine': 80.0,
-                 'mean_cosine_all': pytest.approx(160 / 3)}
+    s = summarize([{
+        'cosine': 90.0,
+        'no_instance': False
+    }, {
+        'cosine': 0.0,
+        'no_instance': True
+    }, {
+        'cosine': 70.0,
+        'no_instance': False
+    }, {
+        'cosine': None,
+        'no_instance': True
+    }])
+    assert s == {'num_images': 4, 'num_no_instance': 2, 'mean_cosine': 80.0, 'mean_cosine_all': pytest.approx(160 / 3)}
 
 
 def test_images_with_a_fake_predictor(tmp_path):
     pytest.importorskip('detectron2')
     import torch
+
     import segssl.detectron2  # noqa: F401  (first: stands in for a missing detectron2._C)
+    # isort: split
     from detectron2.structures import Instances
-    from segssl.detectron2.background import (CocoGroundTruth, MaskFolderGroundTruth,
-                                              remove_background_images)
+
+    from segssl.detectron2.background import CocoGroundTruth, MaskFolderGroundTruth, remove_background_images
     rng = np.random.default_rng(1)
     h, w = 6, 8
     imgs = {n: rng.integers(1, 256, (h, w, 3)).astype(np.uint8) for n in ('a', 'b', 'c')}
-    pred = {'a': [(0.9, 0, (slice(1, 4), slice(2, 6))), (0.6, 1, (slice(0, 2), slice(0, 2)))],
-            'b': [(0.2, 0, (slice(0, 6), slice(0, 8)))],          # below the threshold
-            'c': []}                                               # no detection at all
+    pred = {
+        'a': [(0.9, 0, (slice(1, 4), slice(2, 6))), (0.6, 1, (slice(0, 2), slice(0, 2)))],
+        'b': [(0.2, 0, (slice(0, 6), slice(0, 8)))],  # below the threshold
+        'c': []
+    }  # no detection at all
     gt = {'a': (slice(1, 5), slice(2, 6)), 'b': (slice(2, 4), slice(1, 3)), 'c': (slice(0, 1), slice(0, 8))}
     (tmp_path / 'img').mkdir()
     (tmp_path / 'gt').mkdir()
@@ -130,15 +143,39 @@ def test_images_with_a_fake_predictor(tmp_path):
     recs = rep['images']
     assert [r['cosine'] for r in recs] == pytest.approx(cos)
     assert [r['no_instance'] for r in recs] == [False, True, True] and recs[0]['kept_instances'] == [0]
-    assert rep['summary'] == {'num_images': 3, 'num_no_instance': 2, 'mean_cosine': pytest.approx(cos[0]),
-                              'mean_cosine_all': pytest.approx(np.mean(cos))}
+    assert rep['summary'] == {
+        'num_images': 3,
+        'num_no_instance': 2,
+        'mean_cosine': pytest.approx(cos[0]),
+        'mean_cosine_all': pytest.approx(np.mean(cos))
+    }
     assert 'b.png: no instance passed' in lines[1] and '2 with no instance passing' in lines[-1]
     assert json.load(open(tmp_path / 'out' / 'report.json'))['summary']['num_no_instance'] == 2
     # union of instances, class filter, and COCO ground truth (union of the image's instances)
-    coco = {'images': [{'id': i + 1, 'file_name': f'{n}.png', 'height': h, 'width': w} for i, n in enumerate('abc')],
-            'categories': [{'id': 3, 'name': 'x'}, {'id': 7, 'name': 'y'}],
-            'annotations': [{'id': 1, 'image_id': 1, 'category_id': 7, 'iscrowd': 0, 'area': 4,
-                             'bbox': [0, 0, 2, 2], 'segmentation': [[0, 0, 2, 0, 2, 2, 0, 2]]}]}
+    coco = {
+        'images': [{
+            'id': i + 1,
+            'file_name': f'{n}.png',
+            'height': h,
+            'width': w
+        } for i, n in enumerate('abc')],
+        'categories': [{
+            'id': 3,
+            'name': 'x'
+        }, {
+            'id': 7,
+            'name': 'y'
+        }],
+        'annotations': [{
+            'id': 1,
+            'image_id': 1,
+            'category_id': 7,
+            'iscrowd': 0,
+            'area': 4,
+            'bbox': [0, 0, 2, 2],
+            'segmentation': [[0, 0, 2, 0, 2, 2, 0, 2]]
+        }]
+    }
     (tmp_path / 'gt.json').write_text(json.dumps(coco))
     rep = remove_background_images(predictor, paths[:1], str(tmp_path / 'out2'), 'union', 0.5, [1],
                                    CocoGroundTruth(str(tmp_path / 'gt.json'), [1]), log=lambda s: None)
@@ -159,11 +196,14 @@ def test_smoke_remove_background_cli_with_an_untrained_model(synthetic_root, tmp
     and every image is reported and counted as such."""
     pytest.importorskip('detectron2')
     coco = os.path.join(synthetic_root, 'coco')
-    r = run_tool(['tools/remove_background.py', '--config-file',
-                  os.path.join(ROOT, 'configs', 'detectron2', 'mask_rcnn_R_18_FPN_synthetic_scratch.yaml'),
-                  '--input', os.path.join(coco, 'val'), '--output', str(tmp_path / 'bg'),
-                  '--gt-coco', os.path.join(coco, 'annotations', 'instances_val.json'),
-                  '--score-threshold', '1.01', 'INPUT.MIN_SIZE_TEST', '64'], timeout=300)
+    r = run_tool([
+        'tools/remove_background.py', '--config-file',
+        os.path.join(ROOT, 'configs', 'detectron2', 'mask_rcnn_R_18_FPN_synthetic_scratch.yaml'), '--input',
+        os.path.join(coco, 'val'), '--output',
+        str(tmp_path / 'bg'), '--gt-coco',
+        os.path.join(coco, 'annotations', 'instances_val.json'), '--score-threshold', '1.01', 'INPUT.MIN_SIZE_TEST',
+        '64'
+    ], timeout=300)
     assert r.returncode == 0, r.stdout[-3000:]
     rep = json.load(open(tmp_path / 'bg' / 'report.json'))
     n = len(os.listdir(os.path.join(coco, 'val')))

@@ -3,11 +3,10 @@ import os
 
 import pytest
 import torch
-
-from conftest import ROOT, load_ckpt
+from conftest import ROOT, load_ckpt, skip_without_mmseg
 from dist_testing import run_ranks, train_from_cfg
 
-pytest.importorskip('mmseg', reason='the mmseg stack is built by `make setup`')
+skip_without_mmseg()
 CLASSMIX = os.path.join(ROOT, 'configs', 'semi', 'classmix_deeplabv2_r18-d8_synthetic-1-8_64x128.py')
 
 
@@ -21,25 +20,47 @@ def _classmix_cfg(data_root, splits, work_dir, record_dir, batch_size, launcher,
     size = (32, 64)
     resize = dict(type='Resize', scale=(size[1], size[0]), keep_ratio=False)
     cfg.merge_from_dict({
-        'work_dir': work_dir, 'launcher': launcher,
-        'train_cfg.max_iters': iters, 'train_cfg.val_interval': iters + 1,
-        'train_dataloader.batch_size': batch_size,
-        'train_dataloader.dataset.labelled.ann_file': f'{splits}/1-2/labelled.txt',
-        'train_dataloader.dataset.labelled.data_root': data_root,
-        'train_dataloader.dataset.labelled.pipeline': [
-            dict(type='LoadImageFromFile'), dict(type='LoadAnnotations'), resize, dict(type='PackSegInputs')],
-        'train_dataloader.dataset.unlabelled.ann_file': f'{splits}/1-2/unlabelled.txt',
-        'train_dataloader.dataset.unlabelled.data_root': data_root,
-        'train_dataloader.dataset.unlabelled.pipeline': [
-            dict(type='LoadImageFromFile'), resize, dict(type='PackSegInputs')],
-        'model.segmentor.data_preprocessor.size': size,
-        'model.mix': dict(type='classmix', proportion=1.0),
-        'model.weight': dict(scheme='constant', base=1.0),
-        'model.strong_aug': None,
+        'work_dir':
+        work_dir,
+        'launcher':
+        launcher,
+        'train_cfg.max_iters':
+        iters,
+        'train_cfg.val_interval':
+        iters + 1,
+        'train_dataloader.batch_size':
+        batch_size,
+        'train_dataloader.dataset.labelled.ann_file':
+        f'{splits}/1-2/labelled.txt',
+        'train_dataloader.dataset.labelled.data_root':
+        data_root,
+        'train_dataloader.dataset.labelled.pipeline':
+        [dict(type='LoadImageFromFile'),
+         dict(type='LoadAnnotations'), resize,
+         dict(type='PackSegInputs')],
+        'train_dataloader.dataset.unlabelled.ann_file':
+        f'{splits}/1-2/unlabelled.txt',
+        'train_dataloader.dataset.unlabelled.data_root':
+        data_root,
+        'train_dataloader.dataset.unlabelled.pipeline':
+        [dict(type='LoadImageFromFile'), resize, dict(type='PackSegInputs')],
+        'model.segmentor.data_preprocessor.size':
+        size,
+        'model.mix':
+        dict(type='classmix', proportion=1.0),
+        'model.weight':
+        dict(scheme='constant', base=1.0),
+        'model.strong_aug':
+        None,
         'param_scheduler': [dict(type='PolyLR', eta_min=1e-4, power=0.9, begin=0, end=iters, by_epoch=False)],
-        'default_hooks.logger.interval': 1, 'default_hooks.checkpoint.interval': iters,
+        'default_hooks.logger.interval':
+        1,
+        'default_hooks.checkpoint.interval':
+        iters,
         'custom_hooks': [dict(type='RecordRankHook', out_dir=record_dir)],
-        'log_level': 'WARNING'})
+        'log_level':
+        'WARNING'
+    })
     cfg.custom_imports = dict(imports=['segssl.mmseg', 'dist_testing'], allow_failed_imports=False)
     return cfg
 
@@ -57,7 +78,7 @@ def test_classmix_two_processes_match_one_process_with_twice_the_batch(synthetic
     b+1 mod B of the SAME process's batch, and each rank draws its masks from its own generator
     (seed + rank); with 2 x 2 the pairs are (0,1),(1,0),(2,3),(3,2) and each rank draws from its
     own stream, with 1 x 4 they are (0,1),(1,2),(2,3),(3,0) from one stream,
-    so the mixed images differ by construction. Likewise the seed's threshold-proportional weight is the confident
+    so the mixed images differ by construction. Likewise the report's threshold-proportional weight is the confident
     fraction of each process's own batch. Here ``proportion=1.0`` pastes every predicted class
     (M = 1 everywhere: x' = x_b, y^' = y^_b, whichever the partner and the draw) and the weight
     is constant 1, so L_u is the teacher-pseudo-label cross entropy on unmixed images, a mean
@@ -65,7 +86,7 @@ def test_classmix_two_processes_match_one_process_with_twice_the_batch(synthetic
     to float32 summation order. (With proportion 0.5 only the cross-rank identity still holds.)
     A third run, 2 x 2 with plain per-rank BN, shows why the ClassMix configs set sync_bn.
     """
-    from segssl.splits import list_train_ids, write_splits
+    from segssl.data.splits import list_train_ids, write_splits
     monkeypatch.setenv('SEGSSL_DATA_ROOT', synthetic_root)
     data_root = os.path.join(synthetic_root, 'cityscapes')
     splits = str(tmp_path / 'splits')
@@ -73,14 +94,15 @@ def test_classmix_two_processes_match_one_process_with_twice_the_batch(synthetic
     one, two, plain = tmp_path / 'one', tmp_path / 'two', tmp_path / 'plain'
     train_from_cfg(_classmix_cfg(data_root, splits, str(one / 'work'), str(one), 4, 'none'))
     cfg = _classmix_cfg(data_root, splits, str(plain / 'work'), str(plain), 2, 'pytorch')
-    assert cfg.sync_bn == 'torch'                                  # what the ClassMix configs set
+    assert cfg.sync_bn == 'torch'  # what the ClassMix configs set
     cfg.sync_bn = None
     assert run_ranks(train_from_cfg, 2, cfg) == [0, 0]
-    assert run_ranks(train_from_cfg, 2, _classmix_cfg(data_root, splits, str(two / 'work'), str(two), 2, 'pytorch')) == [0, 0]
+    assert run_ranks(train_from_cfg, 2, _classmix_cfg(data_root, splits, str(two / 'work'), str(two), 2,
+                                                      'pytorch')) == [0, 0]
     ref = torch.load(one / 'rank0.pt')
     r0, r1 = (torch.load(two / f'rank{r}.pt') for r in range(2))
     assert len(r0['log']) == len(r1['log']) == len(ref['log']) == 3
-    assert r0['log'][0]['sup.decode.loss_ce'] != r1['log'][0]['sup.decode.loss_ce']   # different images
+    assert r0['log'][0]['sup.decode.loss_ce'] != r1['log'][0]['sup.decode.loss_ce']  # different images
     assert [rec['unsup.teacher_alpha'] for rec in ref['log']] == [0.0, 0.0, 0.5]
     for rec in r0['log'] + r1['log'] + ref['log']:
         assert rec['unsup.weight'] == 1.0 and rec['unsup.loss_mix'] > 0

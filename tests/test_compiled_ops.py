@@ -10,8 +10,7 @@ import sys
 import textwrap
 
 import pytest
-
-from conftest import ROOT
+from conftest import ROOT, requires_mmseg
 
 HIDE_MMCV_EXT = '''
 import importlib.util
@@ -23,9 +22,11 @@ importlib.util.find_spec = lambda name, *a: None if name == 'mmcv._ext' else _fi
 def run_snippet(code, tmp_path):
     script = tmp_path / 'snippet.py'
     script.write_text(textwrap.dedent(code))
-    r = subprocess.run([sys.executable, str(script)], cwd=str(tmp_path), text=True,
-                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=300,
-                       env={'PYTHONPATH': f'{ROOT}/plugins', 'PATH': '/usr/bin:/bin'})
+    r = subprocess.run([sys.executable, str(script)], cwd=str(tmp_path), text=True, stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, timeout=300, env={
+                           'PYTHONPATH': f'{ROOT}/plugins',
+                           'PATH': '/usr/bin:/bin'
+                       })
     assert r.returncode == 0, r.stdout[-4000:]
     return r.stdout
 
@@ -47,7 +48,8 @@ def fake_package(tmp_path, ext_body=None):
 @pytest.mark.parametrize('stubs', [True, False])
 def test_placeholder_only_where_the_extension_is_missing(tmp_path, stubs):
     site = fake_package(tmp_path)
-    out = run_snippet(f'''
+    out = run_snippet(
+        f'''
         import sys
         sys.path.insert(0, {site!r})
         from segssl.compiled_ops import MissingCompiledOpError, install_placeholder_if_missing
@@ -78,7 +80,8 @@ def test_placeholder_only_where_the_extension_is_missing(tmp_path, stubs):
 
 def test_a_real_extension_is_never_touched(tmp_path):
     site = fake_package(tmp_path, 'def roi_align(x):\n    return 2 * x\n')
-    out = run_snippet(f'''
+    out = run_snippet(
+        f'''
         import sys
         sys.path.insert(0, {site!r})
         from segssl.compiled_ops import install_placeholder_if_missing
@@ -92,7 +95,8 @@ def test_a_real_extension_is_never_touched(tmp_path):
 
 def test_a_broken_extension_is_an_error(tmp_path):
     site = fake_package(tmp_path, 'raise ImportError("undefined symbol: _ZN3c10")\n')
-    run_snippet(f'''
+    run_snippet(
+        f'''
         import sys
         sys.path.insert(0, {site!r})
         from segssl.compiled_ops import install_placeholder_if_missing
@@ -109,7 +113,8 @@ def test_a_broken_extension_is_an_error(tmp_path):
 
 def test_full_mmcv_keeps_its_extension(tmp_path):
     pytest.importorskip('mmcv')
-    run_snippet('''
+    run_snippet(
+        '''
         import importlib.util, sys
         if importlib.util.find_spec('mmcv._ext') is None:
             sys.exit(0)                            # mmcv-lite: nothing to check here
@@ -119,11 +124,12 @@ def test_full_mmcv_keeps_its_extension(tmp_path):
     ''', tmp_path)
 
 
+@requires_mmseg
 def test_mmcv_lite_gets_the_placeholder_and_mmseg_models_run(tmp_path):
     """Without mmcv._ext (mmcv-lite), segssl.mmseg still imports mmseg; an mmseg ResNet + FCN
     forward runs; a compiled op fails when called, naming it and full mmcv."""
-    pytest.importorskip('mmseg')
-    out = run_snippet(HIDE_MMCV_EXT + '''
+    out = run_snippet(
+        HIDE_MMCV_EXT + '''
 import sys, torch
 import segssl.mmseg as sm
 from segssl.compiled_ops import MissingCompiledOpError
@@ -151,7 +157,8 @@ except MissingCompiledOpError as e:
 
 def test_detectron2_aliases_only_where_missing(tmp_path):
     pytest.importorskip('detectron2')
-    out = run_snippet('''
+    out = run_snippet(
+        '''
         import numpy as np
         from PIL import Image
         had = {n: n in dir(np) or hasattr(np, n) for n in ('bool', 'int', 'float')}

@@ -6,9 +6,8 @@ import os
 
 import numpy as np
 import pytest
+from conftest import ROOT, run_tool, skip_without_mmseg
 from PIL import Image
-
-from conftest import ROOT, run_tool
 
 SUFFIX = '_gtFine_labelTrainIds.png'
 
@@ -23,7 +22,7 @@ def labels(tmp_path):
     root = tmp_path / 'gtFine' / 'train'
     save(str(root / 'a' / f'x_000001{SUFFIX}'), [[0, 0, 1, 1], [2, 255, 0, 0]])
     save(str(root / 'b' / f'y_000002{SUFFIX}'), [[1, 1, 255, 0]])
-    save(str(root / 'b' / 'y_000002_gtFine_color.png'), [[9, 9, 9, 9]])     # not a label file
+    save(str(root / 'b' / 'y_000002_gtFine_color.png'), [[9, 9, 9, 9]])  # not a label file
     return root
 
 
@@ -31,7 +30,7 @@ def test_weights_equal_the_formula_and_load_into_mmseg(labels, tmp_path):
     out = str(tmp_path / 'w' / 'enet')
     r = run_tool(['tools/compute_class_weights.py', str(labels), '--num-classes', '4', '--out', out])
     assert r.returncode == 0, r.stdout
-    counts = [5, 4, 1, 0]                                  # 255 excluded, class 3 absent
+    counts = [5, 4, 1, 0]  # 255 excluded, class 3 absent
     expected = [1 / math.log(1.02 + n / 10) for n in counts]
     weights = json.load(open(out + '.json'))
     assert np.allclose(weights, expected, rtol=0, atol=1e-12)
@@ -39,10 +38,10 @@ def test_weights_equal_the_formula_and_load_into_mmseg(labels, tmp_path):
     from mmengine.config import Config
     snippet = Config.fromfile(out + '.py')
     assert snippet.class_pixel_counts == counts and np.allclose(snippet.class_weight, expected, atol=1e-6)
-    pytest.importorskip('mmseg')
+    skip_without_mmseg()
     from mmseg.models.losses import CrossEntropyLoss
     assert np.allclose(CrossEntropyLoss(class_weight=out + '.json').class_weight, expected, atol=1e-12)
-    assert sorted(os.listdir(tmp_path / 'w')) == ['enet.json', 'enet.py']     # no temporaries left
+    assert sorted(os.listdir(tmp_path / 'w')) == ['enet.json', 'enet.py']  # no temporaries left
 
 
 @pytest.mark.parametrize('case, message', [

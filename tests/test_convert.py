@@ -10,9 +10,9 @@ from collections import OrderedDict
 import pytest
 import torch
 import torchvision
+from conftest import ROOT, run_tool
 
 import segssl.detectron2  # noqa: F401  (before detectron2.modeling: placeholder for detectron2._C)
-from conftest import ROOT, run_tool
 from segssl.convert import ConversionError, convert, read_resnet
 from segssl.convert.detectron2_names import torchvision_name
 
@@ -29,13 +29,15 @@ def random_resnet(depth, seed=0, stem='7x7'):
     """
     torch.manual_seed(seed)
     model = getattr(torchvision.models, f'resnet{depth}')()
-    if stem == '3x3':   # seed 003's ResNet-34 variant: conv1 3x3 stride 1, no max-pool
+    if stem == '3x3':  # the SimCLR report's ResNet-34 variant: conv1 3x3 stride 1, no max-pool
         model.conv1 = torch.nn.Conv2d(3, 64, 3, 1, 1, bias=False)
         model.maxpool = torch.nn.Identity()
     g = torch.Generator().manual_seed(seed + 1)
-    last_bn = {f'{n}.bn{3 if depth >= 50 else 2}' for n, m in model.named_modules()
-               if isinstance(m, (torchvision.models.resnet.Bottleneck,
-                                 torchvision.models.resnet.BasicBlock))}
+    last_bn = {
+        f'{n}.bn{3 if depth >= 50 else 2}'
+        for n, m in model.named_modules()
+        if isinstance(m, (torchvision.models.resnet.Bottleneck, torchvision.models.resnet.BasicBlock))
+    }
     for name, m in model.named_modules():
         if isinstance(m, torch.nn.BatchNorm2d):
             n = m.num_features
@@ -44,7 +46,7 @@ def random_resnet(depth, seed=0, stem='7x7'):
             m.bias.data = torch.randn(n, generator=g) * 0.1
             m.running_mean.copy_(torch.randn(n, generator=g) * 0.2)
             m.running_var.copy_(torch.rand(n, generator=g) * 1.5 + 0.5)
-            m.num_batches_tracked.fill_(int(torch.randint(1, 1000, (1,), generator=g)))
+            m.num_batches_tracked.fill_(int(torch.randint(1, 1000, (1, ), generator=g)))
     return model.eval()
 
 
@@ -65,47 +67,102 @@ def head(prefix, *shapes):
 def make_checkpoint(fmt, model):
     """The checkpoint object ``fmt`` would save for an SSL model whose online encoder is
     ``model`` (key layouts as documented in segssl/convert/sources.py)."""
-    full = model.state_dict()                 # with fc.
+    full = model.state_dict()  # with fc.
     enc = encoder_state(model)
     tgt = perturbed(enc)
     if fmt == 'segssl':
-        sd = {**{'online_backbone.' + k: v for k, v in enc.items()},
-              **{'target_backbone.' + k: v for k, v in tgt.items()},
-              **head('online_neck.proj.', (256, 2048, 1, 1)), **head('target_neck.proj.', (8, 8)),
-              **head('propagation.transform.', (256, 256, 1, 1))}
-        return {'meta': {'epoch': 3, 'iter': 300, 'mmengine_version': '0.10.7'}, 'state_dict': sd,
-                'message_hub': {}, 'optimizer': {'state': {}, 'param_groups': []}}
+        sd = {
+            **{
+                'online_backbone.' + k: v
+                for k, v in enc.items()
+            },
+            **{
+                'target_backbone.' + k: v
+                for k, v in tgt.items()
+            },
+            **head('online_neck.proj.', (256, 2048, 1, 1)),
+            **head('target_neck.proj.', (8, 8)),
+            **head('propagation.transform.', (256, 256, 1, 1))
+        }
+        return {
+            'meta': {
+                'epoch': 3,
+                'iter': 300,
+                'mmengine_version': '0.10.7'
+            },
+            'state_dict': sd,
+            'message_hub': {},
+            'optimizer': {
+                'state': {},
+                'param_groups': []
+            }
+        }
     if fmt == 'pixpro':
-        sd = {**{'module.encoder.' + k: v for k, v in enc.items()},
-              **{'module.encoder_k.' + k: v for k, v in tgt.items()},
-              **head('module.projector.linear', (4096, 2048), (256, 4096)),
-              **head('module.projector_k.linear', (4096, 2048), (256, 4096)),
-              **head('module.value_transform.conv', (256, 256, 1, 1))}
+        sd = {
+            **{
+                'module.encoder.' + k: v
+                for k, v in enc.items()
+            },
+            **{
+                'module.encoder_k.' + k: v
+                for k, v in tgt.items()
+            },
+            **head('module.projector.linear', (4096, 2048), (256, 4096)),
+            **head('module.projector_k.linear', (4096, 2048), (256, 4096)),
+            **head('module.value_transform.conv', (256, 256, 1, 1))
+        }
         return {'opt': {'arch': 'resnet50'}, 'model': sd, 'optimizer': {}, 'epoch': 100}
     if fmt == 'moco':
-        sd = {**{'module.encoder_q.' + k: v for k, v in enc.items()},
-              **head('module.encoder_q.fc.', (2048, 2048), (128, 2048)),
-              **{'module.encoder_k.' + k: v for k, v in tgt.items()},
-              'module.queue': torch.randn(128, 16), 'module.queue_ptr': torch.zeros(1)}
+        sd = {
+            **{
+                'module.encoder_q.' + k: v
+                for k, v in enc.items()
+            },
+            **head('module.encoder_q.fc.', (2048, 2048), (128, 2048)),
+            **{
+                'module.encoder_k.' + k: v
+                for k, v in tgt.items()
+            }, 'module.queue': torch.randn(128, 16),
+            'module.queue_ptr': torch.zeros(1)
+        }
         return {'epoch': 200, 'arch': 'resnet50', 'state_dict': sd, 'optimizer': {}}
-    if fmt == 'byol':   # PyTorch Lightning (pl_bolts BYOL): online_network.encoder = resnet
-        sd = {**{'online_network.encoder.' + k: v for k, v in full.items()},
-              **head('online_network.projector.model.', (4096, 2048), (256, 4096)),
-              **head('online_network.predictor.model.', (4096, 256), (256, 4096)),
-              **{'target_network.encoder.' + k: v for k, v in perturbed(full).items()}}
-        return {'epoch': 10, 'global_step': 100, 'pytorch-lightning_version': '1.9.0',
-                'state_dict': sd, 'optimizer_states': []}
-    if fmt == 'byol_sequential':   # encoder = nn.Sequential(*list(resnet.children())[:-1])
+    if fmt == 'byol':  # PyTorch Lightning (pl_bolts BYOL): online_network.encoder = resnet
+        sd = {
+            **{
+                'online_network.encoder.' + k: v
+                for k, v in full.items()
+            },
+            **head('online_network.projector.model.', (4096, 2048), (256, 4096)),
+            **head('online_network.predictor.model.', (4096, 256), (256, 4096)),
+            **{
+                'target_network.encoder.' + k: v
+                for k, v in perturbed(full).items()
+            }
+        }
+        return {
+            'epoch': 10,
+            'global_step': 100,
+            'pytorch-lightning_version': '1.9.0',
+            'state_dict': sd,
+            'optimizer_states': []
+        }
+    if fmt == 'byol_sequential':  # encoder = nn.Sequential(*list(resnet.children())[:-1])
+
         def seq(d):
-            return {'encoder.' + SEQ_INDEX[k.split('.')[0]] + k[len(k.split('.')[0]):]: v
-                    for k, v in d.items()}
+            return {'encoder.' + SEQ_INDEX[k.split('.')[0]] + k[len(k.split('.')[0]):]: v for k, v in d.items()}
+
         online = {**seq(enc), **head('projetion.net.', (512, 2048), (128, 512))}
         target = {**seq(tgt), **head('projetion.net.', (512, 2048), (128, 512))}
-        return {'online_network_state_dict': online, 'target_network_state_dict': target,
-                'optimizer_state_dict': {}}
+        return {'online_network_state_dict': online, 'target_network_state_dict': target, 'optimizer_state_dict': {}}
     if fmt == 'mmpretrain':
-        sd = {**{'backbone.' + k: v for k, v in enc.items()},
-              **head('neck.mlp.', (2048, 2048)), **head('head.fc.', (1000, 2048))}
+        sd = {
+            **{
+                'backbone.' + k: v
+                for k, v in enc.items()
+            },
+            **head('neck.mlp.', (2048, 2048)),
+            **head('head.fc.', (1000, 2048))
+        }
         return {'meta': {'dataset_meta': {}}, 'state_dict': sd}
     if fmt == 'torchvision':
         return full
@@ -147,14 +204,14 @@ def test_every_format_reads_the_online_encoder_bit_exactly(fmt, resnet50, tmp_pa
     assert all(torch.equal(encoder.state_dict[k], v) for k, v in expected.items())
     dropped = {prefix: (n, why) for prefix, n, why in source.dropped}
     n_enc = len(expected)
-    if fmt in ('segssl', 'pixpro', 'moco'):   # the target encoder is dropped, whole
+    if fmt in ('segssl', 'pixpro', 'moco'):  # the target encoder is dropped, whole
         target = {'segssl': 'target_backbone.', 'pixpro': 'encoder_k.', 'moco': 'encoder_k.'}[fmt]
         assert dropped[target] == (n_enc, 'target network')
     if fmt == 'moco':
         assert dropped['encoder_q.fc.'] == (2, 'head or other')
     if fmt == 'byol':
         assert dropped['target_network.'] == (n_enc + 2, 'target network')
-        assert dropped['online_network.encoder.'] == (2, 'head or other')   # fc
+        assert dropped['online_network.encoder.'] == (2, 'head or other')  # fc
     if fmt == 'byol_sequential':
         assert dropped['target_network_state_dict'] == (n_enc + 2, 'target network')
     if fmt == 'torchvision':
@@ -175,6 +232,7 @@ def mmseg_backbone(depth, checkpoint):
     records = []
 
     class Keep(logging.Handler):
+
         def emit(self, record):
             records.append(record.getMessage())
 
@@ -182,7 +240,7 @@ def mmseg_backbone(depth, checkpoint):
     handler = Keep(level=logging.WARNING)
     logger.addHandler(handler)
     level = logger.level
-    logger.setLevel(logging.WARNING)   # skip the per-parameter INFO lines of init_weights
+    logger.setLevel(logging.WARNING)  # skip the per-parameter INFO lines of init_weights
     try:
         model = ResNet(depth, style='pytorch', out_indices=(0, 1, 2, 3),
                        init_cfg=dict(type='Pretrained', checkpoint=checkpoint))
@@ -190,7 +248,7 @@ def mmseg_backbone(depth, checkpoint):
     finally:
         logger.removeHandler(handler)
         logger.setLevel(level)
-    model.eval()   # mmseg ResNet.train() returns None
+    model.eval()  # mmseg ResNet.train() returns None
     return model, records
 
 
@@ -213,8 +271,8 @@ def max_diffs(outs, ref):
 
 # Every format once (bit-exact reading of all of them at R50 is tested above): R101, R50, R34
 # and R18 (small depths keep the file fast on 2 cores; R101 again through Mask R-CNN below).
-CASES = [('segssl', 101), ('pixpro', 50), ('moco', 50), ('byol', 18), ('mmpretrain', 18),
-         ('torchvision', 18), ('byol_sequential', 34)]
+CASES = [('segssl', 101), ('pixpro', 50), ('moco', 50), ('byol', 18), ('mmpretrain', 18), ('torchvision', 18),
+         ('byol_sequential', 34)]
 
 
 @pytest.mark.parametrize('fmt,depth', CASES)
@@ -225,7 +283,7 @@ def test_mmseg_and_detectron2_give_torchvision_outputs(fmt, depth, tmp_path):
     src = save(make_checkpoint(fmt, model), tmp_path / 'src.pth')
     x = torch.randn(1, 3, 64, 64, generator=torch.Generator().manual_seed(1))
     ref = stage_outputs(model, x)
-    assert 1.0 < max(float(r.abs().max()) for r in ref) < 1e3   # a meaningful 1e-4
+    assert 1.0 < max(float(r.abs().max()) for r in ref) < 1e3  # a meaningful 1e-4
 
     # mmseg: init_cfg Pretrained, zero missing / unexpected keys, every tensor loaded
     mm_file = str(tmp_path / 'mmseg.pth')
@@ -234,7 +292,7 @@ def test_mmseg_and_detectron2_give_torchvision_outputs(fmt, depth, tmp_path):
     assert not [w for w in warnings if 'missing' in w or 'unexpected' in w], warnings
     stored = torch.load(mm_file, map_location='cpu')['state_dict']
     model_sd = mm.state_dict()
-    assert set(stored) == set(model_sd)           # 0 missing, 0 unexpected
+    assert set(stored) == set(model_sd)  # 0 missing, 0 unexpected
     assert all(torch.equal(model_sd[k], v) for k, v in stored.items())
     with torch.no_grad():
         mm_out = mm(x)
@@ -271,9 +329,8 @@ def test_detectron2_checkpointer_loads_mask_rcnn_backbone_exactly(depth, tmp_pat
     report = convert(src, dst, 'detectron2')
     assert report.outputs == [dst, str(tmp_path / f'r{depth}.yaml')]
     cfg = get_cfg()
-    cfg.merge_from_file(model_zoo.get_config_file(
-        f'COCO-InstanceSegmentation/mask_rcnn_R_{depth}_FPN_3x.yaml'))
-    cfg.merge_from_file(str(tmp_path / f'r{depth}.yaml'))    # the YAML written beside it
+    cfg.merge_from_file(model_zoo.get_config_file(f'COCO-InstanceSegmentation/mask_rcnn_R_{depth}_FPN_3x.yaml'))
+    cfg.merge_from_file(str(tmp_path / f'r{depth}.yaml'))  # the YAML written beside it
     assert cfg.MODEL.WEIGHTS == os.path.abspath(dst)
     assert (cfg.MODEL.RESNETS.DEPTH, cfg.MODEL.RESNETS.STRIDE_IN_1X1, cfg.INPUT.FORMAT) == \
         (depth, False, 'RGB')
@@ -300,11 +357,13 @@ def test_detectron2_names_are_detectron2s_own(tmp_path):
     src = save(model.state_dict(), tmp_path / 'tv.pth')
     convert(src, str(tmp_path / 'r18.pkl'), 'detectron2')
     names = pickle.load(open(tmp_path / 'r18.pkl', 'rb'))['model']
-    assert {'backbone.bottom_up.stem.conv1.weight', 'backbone.bottom_up.stem.conv1.norm.running_var',
-            'backbone.bottom_up.res2.0.conv1.weight', 'backbone.bottom_up.res3.0.shortcut.weight',
-            'backbone.bottom_up.res3.0.shortcut.norm.bias'} <= set(names)
+    assert {
+        'backbone.bottom_up.stem.conv1.weight', 'backbone.bottom_up.stem.conv1.norm.running_var',
+        'backbone.bottom_up.res2.0.conv1.weight', 'backbone.bottom_up.res3.0.shortcut.weight',
+        'backbone.bottom_up.res3.0.shortcut.norm.bias'
+    } <= set(names)
     assert not [k for k in names if 'num_batches_tracked' in k]
-    assert len(names) == len(encoder_state(model)) - 20     # 20 BNs in R18: no counters
+    assert len(names) == len(encoder_state(model)) - 20  # 20 BNs in R18: no counters
     assert 'RES2_OUT_CHANNELS: 64' in open(tmp_path / 'r18.yaml').read()
     expected = encoder_state(model)
     for k, v in names.items():
@@ -328,7 +387,7 @@ def test_round_trip_torchvision_mmseg_torchvision_is_bit_exact(tmp_path):
 def test_3x3_stem_resnet34_converts_to_torchvision_and_not_detectron2(tmp_path):
     """(--to mmseg for this stem: tests/test_resnet_3x3_stem.py)"""
     model = random_resnet(34, seed=34, stem='3x3')
-    src = save(make_checkpoint('segssl', model), tmp_path / 'seed003.pth')
+    src = save(make_checkpoint('segssl', model), tmp_path / 'simclr.pth')
     report = convert(src, str(tmp_path / 'tv.pth'), 'torchvision', depth=34)
     assert (report.encoder.depth, report.encoder.stem) == (34, '3x3')
     back = torch.load(tmp_path / 'tv.pth')
@@ -336,14 +395,14 @@ def test_3x3_stem_resnet34_converts_to_torchvision_and_not_detectron2(tmp_path):
     assert all(torch.equal(back[k], v) for k, v in encoder_state(model).items())
     with pytest.raises(ConversionError, match=r'3x3 stem .* 7x7 stride-2 stem'):
         convert(src, str(tmp_path / 'd2.pkl'), 'detectron2')
-    assert sorted(os.listdir(tmp_path)) == ['seed003.pth', 'tv.pth']
+    assert sorted(os.listdir(tmp_path)) == ['simclr.pth', 'tv.pth']
 
 
 def test_cli_prints_converted_and_dropped(tmp_path):
     model = random_resnet(50, seed=5)
     src = save(make_checkpoint('segssl', model), tmp_path / 'ssl.pth')
-    r = run_tool(['tools/convert_checkpoint.py', src, str(tmp_path / 'out.pkl'),
-                  '--to', 'detectron2', '--depth', '50'], timeout=300)
+    r = run_tool(['tools/convert_checkpoint.py', src,
+                  str(tmp_path / 'out.pkl'), '--to', 'detectron2', '--depth', '50'], timeout=300)
     assert r.returncode == 0, r.stdout
     n = len(encoder_state(model))
     params = sum(p.numel() for k, p in model.named_parameters() if not k.startswith('fc.'))

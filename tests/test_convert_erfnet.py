@@ -7,13 +7,14 @@ import pytest
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-
 from conftest import run_tool
+
 from segssl.convert import ConversionError
 from segssl.convert.erfnet import expected_erfnet_shapes, transfer_erfnet
 
 
 class Down(nn.Module):
+
     def __init__(self, cin, cout):
         super().__init__()
         self.conv = nn.Conv2d(cin, cout - cin, 3, stride=2, padding=1, bias=True)
@@ -25,6 +26,7 @@ class Down(nn.Module):
 
 
 class NonBt1d(nn.Module):
+
     def __init__(self, c, dil):
         super().__init__()
         self.conv3x1_1 = nn.Conv2d(c, c, (3, 1), padding=(1, 0), bias=True)
@@ -41,6 +43,7 @@ class NonBt1d(nn.Module):
 
 
 class Up(nn.Module):
+
     def __init__(self, cin, cout):
         super().__init__()
         self.conv = nn.ConvTranspose2d(cin, cout, 3, stride=2, padding=1, output_padding=1)
@@ -51,12 +54,12 @@ class Up(nn.Module):
 
 
 class Encoder(nn.Module):
+
     def __init__(self, num_classes):
         super().__init__()
         self.initial_block = Down(3, 16)
-        self.layers = nn.ModuleList([Down(16, 64)] + [NonBt1d(64, 1) for _ in range(5)]
-                                    + [Down(64, 128)]
-                                    + [NonBt1d(128, d) for _ in range(2) for d in (2, 4, 8, 16)])
+        self.layers = nn.ModuleList([Down(16, 64)] + [NonBt1d(64, 1) for _ in range(5)] + [Down(64, 128)] +
+                                    [NonBt1d(128, d) for _ in range(2) for d in (2, 4, 8, 16)])
         self.output_conv = nn.Conv2d(128, num_classes, 1, bias=True)
 
     def forward(self, x):
@@ -67,10 +70,13 @@ class Encoder(nn.Module):
 
 
 class Decoder(nn.Module):
+
     def __init__(self, num_classes):
         super().__init__()
-        self.layers = nn.ModuleList([Up(128, 64), NonBt1d(64, 1), NonBt1d(64, 1), Up(64, 16),
-                                     NonBt1d(16, 1), NonBt1d(16, 1)])
+        self.layers = nn.ModuleList(
+            [Up(128, 64), NonBt1d(64, 1),
+             NonBt1d(64, 1), Up(64, 16),
+             NonBt1d(16, 1), NonBt1d(16, 1)])
         self.output_conv = nn.ConvTranspose2d(16, num_classes, 2, stride=2)
 
     def features(self, x):
@@ -80,6 +86,7 @@ class Decoder(nn.Module):
 
 
 class Net(nn.Module):
+
     def __init__(self, num_classes):
         super().__init__()
         self.encoder = Encoder(num_classes)
@@ -110,8 +117,7 @@ def test_erfnet_original_to_mmseg_gives_equal_features(tmp_path):
     src = tmp_path / 'erfnet_cityscapes.pth'
     torch.save({'state_dict': {'module.' + k: v for k, v in net.state_dict().items()}}, src)
     dst = tmp_path / 'erfnet_mmseg.pth'
-    r = run_tool(['tools/convert_checkpoint.py', str(src), str(dst), '--arch', 'erfnet',
-                  '--to', 'mmseg'], timeout=300)
+    r = run_tool(['tools/convert_checkpoint.py', str(src), str(dst), '--arch', 'erfnet', '--to', 'mmseg'], timeout=300)
     assert r.returncode == 0, r.stdout
     assert "kept last layer decoder.output_conv (16, 20, 2, 2) (not written" in r.stdout
     mm = ERFNet(init_cfg=dict(type='Pretrained', checkpoint=str(dst)))
@@ -119,7 +125,7 @@ def test_erfnet_original_to_mmseg_gives_equal_features(tmp_path):
     mm.eval()
     stored = torch.load(dst)['state_dict']
     assert list(stored) == list(expected_erfnet_shapes())
-    assert set(stored) == set(mm.state_dict())            # 0 missing, 0 unexpected
+    assert set(stored) == set(mm.state_dict())  # 0 missing, 0 unexpected
     assert all(torch.equal(mm.state_dict()[k], v) for k, v in stored.items())
     x = torch.randn(1, 3, 64, 64, generator=torch.Generator().manual_seed(3))
     with torch.no_grad():
@@ -131,16 +137,18 @@ def test_erfnet_original_to_mmseg_gives_equal_features(tmp_path):
 
 
 def test_erfnet_transfer_encoder_and_decoder_from_two_checkpoints(tmp_path):
-    imagenet = random_net(1000, seed=1)           # encoder pretrained (with its classifier)
-    cityscapes = random_net(20, seed=2)           # decoder trained for 20 classes
+    imagenet = random_net(1000, seed=1)  # encoder pretrained (with its classifier)
+    cityscapes = random_net(20, seed=2)  # decoder trained for 20 classes
     enc_src, dec_src = tmp_path / 'enc.pth', tmp_path / 'dec.pth'
-    torch.save({'model': {k: v for k, v in imagenet.state_dict().items()
-                          if k.startswith('encoder.')}}, enc_src)
+    torch.save({'model': {k: v for k, v in imagenet.state_dict().items() if k.startswith('encoder.')}}, enc_src)
     torch.save(cityscapes.state_dict(), dec_src)
     dst = tmp_path / 'erfnet_5cls.pth'
-    r = run_tool(['tools/convert_checkpoint.py', str(enc_src), str(dst), '--arch', 'erfnet',
-                  '--decoder-from', str(dec_src), '--num-classes', '5',
-                  '--to', 'erfnet_pytorch'], timeout=300)
+    r = run_tool([
+        'tools/convert_checkpoint.py',
+        str(enc_src),
+        str(dst), '--arch', 'erfnet', '--decoder-from',
+        str(dec_src), '--num-classes', '5', '--to', 'erfnet_pytorch'
+    ], timeout=300)
     assert r.returncode == 0, r.stdout
     assert 'new last layer decoder.output_conv (16, 5, 2, 2)' in r.stdout
     out = torch.load(dst)
@@ -155,7 +163,7 @@ def test_erfnet_transfer_encoder_and_decoder_from_two_checkpoints(tmp_path):
         if k.startswith('decoder.layers.'):
             assert torch.equal(out[k], v), k
     assert out['decoder.output_conv.weight'].shape == (16, 5, 2, 2)
-    assert out['decoder.output_conv.bias'].shape == (5,)
+    assert out['decoder.output_conv.bias'].shape == (5, )
     # the same seed gives the same new layer; the decoder's old one (20 classes) is gone
     _, last = transfer_erfnet(str(enc_src), str(dec_src), 5, seed=0)
     assert torch.equal(last['output_conv.weight'], out['decoder.output_conv.weight'])
@@ -164,8 +172,7 @@ def test_erfnet_transfer_encoder_and_decoder_from_two_checkpoints(tmp_path):
 def test_erfnet_transfer_errors_name_the_file(tmp_path):
     net = random_net(20, seed=0)
     enc_only = tmp_path / 'enc.pth'
-    torch.save({k: v for k, v in net.state_dict().items() if k.startswith('encoder.')},
-               enc_only)
+    torch.save({k: v for k, v in net.state_dict().items() if k.startswith('encoder.')}, enc_only)
     with pytest.raises(ConversionError, match=r'enc.pth: no ERFNet decoder in this checkpoint'):
         transfer_erfnet(str(enc_only), str(enc_only), 5)
     resnet_like = tmp_path / 'resnet.pth'
@@ -189,8 +196,7 @@ def test_imagenet_classifier_layout_converts_to_an_encoder_only_file(tmp_path):
     sd['module.classifier.linear.weight'] = torch.zeros(1000, 128)
     src, dst = tmp_path / 'erfnet_imagenet.pth', tmp_path / 'erfnet_imagenet_mmseg.pth'
     torch.save({'state_dict': sd}, src)
-    r = run_tool(['tools/convert_checkpoint.py', str(src), str(dst), '--arch', 'erfnet',
-                  '--to', 'mmseg'], timeout=300)
+    r = run_tool(['tools/convert_checkpoint.py', str(src), str(dst), '--arch', 'erfnet', '--to', 'mmseg'], timeout=300)
     assert r.returncode == 0, r.stdout
     assert 'it has no decoder: encoder only' in r.stdout and "(classifier.linear, encoder.output_conv)" in r.stdout
     stored = torch.load(dst)['state_dict']

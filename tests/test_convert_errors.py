@@ -8,11 +8,11 @@ import sys
 
 import pytest
 import torch
-
 from conftest import ROOT
+from test_convert import encoder_state, make_checkpoint, random_resnet
+
 from segssl.convert import ConversionError, convert
 from segssl.convert.erfnet import convert_erfnet
-from test_convert import encoder_state, make_checkpoint, random_resnet
 
 
 @pytest.fixture(scope='module')
@@ -70,20 +70,25 @@ def test_non_checkpoint_file(tmp_path):
 
 def test_unknown_key_layout(tmp_path):
     src = tmp_path / 'vit.pth'
-    torch.save({'state_dict': {'patch_embed.proj.weight': torch.zeros(8, 3, 16, 16),
-                               'blocks.0.attn.qkv.weight': torch.zeros(24, 8)}}, src)
+    torch.save(
+        {
+            'state_dict': {
+                'patch_embed.proj.weight': torch.zeros(8, 3, 16, 16),
+                'blocks.0.attn.qkv.weight': torch.zeros(24, 8)
+            }
+        }, src)
     msg = fail(src, tmp_path, 'mmseg', r'unknown key layout: no known SSL checkpoint format')
-    assert 'state_dict: patch_embed. (1), blocks. (1)' in msg        # found
+    assert 'state_dict: patch_embed. (1), blocks. (1)' in msg  # found
     assert 'segssl (online_backbone.)' in msg and 'pixpro (encoder.)' in msg  # expected
     assert '--from FORMAT' in msg
 
 
 def test_ambiguous_layout_asks_for_from(resnet18, tmp_path):
-    src = tmp_path / 'momentum_only.pth'   # PixPro and MoCo both call the target encoder_k
-    torch.save({'state_dict': {'module.encoder_k.' + k: v
-                               for k, v in resnet18.state_dict().items()}}, src)
-    msg = fail(src, tmp_path, 'mmseg', r"ambiguous key layout: it matches formats "
-               r"\['pixpro', 'moco'\] \(found state_dict: encoder_k. \(122\)\)")
+    src = tmp_path / 'momentum_only.pth'  # PixPro and MoCo both call the target encoder_k
+    torch.save({'state_dict': {'module.encoder_k.' + k: v for k, v in resnet18.state_dict().items()}}, src)
+    msg = fail(
+        src, tmp_path, 'mmseg', r"ambiguous key layout: it matches formats "
+        r"\['pixpro', 'moco'\] \(found state_dict: encoder_k. \(122\)\)")
     assert 'name the format with --from FORMAT' in msg
     fail(src, tmp_path, 'mmseg', r"no online encoder: format moco, state_dict has no key "
          r"starting with 'encoder_q.'", fmt='moco')
@@ -92,31 +97,30 @@ def test_ambiguous_layout_asks_for_from(resnet18, tmp_path):
 def test_depth_mismatch(resnet50, tmp_path):
     src = tmp_path / 'r50.pth'
     torch.save(make_checkpoint('moco', resnet50), src)
-    fail(src, tmp_path, 'detectron2',
-         r'depth mismatch: found ResNet-50 \(Bottleneck, blocks \[3, 4, 6, 3\]\); expected '
-         r'ResNet-101 \(ResNet-101 \(Bottleneck, blocks \[3, 4, 23, 3\]\)\)', depth=101)
+    fail(
+        src, tmp_path, 'detectron2', r'depth mismatch: found ResNet-50 \(Bottleneck, blocks \[3, 4, 6, 3\]\); expected '
+        r'ResNet-101 \(ResNet-101 \(Bottleneck, blocks \[3, 4, 23, 3\]\)\)', depth=101)
     fail(src, tmp_path, 'mmseg', r'expected ResNet-42, which is not one of', depth=42)
 
 
 def test_checkpoint_with_no_encoder(resnet18, tmp_path):
     ckpt = make_checkpoint('segssl', resnet18)
-    ckpt['state_dict'] = {k: v for k, v in ckpt['state_dict'].items()
-                          if not k.startswith('online_backbone.')}
+    ckpt['state_dict'] = {k: v for k, v in ckpt['state_dict'].items() if not k.startswith('online_backbone.')}
     src = tmp_path / 'target_only.pth'
     torch.save(ckpt, src)
-    msg = fail(src, tmp_path, 'mmseg',
-               r"no online encoder: format segssl, state_dict has no key starting with "
-               r"'online_backbone.'; found target_backbone. \(")
+    msg = fail(
+        src, tmp_path, 'mmseg', r"no online encoder: format segssl, state_dict has no key starting with "
+        r"'online_backbone.'; found target_backbone. \(")
     assert 'a target network is never converted' in msg
     heads = tmp_path / 'heads_only.pth'
-    torch.save({'state_dict': {'neck.mlp.0.weight': torch.zeros(4, 4),
-                               'head.fc.weight': torch.zeros(2, 4)}}, heads)
+    torch.save({'state_dict': {'neck.mlp.0.weight': torch.zeros(4, 4), 'head.fc.weight': torch.zeros(2, 4)}}, heads)
     fail(heads, tmp_path, 'torchvision', r"format mmpretrain, state_dict has no key starting "
          r"with 'backbone.'; found neck. \(1\), head. \(1\)", fmt='mmpretrain')
     proj = tmp_path / 'projector_only.pth'
     torch.save({'state_dict': {'online_network.projector.0.weight': torch.zeros(4, 4)}}, proj)
-    fail(proj, tmp_path, 'mmseg', r"no encoder: format byol, state_dict, prefix "
-         r"'online_network.' holds no ResNet .* found 1 tensors: projector.0.")
+    fail(
+        proj, tmp_path, 'mmseg', r"no encoder: format byol, state_dict, prefix "
+        r"'online_network.' holds no ResNet .* found 1 tensors: projector.0.")
 
 
 def test_incomplete_or_misshaped_encoder(resnet50, tmp_path):
@@ -169,6 +173,7 @@ def test_cli_reports_bad_input_and_writes_nothing(resnet50, tmp_path):
                    'blocks [2, 2, 2, 2]))\n')
     assert_nothing_written(tmp_path, ['r50.pth'])
 
+
 SUPPORTED = 'segssl, pixpro, moco, byol, mmpretrain, torchvision, deeplabv2'
 READABLE = "the top level or under 'state_dict', 'model' or 'online_network_state_dict'"
 
@@ -177,8 +182,11 @@ def deep_stem_state(model, stem):
     """``model``'s state dict with its conv1/bn1 replaced by ResNetV1c's three-conv deep stem:
     ``stem='stem.'`` (mmseg/mmpretrain ResNetV1c: stem.{0,3,6} convs, stem.{1,4,7} BNs) or
     ``stem='conv1.'`` (timm resnet*d: conv1.{0,3,6} convs, conv1.{1,4} and bn1 BNs)."""
-    sd = {k: v for k, v in model.state_dict().items()
-          if not k.startswith(('conv1.', 'fc.') if stem == 'conv1.' else ('conv1.', 'bn1.', 'fc.'))}
+    sd = {
+        k: v
+        for k, v in model.state_dict().items()
+        if not k.startswith(('conv1.', 'fc.') if stem == 'conv1.' else ('conv1.', 'bn1.', 'fc.'))
+    }
     for i, (cout, cin) in zip((0, 3, 6), ((32, 3), (32, 32), (64, 32))):
         sd[f'{stem}{i}.weight'] = torch.zeros(cout, cin, 3, 3)
         if stem == 'stem.' or i < 6:
@@ -235,9 +243,20 @@ def test_tensors_nested_under_an_unknown_key_are_counted(resnet18, tmp_path):
                    'features.0.bias, features.2.weight), none of them a ResNet/ERFNet layout this '
                    f'tool converts; expected a ResNet state dict at {READABLE}, in one of the '
                    f'formats {SUPPORTED}')
-    deep = tmp_path / 'deep.pth'      # any depth: a ResNet two levels down, an optimizer's state
-    torch.save({'ckpt': {'net': dict(resnet18.state_dict())},
-                'optimizer': {'state': {0: {'momentum_buffer': torch.zeros(2)}}}}, deep)
+    deep = tmp_path / 'deep.pth'  # any depth: a ResNet two levels down, an optimizer's state
+    torch.save(
+        {
+            'ckpt': {
+                'net': dict(resnet18.state_dict())
+            },
+            'optimizer': {
+                'state': {
+                    0: {
+                        'momentum_buffer': torch.zeros(2)
+                    }
+                }
+            }
+        }, deep)
     msg = fail(deep, tmp_path, 'torchvision', 'found 122 tensors')
     assert msg == (f"{deep}: found 122 tensors under 'ckpt' (keys like net.conv1.weight, "
                    "net.bn1.weight, net.bn1.bias), 1 tensor under 'optimizer' (keys like "
@@ -249,31 +268,35 @@ def test_tensors_nested_under_an_unknown_key_are_counted(resnet18, tmp_path):
     msg = fail(empty, tmp_path, 'mmseg', 'found no tensors')
     assert msg == (f"{empty}: found no tensors at any depth (top-level keys: 'meta', 'note'); "
                    f'expected a ResNet state dict at {READABLE}')
-    with pytest.raises(ConversionError) as info:      # the same count for --arch erfnet
+    with pytest.raises(ConversionError) as info:  # the same count for --arch erfnet
         convert_erfnet(str(src), str(tmp_path / 'e.pth'), 'mmseg')
-    assert str(info.value) == (
-        f"{src}: found 32 tensors under 'net' (keys like features.0.weight, features.0.bias, "
-        'features.2.weight), none of them at the top level or under state_dict/model, where an '
-        'ERFNet checkpoint (erfnet_pytorch or mmseg ERFNet naming) holds its weights')
+    assert str(info.value) == (f"{src}: found 32 tensors under 'net' (keys like features.0.weight, features.0.bias, "
+                               'features.2.weight), none of them at the top level or under state_dict/model, where an '
+                               'ERFNet checkpoint (erfnet_pytorch or mmseg ERFNet naming) holds its weights')
     assert_nothing_written(tmp_path, ['vgg.pth', 'deep.pth', 'meta_only.pth'])
 
 
 SUFFIX_ERRORS = {
-    ('mmseg', 'OUT.pkl'): 'output suffix .pkl does not fit --to mmseg, which writes an mmengine '
-                          'checkpoint (torch.save): expected .pth or .pt (.pkl is for --to '
-                          'detectron2); nothing was written',
-    ('torchvision', 'OUT.pkl'): 'output suffix .pkl does not fit --to torchvision, which writes a '
-                                'torch.save state dict: expected .pth or .pt (.pkl is for --to '
-                                'detectron2); nothing was written',
-    ('detectron2', 'OUT.pth'): 'output suffix .pth does not fit --to detectron2, which writes a '
-                               'detectron2 model-zoo pickle (DetectionCheckpointer unpickles only '
-                               'a .pkl file): expected .pkl (.pth is for --to mmseg or '
-                               'torchvision); nothing was written',
-    ('detectron2', 'OUT.yaml'): 'output suffix .yaml does not fit --to detectron2, which writes a '
-                                'detectron2 model-zoo pickle (DetectionCheckpointer unpickles '
-                                'only a .pkl file): expected .pkl; nothing was written',
-    ('mmseg', 'OUT'): 'an output name without a suffix does not fit --to mmseg, which writes an '
-                      'mmengine checkpoint (torch.save): expected .pth or .pt; nothing was written',
+    ('mmseg', 'OUT.pkl'):
+    'output suffix .pkl does not fit --to mmseg, which writes an mmengine '
+    'checkpoint (torch.save): expected .pth or .pt (.pkl is for --to '
+    'detectron2); nothing was written',
+    ('torchvision', 'OUT.pkl'):
+    'output suffix .pkl does not fit --to torchvision, which writes a '
+    'torch.save state dict: expected .pth or .pt (.pkl is for --to '
+    'detectron2); nothing was written',
+    ('detectron2', 'OUT.pth'):
+    'output suffix .pth does not fit --to detectron2, which writes a '
+    'detectron2 model-zoo pickle (DetectionCheckpointer unpickles only '
+    'a .pkl file): expected .pkl (.pth is for --to mmseg or '
+    'torchvision); nothing was written',
+    ('detectron2', 'OUT.yaml'):
+    'output suffix .yaml does not fit --to detectron2, which writes a '
+    'detectron2 model-zoo pickle (DetectionCheckpointer unpickles '
+    'only a .pkl file): expected .pkl; nothing was written',
+    ('mmseg', 'OUT'):
+    'an output name without a suffix does not fit --to mmseg, which writes an '
+    'mmengine checkpoint (torch.save): expected .pth or .pt; nothing was written',
 }
 
 
@@ -304,9 +327,8 @@ def test_erfnet_output_suffix_is_checked_first(tmp_path):
 def run_cli(args):
     """``tools/convert_checkpoint.py ARGS``: (exit code, stdout, stderr), stderr kept apart."""
     env = dict(os.environ, PYTHONWARNINGS='ignore', OMP_NUM_THREADS='2')
-    r = subprocess.run([sys.executable, os.path.join(ROOT, 'tools', 'convert_checkpoint.py')]
-                       + [str(a) for a in args], cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                       stderr=subprocess.PIPE, text=True, timeout=300)
+    r = subprocess.run([sys.executable, os.path.join(ROOT, 'tools', 'convert_checkpoint.py')] + [str(a) for a in args],
+                       cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=300)
     return r.returncode, r.stdout, r.stderr
 
 

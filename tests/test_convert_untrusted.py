@@ -14,13 +14,13 @@ from collections import Counter, OrderedDict
 import numpy as np
 import pytest
 import torch
-
 from conftest import run_tool
+from test_convert import encoder_state, make_checkpoint, random_resnet
+from test_convert_erfnet import random_net
+
 from segssl.convert import ConversionError, convert
 from segssl.convert.erfnet import convert_erfnet
 from segssl.convert.loading import load_checkpoint_file
-from test_convert import encoder_state, make_checkpoint, random_resnet
-from test_convert_erfnet import random_net
 
 CONVERT = os.path.join('tools', 'convert_checkpoint.py')
 
@@ -37,7 +37,7 @@ class Payload:
         self.marker = str(marker)
 
     def __reduce__(self):
-        return os.system, (f'echo pwned > {self.marker}',)
+        return os.system, (f'echo pwned > {self.marker}', )
 
 
 class NestedPayload:
@@ -50,7 +50,7 @@ class NestedPayload:
         self.data = buf.getvalue()
 
     def __reduce__(self):
-        return torch.storage._load_from_bytes, (self.data,)
+        return torch.storage._load_from_bytes, (self.data, )
 
 
 def _poisoned(kind, resnet18, tmp_path, marker):
@@ -60,14 +60,18 @@ def _poisoned(kind, resnet18, tmp_path, marker):
         torch.save({'state_dict': state, 'meta': {'note': Payload(marker)}}, path)
     elif kind == 'legacy':
         path = tmp_path / 'poisoned_legacy.pth'
-        torch.save({'state_dict': state, 'meta': {'note': Payload(marker)}}, path,
-                   _use_new_zipfile_serialization=False)
+        torch.save({'state_dict': state, 'meta': {'note': Payload(marker)}}, path, _use_new_zipfile_serialization=False)
     elif kind == 'pkl':
         path = tmp_path / 'poisoned.pkl'
         with open(path, 'wb') as f:
-            pickle.dump({'model': {k: v.numpy() for k, v in state.items()}, '__author__': Payload(marker)},
-                        f, protocol=2)
-    else:   # 'nested': a plain pickle of tensors whose storage bytes carry the payload
+            pickle.dump({
+                'model': {
+                    k: v.numpy()
+                    for k, v in state.items()
+                },
+                '__author__': Payload(marker)
+            }, f, protocol=2)
+    else:  # 'nested': a plain pickle of tensors whose storage bytes carry the payload
         path = tmp_path / 'poisoned_nested.pkl'
         with open(path, 'wb') as f:
             pickle.dump({'model': state, 'extra': NestedPayload(marker)}, f, protocol=2)
@@ -85,9 +89,9 @@ def test_a_poisoned_checkpoint_is_refused_naming_the_global(kind, resnet18, tmp_
     assert message.startswith(f'{src}: refused to load: its pickle imports posix.system,'), message
     assert '--trust-pickle' in message and '\n' not in message
     assert not marker.exists()
-    assert sorted(os.listdir(tmp_path)) == before          # nothing written
-    load_checkpoint_file(str(src), trust_pickle=True)      # the payload is live: fully unpickled,
-    assert marker.read_text() == 'pwned\n'                 # it runs
+    assert sorted(os.listdir(tmp_path)) == before  # nothing written
+    load_checkpoint_file(str(src), trust_pickle=True)  # the payload is live: fully unpickled,
+    assert marker.read_text() == 'pwned\n'  # it runs
 
 
 @pytest.mark.parametrize('kind', ['zip', 'pkl'])
@@ -101,16 +105,20 @@ def test_cli_refuses_a_poisoned_file_with_exit_code_2_and_one_line(kind, resnet1
             f'convert_checkpoint: error: {src}: refused to load: its pickle imports posix.system, '
             'which is not checkpoint '
             'data (tensors, arrays, numbers, strings, containers, argparse.Namespace) and could run code '
-            'on this machine; nothing was written. If you trust this file, pass --trust-pickle']
+            'on this machine; nothing was written. If you trust this file, pass --trust-pickle'
+        ]
         assert not marker.exists() and not (tmp_path / dst).exists()
 
 
 def test_getattr_reaches_only_history_buffer_statistics(tmp_path):
     """mmengine checkpoints name HistoryBuffer's methods through getattr; any other use of
     getattr (the way to any function through __globals__) is refused."""
+
     class Reach:
+
         def __reduce__(self):
             return getattr, (Counter, '__init__')
+
     path = tmp_path / 'getattr.pth'
     torch.save({'x': Reach()}, path)
     with pytest.raises(ConversionError, match=r"imports builtins.getattr\(Counter, '__init__'\)"):
@@ -118,6 +126,7 @@ def test_getattr_reaches_only_history_buffer_statistics(tmp_path):
 
 
 # ---- every real format, with what its official code saves besides the weights ----------------
+
 
 def _sgd_state(model):
     """A real SGD state dict (momentum buffers), taken on a copy: the fixture stays as it is."""
@@ -141,20 +150,38 @@ def _history_buffers():
 
 def real_checkpoint(fmt, model):
     ckpt = make_checkpoint(fmt, model)
-    if fmt == 'pixpro':      # zdaxie/PixPro main_pretrain.py: opt is the argparse Namespace
+    if fmt == 'pixpro':  # zdaxie/PixPro main_pretrain.py: opt is the argparse Namespace
         ckpt['opt'] = argparse.Namespace(arch='resnet50', batch_size=128, base_lr=1.0, lr_decay_epochs=[120, 160],
                                          amp_opt_level='O1', zip=True, pixpro_p=2.0, pixpro_pos_ratio=0.7)
         ckpt['optimizer'] = _sgd_state(model)
-        ckpt['scheduler'] = {'multiplier': 1, 'total_epoch': 5, 'finished': True, 'after_scheduler': {
-            'milestones': Counter({120: 1, 160: 1}), 'gamma': 0.1, 'base_lrs': [1.0], 'last_epoch': 100}}
+        ckpt['scheduler'] = {
+            'multiplier': 1,
+            'total_epoch': 5,
+            'finished': True,
+            'after_scheduler': {
+                'milestones': Counter({
+                    120: 1,
+                    160: 1
+                }),
+                'gamma': 0.1,
+                'base_lrs': [1.0],
+                'last_epoch': 100
+            }
+        }
         ckpt['amp'] = OrderedDict(loss_scaler0={'loss_scale': 65536.0, 'unskipped': 12})
-    if fmt == 'moco':        # facebookresearch/moco main_moco.py
+    if fmt == 'moco':  # facebookresearch/moco main_moco.py
         ckpt['optimizer'] = _sgd_state(model)
-    if fmt == 'segssl':      # an mmengine checkpoint of segssl's own PixPro runs
+    if fmt == 'segssl':  # an mmengine checkpoint of segssl's own PixPro runs
         ckpt['meta'].update(seed=np.int64(0), cfg='model = dict(...)', dataset_meta=dict(classes=('a', 'b')))
         ckpt['message_hub'] = _history_buffers()
-        ckpt['param_schedulers'] = [{'by_epoch': False, 'begin': 0, 'end': 300, 'last_step': 300,
-                                     'base_values': [0.5], '_last_value': [0.01]}]
+        ckpt['param_schedulers'] = [{
+            'by_epoch': False,
+            'begin': 0,
+            'end': 300,
+            'last_step': 300,
+            'base_values': [0.5],
+            '_last_value': [0.01]
+        }]
     if fmt == 'mmpretrain':  # a published mmpretrain checkpoint
         ckpt['meta'] = {'mmpretrain_version': '1.0.0', 'dataset_meta': {'classes': ('cat', 'dog')}}
     return ckpt
@@ -178,8 +205,15 @@ def test_detectron2_style_pkl_converts(values, resnet18, tmp_path):
     src = tmp_path / 'R-18.pkl'
     convert_value = (lambda v: v.numpy()) if values == 'numpy' else (lambda v: v)
     with open(src, 'wb') as f:
-        pickle.dump({'model': {k: convert_value(v) for k, v in resnet18.state_dict().items()},
-                     '__author__': 'Detectron', 'matching_heuristics': True}, f, protocol=2)
+        pickle.dump(
+            {
+                'model': {
+                    k: convert_value(v)
+                    for k, v in resnet18.state_dict().items()
+                },
+                '__author__': 'Detectron',
+                'matching_heuristics': True
+            }, f, protocol=2)
     report = convert(str(src), str(tmp_path / 'out.pth'), 'torchvision')
     assert all(torch.equal(report.encoder.state_dict[k], v) for k, v in encoder_state(resnet18).items())
 
@@ -190,8 +224,14 @@ def test_erfnet_pytorch_training_checkpoint_converts(tmp_path):
     net = random_net(20, seed=0)
     opt = torch.optim.Adam(net.parameters(), 5e-4)
     src = tmp_path / 'erfnet.pth'
-    torch.save({'epoch': 150, 'arch': str(net), 'state_dict': net.state_dict(), 'best_acc': 0.71,
-                'optimizer': opt.state_dict()}, src)
+    torch.save(
+        {
+            'epoch': 150,
+            'arch': str(net),
+            'state_dict': net.state_dict(),
+            'best_acc': 0.71,
+            'optimizer': opt.state_dict()
+        }, src)
     lines = convert_erfnet(str(src), str(tmp_path / 'out.pth'), 'mmseg')
     assert lines and (tmp_path / 'out.pth').exists()
 
@@ -199,8 +239,7 @@ def test_erfnet_pytorch_training_checkpoint_converts(tmp_path):
 def test_official_deeplabv2_init_layout_loads(tmp_path):
     """DeepLab_resnet_pretrained_init: a legacy-format plain state dict, keys ``Scale.*`` (its
     conversion is issue 20; here: the default loader reads the container)."""
-    sd = OrderedDict([('Scale.conv1.weight', torch.randn(64, 3, 7, 7)),
-                      ('Scale.bn1.running_mean', torch.randn(64)),
+    sd = OrderedDict([('Scale.conv1.weight', torch.randn(64, 3, 7, 7)), ('Scale.bn1.running_mean', torch.randn(64)),
                       ('Scale.layer5.conv2d_list.0.bias', torch.randn(21))])
     src = tmp_path / 'DeepLab_resnet_pretrained_init.pth'
     torch.save(sd, src, _use_new_zipfile_serialization=False)
@@ -209,6 +248,7 @@ def test_official_deeplabv2_init_layout_loads(tmp_path):
 
 
 # ---- the explicit opt-in -------------------------------------------------------------------
+
 
 def test_trust_pickle_loads_a_file_with_a_class_outside_the_allowlist(resnet18, tmp_path):
     src = tmp_path / 'stamped.pth'
@@ -225,6 +265,7 @@ def test_trust_pickle_loads_a_file_with_a_class_outside_the_allowlist(resnet18, 
 
 
 # ---- what segssl writes reads back as data -------------------------------------------------
+
 
 class _ArraysOnly(pickle.Unpickler):
     """What a detectron2 .pkl written by segssl may import: numpy's array reconstruction and
@@ -271,6 +312,6 @@ def test_segssl_parts_of_training_checkpoints_are_data(tmp_path):
     first = np.random.rand()
     np.random.set_state(expected)
     assert np.random.rand() == first
-    generator_state = torch.Generator().manual_seed(0).get_state()   # ClassMix's get_extra_state
+    generator_state = torch.Generator().manual_seed(0).get_state()  # ClassMix's get_extra_state
     torch.save({'_extra_state': generator_state}, tmp_path / 'extra.pt')
     assert torch.equal(torch.load(tmp_path / 'extra.pt', weights_only=True)['_extra_state'], generator_state)

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 import torch
 
-from segssl.core.affine import (affine_matrix, compose_affine, invert_affine, random_affine_params,
-                                to_index_convention, warp_images)
-from segssl.core.erasing import (IMAGENET_MEAN_RGB, IMAGENET_STD_RGB, erase, erasing_fill,
-                                 patch_erasing_mask, rectangle_mask, sample_erasing_rectangle)
+from segssl.core.affine import (affine_matrix, compose_affine, invert_affine, random_affine_params, to_index_convention,
+                                warp_images)
+from segssl.core.erasing import (IMAGENET_MEAN_RGB, IMAGENET_STD_RGB, erase, erasing_fill, patch_erasing_mask,
+                                 rectangle_mask, sample_erasing_rectangle)
 
 
 # ----------------------------------------------------------------------------------- affine
@@ -29,12 +29,12 @@ def test_affine_matrix_known_answers():
     # the centre is fixed by rotation and shear and moved by the translation
     m = affine_matrix(30, (10, 10), (10, 10), center=(112, 112))
     assert apply(m, (112.0, 112.0)) == pytest.approx([122.0, 122.0], abs=1e-12)
-    assert torch.det(m[:, :2]).item() == pytest.approx(1.0, abs=1e-12)       # rotation x shears
+    assert torch.det(m[:, :2]).item() == pytest.approx(1.0, abs=1e-12)  # rotation x shears
     # by hand: q = c + t + R Shx Shy (p - c)
     a, sx, sy = math.radians(30), math.tan(math.radians(10)), math.tan(math.radians(10))
     d = (20.0 - 112, 50.0 - 112)
-    d = (d[0], sy * d[0] + d[1])                                              # Shy
-    d = (d[0] + sx * d[1], d[1])                                              # Shx
+    d = (d[0], sy * d[0] + d[1])  # Shy
+    d = (d[0] + sx * d[1], d[1])  # Shx
     d = (math.cos(a) * d[0] + math.sin(a) * d[1], -math.sin(a) * d[0] + math.cos(a) * d[1])
     assert apply(m, (20.0, 50.0)) == pytest.approx([122 + d[0], 122 + d[1]], abs=1e-10)
 
@@ -46,8 +46,8 @@ def test_affine_batched_invert_and_compose_round_trip():
     s = torch.rand(16, 2, generator=g) * 20 - 10
     m = affine_matrix(angle, t, s, center=(112, 112))
     assert m.shape == (16, 2, 3)
-    assert torch.allclose(m[5], affine_matrix(float(angle[5]), t[5].tolist(), s[5].tolist(),
-                                               center=(112, 112)), atol=1e-12)
+    assert torch.allclose(m[5], affine_matrix(float(angle[5]), t[5].tolist(), s[5].tolist(), center=(112, 112)),
+                          atol=1e-12)
     inv = invert_affine(m)
     eye = torch.eye(2, 3, dtype=torch.float64).expand(16, 2, 3)
     assert torch.allclose(compose_affine(m, inv), eye, atol=1e-10)
@@ -61,7 +61,7 @@ def test_affine_batched_invert_and_compose_round_trip():
 def test_to_index_convention():
     m = affine_matrix(17, (3, 5), (4, 2), center=(40, 30))
     mi = to_index_convention(m)
-    p = (12.5, 7.5)                       # a pixel centre (continuous), index (12, 7)
+    p = (12.5, 7.5)  # a pixel centre (continuous), index (12, 7)
     q = apply(m, p)
     assert apply(mi, (12.0, 7.0)) == pytest.approx([q[0] - 0.5, q[1] - 0.5], abs=1e-12)
 
@@ -75,8 +75,9 @@ def test_warp_images_matches_cv2_away_from_borders():
     H, W = 64, 80
     img = smooth_image(H, W)
     m = affine_matrix(20, (3, -5), (5, 3), center=(W / 2, H / 2))
-    ref = cv2.warpAffine(img, to_index_convention(m).numpy(), (W, H), flags=cv2.INTER_LINEAR,
-                         borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    ref = cv2.warpAffine(img,
+                         to_index_convention(m).numpy(), (W, H), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
+                         borderValue=0)
     out = warp_images(torch.from_numpy(img).permute(2, 0, 1)[None], m)[0].permute(1, 2, 0).numpy()
     # where the source point lies at least 1.5 px inside the image
     inv = invert_affine(m).numpy()
@@ -85,7 +86,7 @@ def test_warp_images_matches_cv2_away_from_borders():
     inside = (sx > 1.5) & (sx < W - 1.5) & (sy > 1.5) & (sy < H - 1.5)
     assert inside.sum() > 0.6 * H * W
     err = np.abs(out - ref)[inside]
-    assert err.max() < 0.01             # cv2 quantises coordinates to 1/32 px; gradients < 0.35
+    assert err.max() < 0.01  # cv2 quantises coordinates to 1/32 px; gradients < 0.35
     assert np.abs(out[~inside & ((sx < -1) | (sy < -1) | (sx > W + 1) | (sy > H + 1))]).max() == 0
     # inverse=True with the inverse matrix is the same warp; one (2, 3) matrix serves a batch
     batch = torch.from_numpy(img).permute(2, 0, 1)[None].repeat(3, 1, 1, 1)
@@ -97,12 +98,12 @@ def test_warp_images_moves_a_marked_pixel():
     H, W = 48, 64
     img = torch.zeros(1, 1, H, W, dtype=torch.float64)
     img[0, 0, 10, 20] = 1.0
-    out = warp_images(img, affine_matrix(0, (5, 7)))                           # integer shift
+    out = warp_images(img, affine_matrix(0, (5, 7)))  # integer shift
     assert out[0, 0, 17, 25].item() == pytest.approx(1.0, abs=1e-9)
     assert out.sum().item() == pytest.approx(1.0, abs=1e-9)
     m = affine_matrix(33, (4, -3), (8, 5), center=(W / 2, H / 2))
     out = warp_images(img, m)[0, 0]
-    q = apply(m, (20.5, 10.5))                                                 # the pixel's centre
+    q = apply(m, (20.5, 10.5))  # the pixel's centre
     r, c = divmod(int(out.argmax()), W)
     assert abs(c + 0.5 - q[0]) <= 1.0 and abs(r + 0.5 - q[1]) <= 1.0
     yy, xx = torch.meshgrid(torch.arange(H) + 0.5, torch.arange(W) + 0.5, indexing='ij')
@@ -118,8 +119,8 @@ def test_random_affine_params_ranges_and_determinism():
     s = np.array([d['shear'] for d in draws])
     assert np.abs(angles).max() <= 45 and np.abs(angles).max() > 40
     assert np.abs(t).max() <= 100 and np.abs(t).min(0).max() < 5 and np.abs(t).max(0).min() > 90
-    assert np.abs(s[:, 0]).max() <= 10 and np.all(s[:, 1] == 0)               # no y-shear
-    assert abs(angles.mean()) < 45 * 3 / math.sqrt(3 * 500)                   # 3 sd of U(-45, 45)
+    assert np.abs(s[:, 0]).max() <= 10 and np.all(s[:, 1] == 0)  # no y-shear
+    assert abs(angles.mean()) < 45 * 3 / math.sqrt(3 * 500)  # 3 sd of U(-45, 45)
     g1, g2 = torch.Generator().manual_seed(7), torch.Generator().manual_seed(7)
     assert random_affine_params(g1) == random_affine_params(g2)
 
@@ -140,7 +141,7 @@ def test_erasing_rectangle_area_and_aspect_within_bounds():
         fracs.append(h * w / S)
         aspects.append(h / w)
     fracs, aspects = np.array(fracs), np.array(aspects)
-    assert fracs.min() < 0.03 and fracs.max() > 0.35               # the whole range is used
+    assert fracs.min() < 0.03 and fracs.max() > 0.35  # the whole range is used
     assert aspects.min() < 0.4 and aspects.max() > 2.5
     assert 0.9 * sl <= fracs.min() and fracs.max() <= 1.05 * sh
 
@@ -165,9 +166,9 @@ def test_patch_erasing_mask_is_the_union_of_squares():
             union[y:y + side, x:x + side] = True
         assert np.array_equal(mask, union)
         assert mask.sum() <= n * side * side
-    # seed 000 default: 50 squares of 10 px ~ 10% of a 224 view (less where they overlap)
+    # the PixPro thesis default: 50 squares of 10 px ~ 10% of a 224 view (less where they overlap)
     fr = [patch_erasing_mask(224, 224, 50, 10, rng=rng)[0].mean() for _ in range(50)]
-    assert 0.08 < np.mean(fr) <= 5000 / 224 ** 2
+    assert 0.08 < np.mean(fr) <= 5000 / 224**2
     with pytest.raises(ValueError, match='patch_size'):
         patch_erasing_mask(8, 8, 1, 9)
 
@@ -191,7 +192,7 @@ def test_erase_only_touches_the_mask_and_clips_uint8():
     mask = rectangle_mask(40, 50, (5, 6, 20, 30))
     black = erase(img, mask, 'black')
     assert (black[mask] == 0).all() and np.array_equal(black[~mask], img[~mask])
-    assert np.array_equal(img, rng.__class__(3).randint(1, 256, size=(40, 50, 3)))   # not in place
-    noisy = erase(img, mask, 'gaussian', mean=(128,) * 3, std=(400,) * 3, rng=rng)
+    assert np.array_equal(img, rng.__class__(3).randint(1, 256, size=(40, 50, 3)))  # not in place
+    noisy = erase(img, mask, 'gaussian', mean=(128, ) * 3, std=(400, ) * 3, rng=rng)
     vals = noisy[mask]
     assert vals.dtype == np.uint8 and (vals == 0).mean() > 0.2 and (vals == 255).mean() > 0.2

@@ -5,8 +5,7 @@ import math
 import pytest
 import torch
 
-from segssl.core import (anchor_weights, byol_loss, cosine_momentum, nt_xent_loss,
-                         symmetric_byol_loss, video_anchor_loss)
+from segssl.core import anchor_weights, byol_loss, cosine_momentum, nt_xent_loss, symmetric_byol_loss, video_anchor_loss
 
 
 def cos(a, b):
@@ -21,7 +20,7 @@ def nt_xent_reference(z_a, z_b, tau):
     for i in range(n2):
         pos = i + n if i < n else i - n
         terms = [math.exp(cos(u[i], u[k]) / tau) for k in range(n2) if k != i]
-        assert len(terms) == n2 - 1                      # the 2N - 1 other embeddings
+        assert len(terms) == n2 - 1  # the 2N - 1 other embeddings
         total += -math.log(math.exp(cos(u[i], u[pos]) / tau) / sum(terms))
     return total / n2
 
@@ -43,10 +42,10 @@ def test_nt_xent_known_answers_and_invariants():
     g = torch.Generator().manual_seed(0)
     a, b = torch.randn(4, 6, generator=g, dtype=torch.float64), torch.randn(4, 6, generator=g, dtype=torch.float64)
     base = float(nt_xent_loss(a, b))
-    assert float(nt_xent_loss(b, a)) == pytest.approx(base, abs=1e-12)                  # symmetric
-    assert float(nt_xent_loss(a * 7, b * 0.1)) == pytest.approx(base, abs=1e-12)        # scale-free
+    assert float(nt_xent_loss(b, a)) == pytest.approx(base, abs=1e-12)  # symmetric
+    assert float(nt_xent_loss(a * 7, b * 0.1)) == pytest.approx(base, abs=1e-12)  # scale-free
     perm = torch.tensor([2, 0, 3, 1])
-    assert float(nt_xent_loss(a[perm], b[perm])) == pytest.approx(base, abs=1e-12)      # order-free
+    assert float(nt_xent_loss(a[perm], b[perm])) == pytest.approx(base, abs=1e-12)  # order-free
     a.requires_grad_(True)
     nt_xent_loss(a, b).backward()
     assert torch.isfinite(a.grad).all() and a.grad.abs().sum() > 0
@@ -59,10 +58,13 @@ def test_nt_xent_known_answers_and_invariants():
 def test_byol_loss_matches_formula():
     g = torch.Generator().manual_seed(1)
     p1, p2, z1, z2 = (torch.randn(5, 8, generator=g, dtype=torch.float64) for _ in range(4))
-    ref = lambda p, z: sum(2 - 2 * cos(list(map(float, a)), list(map(float, b))) for a, b in zip(p, z)) / len(p)
+
+    def ref(p, z):
+        return sum(2 - 2 * cos(list(map(float, a)), list(map(float, b))) for a, b in zip(p, z)) / len(p)
+
     assert float(byol_loss(p1, z2)) == pytest.approx(ref(p1, z2), abs=1e-12)
-    # the normalised-MSE form of seed 002's eq. 10
-    mse = ((p1 / p1.norm(dim=1, keepdim=True) - z2 / z2.norm(dim=1, keepdim=True)) ** 2).sum(1).mean()
+    # the normalised-MSE form of the Mask R-CNN thesis's eq. 10
+    mse = ((p1 / p1.norm(dim=1, keepdim=True) - z2 / z2.norm(dim=1, keepdim=True))**2).sum(1).mean()
     assert float(byol_loss(p1, z2)) == pytest.approx(float(mse), abs=1e-12)
     assert float(symmetric_byol_loss(p1, p2, z1, z2)) == pytest.approx(ref(p1, z2) + ref(p2, z1), abs=1e-12)
     assert float(symmetric_byol_loss(p1, p2, z1, z2, symmetric=False)) == pytest.approx(ref(p1, z2), abs=1e-12)

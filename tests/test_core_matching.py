@@ -5,24 +5,22 @@ import random
 import pytest
 import torch
 
-from segssl.core import (MomentumBatchNorm2d, convert_to_momentum_bn, cosine_momentum, ema_update,
-                         lattice_from_boxes, pixel_consistency_loss, positive_pairs_dense,
-                         sum_positive_targets)
+from segssl.core import (MomentumBatchNorm2d, convert_to_momentum_bn, cosine_momentum, ema_update, lattice_from_boxes,
+                         pixel_consistency_loss, positive_pairs_dense, sum_positive_targets)
 from segssl.core.matching import matching_window
 
-
-pytestmark = pytest.mark.usefixtures('float64_default')   # references compared at 1e-10
+pytestmark = pytest.mark.usefixtures('float64_default')  # references compared at 1e-10
 
 
 def centre_by_hand(box, flip, r, c, H, W, view=None, warp=None):
     """Centre of feature bin (r, c) in original-image coordinates, computed step by step."""
     x1, y1, x2, y2 = box
     if warp is None:
-        vx, vy = (c + 0.5) / W, (r + 0.5) / H                    # fraction of the view
+        vx, vy = (c + 0.5) / W, (r + 0.5) / H  # fraction of the view
     else:
         vh, vw = view
-        px, py = (c + 0.5) * vw / W, (r + 0.5) * vh / H          # pixel in the warped view
-        ux = warp[0][0] * px + warp[0][1] * py + warp[0][2]      # pixel in the un-warped view
+        px, py = (c + 0.5) * vw / W, (r + 0.5) * vh / H  # pixel in the warped view
+        ux = warp[0][0] * px + warp[0][1] * py + warp[0][2]  # pixel in the un-warped view
         uy = warp[1][0] * px + warp[1][1] * py + warp[1][2]
         vx, vy = ux / vw, uy / vh
     x = x2 - vx * (x2 - x1) if flip else x1 + vx * (x2 - x1)
@@ -33,7 +31,7 @@ def pairs_by_hand(b1, f1, b2, f2, H1, W1, H2, W2, tau, view=None, warp2=None):
     d1 = math.hypot((b1[2] - b1[0]) / W1, (b1[3] - b1[1]) / H1)
     if warp2 is None:
         d2 = math.hypot((b2[2] - b2[0]) / W2, (b2[3] - b2[1]) / H2)
-    else:   # bin diagonal = |M (1, 1)|: the image of one bin step in both axes
+    else:  # bin diagonal = |M (1, 1)|: the image of one bin step in both axes
         p0 = centre_by_hand(b2, f2, 0, 0, H2, W2, view, warp2)
         p1 = centre_by_hand(b2, f2, 1, 1, H2, W2, view, warp2)
         d2 = math.hypot(p1[0] - p0[0], p1[1] - p0[1])
@@ -89,7 +87,7 @@ def test_sparse_sums_equal_dense_pairs(seed):
     flips1 = torch.tensor([rng.random() < 0.5 for _ in range(N)])
     flips2 = torch.tensor([rng.random() < 0.5 for _ in range(N)])
     warp = None
-    if seed >= 3:   # affine on view 2
+    if seed >= 3:  # affine on view 2
         a = math.radians(rng.uniform(-45, 45))
         warp = torch.tensor([[[math.cos(a), -math.sin(a), 40.], [math.sin(a), math.cos(a), -30.]]] * N)
     H1, W1, H2, W2 = 6, 7, 9, 8
@@ -123,9 +121,8 @@ def test_sparse_window_is_tight_for_very_different_scales():
     assert K == math.floor(2 * 0.5 * 0.7 * 32 * math.sqrt(2)) + 1 == 32
     A = positive_pairs_dense(la, lb, 0.7)[0]
     rows, cols = torch.arange(40 * 40) // 40, torch.arange(40 * 40) % 40
-    spans = [max(int(idx[A[i]].max() - idx[A[i]].min()) + 1 for i in range(49) if A[i].any())
-             for idx in (rows, cols)]
-    assert max(spans) == K                                     # the bound is met by a real pixel
+    spans = [max(int(idx[A[i]].max() - idx[A[i]].min()) + 1 for i in range(49) if A[i].any()) for idx in (rows, cols)]
+    assert max(spans) == K  # the bound is met by a real pixel
     t = torch.randn(1, 3, 40, 40, generator=torch.Generator().manual_seed(5))
     ref_sums, ref_counts = torch.bmm(t.flatten(2), A[None].to(t.dtype).transpose(1, 2)), A.sum(1)[None]
     for window in (None, K, K + 3):
@@ -184,7 +181,7 @@ def test_loss_gradients_reach_only_the_online_branch_and_are_zero_without_overla
     y1, y2 = torch.randn(2, 4, 3, 3, requires_grad=True), torch.randn(2, 4, 3, 3, requires_grad=True)
     t1, t2 = torch.randn(2, 4, 3, 3, requires_grad=True), torch.randn(2, 4, 3, 3, requires_grad=True)
     b1 = torch.tensor([[0., 0., 50., 50.], [0., 0., 50., 50.]])
-    b2 = torch.tensor([[10., 10., 60., 60.], [150., 150., 200., 200.]])   # image 2: no overlap
+    b2 = torch.tensor([[10., 10., 60., 60.], [150., 150., 200., 200.]])  # image 2: no overlap
     f = torch.tensor([False, True])
     l1, l2 = lattice_from_boxes(b1, f, 3, 3), lattice_from_boxes(b2, f, 3, 3)
     sparse = pixel_consistency_loss(y1, t2, y2, t1, l1, l2, dense=False)
@@ -193,7 +190,7 @@ def test_loss_gradients_reach_only_the_online_branch_and_are_zero_without_overla
     sparse.backward()
     assert t1.grad is None and t2.grad is None
     assert torch.isfinite(y1.grad).all() and y1.grad[0].abs().sum() > 0
-    assert torch.equal(y1.grad[1], torch.zeros_like(y1.grad[1]))     # no positives, no gradient
+    assert torch.equal(y1.grad[1], torch.zeros_like(y1.grad[1]))  # no positives, no gradient
     # a batch of only non-overlapping pairs: loss exactly 0, finite gradient
     lz1, lz2 = lattice_from_boxes(b1[:1], f[:1], 3, 3), lattice_from_boxes(b2[1:], f[:1], 3, 3)
     for dense in (False, True):
@@ -210,6 +207,7 @@ def test_default_matching_is_dense_for_small_maps_and_sparse_for_large(monkeypat
 
     def fails(*args, **kwargs):
         raise AssertionError('this path must not run')
+
     g = torch.Generator().manual_seed(4)
     for side, forbidden in ((21, 'sum_positive_targets'), (22, 'positive_pairs_dense')):
         la = lattice_from_boxes(torch.tensor([[0., 0., 100., 100.]]), torch.tensor([False]), side, side)
@@ -219,7 +217,7 @@ def test_default_matching_is_dense_for_small_maps_and_sparse_for_large(monkeypat
         with monkeypatch.context() as m:
             m.setattr(pc, forbidden, fails)
             assert pixel_consistency_loss(*maps, la, lb) == expected
-    assert pc.DENSE_MAX_PAIRS == 21 ** 4
+    assert pc.DENSE_MAX_PAIRS == 21**4
 
 
 def test_ema_and_cosine_schedule_match_their_formulas():
@@ -247,7 +245,7 @@ def test_momentum_bn_follows_eq_2_8():
     mu, var = None, None
     for x in xs:
         bm, bv = x.mean((0, 2, 3)), x.var((0, 2, 3), unbiased=False)
-        mu = bm if mu is None else 0.2 * bm + 0.8 * mu          # mu_t = (1 - a) mu_batch + a mu_{t-1}
+        mu = bm if mu is None else 0.2 * bm + 0.8 * mu  # mu_t = (1 - a) mu_batch + a mu_{t-1}
         var = bv if var is None else 0.2 * bv + 0.8 * var
         out = bn(x)
         ref = (x - mu[None, :, None, None]) / torch.sqrt(var[None, :, None, None] + 1e-5)

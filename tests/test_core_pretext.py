@@ -1,4 +1,4 @@
-"""Seed 001's pretext label makers (segssl.core.pretext / lab / otsu) against hand-made images
+"""The ERFNet thesis's pretext label makers (segssl.core.pretext / lab / otsu) against hand-made images
 and brute-force references written here."""
 import itertools
 import math
@@ -7,11 +7,10 @@ import numpy as np
 import pytest
 
 from segssl.core.lab import colorization_pair, lab_to_rgb, rgb_to_lab
-from segssl.core.otsu import (between_class_variance, multi_otsu_thresholds, otsu_labels,
-                              rgb_to_gray_uint8)
-from segssl.core.pretext import (NEIGHBOURS, hamming_distances, hamming_permutation_set,
-                                 jigsaw_sample, jigsaw_tile_corners, permutation_index,
-                                 relative_patch_sample, rotate_image, rotation_sample)
+from segssl.core.otsu import between_class_variance, multi_otsu_thresholds, otsu_labels, rgb_to_gray_uint8
+from segssl.core.pretext import (NEIGHBOURS, hamming_distances, hamming_permutation_set, jigsaw_sample,
+                                 jigsaw_tile_corners, permutation_index, relative_patch_sample, rotate_image,
+                                 rotation_sample)
 
 
 # ----------------------------------------------------------------------------- rotation
@@ -26,8 +25,8 @@ def test_rotation_is_counter_clockwise_quarter_turns():
 
 def test_rotation_sample_label_matches_the_rotation():
     img = np.zeros((4, 4, 3), np.uint8)
-    img[0, 0] = 255                                   # a mark in the top-left corner
-    where = {0: (0, 0), 1: (3, 0), 2: (3, 3), 3: (0, 3)}   # corner after k CCW quarter turns
+    img[0, 0] = 255  # a mark in the top-left corner
+    where = {0: (0, 0), 1: (3, 0), 2: (3, 3), 3: (0, 3)}  # corner after k CCW quarter turns
     rng = np.random.default_rng(0)
     seen = set()
     for _ in range(40):
@@ -72,8 +71,8 @@ def test_jigsaw_permutation_set_hamming_property_and_reproducibility():
     all9 = np.array(list(itertools.permutations(range(9))), dtype=np.int8)
     for i in (1, 2, 10):
         best = (all9[:, None, :] != perms[None, :i].astype(np.int8)).sum(-1).mean(1)
-        taken = np.isin(all9.view([('', np.int8)] * 9).ravel(),
-                        perms[:i].astype(np.int8).view([('', np.int8)] * 9).ravel())
+        taken = np.isin(
+            all9.view([('', np.int8)] * 9).ravel(), perms[:i].astype(np.int8).view([('', np.int8)] * 9).ravel())
         assert d[i, :i].mean() == pytest.approx(best[~taken].max())
     assert off.mean() > 8.0 and off.min() >= 2
     assert np.array_equal(perms, hamming_permutation_set(100, 9, seed=0))
@@ -92,12 +91,12 @@ def test_jigsaw_tiles_come_from_their_cells_in_permuted_order():
     for _ in range(10):
         tiles, label = jigsaw_sample(img, perms, rng=rng)
         assert tiles.shape == (9, tile, tile, 1)
-        cells = [int(np.unique(t)[0]) // 10 for t in tiles]      # each tile inside one cell
+        cells = [int(np.unique(t)[0]) // 10 for t in tiles]  # each tile inside one cell
         assert all(len(np.unique(t)) == 1 for t in tiles)
         assert cells == perms[label].tolist() and permutation_index(cells, perms) == label
     corners = np.stack([jigsaw_tile_corners(rng=rng) for _ in range(200)])
     offsets = corners - (cell * np.array([(r, c) for r in range(3) for c in range(3)]))[None]
-    assert offsets.min() == 0 and offsets.max() == cell - tile      # jitter covers 0..11
+    assert offsets.min() == 0 and offsets.max() == cell - tile  # jitter covers 0..11
     with pytest.raises(ValueError, match='225 x 225'):
         jigsaw_sample(np.zeros((200, 225, 3)), perms)
 
@@ -112,7 +111,7 @@ def test_relative_patch_label_names_the_neighbour_position():
     for _ in range(60):
         tiles, label = relative_patch_sample(img, rng=rng)
         labels.add(label)
-        assert tiles.shape == (2, 64, 64, 1) and np.all(tiles[0] == 4)   # the centre first
+        assert tiles.shape == (2, 64, 64, 1) and np.all(tiles[0] == 4)  # the centre first
         r, c = NEIGHBOURS[label]
         assert np.all(tiles[1] == 3 * r + c)
     assert labels == set(range(8))
@@ -122,8 +121,10 @@ def test_relative_patch_label_names_the_neighbour_position():
 def _lab_reference(r, g, b):
     """One pixel through the CIE formulas with the exact constants eps = 216/24389,
     kappa = 24389/27 (skimage rounds them to 0.008856 and 7.787 * 116)."""
+
     def lin(c):
-        return ((c + 0.055) / 1.055) ** 2.4 if c > 0.04045 else c / 12.92
+        return ((c + 0.055) / 1.055)**2.4 if c > 0.04045 else c / 12.92
+
     rl, gl, bl = lin(r), lin(g), lin(b)
     x = (0.412453 * rl + 0.357580 * gl + 0.180423 * bl) / 0.95047
     y = (0.212671 * rl + 0.715160 * gl + 0.072169 * bl) / 1.0
@@ -131,7 +132,8 @@ def _lab_reference(r, g, b):
     eps, kappa = 216 / 24389, 24389 / 27
 
     def f(t):
-        return t ** (1 / 3) if t > eps else (kappa * t + 16) / 116
+        return t**(1 / 3) if t > eps else (kappa * t + 16) / 116
+
     return 116 * f(y) - 16, 500 * (f(x) - f(y)), 200 * (f(y) - f(z))
 
 
@@ -141,10 +143,10 @@ def test_lab_matches_the_cie_formulas_and_known_colours():
     lab = rgb_to_lab(rgb)
     ref = np.array([_lab_reference(*p) for p in rgb])
     assert np.abs(lab - ref).max() < 1e-3
-    assert lab[-3] == pytest.approx([100.0, 0.0, 0.0], abs=1e-2)     # white: L* 100, ~neutral
+    assert lab[-3] == pytest.approx([100.0, 0.0, 0.0], abs=1e-2)  # white: L* 100, ~neutral
     assert lab[-2] == pytest.approx([0.0, 0.0, 0.0], abs=1e-9)
     grey = rgb_to_lab(np.full((5, 3), 0.5))
-    assert np.abs(grey[:, 1:]).max() < 1e-2                           # greys have a* = b* = 0
+    assert np.abs(grey[:, 1:]).max() < 1e-2  # greys have a* = b* = 0
 
 
 def test_lab_round_trip():
@@ -171,7 +173,7 @@ def _brute_force_otsu(hist, classes):
 
 @pytest.mark.parametrize('classes,levels,seed', [(2, 256, 0), (3, 64, 1), (4, 32, 2), (4, 24, 3)])
 def test_multi_otsu_equals_exhaustive_search(classes, levels, seed):
-    hist = np.random.default_rng(seed).random(levels) ** 3
+    hist = np.random.default_rng(seed).random(levels)**3
     ts, var = multi_otsu_thresholds(hist, classes)
     ref_ts, ref_var = _brute_force_otsu(hist, classes)
     assert ts.tolist() == ref_ts.tolist() and var == pytest.approx(ref_var, rel=1e-10)
@@ -180,14 +182,13 @@ def test_multi_otsu_equals_exhaustive_search(classes, levels, seed):
     lv = np.arange(levels)
     mu_t = (lv * p).sum()
     edges = [-1] + ts.tolist() + [levels - 1]
-    direct = sum(p[a + 1:b + 1].sum() * ((lv[a + 1:b + 1] * p[a + 1:b + 1]).sum() / p[a + 1:b + 1].sum() - mu_t) ** 2
+    direct = sum(p[a + 1:b + 1].sum() * ((lv[a + 1:b + 1] * p[a + 1:b + 1]).sum() / p[a + 1:b + 1].sum() - mu_t)**2
                  for a, b in zip(edges[:-1], edges[1:]))
     assert var == pytest.approx(direct, rel=1e-10)
 
 
 def test_otsu_labels_on_a_hand_made_image():
-    img = np.array([[10, 10, 80, 80], [10, 10, 80, 80], [150, 150, 240, 240], [150, 150, 240, 240]],
-                   np.uint8)
+    img = np.array([[10, 10, 80, 80], [10, 10, 80, 80], [150, 150, 240, 240], [150, 150, 240, 240]], np.uint8)
     assert otsu_labels(img, 4).tolist() == [[0, 0, 1, 1], [0, 0, 1, 1], [2, 2, 3, 3], [2, 2, 3, 3]]
     two = np.array([[0, 0, 200], [0, 3, 255]], np.uint8)
     assert otsu_labels(two, 2).tolist() == [[0, 0, 1], [0, 0, 1]]
@@ -202,8 +203,12 @@ def test_otsu_labels_on_a_hand_made_image():
 
 def test_gray_is_the_luma_in_either_channel_order():
     rgb = np.array([[[255, 0, 0], [0, 255, 0], [0, 0, 255], [100, 150, 200]]], np.uint8)
-    expected = [round(0.299 * 255), round(0.587 * 255), round(0.114 * 255),
-                round(0.299 * 100 + 0.587 * 150 + 0.114 * 200)]
+    expected = [
+        round(0.299 * 255),
+        round(0.587 * 255),
+        round(0.114 * 255),
+        round(0.299 * 100 + 0.587 * 150 + 0.114 * 200)
+    ]
     assert rgb_to_gray_uint8(rgb).tolist() == [expected]
     assert rgb_to_gray_uint8(rgb[..., ::-1], 'bgr').tolist() == [expected]
-    assert math.isclose(between_class_variance([1, 0, 0, 1], [0]), 2.25)   # levels 0, 3: (3/2)^2
+    assert math.isclose(between_class_variance([1, 0, 0, 1], [0]), 2.25)  # levels 0, 3: (3/2)^2

@@ -1,4 +1,4 @@
-"""PPM, LocalPPM and the self-attention head against explicit loops over pixels (seed 000)."""
+"""PPM, LocalPPM and the self-attention head against explicit loops over pixels (the PixPro thesis)."""
 import math
 
 import pytest
@@ -8,8 +8,7 @@ import torch.nn.functional as F
 from segssl.core import (LocalPixelPropagation, PixelPropagation, SelfAttentionPropagation,
                          sinusoidal_position_encoding_2d)
 
-
-pytestmark = pytest.mark.usefixtures('float64_default')   # references compared at 1e-10
+pytestmark = pytest.mark.usefixtures('float64_default')  # references compared at 1e-10
 
 
 def brute_force_ppm(x, g, gamma, same_region, normalize_value=True):
@@ -27,7 +26,7 @@ def brute_force_ppm(x, g, gamma, same_region, normalize_value=True):
                 if not same_region(ri, ci, rj, cj):
                     continue
                 cos = torch.dot(x[n, :, ri, ci], x[n, :, rj, cj]) / (x[n, :, ri, ci].norm() * x[n, :, rj, cj].norm())
-                y[n, :, ri, ci] += cos.clamp(min=0) ** gamma * v[n, :, rj, cj]
+                y[n, :, ri, ci] += cos.clamp(min=0)**gamma * v[n, :, rj, cj]
     return y
 
 
@@ -46,7 +45,10 @@ def test_local_ppm_equals_double_loop_within_frames(frame, hw):
     torch.manual_seed(1)
     head = LocalPixelPropagation(5, frame=frame).eval()
     x = torch.randn(2, 5, *hw)
-    same_frame = lambda ri, ci, rj, cj: ri // frame == rj // frame and ci // frame == cj // frame
+
+    def same_frame(ri, ci, rj, cj):
+        return ri // frame == rj // frame and ci // frame == cj // frame
+
     ref = brute_force_ppm(x, head.value, 2.0, same_frame)
     assert torch.allclose(head(x), ref, atol=1e-10)
 
@@ -57,7 +59,7 @@ def test_local_ppm_with_frame_covering_the_map_equals_ppm(frame):
     ppm = PixelPropagation(8).eval()
     local = LocalPixelPropagation(8, frame=frame).eval()
     local.load_state_dict(ppm.state_dict())
-    x = torch.randn(3, 8, 7, 5)                      # n=7: no padding on H, 2 columns of padding on W
+    x = torch.randn(3, 8, 7, 5)  # n=7: no padding on H, 2 columns of padding on W
     assert torch.allclose(local(x), ppm(x), atol=1e-12)
 
 
@@ -74,16 +76,16 @@ def test_local_ppm_memory_is_per_frame():
 
     with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
         head(x).sum().backward()
-    frames = (60 // 5) ** 2                          # 56 padded to 60
-    assert largest[0] == max(16 * 60 * 60, frames * 25 * 25)   # O(HW n^2): map or per-frame similarity
-    assert largest[0] < (56 * 56) ** 2 / 100         # the dense PPM similarity would be (HW)^2
+    frames = (60 // 5)**2  # 56 padded to 60
+    assert largest[0] == max(16 * 60 * 60, frames * 25 * 25)  # O(HW n^2): map or per-frame similarity
+    assert largest[0] < (56 * 56)**2 / 100  # the dense PPM similarity would be (HW)^2
 
 
 def test_sinusoidal_encoding_formula():
     pe = sinusoidal_position_encoding_2d(8, 3, 4)
     assert pe.shape == (1, 8, 3, 4)
     for k in range(2):
-        w = 10000 ** (-k / 2)
+        w = 10000**(-k / 2)
         for r in range(3):
             for c in range(4):
                 assert math.isclose(pe[0, k, r, c], math.sin(r * w), abs_tol=1e-12)

@@ -1,4 +1,4 @@
-"""Strong augmentation after mixing and distribution alignment (seed 004) against known answers
+"""Strong augmentation after mixing and distribution alignment (the ClassMix/DACS thesis) against known answers
 and per-pixel references (colorsys, direct convolution)."""
 import colorsys
 
@@ -7,8 +7,8 @@ import torch
 import torch.nn.functional as F
 
 from segssl.core.distribution_alignment import DistributionAlignment, class_counts, class_frequencies
-from segssl.core.strong_augment import (blur_kernel_size, color_jitter, hsv_to_rgb, random_gaussian_blur,
-                                        rgb_to_hsv, strong_augment)
+from segssl.core.strong_augment import (blur_kernel_size, color_jitter, hsv_to_rgb, random_gaussian_blur, rgb_to_hsv,
+                                        strong_augment)
 
 
 def test_hsv_round_trip_and_known_hues():
@@ -28,9 +28,10 @@ def test_hsv_round_trip_and_known_hues():
 
 def reference_jitter(x, b, c, a, h):
     """One image (3, H, W): brightness, contrast, saturation, hue pixel by pixel with colorsys."""
-    gray = lambda p: 0.299 * p[0] + 0.587 * p[1] + 0.114 * p[2]         # noqa: E731
+    gray = lambda p: 0.299 * p[0] + 0.587 * p[1] + 0.114 * p[2]  # noqa: E731
     y = (x * b).clamp(0, 1)
-    mean = sum(gray(y[:, i, j].tolist()) for i in range(x.shape[1]) for j in range(x.shape[2])) / (x.shape[1] * x.shape[2])
+    mean = sum(gray(y[:, i, j].tolist()) for i in range(x.shape[1])
+               for j in range(x.shape[2])) / (x.shape[1] * x.shape[2])
     y = (c * y + (1 - c) * mean).clamp(0, 1)
     out = torch.empty_like(y)
     for i in range(x.shape[1]):
@@ -53,12 +54,13 @@ def test_color_jitter_matches_a_per_pixel_reference_for_the_seeded_draws():
     for n in range(3):
         ref = reference_jitter(x[n], b[n].item(), c[n].item(), a[n].item(), h[n].item())
         assert torch.allclose(out[n], ref, atol=1e-10)
-    assert torch.allclose(color_jitter(x, 0.0), x, atol=1e-12)            # strength 0: identity
+    assert torch.allclose(color_jitter(x, 0.0), x, atol=1e-12)  # strength 0: identity
     with pytest.raises(ValueError, match=r'\(N, 3, H, W\)'):
         color_jitter(x[:, :2], 0.25)
 
 
-@pytest.mark.parametrize('length, size', [(1024, 103), (512, 51), (321, 33), (128, 13), (64, 7), (60, 5), (10, 1), (3, 1)])
+@pytest.mark.parametrize('length, size', [(1024, 103), (512, 51), (321, 33), (128, 13), (64, 7), (60, 5), (10, 1),
+                                          (3, 1)])
 def test_blur_kernel_is_the_odd_tenth_of_the_image(length, size):
     assert blur_kernel_size(length) == size
 
@@ -66,12 +68,12 @@ def test_blur_kernel_is_the_odd_tenth_of_the_image(length, size):
 def test_random_gaussian_blur_matches_direct_2d_convolution():
     x = torch.rand(2, 3, 30, 50, dtype=torch.float64, generator=torch.Generator().manual_seed(2))
     out, sigma = random_gaussian_blur(x, generator=torch.Generator().manual_seed(3))
-    assert torch.is_tensor(sigma) and sigma.dim() == 0                      # stays on the device
+    assert torch.is_tensor(sigma) and sigma.dim() == 0  # stays on the device
     sigma = float(sigma)
     assert sigma == 0.15 + torch.rand((), generator=torch.Generator().manual_seed(3), dtype=torch.float64).item()
-    ry, rx = 1, 2                                     # kernels 3 (ceil 3.0) and 5 (ceil 5.0)
-    ky = torch.exp(-torch.arange(-ry, ry + 1, dtype=torch.float64) ** 2 / (2 * sigma ** 2))
-    kx = torch.exp(-torch.arange(-rx, rx + 1, dtype=torch.float64) ** 2 / (2 * sigma ** 2))
+    ry, rx = 1, 2  # kernels 3 (ceil 3.0) and 5 (ceil 5.0)
+    ky = torch.exp(-torch.arange(-ry, ry + 1, dtype=torch.float64)**2 / (2 * sigma**2))
+    kx = torch.exp(-torch.arange(-rx, rx + 1, dtype=torch.float64)**2 / (2 * sigma**2))
     k2 = (ky / ky.sum())[:, None] * (kx / kx.sum())[None, :]
     xp = F.pad(x, (rx, rx, ry, ry), mode='reflect')
     ref = torch.zeros_like(x)
@@ -80,7 +82,7 @@ def test_random_gaussian_blur_matches_direct_2d_convolution():
             ref += k2[dy, dx] * xp[:, :, dy:dy + 30, dx:dx + 50]
     assert torch.allclose(out, ref, atol=1e-12)
     const = torch.full((1, 3, 30, 50), 0.3, dtype=torch.float64)
-    assert torch.allclose(random_gaussian_blur(const)[0], const, atol=1e-12)   # weights sum to 1
+    assert torch.allclose(random_gaussian_blur(const)[0], const, atol=1e-12)  # weights sum to 1
 
 
 def test_strong_augment_probabilities_and_seeded_reproducibility():
@@ -89,7 +91,7 @@ def test_strong_augment_probabilities_and_seeded_reproducibility():
     assert torch.equal(same, x) and not info['jitter'] and not info['blur'] and info['blur_sigma'] is None
     out, info = strong_augment(x, jitter_p=1.0, blur_p=1.0, generator=torch.Generator().manual_seed(5))
     g = torch.Generator().manual_seed(5)
-    torch.rand(2, generator=g, dtype=torch.float64)                       # the two decisions
+    torch.rand(2, generator=g, dtype=torch.float64)  # the two decisions
     ref, sigma = random_gaussian_blur(color_jitter(x, 0.25, g), generator=g)
     assert info['jitter'] and info['blur'] and info['blur_sigma'] == sigma and torch.allclose(out, ref)
     again, _ = strong_augment(x, jitter_p=1.0, blur_p=1.0, generator=torch.Generator().manual_seed(5))
@@ -105,7 +107,7 @@ def test_strong_augment_probabilities_and_seeded_reproducibility():
         ref = blurred if u[1] < 0.5 else ref
         assert bool(info['jitter']) == bool(u[0] < 0.8) and bool(info['blur']) == bool(u[1] < 0.5)
         assert info['blur_sigma'] == sigma and torch.equal(out, ref)
-    tiny = x[:1, :, :3, :3]                                                 # the decision rates
+    tiny = x[:1, :, :3, :3]  # the decision rates
     decisions = [strong_augment(tiny, generator=torch.Generator().manual_seed(s))[1] for s in range(400)]
     assert abs(sum(bool(d['jitter']) for d in decisions) / 400 - 0.8) < 0.06
     assert abs(sum(bool(d['blur']) for d in decisions) / 400 - 0.5) < 0.08
@@ -122,18 +124,19 @@ def test_class_frequencies_and_distribution_alignment_known_answer():
     # without the check (a training step: no host sync) values outside [0, K) are not counted
     assert torch.equal(class_frequencies(torch.tensor([0, 3, 255, -1, 2, 2]), 3),
                        torch.tensor([1 / 3, 0, 2 / 3], dtype=torch.float64))
-    assert torch.equal(class_counts(torch.tensor([[0, 3], [255, 2]]), 3), torch.tensor([1., 0., 1.], dtype=torch.float64))
+    assert torch.equal(class_counts(torch.tensor([[0, 3], [255, 2]]), 3), torch.tensor([1., 0., 1.],
+                                                                                       dtype=torch.float64))
     da = DistributionAlignment(prior=[1.0, 1.0], momentum=0.5)
     assert torch.allclose(da.running, torch.tensor([0.5, 0.5], dtype=torch.float64))
     q = torch.full((1, 2, 2, 2), 0.5)
-    assert torch.allclose(da.align(q), q)                                   # identity at the start
-    da.update(torch.zeros(1, 2, 2, dtype=torch.long))                       # all class 0
+    assert torch.allclose(da.align(q), q)  # identity at the start
+    da.update(torch.zeros(1, 2, 2, dtype=torch.long))  # all class 0
     assert torch.allclose(da.running, torch.tensor([0.75, 0.25], dtype=torch.float64))
     # q * p / p~ = [0.5 * 0.5 / 0.75, 0.5 * 0.5 / 0.25] -> normalised [0.25, 0.75]
     assert torch.allclose(da.align(q)[0, :, 0, 0], torch.tensor([0.25, 0.75]))
-    da.update(torch.full((1, 2, 2), 255))                                   # all ignore: unchanged
+    da.update(torch.full((1, 2, 2), 255))  # all ignore: unchanged
     assert torch.allclose(da.running, torch.tensor([0.75, 0.25], dtype=torch.float64))
-    da_bad = DistributionAlignment(prior=[1.0, 1.0], momentum=0.5)          # outside [0, 2): ignored
+    da_bad = DistributionAlignment(prior=[1.0, 1.0], momentum=0.5)  # outside [0, 2): ignored
     da_bad.update(torch.tensor([[[0, 7], [255, -3]]]))
     assert torch.equal(da_bad.running, torch.tensor([0.75, 0.25], dtype=torch.float64))
     assert set(da.state_dict()) == {'prior', 'running'}

@@ -1,17 +1,19 @@
-"""DACSSegmentor (seed 004, 3.2): one InterMix step against a reference computed here, IntraMix
+"""DACSSegmentor (the ClassMix/DACS thesis, 3.2): one InterMix step against a reference computed here, IntraMix
 and distribution-aligned IntraMix through ClassMix's mixing, and the options' errors."""
 import json
 
 import pytest
 import torch
 import torch.nn.functional as F
+from conftest import skip_without_mmseg
 
-pytest.importorskip('mmseg', reason='the mmseg stack is built by `make setup`')
+skip_without_mmseg()
 from test_classmix import NUM_CLASSES, batch, tiny_segmentor  # noqa: E402  (ClassMix's fixtures)
 
 
 def build(**kwargs):
     import segssl.mmseg  # noqa: F401
+    # isort: split
     from mmengine.config import ConfigDict
     from mmengine.registry import init_default_scope
     from mmseg.registry import MODELS
@@ -31,14 +33,14 @@ def test_one_dacs_step_matches_a_reference_computation(augment):
     model = build(weight=dict(scheme='threshold_proportion', tau=0.3, base=1.0), **kwargs)
     src, tgt = batch(seed=3)
     src_labels = torch.stack([s.gt_sem_seg.data[0] for s in src['data_samples']])
-    src_labels[0, :4] = 255                                             # some ignored source pixels
+    src_labels[0, :4] = 255  # some ignored source pixels
     for b, s in enumerate(src['data_samples']):
         s.gt_sem_seg.data = src_labels[b][None]
     state = model.generator.get_state()
     teacher, student = model.teacher, model.student
     with torch.no_grad():
         probs = torch.softmax(ClassMixSegmentor.logits(teacher, tgt['inputs']), 1)
-    tau = float(probs.max(1).values.median())          # a random teacher: half its pixels above tau
+    tau = float(probs.max(1).values.median())  # a random teacher: half its pixels above tau
     model.weight_cfg['tau'] = tau
     losses = model.loss(src, tgt)
     pseudo = probs.argmax(1)
@@ -46,40 +48,41 @@ def test_one_dacs_step_matches_a_reference_computation(augment):
     assert 0 < share < 1
     g = torch.Generator()
     g.set_state(state)
-    masks, chosen = class_mix_masks(src_labels, generator=g, num_classes=NUM_CLASSES)   # from the SOURCE labels
+    masks, chosen = class_mix_masks(src_labels, generator=g, num_classes=NUM_CLASSES)  # from the SOURCE labels
     for b in range(2):
         present = [c for c in src_labels[b].unique().tolist() if c != 255]
         picked = torch.nonzero(chosen[b]).flatten().tolist()
         assert len(picked) == -(-len(present) // 2) and set(picked) <= set(present)
-    x = torch.where(masks[:, None], src['inputs'], tgt['inputs'])      # source b onto target b
+    x = torch.where(masks[:, None], src['inputs'], tgt['inputs'])  # source b onto target b
     if augment:
         dp = model.data_preprocessor
-        x = dp.from_rgb01(strong_augment(dp.to_rgb01(x).clamp(0, 1), generator=g,
-                                         **dict(DACS_STRONG_AUG, jitter_p=1.0, blur_p=1.0))[0])
+        x = dp.from_rgb01(
+            strong_augment(dp.to_rgb01(x).clamp(0, 1), generator=g, **dict(DACS_STRONG_AUG, jitter_p=1.0,
+                                                                           blur_p=1.0))[0])
     y = torch.where(masks, src_labels, pseudo)
     w = torch.where(masks, torch.ones_like(pseudo, dtype=torch.float), share.expand_as(pseudo))
     with torch.no_grad():
         ce = F.cross_entropy(ClassMixSegmentor.logits(student, x), y, reduction='none')
     assert torch.allclose(losses['unsup.loss_mix'], (w * ce).mean(), atol=1e-5)
     assert torch.allclose(losses['unsup.weight'], w.mean())
-    sup = student.loss(src['inputs'], src['data_samples'])              # supervised CE on the source
+    sup = student.loss(src['inputs'], src['data_samples'])  # supervised CE on the source
     assert torch.allclose(losses['sup.decode.loss_ce'], sup['decode.loss_ce'], atol=1e-6)
 
 
 def test_intra_modes_mix_within_the_target_and_align_the_teacher(tmp_path):
     from segssl.core import DistributionAlignment, class_mix_masks, confidence_weights
     pseudo_raw = torch.tensor([[[0, 1], [2, 2]], [[3, 3], [1, 3]]])
-    probs = F.one_hot(pseudo_raw, NUM_CLASSES).permute(0, 3, 1, 2).float() * 0.55 + 0.15   # max 0.7
+    probs = F.one_hot(pseudo_raw, NUM_CLASSES).permute(0, 3, 1, 2).float() * 0.55 + 0.15  # max 0.7
     x = torch.arange(2 * 3 * 2 * 2, dtype=torch.float32).view(2, 3, 2, 2)
     w = torch.full((2, 2, 2), 0.25)
     lab = dict(inputs=-x, labels=torch.zeros(2, 2, 2, dtype=torch.long))
     model = build(mode='intra')
     state = model.generator.get_state()
-    mixed, targets, weights = model.mix_batch(x, pseudo_raw, probs, w, lab)
+    mixed, targets, weights, _ = model.mix_batch(x, pseudo_raw, probs, w, lab)
     g = torch.Generator()
     g.set_state(state)
     masks, _ = class_mix_masks(pseudo_raw, generator=g, num_classes=NUM_CLASSES)
-    assert torch.equal(mixed, torch.where(masks[:, None], x, x[[1, 0]]))    # target only, b <- b+1
+    assert torch.equal(mixed, torch.where(masks[:, None], x, x[[1, 0]]))  # target only, b <- b+1
     assert torch.equal(targets, torch.where(masks, pseudo_raw, pseudo_raw[[1, 0]]))
     # aligned: prior strongly on class 0 turns every pixel's argmax to 0 (0.15 * 0.97 / p~ ...)
     prior = [0.97, 0.01, 0.01, 0.01]
@@ -90,7 +93,7 @@ def test_intra_modes_mix_within_the_target_and_align_the_teacher(tmp_path):
     ref = DistributionAlignment(prior, momentum=0.5)
     aligned = ref(probs)
     state = model.generator.get_state()
-    mixed, targets, weights = model.mix_batch(x, pseudo_raw, probs, w, lab)
+    mixed, targets, weights, _ = model.mix_batch(x, pseudo_raw, probs, w, lab)
     assert torch.allclose(model.alignment.running, ref.running)
     g.set_state(state)
     masks, _ = class_mix_masks(aligned.argmax(1), generator=g, num_classes=NUM_CLASSES)

@@ -1,11 +1,10 @@
 """Dataset preparation (README, "Preparing the datasets"): the layout the README gives is the one
-the configs read, the validation resolution of the seed 004 configs is the reference code's
+the configs read, the validation resolution of the ClassMix/DACS thesis configs is the reference code's
 (Cityscapes mIoU at 512x1024, VOC at native size) with mmseg's as an option, and
 tools/export_cifar10.py turns CIFAR-10's pickled batches into the image folder the SimCLR config
 reads, pixel for pixel."""
 import importlib.util
 import inspect
-import io
 import os
 import pickle
 import re
@@ -14,11 +13,10 @@ import tarfile
 
 import numpy as np
 import pytest
+from conftest import ROOT, run_tool, skip_without_mmseg
 from PIL import Image
 
-from conftest import ROOT, run_tool
-
-pytest.importorskip('mmseg', reason='the mmseg stack is built by `make setup`')
+skip_without_mmseg()
 
 TOOL = os.path.join(ROOT, 'tools', 'export_cifar10.py')
 ENV_VARS = ('SEGSSL_DATA_ROOT', 'SEGSSL_CITYSCAPES_ROOT', 'SEGSSL_GTA5_ROOT', 'SEGSSL_SYNTHIA_ROOT',
@@ -46,14 +44,18 @@ LOAD, ANN, PACK = dict(type='LoadImageFromFile'), dict(type='LoadAnnotations'), 
 CS_RESIZE = dict(type='Resize', scale=(1024, 512), keep_ratio=True)
 ORI_SHAPE = dict(type='KeyMapper', mapping=dict(ori_shape='img_shape'), remapping=dict(ori_shape='ori_shape'),
                  transforms=[])
-CS_512 = [LOAD, ANN, CS_RESIZE, ORI_SHAPE, PACK]          # label resized with the image, ori_shape := 512x1024
-CS_FULL = [LOAD, CS_RESIZE, ANN, PACK]                    # label loaded after the resize: 1024x2048
-CITYSCAPES_CONFIGS = ['semi/classmix_deeplabv2_r101-d8_1xb2_cityscapes-1-8_512x1024_40k.py',
-                      'semi/supervised_deeplabv2_r101-d8_1xb2_cityscapes-full_512x1024_40k.py',
-                      'uda/dacs_deeplabv2_r101-d8_1xb2_gta5-to-cityscapes-512x512_250k.py',
-                      'uda/source-only_deeplabv2_r101-d8_1xb2_synthia-to-cityscapes-512x512_250k.py']
-VOC_CONFIGS = ['semi/classmix_deeplabv2_r101-d8_1xb10_voc-aug-1-8_321x321_40k.py',
-               'semi/supervised_deeplabv2_r101-d8_1xb10_voc-aug-full_321x321_40k.py']
+CS_512 = [LOAD, ANN, CS_RESIZE, ORI_SHAPE, PACK]  # label resized with the image, ori_shape := 512x1024
+CS_FULL = [LOAD, CS_RESIZE, ANN, PACK]  # label loaded after the resize: 1024x2048
+CITYSCAPES_CONFIGS = [
+    'semi/classmix_deeplabv2_r101-d8_1xb2_cityscapes-1-8_512x1024_40k.py',
+    'semi/supervised_deeplabv2_r101-d8_1xb2_cityscapes-full_512x1024_40k.py',
+    'uda/dacs_deeplabv2_r101-d8_1xb2_gta5-to-cityscapes-512x512_250k.py',
+    'uda/source-only_deeplabv2_r101-d8_1xb2_synthia-to-cityscapes-512x512_250k.py'
+]
+VOC_CONFIGS = [
+    'semi/classmix_deeplabv2_r101-d8_1xb10_voc-aug-1-8_321x321_40k.py',
+    'semi/supervised_deeplabv2_r101-d8_1xb10_voc-aug-full_321x321_40k.py'
+]
 
 
 def _pipelines(cfg):
@@ -66,13 +68,13 @@ def test_cityscapes_val_is_scored_at_512x1024_by_default_and_full_size_as_option
     assert cfg.cityscapes_val == '512x1024'
     assert _pipelines(cfg) == [CS_512, CS_512]
     assert cfg.val_dataloader.dataset.data_prefix == dict(img_path='leftImg8bit/val', seg_map_path='gtFine/val')
-    assert list(map(dict, cfg.test_pipeline)) == CS_FULL     # inference_model predicts at the image size
+    assert list(map(dict, cfg.test_pipeline)) == CS_FULL  # inference_model predicts at the image size
     full = load(rel, clean_env, SEGSSL_CITYSCAPES_VAL='full')
     assert full.cityscapes_val == 'full' and _pipelines(full) == [CS_FULL, CS_FULL]
 
 
 def test_erfnet_cityscapes_fine_tunes_score_at_the_512x1024_they_resize_labels_to(clean_env):
-    """Seed 001 evaluates at 512x1024 with labels resized (nearest); ori_shape must follow, or
+    """The ERFNet thesis evaluates at 512x1024 with labels resized (nearest); ori_shape must follow, or
     mmseg upsamples the prediction to 1024x2048 and IoUMetric fails on the shape mismatch."""
     cfg = load('finetune/erfnet/erfnet_rotation_1xb20_cityscapes-512x1024.py', clean_env)
     assert _pipelines(cfg) == [CS_512, CS_512]
@@ -80,16 +82,16 @@ def test_erfnet_cityscapes_fine_tunes_score_at_the_512x1024_they_resize_labels_t
 
 @pytest.mark.parametrize('rel', VOC_CONFIGS)
 def test_voc_val_runs_at_native_size_by_default_and_mmseg_2048x512_as_option(rel, clean_env):
-    from mmengine.config import Config
     import mmseg
+    from mmengine.config import Config
     cfg = load(rel, clean_env)
     assert cfg.voc_val == 'native'
     assert _pipelines(cfg) == [[LOAD, ANN, PACK]] * 2
     assert cfg.val_dataloader.dataset.ann_file == 'ImageSets/Segmentation/val.txt'
     assert cfg.val_dataloader.dataset.data_prefix.seg_map_path == 'SegmentationClass'
     option = load(rel, clean_env, SEGSSL_VOC_VAL='2048x512')
-    mmseg_base = Config.fromfile(os.path.join(os.path.dirname(mmseg.__file__), '.mim', 'configs', '_base_',
-                                              'datasets', 'pascal_voc12.py'))
+    mmseg_base = Config.fromfile(
+        os.path.join(os.path.dirname(mmseg.__file__), '.mim', 'configs', '_base_', 'datasets', 'pascal_voc12.py'))
     assert _pipelines(option) == [list(map(dict, mmseg_base.test_pipeline))] * 2
 
 
@@ -107,8 +109,8 @@ def _cityscapes_val_sample(root, label):
     os.makedirs(img_dir)
     os.makedirs(lab_dir)
     ramp = np.linspace(0, 255, label.shape[1], dtype=np.float32).astype(np.uint8)
-    Image.fromarray(np.stack([np.broadcast_to(ramp, label.shape)] * 3, -1)).save(
-        os.path.join(img_dir, 'city_000000_000000_leftImg8bit.png'))
+    Image.fromarray(np.stack([np.broadcast_to(ramp, label.shape)] * 3,
+                             -1)).save(os.path.join(img_dir, 'city_000000_000000_leftImg8bit.png'))
     Image.fromarray(label).save(os.path.join(lab_dir, 'city_000000_000000_gtFine_labelTrainIds.png'))
 
 
@@ -126,8 +128,8 @@ def test_the_prediction_and_label_meet_at_the_chosen_resolution(choice, side, cl
     init_default_scope('mmseg')
     rng = np.random.default_rng(0)
     coarse = rng.integers(0, 19, (128, 256)).astype(np.uint8)
-    coarse[:8, :8] = 255                                                 # ignored pixels
-    label = np.kron(coarse, np.ones((8, 8), np.uint8))                   # 1024x2048, 8x8 blocks
+    coarse[:8, :8] = 255  # ignored pixels
+    label = np.kron(coarse, np.ones((8, 8), np.uint8))  # 1024x2048, 8x8 blocks
     _cityscapes_val_sample(str(tmp_path), label)
     cfg = load(CITYSCAPES_CONFIGS[2], clean_env, SEGSSL_CITYSCAPES_ROOT=str(tmp_path), SEGSSL_CITYSCAPES_VAL=choice)
     sample = DATASETS.build(cfg.val_dataloader.dataset)[0]
@@ -143,9 +145,9 @@ def test_the_prediction_and_label_meet_at_the_chosen_resolution(choice, side, cl
     metric = IoUMetric(iou_metrics=['mIoU'])
     metric.dataset_meta = dict(classes=tuple(range(19)))
     metric.process({}, [out[0].to_dict()])
-    counted = float(metric.results[0][3].sum())                          # area_label: scored pixels
-    ignored = 64 * 64 if choice == 'full' else 32 * 32                   # the 255 corner at that size
-    assert counted == side[0] * side[1] - ignored                        # 2,093,056 or 523,264
+    counted = float(metric.results[0][3].sum())  # area_label: scored pixels
+    ignored = 64 * 64 if choice == 'full' else 32 * 32  # the 255 corner at that size
+    assert counted == side[0] * side[1] - ignored  # 2,093,056 or 523,264
     if choice == '512x1024':
         assert metric.compute_metrics(metric.results)['mIoU'] == 100.0
 
@@ -186,6 +188,7 @@ def _datasets(ds):
 
 def _class_default(dataset_type, name):
     from mmseg.registry import DATASETS
+
     import segssl.mmseg.datasets  # noqa: F401  (GTA5Dataset, SynthiaDataset)
     cls = DATASETS.get(dataset_type)
     for klass in cls.__mro__:
@@ -218,7 +221,7 @@ def test_every_folder_and_suffix_a_config_reads_is_in_the_readme(rel, clean_env)
                 assert f'`{top}' in section, f'{rel}: {loader} reads {root}/{ds.ann_file}'
             for key in ('img_suffix', 'seg_map_suffix'):
                 if ds.type in ('UnlabelledImageFolder', 'FrameFolderDataset'):
-                    continue                                             # any image extension
+                    continue  # any image extension
                 suffix = ds.get(key) or _class_default(ds.type, key)
                 assert suffix and f'{suffix}`' in section, f'{rel}: {ds.type} reads *{suffix}'
     assert checked >= 1
@@ -229,15 +232,18 @@ def test_the_detectron2_coco_subset_folder_is_in_the_readme():
     yaml = open(os.path.join(ROOT, 'configs', 'detectron2', 'Base-mask_rcnn_R_50_FPN_coco-subset.yaml')).read()
     folder = re.search(r'DIR:\s*"([^"]+)"', yaml).group(1)
     assert folder == 'datasets/coco2017_subset' and f'`{folder}/`' in section
-    assert 'python tools/make_coco_subset.py datasets/coco/annotations/instances_train2017.json datasets/coco2017_subset' in section
+    assert ('python tools/make_coco_subset.py datasets/coco/annotations/instances_train2017.json '
+            'datasets/coco2017_subset') in section
 
 
 # ---- tools/export_cifar10.py ---------------------------------------------------------------------
+
 
 def _py2(value):
     """``value`` pickled as Python 2's cPickle (protocol 2) writes CIFAR-10's batches: py2 ``str``
     as (SHORT_)BINSTRING, numpy arrays through ``numpy.core.multiarray._reconstruct`` with their
     bytes as a BINSTRING. Python 3's pickle cannot write this form, so the opcodes are spelled out."""
+
     def string(b):
         b = b.encode('latin1') if isinstance(b, str) else b
         return b'U' + bytes([len(b)]) + b if len(b) < 256 else b'T' + struct.pack('<i', len(b)) + b
@@ -254,11 +260,11 @@ def _py2(value):
     if isinstance(value, dict):
         return b'}(' + b''.join(_py2(k) + _py2(v) for k, v in value.items()) + b'u'
     assert isinstance(value, np.ndarray) and value.dtype == np.uint8 and value.ndim == 2
-    dtype = (b'cnumpy\ndtype\n' + string('u1') + integer(0) + integer(1) + b'\x87R'
-             + b'(' + integer(3) + string('|') + b'NNN' + integer(-1) + integer(-1) + integer(0) + b'tb')
-    return (b'cnumpy.core.multiarray\n_reconstruct\n' + b'cnumpy\nndarray\n' + integer(0) + b'\x85'
-            + string('b') + b'\x87R' + b'(' + integer(1) + integer(value.shape[0]) + integer(value.shape[1])
-            + b'\x86' + dtype + b'\x89' + string(value.tobytes()) + b'tb')
+    dtype = (b'cnumpy\ndtype\n' + string('u1') + integer(0) + integer(1) + b'\x87R' + b'(' + integer(3) + string('|') +
+             b'NNN' + integer(-1) + integer(-1) + integer(0) + b'tb')
+    return (b'cnumpy.core.multiarray\n_reconstruct\n' + b'cnumpy\nndarray\n' + integer(0) + b'\x85' + string('b') +
+            b'\x87R' + b'(' + integer(1) + integer(value.shape[0]) + integer(value.shape[1]) + b'\x86' + dtype +
+            b'\x89' + string(value.tobytes()) + b'tb')
 
 
 def _write_py2(path, value):
@@ -280,8 +286,13 @@ def fake_cifar(tmp_path):
         for name in names:
             rows = rng.integers(0, 256, (n, 3072), dtype=np.uint8)
             lab = [int(x) for x in rng.integers(0, 10, n)]
-            _write_py2(folder / name, {'batch_label': f'{name} of fake', 'labels': lab, 'data': rows,
-                                       'filenames': [f'img_{i}.png' for i in range(n)]})
+            _write_py2(
+                folder / name, {
+                    'batch_label': f'{name} of fake',
+                    'labels': lab,
+                    'data': rows,
+                    'filenames': [f'img_{i}.png' for i in range(n)]
+                })
             # a row is the R, G, B 32x32 planes, row-major: pixel (y, x) = row[c * 1024 + y * 32 + x]
             images += [np.stack([r[c * 1024:(c + 1) * 1024].reshape(32, 32) for c in range(3)], -1) for r in rows]
             labels += lab
@@ -291,7 +302,7 @@ def fake_cifar(tmp_path):
 
 def _check_export(out, expected):
     for split, (images, labels) in expected.items():
-        assert sorted(os.listdir(out / split)) == sorted(CLASSES)        # every class folder, even empty
+        assert sorted(os.listdir(out / split)) == sorted(CLASSES)  # every class folder, even empty
         files = sorted((c, f) for c in CLASSES for f in os.listdir(out / split / c))
         assert len(files) == len(images)
         for i, (img, label) in enumerate(zip(images, labels)):
@@ -299,7 +310,7 @@ def _check_export(out, expected):
             with Image.open(path) as im:
                 assert im.mode == 'RGB' and im.size == (32, 32)
                 np.testing.assert_array_equal(np.asarray(im), img)
-    assert not [n for n in os.listdir(out) if n.startswith('.')]         # no temporary folder left
+    assert not [n for n in os.listdir(out) if n.startswith('.')]  # no temporary folder left
 
 
 def test_export_from_the_extracted_folder_gives_the_arrays_as_pngs(fake_cifar, tmp_path):
@@ -339,8 +350,9 @@ def test_the_batches_are_read_through_the_restricted_unpickler(fake_cifar, tmp_p
     marker = tmp_path / 'ran'
 
     class Evil:
+
         def __reduce__(self):
-            return os.system, (f'touch {marker}',)
+            return os.system, (f'touch {marker}', )
 
     with open(folder / 'data_batch_3', 'wb') as f:
         pickle.dump({'data': Evil()}, f, protocol=2)
@@ -349,7 +361,8 @@ def test_the_batches_are_read_through_the_restricted_unpickler(fake_cifar, tmp_p
     assert r.returncode == 2
     assert r.stdout.strip().splitlines() == [
         f'export_cifar10: error: {folder}/data_batch_3: refused to load: its pickle imports posix.system, '
-        'which is not CIFAR data (numpy arrays, lists, strings, numbers)']
+        'which is not CIFAR data (numpy arrays, lists, strings, numbers)'
+    ]
     assert not marker.exists() and not out.exists()
     mod = _tool_module()
     with pytest.raises(mod.CifarInputError, match='refused'):
@@ -402,7 +415,7 @@ def test_an_existing_export_is_kept_unless_overwrite(fake_cifar, tmp_path):
     assert os.listdir(out / 'train') == ['stale'] and not (out / 'test').exists()
     r = run_tool([TOOL, str(folder), '--out', str(out), '--overwrite'])
     assert r.returncode == 0, r.stdout
-    _check_export(out, expected)                                         # 'stale' is gone
+    _check_export(out, expected)  # 'stale' is gone
 
 
 def test_a_failure_while_writing_leaves_no_split_and_no_temporary_folder(fake_cifar, tmp_path, monkeypatch):

@@ -7,20 +7,19 @@ import os
 import shutil
 
 import pytest
+from conftest import run_tool, skip_without_mmseg
 
-from conftest import ROOT, run_tool
-
-pytest.importorskip('mmseg', reason='the mmseg stack is built by `make setup`')
+skip_without_mmseg()
 pytest.importorskip('detectron2', reason='detectron2 is installed by `make setup`')
 
 
 def _demo(data, small, out, stages):
-    r = run_tool(['tools/run_demo.py', '--data', data, '--small-data', small, '--out', str(out), '--tiny',
-                  '--stages'] + stages)
+    r = run_tool(['tools/run_demo.py', '--data', data, '--small-data', small, '--out',
+                  str(out), '--tiny', '--stages'] + stages)
     assert r.returncode == 0, r.stdout[-4000:]
     res = json.load(open(out / 'results.json'))
     assert res['stages'] == stages and res['iters'] == {k: 2 for k in res['iters']}
-    for c in res['comparisons']:                                   # the table's A - B column
+    for c in res['comparisons']:  # the table's A - B column
         assert c['diff'] == pytest.approx(c['a_value'] - c['b_value'], abs=1e-12)
     md = open(out / 'results.md').read()
     for c in res['comparisons']:
@@ -32,7 +31,7 @@ def _demo(data, small, out, stages):
 def test_smoke_demo_runner(synthetic_root, tmp_path):
     from segssl.runs import last_mmengine_metrics, mmengine_records
     from segssl.synthetic.baseline import majority_class_miou
-    small = tmp_path / 'small'                      # the demo writes label splits into it
+    small = tmp_path / 'small'  # the demo writes label splits into it
     shutil.copytree(synthetic_root, small)
 
     out = tmp_path / 'semi_uda'
@@ -44,7 +43,7 @@ def test_smoke_demo_runner(synthetic_root, tmp_path):
             work = out / f"{'semi' if story == 'classmix' else 'uda'}_{run}"
             assert res[story][run]['mIoU'] == last_mmengine_metrics(str(work))['mIoU']
     assert os.path.isfile(small / 'cityscapes' / 'splits' / '1-8' / 'labelled.txt')
-    start = str(out / 'semi_warmup' / 'iter_2.pth')           # both arms continue from the warm-up model
+    start = str(out / 'semi_warmup' / 'iter_2.pth')  # both arms continue from the warm-up model
     assert res['classmix']['warmup']['mIoU'] == last_mmengine_metrics(str(out / 'semi_warmup'))['mIoU']
     for run in ('classmix', 'supervised'):
         assert f'load model from: {start}' in open(out / 'logs' / f'semi_{run}.log').read()

@@ -6,7 +6,6 @@ import os
 import textwrap
 
 import pytest
-
 from conftest import ROOT, run_tool
 
 pytest.importorskip('detectron2', reason='detectron2 is installed by `make setup`')
@@ -22,7 +21,8 @@ def run_snippet(code, tmp_path):
 
 
 def test_placeholder_stands_in_for_missing_extension(tmp_path):
-    out = run_snippet('''
+    out = run_snippet(
+        '''
         import sys
         import segssl.detectron2 as sd
         from segssl.detectron2 import MissingCompiledOpError
@@ -60,7 +60,8 @@ def fake_extension(tmp_path, body):
 
 def test_placeholder_stays_out_of_the_way_of_a_real_extension(tmp_path):
     ext = fake_extension(tmp_path, 'REAL = True\ndef get_compiler_version():\n    return "gcc real"\n')
-    run_snippet(f'''
+    run_snippet(
+        f'''
         import sys, detectron2
         detectron2.__path__.append({str(ext)!r})      # a compiled _C next to detectron2's sources
         import segssl.detectron2 as sd
@@ -74,7 +75,8 @@ def test_broken_extension_is_an_error_with_the_loaders_message(tmp_path):
     """A _C that exists but does not load (built for another torch / CUDA) is not silently
     replaced by the placeholder (issue 17, item 12): the import fails, naming it and the error."""
     ext = fake_extension(tmp_path, 'raise ImportError("undefined symbol: _ZN2at6Tensor")\n')
-    run_snippet(f'''
+    run_snippet(
+        f'''
         import sys, detectron2
         detectron2.__path__.append({str(ext)!r})
         try:
@@ -91,12 +93,13 @@ def test_broken_extension_is_an_error_with_the_loaders_message(tmp_path):
 
 def test_mask_rcnn_trains_and_evaluates_through_train_net(synthetic_root, tmp_path):
     out = tmp_path / 'mrcnn'
-    r = run_tool(['tools/train_net.py', '--config-file', CONFIG, 'SEGSSL.SYNTHETIC_ROOT', synthetic_root,
-                  'OUTPUT_DIR', str(out), 'SOLVER.MAX_ITER', '2', 'SOLVER.STEPS', '(1,)',
-                  'SOLVER.WARMUP_ITERS', '1', 'SOLVER.CHECKPOINT_PERIOD', '2',
-                  'INPUT.MIN_SIZE_TRAIN', '(128,)', 'INPUT.MIN_SIZE_TEST', '128'])
+    r = run_tool([
+        'tools/train_net.py', '--config-file', CONFIG, 'SEGSSL.SYNTHETIC_ROOT', synthetic_root, 'OUTPUT_DIR',
+        str(out), 'SOLVER.MAX_ITER', '2', 'SOLVER.STEPS', '(1,)', 'SOLVER.WARMUP_ITERS', '1',
+        'SOLVER.CHECKPOINT_PERIOD', '2', 'INPUT.MIN_SIZE_TRAIN', '(128,)', 'INPUT.MIN_SIZE_TEST', '128'
+    ])
     assert r.returncode == 0, r.stdout[-4000:]
-    assert 'segssl placeholder' in r.stdout         # it really ran without detectron2._C
+    assert 'segssl placeholder' in r.stdout  # it really ran without detectron2._C
     res = json.load(open(out / 'eval_results.json'))
     for task in ('bbox', 'segm'):
         assert all(math.isfinite(res[task][k]) and 0 <= res[task][k] <= 100 for k in ('AP', 'AP50', 'AP75')), res
@@ -107,8 +110,10 @@ def test_mask_rcnn_trains_and_evaluates_through_train_net(synthetic_root, tmp_pa
 
 def test_missing_synthetic_root_is_named(tmp_path):
     missing = str(tmp_path / 'nowhere')
-    r = run_tool(['tools/train_net.py', '--config-file', CONFIG, 'SEGSSL.SYNTHETIC_ROOT', missing,
-                  'OUTPUT_DIR', str(tmp_path / 'o')], timeout=300)
+    r = run_tool([
+        'tools/train_net.py', '--config-file', CONFIG, 'SEGSSL.SYNTHETIC_ROOT', missing, 'OUTPUT_DIR',
+        str(tmp_path / 'o')
+    ], timeout=300)
     assert r.returncode != 0 and f'SEGSSL.SYNTHETIC_ROOT={missing!r}' in r.stdout, r.stdout[-3000:]
 
 
@@ -116,15 +121,19 @@ def test_mask_rcnn_config_takes_converted_ssl_weights(synthetic_root, tmp_path):
     """The checkpoint bridge's .pkl, given by path as MODEL.WEIGHTS, loads into Mask R-CNN's
     backbone with no missing backbone key and no unused key (only FPN/RPN/ROI heads are new)."""
     import re
+
     import torch
     import torchvision
+
     from segssl.convert.bridge import convert
     torch.manual_seed(0)
     torch.save({'state_dict': torchvision.models.resnet50().state_dict()}, tmp_path / 'r50.pth')
     convert(str(tmp_path / 'r50.pth'), str(tmp_path / 'r50.pkl'), 'detectron2')
-    r = run_tool(['tools/train_net.py', '--config-file', CONFIG, '--eval-only',
-                  'MODEL.WEIGHTS', str(tmp_path / 'r50.pkl'), 'SEGSSL.SYNTHETIC_ROOT', synthetic_root,
-                  'OUTPUT_DIR', str(tmp_path / 'eval'), 'TEST.DETECTIONS_PER_IMAGE', '5'])
+    r = run_tool([
+        'tools/train_net.py', '--config-file', CONFIG, '--eval-only', 'MODEL.WEIGHTS',
+        str(tmp_path / 'r50.pkl'), 'SEGSSL.SYNTHETIC_ROOT', synthetic_root, 'OUTPUT_DIR',
+        str(tmp_path / 'eval'), 'TEST.DETECTIONS_PER_IMAGE', '5'
+    ])
     out = re.sub(r'\x1b\[[0-9;]*m', '', r.stdout)
     assert r.returncode == 0, out[-4000:]
     assert "Reading a file from 'segssl'" in out

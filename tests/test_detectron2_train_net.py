@@ -1,4 +1,4 @@
-"""Seed 002 through tools/train_net.py: Mask R-CNN (R18-FPN, the R18 twin of the R50 config, to
+"""The Mask R-CNN thesis through tools/train_net.py: Mask R-CNN (R18-FPN, the R18 twin of the R50 config, to
 stay CPU-sized) from a converted segssl SSL checkpoint trains with periodic evaluation and writes
 metrics.json; the backbone after loading equals the converted file; a run of 4 iterations
 (checkpoint every 2) resumed with --resume and MAX_ITER 6 continues from its last checkpoint
@@ -13,13 +13,14 @@ import os
 import textwrap
 
 import pytest
-
 from conftest import ROOT, run_tool
 
 pytest.importorskip('detectron2', reason='detectron2 is installed by `make setup`')
 CONFIG = os.path.join(ROOT, 'configs', 'detectron2', 'mask_rcnn_R_18_FPN_synthetic_ssl.yaml')
-TINY = ['INPUT.MIN_SIZE_TRAIN', '(64,)', 'INPUT.MIN_SIZE_TEST', '64', 'SOLVER.WARMUP_ITERS', '1',
-        'TEST.DETECTIONS_PER_IMAGE', '10', 'MODEL.ROI_HEADS.BATCH_SIZE_PER_IMAGE', '32']
+TINY = [
+    'INPUT.MIN_SIZE_TRAIN', '(64,)', 'INPUT.MIN_SIZE_TEST', '64', 'SOLVER.WARMUP_ITERS', '1',
+    'TEST.DETECTIONS_PER_IMAGE', '10', 'MODEL.ROI_HEADS.BATCH_SIZE_PER_IMAGE', '32'
+]
 
 
 def run_snippet(code, tmp_path, name='snippet.py'):
@@ -35,13 +36,14 @@ def ssl_pkl(tmp_path_factory):
     """A random segssl-format R18 SSL checkpoint converted to detectron2; returns (pkl, src)."""
     import torch
     import torchvision
+
     from segssl.convert.bridge import convert
     d = tmp_path_factory.mktemp('ssl')
     torch.manual_seed(1)
     online = torchvision.models.resnet18().state_dict()
     torch.manual_seed(2)
     target = torchvision.models.resnet18().state_dict()
-    for k in online:            # non-trivial BN statistics, different in the two encoders
+    for k in online:  # non-trivial BN statistics, different in the two encoders
         if 'running' in k:
             online[k] = torch.rand_like(online[k]) + 0.5
             target[k] = torch.rand_like(target[k]) + 0.5
@@ -59,18 +61,22 @@ def trained_run(synthetic_root, ssl_pkl, tmp_path_factory):
     COCO subset of the synthetic train set registered by SEGSSL.COCO_SUBSET (3 train / 2 val
     images), evaluating every 2 iterations and checkpointing every 2; returns (output dir,
     CompletedProcess, the dataset options)."""
-    from segssl.core.coco_subset import make_coco_subsets
+    from segssl.data.coco_subset import make_coco_subsets
     base = tmp_path_factory.mktemp('run')
     out = base / 'run'
     coco = os.path.join(synthetic_root, 'coco')
-    make_coco_subsets(os.path.join(coco, 'annotations', 'instances_train.json'), str(base / 'subsets'),
-                      'synsub', 3, 2, 1, seed=0, image_root=os.path.join(coco, 'train'))
-    data = ['SEGSSL.COCO_SUBSET.DIR', str(base / 'subsets'), 'SEGSSL.COCO_SUBSET.NAME', 'synsub',
-            'DATASETS.TRAIN', '("synsub_train",)', 'DATASETS.TEST', '("synsub_val",)']
-    r = run_tool(['tools/train_net.py', '--config-file', CONFIG, 'MODEL.WEIGHTS', ssl_pkl[0]] + data +
-                 ['OUTPUT_DIR', str(out),
-                  'SOLVER.MAX_ITER', '4', 'SOLVER.STEPS', '(2, 3)', 'SOLVER.CHECKPOINT_PERIOD', '2',
-                  'TEST.EVAL_PERIOD', '2'] + TINY)
+    make_coco_subsets(os.path.join(coco, 'annotations', 'instances_train.json'), str(base / 'subsets'), 'synsub', 3, 2,
+                      1, seed=0, image_root=os.path.join(coco, 'train'))
+    data = [
+        'SEGSSL.COCO_SUBSET.DIR',
+        str(base / 'subsets'), 'SEGSSL.COCO_SUBSET.NAME', 'synsub', 'DATASETS.TRAIN', '("synsub_train",)',
+        'DATASETS.TEST', '("synsub_val",)'
+    ]
+    r = run_tool(['tools/train_net.py', '--config-file', CONFIG, 'MODEL.WEIGHTS', ssl_pkl[0]] + data + [
+        'OUTPUT_DIR',
+        str(out), 'SOLVER.MAX_ITER', '4', 'SOLVER.STEPS', '(2, 3)', 'SOLVER.CHECKPOINT_PERIOD', '2', 'TEST.EVAL_PERIOD',
+        '2'
+    ] + TINY)
     assert r.returncode == 0, r.stdout[-4000:]
     return out, r, data
 
@@ -84,10 +90,10 @@ def test_ssl_init_trains_and_evaluates_through_train_net(trained_run):
     assert [rec['iteration'] for rec in evals] == [1, 4]
     losses = [rec for rec in recs if 'total_loss' in rec]
     assert losses[-1]['iteration'] == 3
-    for key in ('loss_box_reg', 'loss_cls', 'loss_mask', 'mask_rcnn/accuracy',
-                'mask_rcnn/false_positive', 'mask_rcnn/false_negative'):
+    for key in ('loss_box_reg', 'loss_cls', 'loss_mask', 'mask_rcnn/accuracy', 'mask_rcnn/false_positive',
+                'mask_rcnn/false_negative'):
         assert math.isfinite(losses[-1][key]), key
-    assert losses[-1]['lr'] == pytest.approx(0.01 * 0.1 ** 2)   # after both steps (gamma 0.1)
+    assert losses[-1]['lr'] == pytest.approx(0.01 * 0.1**2)  # after both steps (gamma 0.1)
     assert "Loaded 3 images in COCO format" in r.stdout and "Loaded 2 images in COCO format" in r.stdout
     res = json.load(open(out / 'eval_results.json'))
     assert res['segm']['AP'] == pytest.approx(evals[-1]['segm/AP'], nan_ok=True)
@@ -107,12 +113,17 @@ def test_weights_load_and_run_resumes_from_last_checkpoint(synthetic_root, ssl_p
     assert last['iteration'] == 3
     torch.save(last['model'], tmp_path / 'expected_model.pth')
     tools = os.path.join(ROOT, 'tools')
-    fresh = ['--config-file', CONFIG, 'MODEL.WEIGHTS', pkl, 'SEGSSL.SYNTHETIC_ROOT', synthetic_root,
-             'OUTPUT_DIR', str(tmp_path / 'load')] + TINY
-    resume = ['--config-file', CONFIG, '--resume', 'MODEL.WEIGHTS', pkl] + data + ['OUTPUT_DIR', str(out),
-              'SOLVER.MAX_ITER', '6', 'SOLVER.STEPS', '(2, 3)', 'SOLVER.CHECKPOINT_PERIOD', '2',
-              'TEST.EVAL_PERIOD', '0'] + TINY
-    run_snippet(f'''
+    fresh = [
+        '--config-file', CONFIG, 'MODEL.WEIGHTS', pkl, 'SEGSSL.SYNTHETIC_ROOT', synthetic_root, 'OUTPUT_DIR',
+        str(tmp_path / 'load')
+    ] + TINY
+    resume = ['--config-file', CONFIG, '--resume', 'MODEL.WEIGHTS', pkl] + data + [
+        'OUTPUT_DIR',
+        str(out), 'SOLVER.MAX_ITER', '6', 'SOLVER.STEPS', '(2, 3)', 'SOLVER.CHECKPOINT_PERIOD', '2', 'TEST.EVAL_PERIOD',
+        '0'
+    ] + TINY
+    run_snippet(
+        f'''
     import pickle, sys, torch
     sys.path.insert(0, {tools!r})
     import train_net
@@ -166,5 +177,5 @@ def test_weights_load_and_run_resumes_from_last_checkpoint(synthetic_root, ssl_p
     final = torch.load(out / 'model_final.pth', map_location='cpu')
     assert final['iteration'] == 5
     recs = [json.loads(line) for line in open(out / 'metrics.json') if 'total_loss' in line]
-    assert [rec['iteration'] for rec in recs] == [3, 5]    # the first run's last, then the resumed one's
-    assert recs[-1]['lr'] == pytest.approx(0.01 * 0.1 ** 2)
+    assert [rec['iteration'] for rec in recs] == [3, 5]  # the first run's last, then the resumed one's
+    assert recs[-1]['lr'] == pytest.approx(0.01 * 0.1**2)

@@ -5,10 +5,10 @@ encodings of half-precision input are computed in float32, one rank writes the m
 detectron2's device follows the machine (a broken detectron2._C: tests/test_detectron2.py)."""
 import types
 
-import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from conftest import requires_mmseg
 from torch.utils._python_dispatch import TorchDispatchMode
 
 from segssl.core import sync_batchnorm
@@ -39,8 +39,8 @@ def test_loaded_on_gpu_stand_in_is_refused_as_a_cuda_tensor_would_be():
         torch.Generator().set_state(LoadedOnGPU(torch.get_rng_state()))
 
 
+@requires_mmseg
 def test_random_state_hook_restores_states_loaded_onto_another_device():
-    pytest.importorskip('mmseg')
     from segssl.mmseg.random_state import RandomStateHook
     hook, checkpoint = RandomStateHook(), {}
     torch.manual_seed(7)
@@ -53,10 +53,10 @@ def test_random_state_hook_restores_states_loaded_onto_another_device():
     assert torch.equal(torch.rand(3), expected)
 
 
+@requires_mmseg
 def test_random_state_hook_keeps_a_fresh_stream_for_a_generator_state_of_another_device_type():
     # a CUDA generator's state (16 bytes) restored into a CPU generator (resumed on another device
     # type): torch refuses it; the hook warns in one line and the generator keeps its stream
-    pytest.importorskip('mmseg')
     from segssl.mmseg.random_state import RandomStateHook
     hook, checkpoint = RandomStateHook(), {}
     hook.before_save_checkpoint(None, checkpoint)
@@ -72,8 +72,8 @@ def test_random_state_hook_keeps_a_fresh_stream_for_a_generator_state_of_another
     assert torch.equal(torch.rand(4, generator=model.generator), expected)
 
 
+@requires_mmseg
 def test_classmix_generator_state_loaded_onto_another_device():
-    pytest.importorskip('mmseg')
     from segssl.mmseg.classmix import ClassMixSegmentor
     saved = torch.Generator().manual_seed(11)
     state = saved.get_state()
@@ -96,18 +96,18 @@ class RecordWrites(TorchDispatchMode):
 
 
 def test_filter_energy_refill_moves_the_donor_to_the_weights_device():
-    weight = torch.randn(8, 3, 3, 3, device='meta')        # a GPU weight, as far as devices go
-    donor, donor_bias = torch.randn(8, 3, 3, 3), torch.randn(8)   # read from a file: on the CPU
+    weight = torch.randn(8, 3, 3, 3, device='meta')  # a GPU weight, as far as devices go
+    donor, donor_bias = torch.randn(8, 3, 3, 3), torch.randn(8)  # read from a file: on the CPU
     bias = torch.zeros(8, device='meta')
     with RecordWrites() as mode:
         kept, replaced = filter_energy_refill_(weight, 0.75, bias=bias, donor_weight=donor, donor_bias=donor_bias)
     assert kept.device.type == replaced.device.type == 'meta' and len(kept) == 6 and len(replaced) == 2
-    assert mode.writes == [('meta', 'meta'), ('meta', 'meta')]    # filters and biases, on the weight's device
+    assert mode.writes == [('meta', 'meta'), ('meta', 'meta')]  # filters and biases, on the weight's device
 
 
 def test_global_batch_moments_of_float16_input_are_float32(monkeypatch):
     """64 x 4 x 112 x 112: M = 802816 elements per channel, inf as a float16 count."""
-    monkeypatch.setattr(sync_batchnorm, '_all_reduce_no_grad', lambda t: t.clone())   # one process
+    monkeypatch.setattr(sync_batchnorm, '_all_reduce_no_grad', lambda t: t.clone())  # one process
     g = torch.Generator().manual_seed(0)
     x = (torch.randn(64, 4, 112, 112, generator=g) * 2 + 3).half()
     mean, var, m = sync_batchnorm.global_batch_moments(x, differentiable=False)
@@ -126,7 +126,7 @@ def test_allreduce_sync_bn_on_half_input_normalises_in_float32(monkeypatch):
     ref = torch.nn.BatchNorm2d(3).train()
     y, y_ref = bn(x), ref(x.float())
     assert y.dtype == torch.float16
-    torch.testing.assert_close(y.float(), y_ref, rtol=0, atol=4e-3)        # float16 rounding of y
+    torch.testing.assert_close(y.float(), y_ref, rtol=0, atol=4e-3)  # float16 rounding of y
     torch.testing.assert_close(bn.running_mean, ref.running_mean, rtol=1e-5, atol=1e-5)
     torch.testing.assert_close(bn.running_var, ref.running_var, rtol=1e-4, atol=1e-4)
 
@@ -155,19 +155,20 @@ def test_self_attention_position_encoding_is_exact_to_float16_rounding():
 
     def capture(module, args):
         seen['h'] = args[0]
-        raise _Captured        # stop before the float16 convolutions (CPU)
+        raise _Captured  # stop before the float16 convolutions (CPU)
+
     m.query.register_forward_pre_hook(capture)
     with pytest.raises(_Captured):
         m(torch.zeros(1, C, H, W, dtype=torch.float16))
     exact = sinusoidal_position_encoding_2d(C, H, W, dtype=torch.float64)
     err = (seen['h'].double() - exact).abs().max().item()
     built_in_half = sinusoidal_position_encoding_2d(C, H, W, dtype=torch.float16)
-    assert err <= 2 ** -11                                   # float16 rounding of |v| <= 1
-    assert (built_in_half.double() - exact).abs().max().item() > 0.01   # what building in float16 gave
+    assert err <= 2**-11  # float16 rounding of |v| <= 1
+    assert (built_in_half.double() - exact).abs().max().item() > 0.01  # what building in float16 gave
 
 
+@requires_mmseg
 def test_colorization_loss_keeps_float32_targets_under_bfloat16_logits():
-    pytest.importorskip('mmseg')
     from mmengine.structures import PixelData
     from mmseg.structures import SegDataSample
 
@@ -187,8 +188,8 @@ def test_colorization_loss_keeps_float32_targets_under_bfloat16_logits():
     torch.testing.assert_close(loss, expected, rtol=1e-6, atol=0)
 
 
+@requires_mmseg
 def test_mix_visualization_records_on_rank_0_only(monkeypatch):
-    pytest.importorskip('mmseg')
     from segssl.mmseg import figures
     hook = figures.MixVisualizationHook(interval=1)
     runner = types.SimpleNamespace(iter=0)
@@ -202,9 +203,10 @@ def test_mix_visualization_records_on_rank_0_only(monkeypatch):
 def test_detectron2_device_follows_the_machine(monkeypatch):
     pytest.importorskip('detectron2')
     import segssl.detectron2  # noqa: F401
+    # isort: split
+    from conftest import ROOT
     from detectron2.config import get_cfg
 
-    from conftest import ROOT
     from segssl.detectron2 import add_segssl_config
     from segssl.detectron2.config import merge_config_file, resolve_device
 
@@ -213,12 +215,13 @@ def test_detectron2_device_follows_the_machine(monkeypatch):
         add_segssl_config(cfg)
         merge_config_file(cfg, f'{ROOT}/configs/detectron2/mask_rcnn_R_50_FPN_synthetic.yaml')
         return cfg
+
     monkeypatch.setattr(torch.cuda, 'is_available', lambda: False)
     cfg = load()
-    assert cfg.MODEL.DEVICE == 'cuda'                     # the config pins nothing: detectron2's default
+    assert cfg.MODEL.DEVICE == 'cuda'  # the config pins nothing: detectron2's default
     assert resolve_device(cfg) == ('cuda', 'cpu') and cfg.MODEL.DEVICE == 'cpu'
     monkeypatch.setattr(torch.cuda, 'is_available', lambda: True)
     cfg = load()
     assert resolve_device(cfg) is None and cfg.MODEL.DEVICE == 'cuda'
-    cfg.MODEL.DEVICE = 'cpu'                              # an explicit CPU stays
+    cfg.MODEL.DEVICE = 'cpu'  # an explicit CPU stays
     assert resolve_device(cfg) is None and cfg.MODEL.DEVICE == 'cpu'

@@ -4,9 +4,8 @@ seconds with its rank number and Python stack in the error."""
 import os
 import time
 
-import pytest
-
 import dist_testing
+import pytest
 from dist_testing import RankHang, run_ranks
 
 MARK = 'set in the test process only'
@@ -19,7 +18,7 @@ def _report_state(out):
 
 
 def test_ranks_are_fresh_interpreters_with_torchrun_environment(tmp_path, monkeypatch):
-    monkeypatch.setattr(dist_testing, 'runtime_mark', MARK, raising=False)   # a fork would inherit it
+    monkeypatch.setattr(dist_testing, 'runtime_mark', MARK, raising=False)  # a fork would inherit it
     assert run_ranks(_report_state, 2, str(tmp_path)) == [0, 0]
     states = [open(tmp_path / f'rank{r}.txt').read().split('|') for r in range(2)]
     assert [s[0] for s in states] == ['None', 'None']
@@ -51,7 +50,7 @@ def test_a_hung_rank_fails_fast_naming_the_rank_and_where_it_was_stuck():
         run_ranks(_rank_1_hangs, 2, straggle=3)
     elapsed = time.monotonic() - start
     message = str(info.value)
-    assert elapsed < 30, elapsed                   # not the 240 s timeout
+    assert elapsed < 30, elapsed  # not the 240 s timeout
     assert 'rank 1 (pid' in message and 'rank 0 (pid' not in message
     assert 'still in its function 3 s after another rank had finished' in message
     # faulthandler's dump: the stuck frame and its caller, with this file's name

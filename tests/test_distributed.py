@@ -5,11 +5,10 @@ import os
 
 import pytest
 import torch
-
-from conftest import ROOT
+from conftest import ROOT, skip_without_mmseg
 from dist_testing import run_ranks, train_from_cfg
 
-pytest.importorskip('mmseg', reason='the mmseg stack is built by `make setup`')
+skip_without_mmseg()
 PIXPRO = os.path.join(ROOT, 'configs', 'pretrain', 'pixpro_r18-d16_localppm5-mbn-erase_synthetic.py')
 
 
@@ -38,6 +37,7 @@ def _contrastive(anchors, all_z):
 
 def _sync_bn_rank(out):
     import torch.distributed as dist
+
     from segssl.core import AllReduceSyncBatchNorm, MomentumBatchNorm2d, all_gather_cat
     dist.init_process_group('gloo')
     rank = dist.get_rank()
@@ -54,10 +54,10 @@ def _sync_bn_rank(out):
     z = _embeddings()[part].clone().requires_grad_(True)
     zz = all_gather_cat(z)
     _contrastive(zz[part], zz).backward()
-    torch.save(dict(y=y.detach(), grad_x=xr.grad, grad_w=bn.weight.grad, grad_b=bn.bias.grad,
-                    running_mean=bn.running_mean, running_var=bn.running_var,
-                    mbn_mean=mbn.running_mean, mbn_var=mbn.running_var, gathered=zz.detach(), grad_z=z.grad),
-               os.path.join(out, f'rank{rank}.pt'))
+    torch.save(
+        dict(y=y.detach(), grad_x=xr.grad, grad_w=bn.weight.grad, grad_b=bn.bias.grad, running_mean=bn.running_mean,
+             running_var=bn.running_var, mbn_mean=mbn.running_mean, mbn_var=mbn.running_var, gathered=zz.detach(),
+             grad_z=z.grad), os.path.join(out, f'rank{rank}.pt'))
     # no destroy_process_group(): it can deadlock on the GIL (see dist_testing); run_ranks ends
     # the ranks together without a teardown
 
@@ -100,18 +100,35 @@ def _pixpro_cfg(work_dir, record_dir, batch_size, launcher, iters=3):
     cfg = Config.fromfile(PIXPRO)
     size = 48
     cfg.merge_from_dict({
-        'work_dir': work_dir, 'launcher': launcher, 'train_cfg.max_iters': iters,
-        'model.projector.hidden_channels': 64,
-        'train_dataloader.batch_size': batch_size, 'train_dataloader.num_workers': 0,
-        'train_dataloader.persistent_workers': False,
+        'work_dir':
+        work_dir,
+        'launcher':
+        launcher,
+        'train_cfg.max_iters':
+        iters,
+        'model.projector.hidden_channels':
+        64,
+        'train_dataloader.batch_size':
+        batch_size,
+        'train_dataloader.num_workers':
+        0,
+        'train_dataloader.persistent_workers':
+        False,
         'train_dataloader.dataset.pipeline': [
             dict(type='LoadImageFromFile'),
             dict(type='TwoViewCrop', size=size, scale=(1.0, 1.0), ratio=(2.0, 2.0), flip_prob=0.0),
-            dict(type='PackPixelViews')],
+            dict(type='PackPixelViews')
+        ],
         'param_scheduler': [dict(type='LinearLR', start_factor=0.5, by_epoch=False, begin=0, end=iters)],
-        'default_hooks.logger.interval': 1, 'default_hooks.checkpoint.interval': iters,
-        'custom_hooks': cfg.custom_hooks + [dict(type='RecordRankHook', out_dir=record_dir)],
-        'log_level': 'WARNING'})
+        'default_hooks.logger.interval':
+        1,
+        'default_hooks.checkpoint.interval':
+        iters,
+        'custom_hooks':
+        cfg.custom_hooks + [dict(type='RecordRankHook', out_dir=record_dir)],
+        'log_level':
+        'WARNING'
+    })
     cfg.custom_imports = dict(imports=['segssl.mmseg', 'dist_testing'], allow_failed_imports=False)
     return cfg
 
@@ -127,7 +144,7 @@ def test_pixpro_two_processes_match_one_process_with_twice_the_batch(synthetic_r
     # of the 4-image batch; tolerance for float32 sums taken in another order
     mean_curve = [(a['loss'] + b['loss']) / 2 for a, b in zip(r0['log'], r1['log'])]
     assert len(mean_curve) == len(ref['log']) == 3
-    assert r0['log'][0]['loss'] != r1['log'][0]['loss']          # the ranks did see different images
+    assert r0['log'][0]['loss'] != r1['log'][0]['loss']  # the ranks did see different images
     assert mean_curve == pytest.approx([rec['loss'] for rec in ref['log']], abs=1e-5)
     # the online network, the EMA target (parameters and Momentum BN statistics) and the SyncBN
     # statistics are identical on both ranks, bit for bit ...
@@ -157,6 +174,7 @@ def _labels(rank):
 
 def _alignment_rank(out):
     import torch.distributed as dist
+
     from segssl.core import DistributionAlignment
     dist.init_process_group('gloo')
     da = DistributionAlignment([0.5, 0.3, 0.2], momentum=0.5)
@@ -180,7 +198,7 @@ def test_distribution_alignment_counts_the_global_batch(tmp_path):
     torch.testing.assert_close(r0, ref.running, rtol=0, atol=1e-15)
     local = DistributionAlignment([0.5, 0.3, 0.2], momentum=0.5)
     local.update(_labels(0))
-    assert not torch.allclose(local.running, r0)          # what rank 0 alone would have kept
+    assert not torch.allclose(local.running, r0)  # what rank 0 alone would have kept
 
 
 def _pairs():
@@ -190,6 +208,7 @@ def _pairs():
 
 def _nt_xent_rank(out):
     import torch.distributed as dist
+
     from segssl.core import nt_xent_loss
     dist.init_process_group('gloo')
     rank = dist.get_rank()
@@ -210,11 +229,11 @@ def test_nt_xent_takes_negatives_from_every_rank(tmp_path):
     r0, r1 = (torch.load(tmp_path / f'rank{r}.pt') for r in range(2))
     z_a, z_b = (z.clone().requires_grad_(True) for z in _pairs())
     loss = nt_xent_loss(z_a, z_b, temperature=0.5)
-    (2 * loss).backward()                       # sum of the 2 ranks' losses = 2 x the global mean
+    (2 * loss).backward()  # sum of the 2 ranks' losses = 2 x the global mean
     torch.testing.assert_close((r0['loss'] + r1['loss']) / 2, loss.detach(), rtol=0, atol=1e-12)
     torch.testing.assert_close(torch.cat([r0['grad_a'], r1['grad_a']]), z_a.grad, rtol=0, atol=1e-12)
     torch.testing.assert_close(torch.cat([r0['grad_b'], r1['grad_b']]), z_b.grad, rtol=0, atol=1e-12)
-    assert abs(float(r0['local']) - float(r0['loss'])) > 1e-3      # local negatives only: another loss
+    assert abs(float(r0['local']) - float(r0['loss'])) > 1e-3  # local negatives only: another loss
 
 
 class _Drawing(torch.nn.Module):
@@ -241,8 +260,8 @@ def _random_state_rank(out):
     torch.manual_seed(rank_seed(100))
     np.random.seed(rank_seed(200))
     hook, checkpoint = RandomStateHook(), {'meta': {'iter': 4}}
-    hook.gather_for_checkpoint(runner)             # every rank (AtomicCheckpointHook calls it)
-    if rank == 0:                                  # runner.save_checkpoint: rank 0 only
+    hook.gather_for_checkpoint(runner)  # every rank (AtomicCheckpointHook calls it)
+    if rank == 0:  # runner.save_checkpoint: rank 0 only
         hook.before_save_checkpoint(runner, checkpoint)
     checkpoint = [checkpoint]
     dist.broadcast_object_list(checkpoint, src=0)  # every rank loads the one file on resume
@@ -265,5 +284,5 @@ def test_every_rank_draws_its_own_stream_and_gets_it_back_on_resume(tmp_path):
     assert r0['ranks'] == r1['ranks'] == 2
     for r in (r0, r1):
         assert all(torch.equal(a, b) for a, b in zip(r['first'], r['again']))
-    assert not torch.equal(r0['first'][1], r1['first'][1])          # the generators differ per rank
+    assert not torch.equal(r0['first'][1], r1['first'][1])  # the generators differ per rank
     assert not torch.equal(r0['first'][0], r1['first'][0])

@@ -1,4 +1,4 @@
-"""Seed 001's ERFNet fine-tuning configs: every Cityscapes config against the seed (512x1024,
+"""The ERFNet thesis's ERFNet fine-tuning configs: every Cityscapes config against the report (512x1024,
 Adam 5e-4, poly 0.9 per epoch, batch 20, ENet-weighted CE, one transfer option each), their
 synthetic twins, a model built from a twin, and a 2-iteration run with a hook active."""
 import glob
@@ -7,57 +7,39 @@ import os
 
 import pytest
 import torch
+from conftest import ROOT, load_ckpt, run_tool, skip_without_mmseg
 
-from conftest import ROOT, run_tool, load_ckpt
-
-pytest.importorskip('mmseg', reason='the mmseg stack is built by `make setup`')
+skip_without_mmseg()
+pytestmark = pytest.mark.usefixtures('fast_mmseg_base_lookup')  # mmseg:: bases, fast (conftest)
 DIR = os.path.join(ROOT, 'configs', 'finetune', 'erfnet')
 PRETEXTS = ('rotation', 'jigsaw', 'relpatch', 'colorization', 'otsu', 'simclr')
-# table row -> the hook the seed's row needs (seed 001 Tables 5.1, 5.4, 5.7, 5.8)
+# table row -> the hook the report's row needs (the ERFNet thesis Tables 5.1, 5.4, 5.7, 5.8)
 OPTIONS = {
-    'reset8-16': dict(type='ReinitLayersHook', layers=(8, 16), seed=0),
-    'reset13-16': dict(type='ReinitLayersHook', layers=(13, 16), seed=0),
-    'bnreset': dict(type='ResetNormStatsHook', layers=(1, 16), affine=True),
-    'layer1-12-otsu13-16': dict(type='SpliceLayersHook', checkpoint='OTSU', layers=(13, 16)),
-    'energy0.75-kaiming0.25': dict(type='FilterEnergyReinitHook', keep_ratio=0.75, layers=(1, 16),
-                                   donor_checkpoint=None, seed=0),
-    'energy0.9-imagenet0.1': dict(type='FilterEnergyReinitHook', keep_ratio=0.9, layers=(1, 16),
-                                  donor_checkpoint='IMAGENET', seed=0),
-    'lotto0.5': dict(type='MagnitudePruneHook', ratio=0.5, layers=(1, 16)),
-    'lotto0.75': dict(type='MagnitudePruneHook', ratio=0.25, layers=(1, 16)),
-    'pruned0.8': dict(type='MagnitudePruneHook', ratio=0.8, layers=(1, 16)),
-    'staged40+150': dict(type='StagedFineTuneHook', frozen=40, by_epoch=True,
-                         frozen_prefixes=('backbone.encoder.',), freeze_norm_stats=True),
+    'reset8-16':
+    dict(type='ReinitLayersHook', layers=(8, 16), seed=0),
+    'reset13-16':
+    dict(type='ReinitLayersHook', layers=(13, 16), seed=0),
+    'bnreset':
+    dict(type='ResetNormStatsHook', layers=(1, 16), affine=True),
+    'layer1-12-otsu13-16':
+    dict(type='SpliceLayersHook', checkpoint='OTSU', layers=(13, 16)),
+    'energy0.75-kaiming0.25':
+    dict(type='FilterEnergyReinitHook', keep_ratio=0.75, layers=(1, 16), donor_checkpoint=None, seed=0),
+    'energy0.9-imagenet0.1':
+    dict(type='FilterEnergyReinitHook', keep_ratio=0.9, layers=(1, 16), donor_checkpoint='IMAGENET', seed=0),
+    'lotto0.5':
+    dict(type='MagnitudePruneHook', ratio=0.5, layers=(1, 16)),
+    'lotto0.75':
+    dict(type='MagnitudePruneHook', ratio=0.25, layers=(1, 16)),
+    'pruned0.8':
+    dict(type='MagnitudePruneHook', ratio=0.8, layers=(1, 16)),
+    'staged40+150':
+    dict(type='StagedFineTuneHook', frozen=40, by_epoch=True, frozen_prefixes=('backbone.encoder.', ),
+         freeze_norm_stats=True),
 }
-ENV = dict(SEGSSL_BACKBONE='ENC', SEGSSL_CLASS_WEIGHTS='W.json', SEGSSL_SPLICE_FROM='OTSU',
-           SEGSSL_DONOR='IMAGENET')
-
+ENV = dict(SEGSSL_BACKBONE='ENC', SEGSSL_CLASS_WEIGHTS='W.json', SEGSSL_SPLICE_FROM='OTSU', SEGSSL_DONOR='IMAGENET')
 
 _LOADED = {}
-
-
-@pytest.fixture(autouse=True, scope='module')
-def cached_external_base_paths():
-    """mmengine resolves each ``mmseg::`` base by re-reading every mmseg metafile (~0.3 s; a
-    base config is in none, so it ends in ValueError and a fallback path). The outcome does not
-    change within a test run: remember it, ValueError included."""
-    import mmengine.config.config as mm_config
-    original, memo = mm_config._get_external_cfg_path, {}
-
-    def remembered(package_path, cfg_path):
-        key = (package_path, cfg_path)
-        if key not in memo:
-            try:
-                memo[key] = (original(package_path, cfg_path), None)
-            except ValueError as e:
-                memo[key] = (None, e)
-        if memo[key][1] is not None:
-            raise memo[key][1]
-        return memo[key][0]
-
-    mm_config._get_external_cfg_path = remembered
-    yield
-    mm_config._get_external_cfg_path = original
 
 
 def load(name, monkeypatch, env=ENV):
@@ -88,9 +70,9 @@ def test_cityscapes_config_follows_seed_001(row, monkeypatch):
     assert m.backbone.type == 'ERFNet' and m.backbone.init_cfg == dict(type='Pretrained', checkpoint='ENC', **prefix)
     assert (m.backbone.enc_downsample_channels, m.backbone.enc_stage_non_bottlenecks,
             m.backbone.enc_non_bottleneck_dilations) == ((16, 64, 128), (5, 8), (2, 4, 8, 16))
-    assert m.decode_head == dict(type='ERFNetOutputHead', in_channels=16, num_classes=19, align_corners=False,
-                                 loss_decode=dict(type='ClassWeightedCrossEntropyLoss',
-                                                  class_weight='W.json', loss_weight=1.0))
+    assert m.decode_head == dict(
+        type='ERFNetOutputHead', in_channels=16, num_classes=19, align_corners=False,
+        loss_decode=dict(type='ClassWeightedCrossEntropyLoss', class_weight='W.json', loss_weight=1.0))
     assert m.data_preprocessor.size == (512, 1024)
     assert cfg.optim_wrapper.optimizer.type == 'Adam' and cfg.optim_wrapper.optimizer.lr == 5e-4
     staged = 'staged' in row
@@ -106,8 +88,8 @@ def test_cityscapes_config_follows_seed_001(row, monkeypatch):
     if not option:
         assert cfg.pretext_task == row.split('_')[1]
         default = load(f'{row}_1xb20_cityscapes-512x1024.py', monkeypatch, env={}).model.backbone.init_cfg.checkpoint
-        assert default == ('work_dirs/pretrained/erfnet_simclr.pth' if prefix else
-                           f'work_dirs/pretrained/erfnet_{cfg.pretext_task}_mmseg.pth')
+        assert default == ('work_dirs/pretrained/erfnet_simclr.pth'
+                           if prefix else f'work_dirs/pretrained/erfnet_{cfg.pretext_task}_mmseg.pth')
 
 
 @pytest.mark.parametrize('row', [f'erfnet_{t}' for t in PRETEXTS] + [f'erfnet_rotation-{o}' for o in OPTIONS])
@@ -143,8 +125,8 @@ def class_weights(synthetic_root, tmp_path_factory):
     tool = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(tool)
     out = str(tmp_path_factory.mktemp('cw') / 'synthetic_enet')
-    assert tool.main([os.path.join(synthetic_root, 'cityscapes', 'gtFine', 'train'), '--num-classes', '19',
-                      '--out', out]) == 0
+    assert tool.main(
+        [os.path.join(synthetic_root, 'cityscapes', 'gtFine', 'train'), '--num-classes', '19', '--out', out]) == 0
     return out + '.json'
 
 
@@ -152,11 +134,12 @@ def test_twin_builds_with_the_transferred_backbone_and_weighted_loss(erfnet_file
     import json
 
     import segssl.mmseg  # noqa: F401
+    # isort: split
     from mmengine.registry import init_default_scope
     from mmseg.registry import MODELS
     sd, path = erfnet_file
-    cfg = load('erfnet_rotation_synthetic-128x256.py', monkeypatch,
-               env=dict(SEGSSL_BACKBONE=path, SEGSSL_CLASS_WEIGHTS=class_weights))
+    cfg = load('erfnet_rotation_synthetic-128x256.py', monkeypatch, env=dict(SEGSSL_BACKBONE=path,
+                                                                             SEGSSL_CLASS_WEIGHTS=class_weights))
     init_default_scope('mmseg')
     model = MODELS.build(cfg.model)
     model.init_weights()
@@ -169,26 +152,32 @@ def test_twin_builds_with_the_transferred_backbone_and_weighted_loss(erfnet_file
     ref = torch.nn.CrossEntropyLoss(weight=torch.tensor(json.load(open(class_weights))), ignore_index=255)
     assert torch.allclose(model.decode_head.loss_decode(logits, label), ref(logits, label), atol=1e-6)
     logits = model.eval()(torch.randn(1, 3, 128, 128), mode='tensor')
-    assert logits.shape == (1, 19, 128, 128)                  # layer 23 restores full resolution
+    assert logits.shape == (1, 19, 128, 128)  # layer 23 restores full resolution
     conv = model.decode_head.conv_seg
     assert isinstance(conv, torch.nn.ConvTranspose2d) and conv.weight.shape == (16, 19, 2, 2) and conv.stride == (2, 2)
 
 
-def test_smoke_two_iterations_of_the_pruned_twin_through_mmseg_train(erfnet_file, class_weights, synthetic_root, tmp_path):
+def test_smoke_two_iterations_of_the_pruned_twin_through_mmseg_train(erfnet_file, class_weights, synthetic_root,
+                                                                     tmp_path):
     sd, path = erfnet_file
     work = tmp_path / 'lotto'
-    r = run_tool(['tools/train.py', os.path.join(DIR, 'erfnet_rotation-lotto0.5_synthetic-128x256.py'),
-                  '--work-dir', str(work), '--cfg-options', 'train_cfg.max_iters=2', 'train_cfg.val_interval=2',
-                  'param_scheduler.0.end=2', 'default_hooks.checkpoint.interval=2', 'train_dataloader.batch_size=2',
-                  'train_dataloader.num_workers=0', 'val_dataloader.num_workers=0',
-                  'train_dataloader.persistent_workers=False', 'val_dataloader.persistent_workers=False'],
-                 env={'SEGSSL_DATA_ROOT': synthetic_root, 'SEGSSL_BACKBONE': path,
-                      'SEGSSL_CLASS_WEIGHTS': class_weights})
+    r = run_tool([
+        'tools/train.py',
+        os.path.join(DIR, 'erfnet_rotation-lotto0.5_synthetic-128x256.py'), '--work-dir',
+        str(work), '--cfg-options', 'train_cfg.max_iters=2', 'train_cfg.val_interval=2', 'param_scheduler.0.end=2',
+        'default_hooks.checkpoint.interval=2', 'train_dataloader.batch_size=2', 'train_dataloader.num_workers=0',
+        'val_dataloader.num_workers=0', 'train_dataloader.persistent_workers=False',
+        'val_dataloader.persistent_workers=False'
+    ], env={
+        'SEGSSL_DATA_ROOT': synthetic_root,
+        'SEGSSL_BACKBONE': path,
+        'SEGSSL_CLASS_WEIGHTS': class_weights
+    })
     assert r.returncode == 0, r.stdout[-4000:]
     weights = [k for k, v in sd.items() if k.startswith('encoder.') and v.dim() >= 2]
     pruned = sum(round(0.5 * sd[k].numel()) for k in weights)
     assert f'MagnitudePruneHook: pruned {pruned} weights (50% per layer): {len(weights)} tensors' in r.stdout
     saved = load_ckpt(work / 'iter_2.pth')['state_dict']
     zeros = sum(int((saved['backbone.' + k] == 0).sum()) for k in weights)
-    assert zeros == pruned                                     # still exactly the mask after 2 Adam steps
+    assert zeros == pruned  # still exactly the mask after 2 Adam steps
     assert 'mIoU' in r.stdout

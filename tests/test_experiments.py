@@ -8,11 +8,11 @@ import shlex
 import statistics
 
 import pytest
+from conftest import run_tool
 
-from conftest import ROOT, run_tool
-from segssl.experiments import (DONE_FILE, Run, command, execute, mean_std, plan_runs, read_metrics,
-                                summarise, table_csv, table_markdown, write_tables)
-from segssl.plots import per_class_iou, plot_curves, plot_per_class_bars
+from segssl.runs.experiments import (DONE_FILE, Run, command, execute, mean_std, plan_runs, read_metrics, summarise,
+                                     table_csv, table_markdown, write_tables)
+from segssl.runs.plots import per_class_iou, plot_curves, plot_per_class_bars
 
 
 def fake_mmseg_run(run, miou, acc=90.0):
@@ -30,10 +30,12 @@ def test_plan_runs_and_commands(tmp_path):
     runs = plan_runs(['configs/a/x.py', 'configs/b/y.yaml'], [0, 2], str(tmp_path))
     assert [(r.name, r.seed) for r in runs] == [('x', 0), ('x', 2), ('y', 0), ('y', 2)]
     assert runs[1].work_dir == os.path.join(str(tmp_path), 'x', 'seed2')
-    assert command(runs[1], 'py') == ['py', 'tools/train.py', 'configs/a/x.py', '--work-dir', runs[1].work_dir,
-                                      '--cfg-options', 'randomness.seed=2']
-    assert command(runs[3], 'py') == ['py', 'tools/train_net.py', '--config-file', 'configs/b/y.yaml',
-                                      'OUTPUT_DIR', runs[3].work_dir, 'SEED', '2']
+    assert command(runs[1], 'py') == [
+        'py', 'tools/train.py', 'configs/a/x.py', '--work-dir', runs[1].work_dir, '--cfg-options', 'randomness.seed=2'
+    ]
+    assert command(runs[3], 'py') == [
+        'py', 'tools/train_net.py', '--config-file', 'configs/b/y.yaml', 'OUTPUT_DIR', runs[3].work_dir, 'SEED', '2'
+    ]
     # an extra --cfg-options list takes the seed in (train.py keeps only the last list)
     r = plan_runs(['x.py'], [1], str(tmp_path), extra=['--cfg-options', 'a=1', 'b=2'])[0]
     assert command(r, 'py')[-4:] == ['--cfg-options', 'randomness.seed=1', 'a=1', 'b=2']
@@ -60,10 +62,10 @@ def test_execute_skips_finished_and_retries_failed(tmp_path):
         execute(runs, train, log=lambda s: None)
     assert not os.path.exists(os.path.join(runs[3].work_dir, DONE_FILE))
     results = execute(runs, train, log=lambda s: None)
-    assert calls == [('x', 0), ('x', 1), ('y', 0), ('y', 1), ('y', 1)]      # only the failed one again
+    assert calls == [('x', 0), ('x', 1), ('y', 0), ('y', 1), ('y', 1)]  # only the failed one again
     assert results[runs[1]]['mIoU'] == 44.0 and results[runs[1]]['aAcc'] == 90.0
     execute(runs, train, log=lambda s: None)
-    assert len(calls) == 5                                                  # all finished: nothing runs
+    assert len(calls) == 5  # all finished: nothing runs
 
 
 def test_table_mean_std_against_statistics(tmp_path):
@@ -90,8 +92,15 @@ def test_detectron2_metrics_flattened(tmp_path):
     with pytest.raises(RuntimeError, match='eval_results.json is missing'):
         read_metrics(run)
     os.makedirs(run.work_dir)
-    json.dump({'bbox': {'AP': 1.5, 'AP50': 3.0}, 'segm': {'AP': 1.25}},
-              open(os.path.join(run.work_dir, 'eval_results.json'), 'w'))
+    json.dump({
+        'bbox': {
+            'AP': 1.5,
+            'AP50': 3.0
+        },
+        'segm': {
+            'AP': 1.25
+        }
+    }, open(os.path.join(run.work_dir, 'eval_results.json'), 'w'))
     assert read_metrics(run) == {'bbox/AP': 1.5, 'bbox/AP50': 3.0, 'segm/AP': 1.25}
 
 
@@ -121,8 +130,16 @@ def test_per_class_iou_takes_the_last_table(tmp_path):
 
 def test_figures_are_pngs(tmp_path):
     a = plot_curves({'A': [(0, 1.0), (10, 0.5)], 'B': [(0, 1.2), (10, 0.4)]}, str(tmp_path / 'c.png'), 'loss')
-    b = plot_per_class_bars({'A': {'road': 90.0, 'car': 10.0}, 'B': {'road': 91.0, 'car': 30.0}},
-                            str(tmp_path / 'b.png'))
+    b = plot_per_class_bars({
+        'A': {
+            'road': 90.0,
+            'car': 10.0
+        },
+        'B': {
+            'road': 91.0,
+            'car': 30.0
+        }
+    }, str(tmp_path / 'b.png'))
     for p in (a, b):
         assert open(p, 'rb').read(8) == b'\x89PNG\r\n\x1a\n' and os.path.getsize(p) > 1000
     with pytest.raises(ValueError, match='no points'):
@@ -133,14 +150,17 @@ def test_cli_tabulates_finished_runs_and_prints_the_rest(tmp_path):
     out = tmp_path / 'exp'
     cfgs = ['configs/quickstart/fcn_r18-d8_synthetic-128x256.py', 'configs/finetune/fcn16_r18-d16_synthetic-128x256.py']
     runs = plan_runs(cfgs, [0, 1], str(out))
-    from segssl.experiments import mark_finished
+    from segssl.runs.experiments import mark_finished
     for run, v in zip(runs[:3], (20.0, 22.0, 30.0)):
         mark_finished(run, {'mIoU': v, 'aAcc': 80.0}, 1.0)
-    r = run_tool(['tools/run_experiments.py', '--configs', *cfgs, '--seeds', '0', '1', '--out', str(out),
-                  '--print-commands', '--', '--cfg-options', 'train_cfg.max_iters=5'])
+    r = run_tool([
+        'tools/run_experiments.py', '--configs', *cfgs, '--seeds', '0', '1', '--out',
+        str(out), '--print-commands', '--', '--cfg-options', 'train_cfg.max_iters=5'
+    ])
     assert r.returncode == 0, r.stdout
     lines = r.stdout.strip().splitlines()
-    assert len(lines) == 1 and shlex.split(lines[0])[-3:] == ['--cfg-options', 'randomness.seed=1', 'train_cfg.max_iters=5']
+    assert len(lines) == 1 and shlex.split(
+        lines[0])[-3:] == ['--cfg-options', 'randomness.seed=1', 'train_cfg.max_iters=5']
     mark_finished(runs[3], {'mIoU': 32.0, 'aAcc': 80.0}, 1.0)
     r = run_tool(['tools/run_experiments.py', '--configs', *cfgs, '--seeds', '0', '1', '--out', str(out)])
     assert r.returncode == 0, r.stdout

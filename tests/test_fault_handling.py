@@ -6,19 +6,18 @@ import os
 import numpy as np
 import pytest
 import torch
-
+from conftest import skip_without_mmseg
 from dist_testing import run_ranks
 
-pytest.importorskip('mmseg', reason='the mmseg stack is built by `make setup`')
-
-from torch.utils.data import Dataset  # noqa: E402
-from mmengine.model import BaseModel  # noqa: E402
-from mmseg.registry import DATASETS, MODELS  # noqa: E402
-
-import segssl.mmseg  # noqa: E402,F401
-from segssl.mmseg.distributed import SegsslRunner  # noqa: E402
+skip_without_mmseg()
 
 from conftest import load_ckpt  # noqa: E402
+from mmengine.model import BaseModel  # noqa: E402
+from mmseg.registry import DATASETS, MODELS  # noqa: E402
+from torch.utils.data import Dataset  # noqa: E402
+
+import segssl.mmseg  # noqa: E402,F401
+from segssl.mmseg.runner import SegsslRunner  # noqa: E402
 
 
 @MODELS.register_module(force=True)
@@ -28,7 +27,7 @@ class NaNAtCallModel(BaseModel):
 
     def __init__(self, nan_at=0, nan_term='loss_reg', nan_rank=None, noise=0.0):
         super().__init__()
-        self.noise = noise                 # std of torch noise added to x (draws in the step)
+        self.noise = noise  # std of torch noise added to x (draws in the step)
         self.lin = torch.nn.Linear(2, 1, bias=False)
         torch.nn.init.constant_(self.lin.weight, 0.5)
         self.nan_at, self.nan_term, self.nan_rank, self.calls = nan_at, nan_term, nan_rank, 0
@@ -60,32 +59,32 @@ class FailingToyDataset(Dataset):
             if self.kill:
                 os.kill(os.getpid(), 9)
             raise ValueError(f'unreadable sample {idx}')
-        extra = np.random.rand() if self.noise else 0.0      # an augmentation's numpy draw
+        extra = np.random.rand() if self.noise else 0.0  # an augmentation's numpy draw
         return dict(inputs=torch.tensor([float(idx) + extra, 1.0]))
 
 
-def toy_cfg(work_dir, iters=5, nan_at=0, optim_type='OptimWrapper', dataset=None, workers=0,
-            launcher='none', **hooks):
+def toy_cfg(work_dir, iters=5, nan_at=0, optim_type='OptimWrapper', dataset=None, workers=0, launcher='none', **hooks):
     from mmengine.config import Config
-    return Config(dict(
-        default_scope='mmseg', work_dir=str(work_dir), launcher=launcher, log_level='WARNING',
-        model=dict(type='NaNAtCallModel', nan_at=nan_at),
-        train_dataloader=dict(batch_size=2, num_workers=workers, persistent_workers=False,
-                              sampler=dict(type='InfiniteSampler', shuffle=False),
-                              collate_fn=dict(type='pseudo_collate'),
-                              dataset=dataset or dict(type='FailingToyDataset')),
-        train_cfg=dict(type='IterBasedTrainLoop', max_iters=iters),
-        optim_wrapper=dict(type=optim_type, optimizer=dict(type='SGD', lr=0.1)),
-        default_hooks=dict(logger=dict(type='LoggerHook', interval=1),
-                           checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=2), **hooks),
-        randomness=dict(seed=0), env_cfg=dict(dist_cfg=dict(backend='gloo', timeout=60))))
+    return Config(
+        dict(
+            default_scope='mmseg', work_dir=str(work_dir), launcher=launcher, log_level='WARNING',
+            model=dict(type='NaNAtCallModel', nan_at=nan_at),
+            train_dataloader=dict(batch_size=2, num_workers=workers, persistent_workers=False,
+                                  sampler=dict(type='InfiniteSampler',
+                                               shuffle=False), collate_fn=dict(type='pseudo_collate'), dataset=dataset
+                                  or dict(type='FailingToyDataset')),
+            train_cfg=dict(type='IterBasedTrainLoop',
+                           max_iters=iters), optim_wrapper=dict(type=optim_type, optimizer=dict(type='SGD', lr=0.1)),
+            default_hooks=dict(logger=dict(type='LoggerHook', interval=1),
+                               checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=2), **hooks),
+            randomness=dict(seed=0), env_cfg=dict(dist_cfg=dict(backend='gloo', timeout=60))))
 
 
 def test_planted_nan_stops_training_naming_iteration_and_term(tmp_path):
     runner = SegsslRunner.from_cfg(toy_cfg(tmp_path, iters=5, nan_at=3))
     with pytest.raises(FloatingPointError, match=r'non-finite loss at iteration 3: rank 0: loss_reg=nan') as e:
         runner.train()
-    assert 'loss_fit' not in str(e.value)                # only the NaN term is named
+    assert 'loss_fit' not in str(e.value)  # only the NaN term is named
     # the checkpoint of iteration 2 is the last one; nothing from the NaN step was saved
     assert sorted(p for p in os.listdir(tmp_path) if p.endswith('.pth')) == ['iter_2.pth']
     w = load_ckpt(tmp_path / 'iter_2.pth')['state_dict']['lin.weight']
@@ -97,7 +96,7 @@ def test_planted_nan_skips_the_step_when_asked(tmp_path):
     cfg = toy_cfg(tmp_path, iters=4, nan_at=3, optim_type='NonFiniteSkipOptimWrapper',
                   non_finite_loss=dict(type='NonFiniteLossHook', action='skip'))
     ref_runner = SegsslRunner.from_cfg(toy_cfg(tmp_path / 'ref', iters=2))
-    ref_runner.train()                                     # 2 clean steps on samples 0-3
+    ref_runner.train()  # 2 clean steps on samples 0-3
     runner = SegsslRunner.from_cfg(cfg)
     runner.train()
     assert isinstance(runner.optim_wrapper, NonFiniteSkipOptimWrapper)
@@ -183,10 +182,10 @@ def _expect_worker_failure(cfg, kill, out):
     SIGCHLD handler, which keeps watching a killed worker's pid, stays out of the test process)."""
     try:
         SegsslRunner.from_cfg(cfg).train()
-    except Exception as e:                      # noqa: BLE001  (the error is what we test)
+    except Exception as e:  # noqa: BLE001  (the error is what we test)
         with open(out, 'w') as f:
             f.write(f'{type(e).__name__}: {e}')
-        os._exit(0)     # at once: the loader's worker exits with us
+        os._exit(0)  # at once: the loader's worker exits with us
     raise AssertionError('training ended without the worker failure surfacing')
 
 
@@ -212,8 +211,8 @@ def test_failing_worker_on_one_rank_ends_both_ranks(tmp_path):
     """Rank 1's worker fails; rank 1 exits with the error, and rank 0, waiting in the next
     all-reduce, gets gloo's 'connection closed' instead of hanging until the timeout."""
     import time
-    cfg = toy_cfg(tmp_path, iters=5, workers=1, launcher='pytorch',
-                  dataset=dict(type='FailingToyDataset', fail_index=5, fail_rank=1))
+    cfg = toy_cfg(tmp_path, iters=5, workers=1, launcher='pytorch', dataset=dict(type='FailingToyDataset', fail_index=5,
+                                                                                 fail_rank=1))
     start = time.time()
     codes = run_ranks(_train_toy, 2, cfg, timeout=50)
     assert codes == [1, 1] and time.time() - start < 50
@@ -248,9 +247,10 @@ def test_checkpoint_interrupted_while_saving_keeps_the_last_good_one(tmp_path, m
     """The save of iter_4.pth dies after its bytes are written, before the rename (as a kill
     would). segssl's hook keeps iter_2.pth and the last_checkpoint pointer to it; mmengine's
     CheckpointHook (max_keep_ckpts=1) has deleted iter_2.pth before writing iter_4.pth."""
-    import segssl.convert.atomic as atomic
     from mmengine.fileio import LocalBackend
     from mmengine.runner import Runner
+
+    import segssl.io.atomic as atomic
     real_replace, real_put = os.replace, LocalBackend.put
 
     def dying_replace(src, dst):
@@ -261,7 +261,7 @@ def test_checkpoint_interrupted_while_saving_keeps_the_last_good_one(tmp_path, m
     def dying_put(self, obj, filepath):
         if str(filepath).endswith('iter_4.pth'):
             with open(filepath, 'wb') as f:
-                f.write(obj[:100])                       # half-written, then the process dies
+                f.write(obj[:100])  # half-written, then the process dies
             raise KeyboardInterrupt('killed while saving')
         return real_put(self, obj, filepath)
 
@@ -279,9 +279,9 @@ def test_checkpoint_interrupted_while_saving_keeps_the_last_good_one(tmp_path, m
     stock = _checkpoint_run(tmp_path / 'stock', Runner, 'CheckpointHook')
     with pytest.raises(KeyboardInterrupt):
         stock.train()
-    assert 'iter_2.pth' not in os.listdir(tmp_path / 'stock')         # the good one is gone
+    assert 'iter_2.pth' not in os.listdir(tmp_path / 'stock')  # the good one is gone
     with pytest.raises(Exception):
-        torch.load(tmp_path / 'stock' / 'iter_4.pth')                   # and the new one is torn
+        torch.load(tmp_path / 'stock' / 'iter_4.pth')  # and the new one is torn
 
 
 def _rng_cfg(work_dir, length, by_epoch, **hooks):
@@ -322,7 +322,9 @@ def test_none_removes_any_default_hook(tmp_path):
     """``default_hooks.<name>=None`` removes segssl's and the schedules' hooks too, not only
     mmengine's own (whose Runner asserts on a None it does not know)."""
     from segssl.mmseg.metrics import PerClassMetricsHook
+    # isort: split
     from segssl.mmseg.fault_handling import NonFiniteLossHook
+    # isort: split
     from mmengine.hooks import LoggerHook
     kept = SegsslRunner.from_cfg(toy_cfg(tmp_path / 'a', per_class_metrics=dict(type='PerClassMetricsHook')))
     assert sum(isinstance(h, PerClassMetricsHook) for h in kept.hooks) == 1

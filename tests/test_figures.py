@@ -11,10 +11,9 @@ import cv2
 import numpy as np
 import pytest
 import torch
+from conftest import ROOT, skip_without_mmseg
 
-from conftest import ROOT
-
-pytest.importorskip('mmseg', reason='the mmseg stack is built by `make setup`')
+skip_without_mmseg()
 
 PRETRAIN = os.path.join(ROOT, 'configs', 'pretrain', 'pixpro_r18-d16_localppm5-mbn-erase_synthetic.py')
 QUICKSTART = os.path.join(ROOT, 'configs', 'quickstart', 'fcn_r18-d8_synthetic-128x256.py')
@@ -39,24 +38,25 @@ def brute_force_pairs(boxes, flips, feat, tau=0.7):
                 x = x2 - (c + 0.5) * bw if flip else x1 + (c + 0.5) * bw
                 pts.append((x, y1 + (r + 0.5) * bh))
         centres.append(pts)
-        diags.append((bw ** 2 + bh ** 2) ** 0.5)
+        diags.append((bw**2 + bh**2)**0.5)
     radius = tau * max(diags)
-    return {(i, j) for i, p in enumerate(centres[0]) for j, q in enumerate(centres[1])
-            if ((p[0] - q[0]) ** 2 + (p[1] - q[1]) ** 2) ** 0.5 <= radius}
+    return {(i, j)
+            for i, p in enumerate(centres[0])
+            for j, q in enumerate(centres[1]) if ((p[0] - q[0])**2 + (p[1] - q[1])**2)**0.5 <= radius}
 
 
 def test_pixel_pair_figure_draws_exactly_the_positive_pairs(synthetic_root, tmp_path, capsys):
     from mmengine.config import Config
 
-    from segssl.figures import bin_centres_in_view, plot_pixel_pairs
-    from segssl.mmseg.figures import pipeline_transform, two_views, view_pairs
+    from segssl.mmseg.pixpro_views import pipeline_transform, two_views, view_pairs
+    from segssl.runs.figures import bin_centres_in_view, plot_pixel_pairs
     image = os.path.join(synthetic_root, 'cityscapes', 'leftImg8bit', 'train', 'synth',
                          'synth_000000_000000_leftImg8bit.png')
     crop = pipeline_transform(Config.fromfile(PRETRAIN), 'TwoViewCrop')
     assert crop['size'] == 112
     img = cv2.imread(image)
     seen_flip = False
-    for seed in (0, 1):                                  # seed 1: view 1 flipped, view 2 not
+    for seed in (0, 1):  # seed 1: view 1 flipped, view 2 not
         res = two_views(img, crop, seed)
         boxes, flips = res['view_boxes'].tolist(), res['view_flips'].tolist()
         seen_flip |= flips[0] != flips[1]
@@ -70,9 +70,10 @@ def test_pixel_pair_figure_draws_exactly_the_positive_pairs(synthetic_root, tmp_
         # map each drawn segment back to its bins: start in view 1, end in view 2 (shifted 112 + 16)
         centres = bin_centres_in_view((7, 7), (112, 112))
         drawn = {(int(np.argmin(np.abs(centres - s[0]).sum(1))),
-                  int(np.argmin(np.abs(centres + [128, 0] - s[1]).sum(1)))) for s in segments}
+                  int(np.argmin(np.abs(centres + [128, 0] - s[1]).sum(1))))
+                 for s in segments}
         assert drawn == want
-        assert centres[8].tolist() == [1.5 * 16, 1.5 * 16]              # bin (1, 1) centre in view px
+        assert centres[8].tolist() == [1.5 * 16, 1.5 * 16]  # bin (1, 1) centre in view px
         assert out.read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
     assert seen_flip
     # the tool: same seed, same pairs, PNG written
@@ -88,11 +89,11 @@ def test_prediction_grid_panels_are_the_models_argmax_in_the_palette(synthetic_r
     from mmseg.apis import init_model
     from mmseg.registry import DATASETS
 
-    from segssl.figures import plot_prediction_grid
-    from segssl.mmseg.figures import dataset_samples, predict_labels, resolve_run
+    from segssl.mmseg.run_inference import dataset_samples, predict_labels, resolve_run
+    from segssl.runs.figures import plot_prediction_grid
     monkeypatch.setenv('SEGSSL_DATA_ROOT', synthetic_root)
     torch.manual_seed(0)
-    model = init_model(QUICKSTART, None, device='cpu')             # random init, saved as a checkpoint
+    model = init_model(QUICKSTART, None, device='cpu')  # random init, saved as a checkpoint
     ckpt = tmp_path / 'work' / 'iter_1.pth'
     ckpt.parent.mkdir()
     torch.save({'state_dict': model.state_dict(), 'meta': {}}, ckpt)
@@ -100,20 +101,22 @@ def test_prediction_grid_panels_are_the_models_argmax_in_the_palette(synthetic_r
     samples, meta = dataset_samples(cfg, 2)
     assert len(samples) == 2 and samples[0]['image'].shape == (64, 128, 3)
     preds = predict_labels(QUICKSTART, str(ckpt), [s['img_path'] for s in samples])
-    panels = plot_prediction_grid([s['image'] for s in samples], [s['gt'] for s in samples],
-                                  {'a': preds, 'b': preds}, meta['palette'], str(tmp_path / 'grid.png'))
+    panels = plot_prediction_grid([s['image'] for s in samples], [s['gt'] for s in samples], {
+        'a': preds,
+        'b': preds
+    }, meta['palette'], str(tmp_path / 'grid.png'))
     assert len(panels) == 2 and len(panels[0]) == 4 and os.path.getsize(tmp_path / 'grid.png') > 1000
     # reference: mmseg's test_step on the config's own val dataset, colourised pixel by pixel
     model.eval()
     ds = DATASETS.build(cfg.val_dataloader.dataset)
     palette = meta['palette']
-    assert palette[0] == [128, 64, 128] and palette[13] == [0, 0, 142]        # Cityscapes' road, car
+    assert palette[0] == [128, 64, 128] and palette[13] == [0, 0, 142]  # Cityscapes' road, car
     for row in range(2):
         with torch.no_grad():
             ref = model.test_step(pseudo_collate([ds[row]]))[0].pred_sem_seg.data[0].numpy()
         gt = cv2.imread(ds[row]['data_samples'].seg_map_path, cv2.IMREAD_UNCHANGED)
         for col, labels in ((1, gt), (2, ref), (3, ref)):
-            want = np.zeros(labels.shape + (3,), np.uint8)
+            want = np.zeros(labels.shape + (3, ), np.uint8)
             for y in range(labels.shape[0]):
                 for x in range(labels.shape[1]):
                     if labels[y, x] < len(palette):
@@ -141,7 +144,7 @@ def test_predictions_of_a_classmix_checkpoint_are_its_students(synthetic_root, t
     from mmengine.registry import init_default_scope
     from mmseg.registry import DATASETS, MODELS
 
-    from segssl.mmseg.figures import predict_labels
+    from segssl.mmseg.run_inference import predict_labels
     monkeypatch.setenv('SEGSSL_DATA_ROOT', synthetic_root)
     cfg = Config.fromfile(CLASSMIX)
     init_default_scope('mmseg')
@@ -170,7 +173,7 @@ def test_mix_visualization_hook_saves_the_due_step_and_its_mixed_panel_is_the_mi
     from mmengine.config import Config
     from mmengine.runner import Runner
 
-    from segssl.splits import list_train_ids, write_splits
+    from segssl.data.splits import list_train_ids, write_splits
     root = os.path.join(synthetic_root, 'cityscapes')
     write_splits(str(tmp_path / 'splits'), 'cityscapes', list_train_ids('cityscapes', root), seed=0)
     os.environ['SEGSSL_DATA_ROOT'] = synthetic_root
@@ -181,16 +184,21 @@ def test_mix_visualization_hook_saves_the_due_step_and_its_mixed_panel_is_the_mi
     cfg.merge_from_dict({
         'train_dataloader.dataset.labelled.ann_file': f'{tmp_path}/splits/1-2/labelled.txt',
         'train_dataloader.dataset.unlabelled.ann_file': f'{tmp_path}/splits/1-2/unlabelled.txt',
-        'train_dataloader.batch_size': 2, 'train_cfg.max_iters': 2, 'train_cfg.val_interval': 100,
-        'param_scheduler.0.end': 2, 'default_hooks.checkpoint.interval': 100, 'model.weight.tau': 0.05})
+        'train_dataloader.batch_size': 2,
+        'train_cfg.max_iters': 2,
+        'train_cfg.val_interval': 100,
+        'param_scheduler.0.end': 2,
+        'default_hooks.checkpoint.interval': 100,
+        'model.weight.tau': 0.05
+    })
     cfg.custom_hooks = [dict(type='MixVisualizationHook', interval=2, sample=1)]
     cfg.work_dir = str(tmp_path / 'work')
-    cfg.visualizer.name = 'mix_hook_figure'        # mmengine reuses a visualizer by name: this run's own
+    cfg.visualizer.name = 'mix_hook_figure'  # mmengine reuses a visualizer by name: this run's own
     runner = Runner.from_cfg(cfg)
     runner.train()
     hook = next(h for h in runner.hooks if type(h).__name__ == 'MixVisualizationHook')
     assert os.path.isfile(tmp_path / 'work' / 'vis_mix' / 'iter_2.png')
-    assert not os.path.exists(tmp_path / 'work' / 'vis_mix' / 'iter_1.png')          # k = 2: only iteration 2
+    assert not os.path.exists(tmp_path / 'work' / 'vis_mix' / 'iter_1.png')  # k = 2: only iteration 2
     # the same figure through the visualizer: LocalVisBackend's vis_image/<name>_<step>.png, pixel for pixel
     vis_image = os.path.join(runner.log_dir, 'vis_data', 'vis_image')
     assert os.listdir(vis_image) == ['mix_step_2.png']
@@ -214,19 +222,20 @@ def test_mix_visualization_hook_saves_the_due_step_and_its_mixed_panel_is_the_mi
 
 
 def test_mix_visualization_hook_reads_an_intermix_and_skips_what_it_cannot_explain(tmp_path):
-    """DACS' InterMix (source b pasted on target b, masks not from make_masks): the mask is read
-    off the mix and equals the one used; a mix explained by neither pairing is logged and skipped,
-    not fatal; a model without mix_batch is named at the start of training."""
+    """DACS' InterMix (source b pasted on target b, masks not from make_masks): the mask drawn is
+    the one the kept MixStep carries, the one used; a mix its record does not explain is logged and
+    skipped, not fatal; a model without mix_batch is named at the start of training."""
     from types import SimpleNamespace
 
-    from segssl.mmseg.figures import MixVisualizationHook
+    from segssl.core import MixedBatch, MixStep
+    from segssl.mmseg.mix_visualization_hook import MixVisualizationHook
 
     class InterMixLike(torch.nn.Module):
-        scramble = False
+        scramble, keep_last_mix, last_mix = False, False, None
 
         def __init__(self):
             super().__init__()
-            self.data_preprocessor = SimpleNamespace(to_rgb01=lambda x: x.flip(1))     # BGR [0, 1] -> RGB
+            self.data_preprocessor = SimpleNamespace(to_rgb01=lambda x: x.flip(1))  # BGR [0, 1] -> RGB
 
         def make_masks(self, pseudo):
             raise AssertionError('not called')
@@ -236,7 +245,11 @@ def test_mix_visualization_hook_reads_an_intermix_and_skips_what_it_cannot_expla
             m = self.used[:, None]
             mixed = torch.where(m, labelled['inputs'], inputs)
             labels = torch.where(self.used, labelled['labels'], pseudo_labels)
-            return (mixed.flip(0) if self.scramble else mixed), labels, torch.where(self.used, 1.0, weights)
+            out = MixedBatch((mixed.flip(0) if self.scramble else mixed), labels, torch.where(self.used, 1.0, weights),
+                             self.used)
+            if self.keep_last_mix:  # what ClassMixSegmentor.loss keeps
+                self.last_mix = MixStep(out, inputs, labelled, 'labelled')
+            return out
 
     model, logs, images = InterMixLike(), [], []
     runner = SimpleNamespace(model=model, iter=0, work_dir=str(tmp_path),
@@ -249,16 +262,16 @@ def test_mix_visualization_hook_reads_an_intermix_and_skips_what_it_cannot_expla
     labels, pseudo = torch.zeros(2, 8, 12, dtype=torch.long), torch.ones(2, 8, 12, dtype=torch.long)
     hook.before_train_iter(runner, 0)
     out = model.mix_batch(target, pseudo, None, torch.full((2, 8, 12), 0.5), dict(inputs=source, labels=labels))
-    assert torch.equal(out[0], torch.where(model.used[:, None], source, target))   # passed through unchanged
+    assert torch.equal(out[0], torch.where(model.used[:, None], source, target))  # passed through unchanged
     hook.after_train_iter(runner, 0)
     assert os.path.isfile(tmp_path / 'vis_mix' / 'iter_1.png')
     # the saved PNG (RGB) went to the visualizer once, as image 'mix_step' at step 1
-    (((name, figure), kwargs),) = images
+    (((name, figure), kwargs), ) = images
     assert name == 'mix_step' and kwargs == dict(step=1)
     assert np.array_equal(figure, cv2.imread(str(tmp_path / 'vis_mix' / 'iter_1.png'))[..., ::-1])
     p = hook.last_panels
     assert np.array_equal(p['mask'] == 255, model.used[1].numpy()) and 0 < model.used[1].float().mean() < 1
-    to_u8 = lambda x: (x.flip(0).clamp(0, 1) * 255).round().byte().permute(1, 2, 0).numpy()   # noqa: E731
+    to_u8 = lambda x: (x.flip(0).clamp(0, 1) * 255).round().byte().permute(1, 2, 0).numpy()  # noqa: E731
     assert np.array_equal(p['image a'], to_u8(source[1])) and np.array_equal(p['image b'], to_u8(target[1]))
     assert np.array_equal(p['mixed image'], np.where(p['mask'][..., None] == 255, p['image a'], p['image b']))
     assert np.array_equal(p['weight'], np.where(model.used[1].numpy(), 1.0, 0.5))
@@ -269,7 +282,7 @@ def test_mix_visualization_hook_reads_an_intermix_and_skips_what_it_cannot_expla
     model.mix_batch(target, pseudo, None, torch.full((2, 8, 12), 0.5), dict(inputs=source, labels=labels))
     hook.after_train_iter(runner, 1)
     assert 'nothing saved' in logs[-1] and not os.path.exists(tmp_path / 'vis_mix' / 'iter_2.png')
-    assert len(images) == 1                                               # nor sent to the visualizer
+    assert len(images) == 1  # nor sent to the visualizer
     with pytest.raises(TypeError, match='has no mix_batch'):
         MixVisualizationHook(interval=1).before_train(SimpleNamespace(model=torch.nn.Linear(1, 1)))
     with pytest.raises(ValueError, match='interval=0'):

@@ -1,12 +1,13 @@
 """Synthetic frame folders (shifted crops of one scene), the frame-folder dataset and the clip
-transforms of seed 003's video anchor loss."""
+transforms of the SimCLR report's video anchor loss."""
 import os
 
 import numpy as np
 import pytest
+from conftest import skip_without_mmseg
 from PIL import Image
 
-pytest.importorskip('mmseg', reason='the mmseg stack is built by `make setup`')
+skip_without_mmseg()
 
 
 @pytest.fixture(scope='module')
@@ -24,7 +25,7 @@ def read(root, v, t):
 def test_frames_are_shifted_crops_and_reproducible(frames_root, tmp_path):
     from segssl.synthetic import generate_frame_folders
     assert sorted(os.listdir(frames_root)) == ['video_000', 'video_001', 'video_002']
-    for t in range(5):   # frame t+1 is frame t moved by (2 rows, 4 columns)
+    for t in range(5):  # frame t+1 is frame t moved by (2 rows, 4 columns)
         a, b = read(frames_root, 1, t), read(frames_root, 1, t + 1)
         assert a.shape == (32, 48, 3) and np.array_equal(a[2:, 4:], b[:-2, :-4])
         assert not np.array_equal(a, b)
@@ -56,6 +57,7 @@ def test_dataset_lists_videos_and_skips_short_ones(frames_root, tmp_path):
 
 def test_clip_sampling_loading_views_and_packing(frames_root):
     import mmcv
+
     from segssl.mmseg.datasets import FrameFolderDataset
     from segssl.mmseg.transforms import FrameClipViews, PackFrameClip, SampleFrameClip
     ds = FrameFolderDataset(data_root=frames_root, min_frames=4)
@@ -69,8 +71,8 @@ def test_clip_sampling_loading_views_and_packing(frames_root):
         anchors.add(t0)
         assert r['frame_indices'].tolist() == [t0, t0 + 2, t0 + 4]
         for img, t in zip(r['frames'], r['frame_indices']):
-            assert np.array_equal(img, mmcv.imread(item['frame_paths'][t]))      # BGR as LoadImageFromFile
-    assert anchors == {0, 1}                     # 6 frames, span 4: t0 in {0, 1}
+            assert np.array_equal(img, mmcv.imread(item['frame_paths'][t]))  # BGR as LoadImageFromFile
+    assert anchors == {0, 1}  # 6 frames, span 4: t0 in {0, 1}
     with pytest.raises(ValueError, match='min_frames to 7'):
         SampleFrameClip(num_frames=3, frame_interval=2)(dict(item))
     # identity views: whole frame, same size, no flip, no colour change
@@ -87,6 +89,7 @@ def test_clip_sampling_loading_views_and_packing(frames_root):
 
 def test_identity_view_equals_resized_frame(frames_root):
     import cv2
+
     from segssl.mmseg.transforms import FrameClipViews
     frame = np.random.RandomState(0).randint(0, 256, (32, 32, 3)).astype(np.uint8)
     plain = FrameClipViews(size=32, scale=(1.0, 1.0), ratio=(1.0, 1.0), flip_prob=0.0,

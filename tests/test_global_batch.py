@@ -2,26 +2,28 @@
 global batch its lr is set for; a run whose world size gives another one says so in one line."""
 import pytest
 import torch
+from conftest import skip_without_mmseg
 
-pytest.importorskip('mmseg')
+skip_without_mmseg()
 
 
 def test_note_only_when_the_global_batch_differs_and_the_lr_is_not_scaled():
-    from segssl.mmseg.distributed import global_batch_note
+    from segssl.mmseg.runner import global_batch_note
     asl = dict(enable=False, base_batch_size=64)
-    assert global_batch_note(4, 16, asl) == ''                    # 4xb16 = 64
+    assert global_batch_note(4, 16, asl) == ''  # 4xb16 = 64
     assert global_batch_note(1, 64, asl) == ''
-    assert global_batch_note(1, 16, None) == ''                   # nothing stated, nothing said
+    assert global_batch_note(1, 16, None) == ''  # nothing stated, nothing said
     assert global_batch_note(4, 64, dict(asl, enable=True)) == ''  # mmengine scales and logs it
     note = global_batch_note(4, 64, asl)
     assert '\n' not in note and note.startswith('global batch 256 (4 process(es) x 64) differs from the 64')
     assert '--auto-scale-lr' in note and '256/64' in note and 'train_dataloader.batch_size=16' in note
-    odd = global_batch_note(3, 64, asl)                           # 64 does not divide by 3
+    odd = global_batch_note(3, 64, asl)  # 64 does not divide by 3
     assert 'global batch 192' in odd and 'whose product with 3 processes is 64' in odd
 
 
 def _runner(tmp_path, batch, auto_scale_lr):
     from test_fault_handling import toy_cfg
+
     from segssl.mmseg import SegsslRunner
     cfg = toy_cfg(tmp_path, iters=1)
     cfg.train_dataloader.batch_size = batch
@@ -36,10 +38,12 @@ def test_the_runner_warns_once_and_keeps_the_lr(tmp_path, monkeypatch):
     monkeypatch.setattr(runner.logger, 'warning', lambda msg, *a, **k: lines.append(msg))
     runner.train()
     notes = [m for m in lines if m.startswith('global batch')]
-    assert notes == ['global batch 2 (1 process(es) x 2) differs from the 4 this config\'s learning rate is set '
-                     'for (auto_scale_lr.base_batch_size); the lr is not scaled: pass --auto-scale-lr to scale it '
-                     'by 2/4, or set train_dataloader.batch_size=4 to keep the global batch']
-    assert runner.optim_wrapper.optimizer.param_groups[0]['lr'] == 0.1     # as configured
+    assert notes == [
+        'global batch 2 (1 process(es) x 2) differs from the 4 this config\'s learning rate is set '
+        'for (auto_scale_lr.base_batch_size); the lr is not scaled: pass --auto-scale-lr to scale it '
+        'by 2/4, or set train_dataloader.batch_size=4 to keep the global batch'
+    ]
+    assert runner.optim_wrapper.optimizer.param_groups[0]['lr'] == 0.1  # as configured
 
 
 def test_auto_scale_lr_flag_scales_the_lr_by_the_global_batch_ratio(tmp_path):
@@ -57,6 +61,7 @@ def test_auto_scale_lr_flag_scales_the_lr_by_the_global_batch_ratio(tmp_path):
 def test_two_cfg_options_merge_in_mmseg_train_parser():
     # the flag appends a second --cfg-options; mmengine's DictAction extends, not replaces
     import argparse
+
     from mmengine.config import DictAction
     p = argparse.ArgumentParser()
     p.add_argument('--cfg-options', nargs='+', action=DictAction)

@@ -3,7 +3,6 @@ tiers that writes the report (tier 2 with one runner: the rest run the same code
 import os
 
 import pytest
-
 from conftest import ROOT, run_tool
 
 torch = pytest.importorskip('torch')
@@ -23,8 +22,7 @@ def test_cpu_rehearsal_of_tier_1_reports_every_check(tmp_path):
     sys.path.insert(0, os.path.join(ROOT, 'tools'))
     import gpu_check_core
     out = tmp_path / 'gpu_check.md'
-    r = run_tool(['tools/gpu_check.py', '--device', 'cpu', '--quick', '--tier', '1',
-                  '--out', str(out)], timeout=600)
+    r = run_tool(['tools/gpu_check.py', '--device', 'cpu', '--quick', '--tier', '1', '--out', str(out)], timeout=600)
     assert r.returncode == 0, r.stdout[-3000:]
     text = out.read_text()
     n = len(gpu_check_core.CHECKS)
@@ -36,17 +34,17 @@ def test_cpu_rehearsal_of_tier_1_reports_every_check(tmp_path):
 
 def test_cpu_rehearsal_of_a_tier_2_runner(tmp_path):
     out = tmp_path / 'gpu_check.md'
-    r = run_tool(['tools/gpu_check.py', '--device', 'cpu', '--tier', '2', '--iters', '2',
-                  '--only', 'DACS', '--out', str(out)], timeout=900)
+    r = run_tool(
+        ['tools/gpu_check.py', '--device', 'cpu', '--tier', '2', '--iters', '2', '--only', 'DACS', '--out',
+         str(out)], timeout=900)
     assert r.returncode == 0, r.stdout[-3000:]
-    rows = {line.split(' | ')[1]: line for line in out.read_text().splitlines()
-            if line.startswith('| 2 |')}
+    rows = {line.split(' | ')[1]: line for line in out.read_text().splitlines() if line.startswith('| 2 |')}
     assert set(rows) == {'DACS', 'DACS --amp'}
     assert ' passed | ' in rows['DACS'] and '2 iterations, loss' in rows['DACS']
     assert ' skipped | ' in rows['DACS --amp'] and 'AMP needs CUDA' in rows['DACS --amp']
 
 
 def test_bad_iterations_are_refused(tmp_path):
-    r = run_tool(['tools/gpu_check.py', '--device', 'cpu', '--iters', '1',
-                  '--out', str(tmp_path / 'x.md')], timeout=120)
+    r = run_tool(['tools/gpu_check.py', '--device', 'cpu', '--iters', '1', '--out',
+                  str(tmp_path / 'x.md')], timeout=120)
     assert r.returncode == 2 and 'gpu_check: error: --iters 1: expected at least 2' in r.stdout

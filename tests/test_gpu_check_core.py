@@ -6,7 +6,6 @@ import sys
 
 import pytest
 import torch
-
 from conftest import ROOT
 
 sys.path.insert(0, os.path.join(ROOT, 'tools'))
@@ -39,7 +38,7 @@ def test_wrong_comparison_raises():
         gpu_check_core.assert_close('wrong', a, b, 1e-4)
     with pytest.raises(AssertionError, match='shape'):
         gpu_check_core.assert_close('shape', a, a[:2], 1.0)
-    with pytest.raises(AssertionError, match='exceeds'):     # NaN on one side only
+    with pytest.raises(AssertionError, match='exceeds'):  # NaN on one side only
         gpu_check_core.assert_close('nan', a, torch.full_like(a, float('nan')), 1.0)
     # gradients are compared relative to the CPU gradient's peak, however small it is
     with pytest.raises(AssertionError, match='exceeds'):
@@ -51,6 +50,6 @@ def test_imports_no_framework():
             "bad=[m for m in sys.modules if m.split('.')[0] in "
             "('mmengine','mmseg','mmcv','detectron2','torchvision')]; assert not bad, bad")
     env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, 'plugins'), OMP_NUM_THREADS='2')
-    proc = subprocess.run([sys.executable, '-c', code], cwd=ROOT, env=env, timeout=300,
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.run([sys.executable, '-c', code], cwd=ROOT, env=env, timeout=300, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, text=True)
     assert proc.returncode == 0, proc.stdout

@@ -6,9 +6,9 @@ import os
 import statistics
 
 import pytest
+from conftest import requires_mmseg, run_tool
 
-from conftest import run_tool
-from segssl.experiments import compare_arms, comparison_markdown
+from segssl.runs.experiments import compare_arms, comparison_markdown
 
 
 @pytest.mark.parametrize('a, b', [([3.0, 4.0, 5.5], [1.0, 1.5, 0.2]), ([2.0, 2.1, 2.2], [1.0, 3.0, 2.0]),
@@ -29,41 +29,46 @@ def _trainings_in(stdout):
     return [line for line in stdout.splitlines() if line.startswith('$ ') and 'tools/train.py' in line]
 
 
+@requires_mmseg
 def test_pixpro_transfer_figures_equal_the_runs_and_finished_steps_are_reused(synthetic_root, tmp_path):
-    pytest.importorskip('mmseg', reason='the mmseg stack is built by `make setup`')
-    from segssl.runs import last_mmengine_metrics
     import shutil
+
+    from segssl.runs import last_mmengine_metrics
     data = tmp_path / 'data'
-    shutil.copytree(synthetic_root, data)                  # --label-split writes the splits into it
+    shutil.copytree(synthetic_root, data)  # --label-split writes the splits into it
     out = tmp_path / 'transfer'
-    cmd = ['tools/run_pixpro_transfer.py', '--out', str(out), '--data', str(data), '--seeds', '3',
-           '--downstream', 'fcn16', '--pretrain-iters', '2', '--finetune-iters', '2']
+    cmd = [
+        'tools/run_pixpro_transfer.py', '--out',
+        str(out), '--data',
+        str(data), '--seeds', '3', '--downstream', 'fcn16', '--pretrain-iters', '2', '--finetune-iters', '2'
+    ]
     r = run_tool(cmd)
     assert r.returncode == 0, r.stdout[-4000:]
-    assert len(_trainings_in(r.stdout)) == 3            # pretraining + two fine-tunes
+    assert len(_trainings_in(r.stdout)) == 3  # pretraining + two fine-tunes
     res = json.load(open(out / 'results.json'))
     for init in ('ssl', 'random'):
-        assert res['runs']['3'][f'fcn16_{init}']['mIoU'] == last_mmengine_metrics(str(out / f'fcn16_{init}_2it_pre2_s3'))['mIoU']
+        assert res['runs']['3'][f'fcn16_{init}']['mIoU'] == last_mmengine_metrics(str(
+            out / f'fcn16_{init}_2it_pre2_s3'))['mIoU']
     ssl_log, random_log = (open(out / 'logs' / f'fcn16_{i}_2it_pre2_s3.log').read() for i in ('ssl', 'random'))
     assert 'randomness = dict(seed=3)' in ssl_log and 'randomness = dict(seed=3)' in random_log
     weights = os.path.join(str(out), 'pretrain_2it_s3', 'r18_mmseg.pth')
-    assert f'load model from: {weights}' in ssl_log          # the SSL arm loads the bridge's output
+    assert f'load model from: {weights}' in ssl_log  # the SSL arm loads the bridge's output
     assert 'load model from' not in random_log
     v = res['verdicts']['fcn16_mIoU']
     assert v['diff'] == pytest.approx(res['runs']['3']['fcn16_ssl']['mIoU'] - res['runs']['3']['fcn16_random']['mIoU'])
     md = open(out / 'results.md').read()
     assert 'SSL init' in md and 'Command: `python tools/run_pixpro_transfer.py' in md
 
-    again = run_tool(cmd)                                   # everything finished: nothing is retrained
+    again = run_tool(cmd)  # everything finished: nothing is retrained
     assert again.returncode == 0 and _trainings_in(again.stdout) == []
     assert json.load(open(out / 'results.json'))['runs'] == res['runs']
-    scarce = run_tool(cmd + ['--label-split', '1-2'])       # labels scarce: new fine-tunes, same pretraining
+    scarce = run_tool(cmd + ['--label-split', '1-2'])  # labels scarce: new fine-tunes, same pretraining
     assert scarce.returncode == 0 and len(_trainings_in(scarce.stdout)) == 2, scarce.stdout[-3000:]
     for init in ('ssl', 'random'):
         log = open(out / 'logs' / f'fcn16_{init}_2it_labels1-2_pre2_s3.log').read()
         assert "ann_file='splits/1-2/labelled.txt'" in log
     assert json.load(open(out / 'results_labels1-2.json'))['settings']['label_split'] == '1-2'
-    assert json.load(open(out / 'results.json'))['runs'] == res['runs']     # the all-labels table is untouched
+    assert json.load(open(out / 'results.json'))['runs'] == res['runs']  # the all-labels table is untouched
 
 
 def test_pixpro_transfer_rejects_zero_iterations(tmp_path):
@@ -71,14 +76,17 @@ def test_pixpro_transfer_rejects_zero_iterations(tmp_path):
     assert r.returncode != 0 and '--pretrain-iters must be >= 1' in r.stdout
 
 
+@requires_mmseg
 def test_classmix_warm_start_starts_both_arms_from_the_warm_up_model(synthetic_root, tmp_path):
-    pytest.importorskip('mmseg', reason='the mmseg stack is built by `make setup`')
     import shutil
     data = tmp_path / 'data'
-    shutil.copytree(synthetic_root, data)                  # the tool writes label splits into it
+    shutil.copytree(synthetic_root, data)  # the tool writes label splits into it
     work = tmp_path / 'warm'
-    r = run_tool(['tools/run_classmix_experiment.py', '--work-dir', str(work), '--data', str(data),
-                  '--iters', '2', '--warm-start', '2', '--seeds', '1', '--batch', '2'])
+    r = run_tool([
+        'tools/run_classmix_experiment.py', '--work-dir',
+        str(work), '--data',
+        str(data), '--iters', '2', '--warm-start', '2', '--seeds', '1', '--batch', '2'
+    ])
     assert r.returncode == 0, r.stdout[-4000:]
     start = os.path.join(str(work), 'warmup', 'supervised_seed1', 'iter_2.pth')
     assert os.path.isfile(start)
@@ -87,9 +95,12 @@ def test_classmix_warm_start_starts_both_arms_from_the_warm_up_model(synthetic_r
     res = json.load(open(work / 'results.json'))
     assert set(res['runs']) == {'classmix', 'supervised'}
     assert json.load(open(work / 'warmup' / 'results.json'))['runs'].keys() == {'supervised'}
-    warm_md = open(work / 'warmup' / 'results.md').read()         # one method: its row, no verdict
+    warm_md = open(work / 'warmup' / 'results.md').read()  # one method: its row, no verdict
     assert '| supervised |' in warm_md and '| classmix |' not in warm_md and 'difference of means' not in warm_md
     assert 'difference of means' in open(work / 'results.md').read()
-    r = run_tool(['tools/run_classmix_experiment.py', '--work-dir', str(work), '--data', str(data),
-                  '--warm-start', '2', '--init-from', start])
+    r = run_tool([
+        'tools/run_classmix_experiment.py', '--work-dir',
+        str(work), '--data',
+        str(data), '--warm-start', '2', '--init-from', start
+    ])
     assert r.returncode != 0 and 'give one' in r.stdout

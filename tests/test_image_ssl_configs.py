@@ -1,14 +1,13 @@
-"""The seed 002 (BYOL) and seed 003 (SimCLR) pretraining configs carry the seeds' values, and
-seed 003's schedule (Adam, 10 warm-up epochs, cosine restarts every 50 epochs, 300 epochs)
+"""The Mask R-CNN thesis (BYOL) and the SimCLR report (SimCLR) pretraining configs carry the reports' values, and
+the SimCLR report's schedule (Adam, 10 warm-up epochs, cosine restarts every 50 epochs, 300 epochs)
 built by mmengine gives the learning rates of its formula."""
 import math
 import os
 
 import pytest
+from conftest import ROOT, skip_without_mmseg
 
-from conftest import ROOT
-
-pytest.importorskip('mmseg', reason='the mmseg stack is built by `make setup`')
+skip_without_mmseg()
 PRETRAIN = os.path.join(ROOT, 'configs', 'pretrain')
 
 
@@ -37,16 +36,18 @@ def test_byol_configs_follow_seed_002():
 
 
 def test_simclr_configs_follow_seed_003():
-    rows = {'simclr_r34-3x3stem_1xb256_cifar10-32px.py': (32, 0.0),
-            'simclr_r34-3x3stem_1xb256_inat-animals-64px.py': (64, 0.5),
-            'simclr_r34-3x3stem_1xb256_animal-kingdom-frames-64px.py': (64, 0.5)}
+    rows = {
+        'simclr_r34-3x3stem_1xb256_cifar10-32px.py': (32, 0.0),
+        'simclr_r34-3x3stem_1xb256_inat-animals-64px.py': (64, 0.5),
+        'simclr_r34-3x3stem_1xb256_animal-kingdom-frames-64px.py': (64, 0.5)
+    }
     for name, (size, blur) in rows.items():
         cfg = load(name)
         m = cfg.model
         assert (m.type, m.backbone.type, m.backbone.depth, m.temperature) == ('SimCLR', 'ResNet3x3Stem', 34, 0.5)
         assert m.projector.batch_norm
         pipe = cfg.train_dataloader.dataset.pipeline
-        assert pipe[1].size == size and pipe[2].blur_prob == blur, name     # blur off at 32 px
+        assert pipe[1].size == size and pipe[2].blur_prob == blur, name  # blur off at 32 px
         assert cfg.optim_wrapper.optimizer.type == 'Adam' and cfg.train_cfg.max_epochs == 300
     video = load('simclr-video-anchor_r34-3x3stem_1xb256_animal-kingdom-64px.py')
     assert video.model.type == 'VideoAnchorSimCLR' and video.model.num_frames == 3
@@ -75,18 +76,19 @@ def test_simclr_schedule_is_warmup_then_cosine_restarts_every_50_epochs():
         for s in schedulers:
             s.step()
     W = 10 * epoch_length
-    for i in range(W):                        # LinearLR: lr (s + (1 - s) i / (W - 1)), s = 0.01
+    for i in range(W):  # LinearLR: lr (s + (1 - s) i / (W - 1)), s = 0.01
         assert got[i] == pytest.approx(lr * (0.01 + 0.99 * i / (W - 1)), rel=1e-6)
-    for i in range(W, 300 * epoch_length):    # SGDR, T = 50 epochs, last cycle cut at 40
+    for i in range(W, 300 * epoch_length):  # SGDR, T = 50 epochs, last cycle cut at 40
         t = (i - W) % (50 * epoch_length)
-        assert got[i] == pytest.approx(lr * (1 + math.cos(math.pi * t / (50 * epoch_length))) / 2,
-                                       rel=1e-6, abs=1e-12), i
+        assert got[i] == pytest.approx(lr * (1 + math.cos(math.pi * t / (50 * epoch_length))) / 2, rel=1e-6,
+                                       abs=1e-12), i
     restarts = [i for i in range(W + 1, len(got)) if got[i] > got[i - 1] + 1e-9]
     assert restarts == [W + k * 50 * epoch_length for k in range(1, 6)]
 
 
 def test_seed_models_build_with_the_seed_shapes():
     import segssl.mmseg  # noqa: F401
+    # isort: split
     from mmengine.registry import init_default_scope
     from mmseg.registry import MODELS
     init_default_scope('mmseg')
@@ -102,9 +104,10 @@ def test_seed_models_build_with_the_seed_shapes():
     assert byol.online_backbone.conv1.weight.shape == (64, 3, 7, 7)
 
 
-@pytest.mark.parametrize('name', ['byol_r50-h4096_1xb64_coco2014-224.py', 'byol_r18_synthetic-64px.py',
-                                  'simclr_r34-3x3stem_1xb256_cifar10-32px.py', 'simclr_r18-3x3stem_synthetic-32px.py',
-                                  'simclr-video-anchor_r18-3x3stem_synthetic-32px.py'])
+@pytest.mark.parametrize('name', [
+    'byol_r50-h4096_1xb64_coco2014-224.py', 'byol_r18_synthetic-64px.py', 'simclr_r34-3x3stem_1xb256_cifar10-32px.py',
+    'simclr_r18-3x3stem_synthetic-32px.py', 'simclr-video-anchor_r18-3x3stem_synthetic-32px.py'
+])
 def test_image_ssl_configs_synchronise_the_mlp_batch_norm(name):
     """Issue 17, item 9: the projector/predictor BatchNorm1d layers are SyncBN in multi-process
     runs (mmengine's sync_bn; segssl's runner makes it work on CPUs too)."""

@@ -3,14 +3,16 @@ applied to the model's own branches, the target is the EMA of the online branch,
 the configured shapes, and bad inputs are refused clearly."""
 import pytest
 import torch
+from conftest import skip_without_mmseg
 
-pytest.importorskip('mmseg', reason='the mmseg stack is built by `make setup`')
+skip_without_mmseg()
 
-R18 = dict(type='ResNet', depth=18, style='pytorch', out_indices=(3,))
+R18 = dict(type='ResNet', depth=18, style='pytorch', out_indices=(3, ))
 
 
 def build(cfg):
     import segssl.mmseg  # noqa: F401
+    # isort: split
     from mmengine.registry import init_default_scope
     from mmseg.registry import MODELS
     init_default_scope('mmseg')
@@ -22,9 +24,9 @@ def build(cfg):
 
 def test_byol_loss_target_and_momentum():
     from segssl.core import byol_loss
-    model = build(dict(type='BYOL', backbone=R18,
-                       projector=dict(in_channels=512, hidden_channels=64, out_channels=16),
-                       predictor=dict(hidden_channels=32, batch_norm=False)))
+    model = build(
+        dict(type='BYOL', backbone=R18, projector=dict(in_channels=512, hidden_channels=64, out_channels=16),
+             predictor=dict(hidden_channels=32, batch_norm=False)))
     proj, pred = model.online_projector, model.predictor
     assert [type(m).__name__ for m in proj] == ['Linear', 'BatchNorm1d', 'ReLU', 'Linear']
     assert [type(m).__name__ for m in pred] == ['Linear', 'ReLU', 'Linear']
@@ -60,8 +62,9 @@ def test_byol_loss_target_and_momentum():
 
 def test_simclr_loss_is_nt_xent_of_its_projections():
     from segssl.core import nt_xent_loss
-    model = build(dict(type='SimCLR', backbone=dict(R18, type='ResNet3x3Stem'),
-                       projector=dict(in_channels=512, out_channels=32), temperature=0.5))
+    model = build(
+        dict(type='SimCLR', backbone=dict(R18, type='ResNet3x3Stem'), projector=dict(in_channels=512, out_channels=32),
+             temperature=0.5))
     assert [type(m).__name__ for m in model.projector] == ['Linear', 'BatchNorm1d', 'ReLU', 'Linear']
     assert model.projector[0].out_features == 512
     x = torch.randn(4, 4, 3, 16, 16, generator=torch.Generator().manual_seed(1))
@@ -69,14 +72,14 @@ def test_simclr_loss_is_nt_xent_of_its_projections():
     loss = model(x)['loss']
     z = model.embed(torch.cat([x[:, 0], x[:, 1]]))
     assert float(loss) == pytest.approx(float(nt_xent_loss(z[:4], z[4:], 0.5)), abs=1e-5)
-    assert model(x, mode='tensor')[-1].shape == (4, 512, 2, 2)      # 3x3 stem: stride 8 at stage 4
+    assert model(x, mode='tensor')[-1].shape == (4, 512, 2, 2)  # 3x3 stem: stride 8 at stage 4
 
 
 def test_video_anchor_model_weights_frames():
     from segssl.core import nt_xent_loss
-    model = build(dict(type='VideoAnchorSimCLR', backbone=R18, num_frames=3,
-                       projector=dict(in_channels=512, hidden_channels=64, out_channels=16),
-                       frame_weights=[0.2, 0.5, 1.0]))
+    model = build(
+        dict(type='VideoAnchorSimCLR', backbone=R18, num_frames=3,
+             projector=dict(in_channels=512, hidden_channels=64, out_channels=16), frame_weights=[0.2, 0.5, 1.0]))
     assert model.data_preprocessor.num_views == 4
     x = torch.randn(4, 4, 3, 32, 32, generator=torch.Generator().manual_seed(3))
     model.train()

@@ -31,7 +31,7 @@ EXCLUDED = ['conv.bias', 'bn.weight', 'bn.bias', 'fc.bias']
 def _model(seed=0):
     torch.manual_seed(seed)
     model = TinyNet().double()
-    with torch.no_grad():   # BN affine parameters away from their (1, 0) initialisation
+    with torch.no_grad():  # BN affine parameters away from their (1, 0) initialisation
         model.bn.weight.uniform_(0.5, 1.5)
         model.bn.bias.uniform_(-0.5, 0.5)
     return model
@@ -41,7 +41,7 @@ def _backward(model, seed):
     g = torch.Generator().manual_seed(seed)
     x = torch.randn(2, 3, 5, 5, generator=g, dtype=torch.float64)
     model.zero_grad()
-    (model(x) ** 2).sum().backward()
+    (model(x)**2).sum().backward()
 
 
 def _norm(values):
@@ -68,22 +68,21 @@ def _reference_step(weights, grads, velocity, lr, excluded):
 
 
 def _flat(model, attr):
-    return {n: (getattr(p, attr) if attr else p).detach().flatten().tolist()
-            for n, p in model.named_parameters()}
+    return {n: (getattr(p, attr) if attr else p).detach().flatten().tolist() for n, p in model.named_parameters()}
 
 
 def test_param_groups_split_bn_and_bias():
     groups = lars_param_groups(_model(), weight_decay=WD)
     assert [g['param_names'] for g in groups] == [ADAPTED, EXCLUDED]
     assert [(g['weight_decay'], g['lars_exclude']) for g in groups] == [(WD, False), (0.0, True)]
-    (single,) = lars_param_groups(_model(), weight_decay=WD, exclude_bn_and_bias=False)
+    (single, ) = lars_param_groups(_model(), weight_decay=WD, exclude_bn_and_bias=False)
     assert single['param_names'] == [n for n, _ in _model().named_parameters()]
     assert (single['weight_decay'], single['lars_exclude']) == (WD, False)
     # PixPro's rule: any 1-D tensor is excluded, whatever its name or module.
     model = nn.Sequential(nn.Linear(3, 4, bias=False), nn.PReLU(4))
     assert [g['param_names'] for g in lars_param_groups(model, WD)] == [['0.weight'], ['1.weight']]
     frozen = _model()
-    frozen.conv.requires_grad_(False)   # a momentum encoder's parameters are left out
+    frozen.conv.requires_grad_(False)  # a momentum encoder's parameters are left out
     names = [n for g in lars_param_groups(frozen, WD) for n in g['param_names']]
     assert 'conv.weight' not in names and 'conv.bias' not in names and len(names) == 4
 
@@ -110,8 +109,8 @@ def test_excluded_params_get_plain_sgd_momentum_without_weight_decay():
     """BN weights/biases and conv/linear biases follow torch.optim.SGD(momentum, wd=0)."""
     model, reference = _model(), _model()
     opt = LARS(lars_param_groups(model, WD), lr=0.3, momentum=MOMENTUM)
-    sgd = torch.optim.SGD([p for n, p in reference.named_parameters() if n in EXCLUDED],
-                          lr=0.3, momentum=MOMENTUM, weight_decay=0.0)
+    sgd = torch.optim.SGD([p for n, p in reference.named_parameters() if n in EXCLUDED], lr=0.3, momentum=MOMENTUM,
+                          weight_decay=0.0)
     gen = torch.Generator().manual_seed(0)
     for step in range(3):
         for p, q in zip(model.parameters(), reference.parameters()):
@@ -127,7 +126,7 @@ def test_excluded_params_get_plain_sgd_momentum_without_weight_decay():
 
 
 def test_zero_weight_or_zero_grad_gives_no_nan():
-    w_zero = nn.Parameter(torch.zeros(3, 2, dtype=torch.float64))      # ||w|| = 0
+    w_zero = nn.Parameter(torch.zeros(3, 2, dtype=torch.float64))  # ||w|| = 0
     g_zero = nn.Parameter(torch.full((2, 2), 2.0, dtype=torch.float64))  # ||g|| = 0, wd = 0
     both = nn.Parameter(torch.zeros(4, dtype=torch.float64).reshape(2, 2))
     opt = LARS([dict(params=[w_zero, g_zero, both])], lr=0.1, momentum=MOMENTUM, weight_decay=0.0)
@@ -141,7 +140,7 @@ def test_zero_weight_or_zero_grad_gives_no_nan():
     torch.testing.assert_close(both.detach(), torch.zeros(2, 2, dtype=torch.float64))
     # With weight decay, a zero gradient still moves a non-zero weight, by a finite step:
     # g' = wd w, trust = eta ||w|| / (wd ||w|| + eps).
-    p = nn.Parameter(torch.full((2,), 3.0, dtype=torch.float64))
+    p = nn.Parameter(torch.full((2, ), 3.0, dtype=torch.float64))
     opt = LARS([p], lr=1.0, weight_decay=0.5, eta=ETA, eps=EPS)
     p.grad = torch.zeros_like(p)
     opt.step()
@@ -179,13 +178,23 @@ def _mixed_groups(seed):
     def param(*shape, dtype=torch.float32, zero=False):
         t = torch.zeros(shape, dtype=dtype) if zero else torch.randn(shape, generator=g).to(dtype)
         return nn.Parameter(t)
-    adapted = [param(16, 8, 3, 3), param(7, 5), param(4, 4, dtype=torch.float64), param(6, 2, zero=True),
-               param(3, 3, dtype=torch.bfloat16), param(5, 5), param(2, 3)]
+
+    adapted = [
+        param(16, 8, 3, 3),
+        param(7, 5),
+        param(4, 4, dtype=torch.float64),
+        param(6, 2, zero=True),
+        param(3, 3, dtype=torch.bfloat16),
+        param(5, 5),
+        param(2, 3)
+    ]
     excluded = [param(16), param(7), param(3, dtype=torch.float64)]
     plain = [param(4, 6), param(6)]
-    groups = [dict(params=adapted, weight_decay=WD, lars_exclude=False, momentum=MOMENTUM),
-              dict(params=excluded, weight_decay=0.0, lars_exclude=True, momentum=MOMENTUM),
-              dict(params=plain, weight_decay=0.0, lars_exclude=False, momentum=0.0)]
+    groups = [
+        dict(params=adapted, weight_decay=WD, lars_exclude=False, momentum=MOMENTUM),
+        dict(params=excluded, weight_decay=0.0, lars_exclude=True, momentum=MOMENTUM),
+        dict(params=plain, weight_decay=0.0, lars_exclude=False, momentum=0.0)
+    ]
     return groups, g
 
 
@@ -193,9 +202,9 @@ def _grads(groups, g, step):
     for group in groups:
         for k, p in enumerate(group['params']):
             if group['weight_decay'] and k == len(group['params']) - 1:
-                p.grad = None                               # a parameter without a gradient
+                p.grad = None  # a parameter without a gradient
             elif k == 1 and step == 1:
-                p.grad = torch.zeros_like(p)                # a zero gradient
+                p.grad = torch.zeros_like(p)  # a zero gradient
             else:
                 p.grad = torch.randn(p.shape, generator=g).to(p.dtype)
 
@@ -206,8 +215,7 @@ def test_step_equals_the_per_tensor_loop_bit_for_bit(foreach):
     update (the CPU's default) and the loop give exactly the bits of the per-tensor reference and
     leave p.grad untouched."""
     groups, gen = _mixed_groups(0)
-    ref_groups = [dict(group, params=[nn.Parameter(p.detach().clone()) for p in group['params']])
-                  for group in groups]
+    ref_groups = [dict(group, params=[nn.Parameter(p.detach().clone()) for p in group['params']]) for group in groups]
     opt = LARS(groups, lr=0.5, eta=ETA, eps=EPS, foreach=foreach)
     ref_state = {}
     for step, lr in enumerate((0.5, 0.2, 0.3)):
@@ -229,7 +237,7 @@ def test_step_equals_the_per_tensor_loop_bit_for_bit(foreach):
             assert (p.grad is None) if grad is None else torch.equal(p.grad, grad), (step, k)
             if q.grad is not None and id(q) in ref_state:
                 assert torch.equal(opt.state[p]['momentum_buffer'], ref_state[id(q)]), (step, k)
-    zero = opt.param_groups[0]['params'][3]                  # ||w|| = 0 at step 1: trust 1
+    zero = opt.param_groups[0]['params'][3]  # ||w|| = 0 at step 1: trust 1
     assert torch.isfinite(zero).all() and zero.abs().sum() > 0
 
 
@@ -244,18 +252,18 @@ def test_step_reads_nothing_back_from_the_tensors(foreach, monkeypatch):
 
     def forbidden(*args, **kwargs):
         raise AssertionError('a tensor value was read on the host')
+
     for step in range(2):
         _grads(groups, gen, step)
         with monkeypatch.context() as m:
             for name in ('item', 'tolist', '__bool__', '__int__', '__float__', '__index__', 'cpu', 'numpy'):
                 m.setattr(torch.Tensor, name, forbidden)
             opt.step()
-    assert 'meta' not in lars._FOREACH_DEVICES      # torch 2.1 has no meta _foreach_norm
+    assert 'meta' not in lars._FOREACH_DEVICES  # torch 2.1 has no meta _foreach_norm
     ps = [nn.Parameter(torch.empty(4, 3, device='meta')), nn.Parameter(torch.empty(3, device='meta'))]
     for p in ps:
         p.grad = torch.empty_like(p)
-    opt = LARS([dict(params=ps[:1]), dict(params=ps[1:], lars_exclude=True, weight_decay=0.0)],
-               lr=0.1, weight_decay=WD)
+    opt = LARS([dict(params=ps[:1]), dict(params=ps[1:], lars_exclude=True, weight_decay=0.0)], lr=0.1, weight_decay=WD)
     opt.step()
     opt.step()
     assert opt.state[ps[0]]['momentum_buffer'].is_meta
@@ -276,6 +284,7 @@ def test_foreach_none_follows_the_foreach_device_list(monkeypatch):
         _grads(groups, gen, 0)
         LARS(groups, lr=0.1, foreach=foreach).step()
         return bool(calls)
+
     assert uses_foreach(None) and uses_foreach(True) and not uses_foreach(False)
     monkeypatch.setattr(lars, '_FOREACH_DEVICES', lars._FOREACH_DEVICES - {'cpu'})
     assert not uses_foreach(None) and uses_foreach(True)
@@ -286,8 +295,7 @@ def test_foreach_none_follows_the_foreach_device_list(monkeypatch):
 def test_invalid_arguments_are_named():
     params = [nn.Parameter(torch.zeros(1))]
     for kwargs, word in ((dict(lr=0.0), 'lr'), (dict(lr=1.0, momentum=1.0), 'momentum'),
-                         (dict(lr=1.0, weight_decay=-1.0), 'weight_decay'),
-                         (dict(lr=1.0, eta=0.0), 'eta')):
+                         (dict(lr=1.0, weight_decay=-1.0), 'weight_decay'), (dict(lr=1.0, eta=0.0), 'eta')):
         with pytest.raises(ValueError, match=word):
             LARS(params, **kwargs)
 
@@ -295,15 +303,16 @@ def test_invalid_arguments_are_named():
 # ----------------------------------------------------------------------------- mmengine side
 def _build(cfg, model):
     import segssl.mmseg.optim  # noqa: F401  (registers LARS and the constructor)
+    # isort: split
     from mmengine.optim import build_optim_wrapper
     return build_optim_wrapper(model, copy.deepcopy(cfg))
 
 
 def test_build_optim_wrapper_with_lars_constructor_gives_two_groups():
     model = _model()
-    wrapper = _build(dict(type='OptimWrapper', constructor='LARSOptimWrapperConstructor',
-                          optimizer=dict(type='LARS', lr=0.25, weight_decay=WD, momentum=0.9)),
-                     model)
+    wrapper = _build(
+        dict(type='OptimWrapper', constructor='LARSOptimWrapperConstructor',
+             optimizer=dict(type='LARS', lr=0.25, weight_decay=WD, momentum=0.9)), model)
     opt = wrapper.optimizer
     assert type(opt) is LARS
     assert [g['param_names'] for g in opt.param_groups] == [ADAPTED, EXCLUDED]
@@ -311,8 +320,7 @@ def test_build_optim_wrapper_with_lars_constructor_gives_two_groups():
     for group in opt.param_groups:
         assert [id(p) for p in group['params']] == [id(params[n]) for n in group['param_names']]
         assert (group['lr'], group['momentum'], group['eta']) == (0.25, 0.9, 0.001)
-    assert [(g['weight_decay'], g['lars_exclude']) for g in opt.param_groups] == [
-        (WD, False), (0.0, True)]
+    assert [(g['weight_decay'], g['lars_exclude']) for g in opt.param_groups] == [(WD, False), (0.0, True)]
     # Stepping through the wrapper is the plain LARS step.
     reference = _model()
     ref_opt = LARS(lars_param_groups(reference, WD), lr=0.25, momentum=0.9)
@@ -326,9 +334,9 @@ def test_build_optim_wrapper_with_lars_constructor_gives_two_groups():
 
 def test_build_optim_wrapper_options():
     # exclude_bn_and_bias=False: one group, everything adapted and decayed.
-    wrapper = _build(dict(constructor='LARSOptimWrapperConstructor',
-                          paramwise_cfg=dict(exclude_bn_and_bias=False),
-                          optimizer=dict(type='LARS', lr=0.1, weight_decay=WD)), _model())
+    wrapper = _build(
+        dict(constructor='LARSOptimWrapperConstructor', paramwise_cfg=dict(exclude_bn_and_bias=False),
+             optimizer=dict(type='LARS', lr=0.1, weight_decay=WD)), _model())
     assert [(len(g['params']), g['weight_decay'], g['lars_exclude'])
             for g in wrapper.optimizer.param_groups] == [(6, WD, False)]
     # mmengine's default constructor also builds LARS (one group, flag at its default).
@@ -337,27 +345,29 @@ def test_build_optim_wrapper_options():
     assert [g['lars_exclude'] for g in wrapper.optimizer.param_groups] == [False]
     # paramwise_cfg keys of the default constructor are refused by name.
     with pytest.raises(ValueError, match='norm_decay_mult'):
-        _build(dict(constructor='LARSOptimWrapperConstructor',
-                    paramwise_cfg=dict(norm_decay_mult=0.0),
-                    optimizer=dict(type='LARS', lr=0.1)), _model())
+        _build(
+            dict(constructor='LARSOptimWrapperConstructor', paramwise_cfg=dict(norm_decay_mult=0.0),
+                 optimizer=dict(type='LARS', lr=0.1)), _model())
 
 
 def test_warmup_cosine_schedule_from_config_matches_formula():
-    """Seed 000 schedule through mmengine's schedulers (as the Runner builds them): base lr
+    """The PixPro thesis schedule through mmengine's schedulers (as the Runner builds them): base lr
     1.0 x batch/256, 5 linear warm-up epochs from lr/100, then cosine to 1e-6."""
     from mmengine.registry import PARAM_SCHEDULERS
     batch, epoch_length, epochs, warmup_epochs, eta_min, start = 64, 10, 20, 5, 1e-6, 0.01
     base = 1.0 * batch / 256
-    wrapper = _build(dict(constructor='LARSOptimWrapperConstructor',
-                          optimizer=dict(type='LARS', lr=base, weight_decay=WD, momentum=0.9)),
-                     nn.Linear(2, 2))
-    cfgs = [dict(type='LinearLR', start_factor=start, by_epoch=True, begin=0, end=warmup_epochs,
-                 convert_to_iter_based=True),
-            dict(type='CosineAnnealingLR', T_max=epochs - warmup_epochs, eta_min=eta_min,
-                 by_epoch=True, begin=warmup_epochs, end=epochs, convert_to_iter_based=True)]
-    schedulers = [PARAM_SCHEDULERS.build(cfg, default_args=dict(optimizer=wrapper,
-                                                                epoch_length=epoch_length))
-                  for cfg in cfgs]
+    wrapper = _build(
+        dict(constructor='LARSOptimWrapperConstructor', optimizer=dict(type='LARS', lr=base, weight_decay=WD,
+                                                                       momentum=0.9)), nn.Linear(2, 2))
+    cfgs = [
+        dict(type='LinearLR', start_factor=start, by_epoch=True, begin=0, end=warmup_epochs,
+             convert_to_iter_based=True),
+        dict(type='CosineAnnealingLR', T_max=epochs - warmup_epochs, eta_min=eta_min, by_epoch=True,
+             begin=warmup_epochs, end=epochs, convert_to_iter_based=True)
+    ]
+    schedulers = [
+        PARAM_SCHEDULERS.build(cfg, default_args=dict(optimizer=wrapper, epoch_length=epoch_length)) for cfg in cfgs
+    ]
     lrs = []
     for _ in range(epochs * epoch_length):
         lrs.append([g['lr'] for g in wrapper.optimizer.param_groups])
@@ -368,11 +378,11 @@ def test_warmup_cosine_schedule_from_config_matches_formula():
     warm, total = warmup_epochs * epoch_length, (epochs - warmup_epochs) * epoch_length
 
     def expected(i):
-        if i < warm:   # mmengine's LinearLR reaches end_factor (1) at its last iteration
+        if i < warm:  # mmengine's LinearLR reaches end_factor (1) at its last iteration
             return base * (start + (1 - start) * i / (warm - 1))
         return eta_min + (base - eta_min) * (1 + math.cos(math.pi * (i - warm) / total)) / 2
 
     for i in (0, 1, 25, warm - 1, warm, warm + 1, warm + total // 2, len(lrs) - 1):
-        assert lrs[i] == pytest.approx([expected(i)] * 2, rel=1e-9), i   # both groups
+        assert lrs[i] == pytest.approx([expected(i)] * 2, rel=1e-9), i  # both groups
     assert lrs[0][0] == pytest.approx(base / 100) and lrs[warm][0] == pytest.approx(base)
     assert lrs[warm + total // 2][0] == pytest.approx((base + eta_min) / 2)

@@ -6,27 +6,26 @@ import os
 import re
 
 import pytest
+from conftest import ROOT, skip_without_mmseg
 
-from conftest import ROOT
-
-pytest.importorskip('mmseg', reason='the mmseg stack is built by `make setup`')
+skip_without_mmseg()
 CONFIGS = os.path.join(ROOT, 'configs')
 # the reports' global batches (issue #17): pattern of the config's path -> global batch
 GLOBAL = [
-    (r'pretrain/pixpro_.*-mbn_3xb16-30ep', 48),             # the "(48)" rows
-    (r'pretrain/pixpro_', 64),                              # ablations on 3 GPUs, final on 4
+    (r'pretrain/pixpro_.*-mbn_3xb16-30ep', 48),  # the "(48)" rows
+    (r'pretrain/pixpro_', 64),  # ablations on 3 GPUs, final on 4
     (r'finetune/fcn16_', 7),
-    (r'semi/.*_cityscapes-', 2),                            # 2 labelled + 2 unlabelled
-    (r'semi/.*_voc-aug-', 10),                              # 10 + 10
-    (r'uda/', 2),                                           # 2 source + 2 target
+    (r'semi/.*_cityscapes-', 2),  # 2 labelled + 2 unlabelled
+    (r'semi/.*_voc-aug-', 10),  # 10 + 10
+    (r'uda/', 2),  # 2 source + 2 target
     (r'finetune/erfnet/', 20),
-    (r'pretrain/erfnet_(colorization|otsu)', 20),           # encoder-decoder pretext tasks
-    (r'pretrain/erfnet_', 128),                             # encoder-only pretext tasks
+    (r'pretrain/erfnet_(colorization|otsu)', 20),  # encoder-decoder pretext tasks
+    (r'pretrain/erfnet_', 128),  # encoder-only pretext tasks
     (r'pretrain/byol_', 64),
-    (r'pretrain/simclr', 256),                              # the SimCLR report (one GPU)
+    (r'pretrain/simclr', 256),  # the SimCLR report (one GPU)
     (r'finetune/twoblock_', 32),
     (r'finetune/deeplabv2_', 2),
-    (r'custom/pixpro_', 64),                                # your own data: the GPU templates
+    (r'custom/pixpro_', 64),  # your own data: the GPU templates
     (r'custom/', 2),
 ]
 # where the global batch does not divide over the report's GPU count, the nearest shape
@@ -34,9 +33,10 @@ NEAREST = {64: {3: 21}}
 
 
 def real_data_configs():
-    return sorted(os.path.relpath(p, CONFIGS) for p in glob.glob(os.path.join(CONFIGS, '*', '**', '*.py'), recursive=True)
-                  if '_base_' not in p and 'synthetic' not in p and 'quickstart' not in p
-                  and not ('custom' in p and '_r18' in p))        # the CPU templates of your own data
+    return sorted(
+        os.path.relpath(p, CONFIGS) for p in glob.glob(os.path.join(CONFIGS, '*', '**', '*.py'), recursive=True)
+        if '_base_' not in p and 'synthetic' not in p and 'quickstart' not in p
+        and not ('custom' in p and '_r18' in p))  # the CPU templates of your own data
 
 
 def test_the_table_covers_every_real_data_config():

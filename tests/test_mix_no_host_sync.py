@@ -17,8 +17,10 @@ from torch.utils._python_dispatch import TorchDispatchMode
 from segssl.core import (DistributionAlignment, class_frequencies, class_mix_masks, cow_mix_masks, cut_mix_masks,
                          dacs_mix, inter_mix, intra_mix, mix, strong_augment)
 
-DATA_DEPENDENT = {'_local_scalar_dense', 'nonzero', 'nonzero_static', 'argwhere', 'masked_select', '_unique',
-                  '_unique2', 'unique_dim', 'unique_consecutive', 'unique_dim_consecutive', 'bincount'}
+DATA_DEPENDENT = {
+    '_local_scalar_dense', 'nonzero', 'nonzero_static', 'argwhere', 'masked_select', '_unique', '_unique2',
+    'unique_dim', 'unique_consecutive', 'unique_dim_consecutive', 'bincount'
+}
 MASK_INDEXED = {'index', 'index_put', 'index_put_', '_index_put_impl_'}
 
 
@@ -50,8 +52,10 @@ class HostSyncRecorder(TorchDispatchMode):
 
 def test_the_recorder_catches_each_kind_of_host_read():
     x = torch.arange(6)
-    cases = [lambda: x[1].item(), lambda: int(x[2]), lambda: bool(x[3] > 0), lambda: torch.unique(x),
-             lambda: x[x > 2], lambda: torch.bincount(x), lambda: torch.nonzero(x)]
+    cases = [
+        lambda: x[1].item(), lambda: int(x[2]), lambda: bool(x[3] > 0), lambda: torch.unique(x), lambda: x[x > 2],
+        lambda: torch.bincount(x), lambda: torch.nonzero(x)
+    ]
     for case in cases:
         with HostSyncRecorder() as rec:
             case()
@@ -82,15 +86,20 @@ def _mix_step(device, generator, alignments):
     src, labels, tgt, probs = _inputs(device)
     n, k, h, w = probs.shape
     flat, align = alignments
-    out = [class_mix_masks(labels, generator=generator, num_classes=k),
-           cut_mix_masks(n, h, w, generator=generator, device=device),
-           cow_mix_masks(n, h, w, sigma_range=(2.0, 6.0), generator=generator, device=device),
-           mix(tgt, class_mix_masks(probs.argmax(1), generator=generator, num_classes=k)[0]),
-           inter_mix(src, labels, tgt, probs.argmax(1), probs.amax(1), generator=generator, num_classes=k),
-           dacs_mix(src, labels, tgt, probs, generator=generator),
-           intra_mix(tgt, probs, alignment=flat, generator=generator),
-           strong_augment(tgt, generator=generator),
-           class_frequencies(labels, k), align.update(labels), align(probs)]
+    out = [
+        class_mix_masks(labels, generator=generator, num_classes=k),
+        cut_mix_masks(n, h, w, generator=generator, device=device),
+        cow_mix_masks(n, h, w, sigma_range=(2.0, 6.0), generator=generator, device=device),
+        mix(tgt,
+            class_mix_masks(probs.argmax(1), generator=generator, num_classes=k)[0]),
+        inter_mix(src, labels, tgt, probs.argmax(1), probs.amax(1), generator=generator, num_classes=k),
+        dacs_mix(src, labels, tgt, probs, generator=generator),
+        intra_mix(tgt, probs, alignment=flat, generator=generator),
+        strong_augment(tgt, generator=generator),
+        class_frequencies(labels, k),
+        align.update(labels),
+        align(probs)
+    ]
     return out
 
 
@@ -101,7 +110,7 @@ def test_the_mix_step_runs_on_meta_tensors():
     assert masks.shape == (2, 24, 40) and masks.dtype == torch.bool and chosen.shape == (2, 5)
     assert out[1].shape == out[2].shape == (2, 24, 40) and out[1].device.type == out[2].device.type == 'meta'
     assert out[4].images.shape == (2, 3, 24, 40) and out[6].weights.shape == (2, 24, 40)
-    assert out[7][0].shape == (2, 3, 24, 40) and out[8].shape == (5,) and out[9].shape == (5,)
+    assert out[7][0].shape == (2, 3, 24, 40) and out[8].shape == (5, ) and out[9].shape == (5, )
     # the documented fallback, K read off the labels, is the one host read
     with pytest.raises((RuntimeError, NotImplementedError)):
         class_mix_masks(torch.empty(2, 4, 4, dtype=torch.long, device='meta'))
@@ -117,7 +126,8 @@ def test_the_mix_step_reads_nothing_back_on_the_cpu():
     masks, chosen = out[0]
     for b in range(2):
         present = set(labels[b].unique().tolist()) - {255}
-        assert chosen[b].sum() == math.ceil(len(present) / 2) and set(torch.nonzero(chosen[b]).flatten().tolist()) <= present
+        assert chosen[b].sum() == math.ceil(len(present) / 2) and set(torch.nonzero(
+            chosen[b]).flatten().tolist()) <= present
         assert torch.equal(masks[b], torch.isin(labels[b], torch.nonzero(chosen[b]).flatten()))
     assert (out[2].flatten(1).sum(1) == 480).all()
     assert ((out[1].flatten(1).sum(1).double() / 960 - 0.5).abs() < 0.05).all()

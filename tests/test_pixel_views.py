@@ -1,4 +1,4 @@
-"""Two-view transforms (seed 000 / PixPro): recorded geometry, photometric steps, online-only
+"""Two-view transforms (the PixPro thesis / PixPro): recorded geometry, photometric steps, online-only
 erasing and packing, asserting numbers."""
 import glob
 import os
@@ -9,11 +9,14 @@ import torch
 from mmengine.structures import BaseDataElement
 
 import segssl.mmseg.transforms  # noqa: F401  (registers the transforms)
+
+# isort: split
 from mmseg.registry import TRANSFORMS
+
 from segssl.core import lattice_from_boxes
 from segssl.core.erasing import patch_erasing_mask
-from segssl.mmseg.transforms import (AffineView, OnlineRandomErasing, OnlineRandomPatchedErasing,
-                                     PackPixelViews, TwoViewCrop, ViewColorAugment)
+from segssl.mmseg.transforms import (AffineView, OnlineRandomErasing, OnlineRandomPatchedErasing, PackPixelViews,
+                                     TwoViewCrop, ViewColorAugment)
 
 
 def coordinate_image(H, W):
@@ -29,7 +32,7 @@ def check_views_against_lattice(results, size, tol, margin=1):
     flips = torch.as_tensor(results['view_flips'])
     warps = torch.as_tensor(results['view_warps'], dtype=torch.float64)
     centres = lattice_from_boxes(boxes, flips, size, size, view_size=(size, size),
-                                 warp=warps).centres()                     # (2, size*size, 2)
+                                 warp=warps).centres()  # (2, size*size, 2)
     checked = []
     for v in range(2):
         img = results['views'][v].astype(np.float64)
@@ -54,7 +57,7 @@ def test_two_view_crop_records_boxes_and_flips(seed):
     H, W, size = 120, 200, 48
     res = TwoViewCrop(size=size, scale=(0.08, 1.0))(dict(img=coordinate_image(H, W)))
     assert res['view_boxes'].dtype == np.float32 and res['view_boxes'].shape == (2, 4)
-    assert res['view_flips'].dtype == bool and res['view_flips'].shape == (2,)
+    assert res['view_flips'].dtype == bool and res['view_flips'].shape == (2, )
     assert np.array_equal(res['view_warps'], np.tile(np.eye(2, 3, dtype=np.float32), (2, 1, 1)))
     assert res['view_size'] == (size, size) and res['views'][0].shape == (size, size, 3)
     # float image: cv2's bilinear resize reproduces a linear ramp, so the match is exact
@@ -66,7 +69,7 @@ def test_two_view_crop_uint8_coordinates_within_rounding():
     """The same with a uint8 image (LoadImageFromFile's type): values are rounded to whole
     pixels and cv2's fixed-point uint8 resize (INTER_AREA at exactly 2x) adds < 0.25 px."""
     H, W, size = 160, 250, 64
-    img = np.round(coordinate_image(H, W) - 0.5).astype(np.uint8)         # = pixel index
+    img = np.round(coordinate_image(H, W) - 0.5).astype(np.uint8)  # = pixel index
     img[..., 2] = 255
     for seed in range(5):
         np.random.seed(seed)
@@ -76,10 +79,13 @@ def test_two_view_crop_uint8_coordinates_within_rounding():
         assert err.mean() < 0.4
 
 
-@pytest.mark.parametrize('mode,kw,size', [
-    ('fixed', dict(degrees=30, translate=(0, 0), shear=(0, 0)), 96),           # seed: rotation
-    ('fixed', dict(degrees=30, translate=(10, 10), shear=(10, 10)), 96),       # seed: fixed affine
-    ('random', dict(degrees=45, translate=(100, 100), shear=(10, 0)), 224)])   # seed: random affine
+@pytest.mark.parametrize(
+    'mode,kw,size',
+    [
+        ('fixed', dict(degrees=30, translate=(0, 0), shear=(0, 0)), 96),  # seed: rotation
+        ('fixed', dict(degrees=30, translate=(10, 10), shear=(10, 10)), 96),  # seed: fixed affine
+        ('random', dict(degrees=45, translate=(100, 100), shear=(10, 0)), 224)
+    ])  # seed: random affine
 @pytest.mark.parametrize('view', [0, 1])
 def test_affine_view_records_the_inverse_warp(mode, kw, size, view):
     """An affine view: each warped-view pixel, mapped through box/flip/warp, lands where it came from."""
@@ -108,7 +114,7 @@ def test_affine_view_fixed_is_the_seed_default_and_composes():
     assert (t.view, t.mode, t.degrees, t.translate, t.shear) == (0, 'fixed', 30.0, (10.0, 10.0), (10.0, 10.0))
     res = AffineView(translate=0, shear=0, degrees=20)(res)
     res = AffineView(translate=0, shear=0, degrees=10)(res)
-    a = np.radians(30)                                     # two rotations about the centre = one of 30
+    a = np.radians(30)  # two rotations about the centre = one of 30
     assert np.allclose(res['view_warps'][0][:, :2], [[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]], atol=1e-6)
     check_views_against_lattice(res, 64, tol=0.1, margin=1)
     res['online_views'] = list(res['views'])
@@ -130,7 +136,7 @@ def test_two_view_crop_box_statistics():
     assert np.all(b == np.round(b)) and b[:, :2].min() >= 0 and b[:, 2].max() <= W and b[:, 3].max() <= H
     assert np.all((w + 1) * (h + 1) / (H * W) >= 0.08) and np.all((w - 1) * (h - 1) / (H * W) <= 1.0)
     assert np.all((w + 1) / (h - 1) >= 3 / 4) and np.all((w - 1) / (h + 1) <= 4 / 3)
-    assert 400 * 0.5 - 4 * 10 <= f.sum() <= 400 * 0.5 + 4 * 10          # Binomial(400, .5): 4 sd
+    assert 400 * 0.5 - 4 * 10 <= f.sum() <= 400 * 0.5 + 4 * 10  # Binomial(400, .5): 4 sd
 
 
 def test_view_color_augment_steps():
@@ -172,8 +178,8 @@ def test_view_color_augment_per_view_probabilities():
     img = rng.randint(0, 256, (16, 16, 3)).astype(np.uint8)
     np.random.seed(0)
     d = ViewColorAugment()
-    assert (d.jitter_prob, d.grayscale_prob, d.blur_prob, d.solarize_prob) == ((0.8, 0.8), (0.2, 0.2),
-                                                                              (1.0, 0.1), (0.0, 0.2))
+    assert (d.jitter_prob, d.grayscale_prob, d.blur_prob, d.solarize_prob) == ((0.8, 0.8), (0.2, 0.2), (1.0, 0.1),
+                                                                               (0.0, 0.2))
     assert (d.brightness, d.contrast, d.saturation, d.hue, d.blur_sigma) == (0.4, 0.4, 0.2, 0.1, (0.1, 2.0))
     t = ViewColorAugment(jitter_prob=0, grayscale_prob=0, solarize_prob=0, blur_sigma=(1.0, 2.0))
     n, changed = 400, np.zeros(2)
@@ -204,15 +210,15 @@ def test_random_erasing_touches_only_the_online_copy():
         target = [v.copy() for v in res['views']]
         res = t(res)
         for v in range(2):
-            assert np.array_equal(res['views'][v], target[v])              # target copy untouched
+            assert np.array_equal(res['views'][v], target[v])  # target copy untouched
             erased = (res['online_views'][v] != target[v]).any(-1)
-            assert np.array_equal(erased, (res['online_views'][v] == 0).all(-1))   # black
+            assert np.array_equal(erased, (res['online_views'][v] == 0).all(-1))  # black
             ys, xs = np.nonzero(erased)
             h, w = ys.max() - ys.min() + 1, xs.max() - xs.min() + 1
-            assert erased.sum() == h * w                                   # one full rectangle
-            assert (h - .5) * (w - .5) / size ** 2 <= sh and (h + .5) * (w + .5) / size ** 2 >= sl
+            assert erased.sum() == h * w  # one full rectangle
+            assert (h - .5) * (w - .5) / size**2 <= sh and (h + .5) * (w + .5) / size**2 >= sl
             assert (h - .5) / (w + .5) <= r2 and (h + .5) / (w - .5) >= r1
-            fracs.append(h * w / size ** 2)
+            fracs.append(h * w / size**2)
         assert res['online_erased'].all()
     assert min(fracs) < 0.04 and max(fracs) > 0.3
 
@@ -227,7 +233,7 @@ def test_random_erasing_p_half_erases_about_half():
         for v in range(2):
             same = np.array_equal(res['online_views'][v], res['views'][v])
             assert same != res['online_erased'][v]
-    assert 200 - 4 * 10 <= n <= 200 + 4 * 10                               # Binomial(400, .5): 4 sd
+    assert 200 - 4 * 10 <= n <= 200 + 4 * 10  # Binomial(400, .5): 4 sd
 
 
 def test_patched_erasing_is_the_union_of_n_squares():
@@ -255,17 +261,17 @@ def test_erasing_fill_statistics_black_and_gaussian():
     big = dict(scale=(0.3, 0.4), ratio=(0.8, 1.25))
     res = OnlineRandomErasing(fill='gaussian', **big)(two_views(224))
     vals = np.concatenate([(o[(o != v).any(-1)]) for o, v in zip(res['online_views'], res['views'])])
-    assert len(vals) > 2 * 0.25 * 224 ** 2
+    assert len(vals) > 2 * 0.25 * 224**2
     # BGR views: channel 0 holds blue, ImageNet B mean 103.53 / std 57.375 (0-255 units)
     assert np.allclose(vals.mean(0), [103.53, 116.28, 123.675], atol=1.5)
-    assert np.allclose(vals.std(0), [57.375, 57.12, 58.395], atol=2.5)    # clipping trims a little
+    assert np.allclose(vals.std(0), [57.375, 57.12, 58.395], atol=2.5)  # clipping trims a little
     res = OnlineRandomErasing(fill='gaussian', channel_order='rgb', **big)(two_views(224))
     vals = np.concatenate([(o[(o != v).any(-1)]) for o, v in zip(res['online_views'], res['views'])])
     assert np.allclose(vals.mean(0), [123.675, 116.28, 103.53], atol=1.5)
     res = OnlineRandomPatchedErasing(fill='black')(two_views(224))
     for o, v in zip(res['online_views'], res['views']):
         changed = (o != v).any(-1)
-        assert (o[changed] == 0).all() and 0.06 < changed.mean() <= 5000 / 224 ** 2
+        assert (o[changed] == 0).all() and 0.06 < changed.mean() <= 5000 / 224**2
     with pytest.raises(ValueError, match='fill'):
         OnlineRandomErasing(fill='white')
 
@@ -282,7 +288,7 @@ def test_pack_pixel_views_order_and_meta():
         assert torch.equal(x[i], torch.from_numpy(expect[i].transpose(2, 0, 1).copy()))
     ds = out['data_samples']
     assert isinstance(ds, BaseDataElement)
-    assert ds.view_boxes.shape == (2, 4) and ds.view_flips.shape == (2,) and ds.view_warps.shape == (2, 2, 3)
+    assert ds.view_boxes.shape == (2, 4) and ds.view_flips.shape == (2, ) and ds.view_warps.shape == (2, 2, 3)
     assert ds.view_size == (16, 16) and ds.img_path == 'a.png' and ds.ori_shape == (40, 50)
     # without online views the online slots repeat the target views
     del res['online_views']
@@ -295,16 +301,19 @@ def test_pack_pixel_views_order_and_meta():
 def test_pipeline_from_configs_on_a_synthetic_image(tmp_path):
     from mmcv.transforms import Compose
     from mmengine.registry import init_default_scope
+
     from segssl.synthetic import generate
     init_default_scope('mmseg')
-    generate(str(tmp_path / 'syn'), num_train=1, num_val=1, height=64, width=128, parts=('cityscapes',))
+    generate(str(tmp_path / 'syn'), num_train=1, num_val=1, height=64, width=128, parts=('cityscapes', ))
     path = sorted(glob.glob(os.path.join(str(tmp_path / 'syn'), '**', '*_leftImg8bit.png'), recursive=True))[0]
-    cfg = [dict(type='LoadImageFromFile'),
-           dict(type='TwoViewCrop', size=32, scale=(0.2, 1.0)),
-           dict(type='ViewColorAugment'),
-           dict(type='AffineView', view=0, mode='random', degrees=45, translate=(10, 10), shear=(10, 0)),
-           dict(type='OnlineRandomErasing', p=1.0, fill='gaussian'),
-           dict(type='PackPixelViews')]
+    cfg = [
+        dict(type='LoadImageFromFile'),
+        dict(type='TwoViewCrop', size=32, scale=(0.2, 1.0)),
+        dict(type='ViewColorAugment'),
+        dict(type='AffineView', view=0, mode='random', degrees=45, translate=(10, 10), shear=(10, 0)),
+        dict(type='OnlineRandomErasing', p=1.0, fill='gaussian'),
+        dict(type='PackPixelViews')
+    ]
     pipeline = Compose([TRANSFORMS.build(c) for c in cfg])
     assert 'TwoViewCrop(size=32' in repr(pipeline) and 'OnlineRandomErasing(p=1.0' in repr(pipeline)
     np.random.seed(0)
@@ -316,7 +325,7 @@ def test_pipeline_from_configs_on_a_synthetic_image(tmp_path):
     assert ds.view_boxes.dtype == np.float32 and ds.view_boxes.shape == (2, 4)
     assert ds.view_boxes[:, 2].max() <= 128 and ds.view_boxes[:, 3].max() <= 64
     assert not np.allclose(ds.view_warps[0], np.eye(2, 3)) and np.allclose(ds.view_warps[1], np.eye(2, 3))
-    assert not torch.equal(x[0], x[2]) and not torch.equal(x[1], x[3])    # online copies erased
-    lat = lattice_from_boxes(torch.as_tensor(ds.view_boxes[None, 0]), torch.as_tensor(ds.view_flips[None, 0]),
-                             4, 4, view_size=ds.view_size, warp=torch.as_tensor(ds.view_warps[None, 0]))
+    assert not torch.equal(x[0], x[2]) and not torch.equal(x[1], x[3])  # online copies erased
+    lat = lattice_from_boxes(torch.as_tensor(ds.view_boxes[None, 0]), torch.as_tensor(ds.view_flips[None, 0]), 4, 4,
+                             view_size=ds.view_size, warp=torch.as_tensor(ds.view_warps[None, 0]))
     assert lat.centres().shape == (1, 16, 2)

@@ -5,9 +5,9 @@ import math
 
 import numpy as np
 import pytest
-
 from conftest import run_tool
-from segssl.core.smoothing import ema_smooth
+
+from segssl.runs.smoothing import ema_smooth
 
 
 def test_bias_corrected_ema_by_hand():
@@ -25,9 +25,9 @@ def test_ema_beta_099_against_a_loop():
     m, ref = 0.0, []
     for t, v in enumerate(x, 1):
         m = 0.99 * m + 0.01 * v
-        ref.append(m / (1 - 0.99 ** t))
+        ref.append(m / (1 - 0.99**t))
     assert ema_smooth(x) == pytest.approx(ref, rel=1e-12)
-    assert ema_smooth(np.full(50, 3.0)) == pytest.approx(np.full(50, 3.0))   # unbiased from step 1
+    assert ema_smooth(np.full(50, 3.0)) == pytest.approx(np.full(50, 3.0))  # unbiased from step 1
     with pytest.raises(ValueError, match='beta=1'):
         ema_smooth(x, beta=1)
 
@@ -40,16 +40,23 @@ def run_records(scale, n=5):
     recs = []
     for i in range(n):
         it = 20 * i + 19
-        recs.append({'iteration': it, 'loss_box_reg': scale * (1 + i), 'loss_cls': scale * 2.0,
-                     'loss_mask': scale * 0.5 * (i + 1), 'total_loss': scale * 9,
-                     'mask_rcnn/accuracy': 0.1 * i, 'mask_rcnn/false_positive': 0.5,
-                     'mask_rcnn/false_negative': 0.2, 'lr': 0.01})
+        recs.append({
+            'iteration': it,
+            'loss_box_reg': scale * (1 + i),
+            'loss_cls': scale * 2.0,
+            'loss_mask': scale * 0.5 * (i + 1),
+            'total_loss': scale * 9,
+            'mask_rcnn/accuracy': 0.1 * i,
+            'mask_rcnn/false_positive': 0.5,
+            'mask_rcnn/false_negative': 0.2,
+            'lr': 0.01
+        })
     recs.append({'iteration': 99, 'segm/AP': 12.5, 'bbox/AP': 10.0})
     return recs
 
 
 def test_read_metrics_and_final_table(tmp_path):
-    from segssl.core.metrics_json import LOSS_SUM, final_loss_table, read_metrics
+    from segssl.runs.detectron2_metrics import LOSS_SUM, final_loss_table, read_metrics
     recs = run_records(1.0)
     recs.append({'iteration': 79, 'loss_box_reg': 4.5, 'loss_cls': 2.0, 'loss_mask': 2.0})  # resumed rewrite
     (tmp_path / 'a').mkdir()
@@ -75,8 +82,12 @@ def test_smoke_plot_tool_writes_png_and_table(tmp_path):
     for name, scale in (('ssl', 1.0), ('scratch', 1.5)):
         (tmp_path / name).mkdir()
         write_metrics(tmp_path / name / 'metrics.json', run_records(scale))
-    r = run_tool(['tools/plot_detectron2_metrics.py', f'SSL={tmp_path / "ssl"}', str(tmp_path / 'scratch'),
-                  '--out', str(tmp_path / 'fig.png'), '--table', str(tmp_path / 't.md')], timeout=120)
+    r = run_tool([
+        'tools/plot_detectron2_metrics.py', f'SSL={tmp_path / "ssl"}',
+        str(tmp_path / 'scratch'), '--out',
+        str(tmp_path / 'fig.png'), '--table',
+        str(tmp_path / 't.md')
+    ], timeout=120)
     assert r.returncode == 0, r.stdout
     assert (tmp_path / 'fig.png').read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
     table = (tmp_path / 't.md').read_text()

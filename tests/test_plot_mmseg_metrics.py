@@ -2,7 +2,6 @@
 adds IoU.<class> / Acc.<class> equal to a hand count to what IoUMetric returns; the tool reads a
 2-iteration run (work dir, NAME=, a scalars.json), writes the figure and prints exactly the
 per-class values of scalars.json; bad input is one line, exit 2."""
-import glob
 import json
 import math
 import os
@@ -13,10 +12,11 @@ from types import SimpleNamespace
 import cv2
 import pytest
 import torch
+from conftest import ROOT, skip_without_mmseg
 
-from conftest import ROOT
+from segssl.runs import mmengine_scalars, scalars_files
 
-pytest.importorskip('mmseg', reason='the mmseg stack is built by `make setup`')
+skip_without_mmseg()
 TOOL = os.path.join(ROOT, 'tools', 'plot_mmseg_metrics.py')
 
 
@@ -25,6 +25,7 @@ def test_per_class_metrics_are_mmsegs_areas_by_hand():
     Class 0: pred 3 px, label 2, overlap 2 -> IoU 2/3, Acc 2/2; class 1: pred 4, label 5,
     overlap 4 -> IoU 4/5, Acc 4/5; class 2: in neither (union 0) -> NaN."""
     import segssl.mmseg  # noqa: F401  (registers the hook)
+    # isort: split
     from mmseg.evaluation import IoUMetric
 
     from segssl.mmseg.metrics import PerClassMetricsHook
@@ -34,12 +35,12 @@ def test_per_class_metrics_are_mmsegs_areas_by_hand():
     metric.dataset_meta = dict(classes=('a', 'b', 'c'))
     results = [metric.intersect_and_union(pred, label, 3, 255)]
     plain = metric.compute_metrics(results)
-    other = SimpleNamespace()                        # not an IoUMetric: left alone
+    other = SimpleNamespace()  # not an IoUMetric: left alone
     evaluator = SimpleNamespace(metrics=[metric, other])
     PerClassMetricsHook._wrap(evaluator)
-    PerClassMetricsHook._wrap(evaluator)             # every validation calls before_val: wrapped once
+    PerClassMetricsHook._wrap(evaluator)  # every validation calls before_val: wrapped once
     out = metric.compute_metrics(results)
-    assert {k: out[k] for k in plain} == plain        # mIoU, mAcc, aAcc unchanged (mmseg's, maybe float32)
+    assert {k: out[k] for k in plain} == plain  # mIoU, mAcc, aAcc unchanged (mmseg's, maybe float32)
     assert out['IoU.a'] == round(100 * 2 / 3, 2) == 66.67 and out['Acc.a'] == 100.0
     assert out['IoU.b'] == 80.0 and out['Acc.b'] == 80.0
     assert math.isnan(out['IoU.c']) and math.isnan(out['Acc.c'])
@@ -81,9 +82,9 @@ def test_plot_tool_prints_the_per_class_values_of_a_two_iteration_run(synthetic_
     work = tmp_path / 'fcn'
     code = train_quickstart_two_iterations(work, 'plot_mmseg_metrics_run')
     assert code == 0
-    (scalars,) = glob.glob(str(work / '*' / 'vis_data' / 'scalars.json'))
-    records = [json.loads(line) for line in open(scalars)]
-    (val,) = [r for r in records if 'mIoU' in r]
+    (scalars, ) = scalars_files(str(work))
+    records = mmengine_scalars(str(work))
+    (val, ) = [r for r in records if 'mIoU' in r]
     classes = [k[len('IoU.'):] for k in val if k.startswith('IoU.')]
     assert len(classes) == 19 and classes[:2] == ['road', 'sidewalk'] and val['step'] == 2
     assert len([k for k in val if k.startswith('Acc.')]) == 19
@@ -101,8 +102,8 @@ def test_plot_tool_prints_the_per_class_values_of_a_two_iteration_run(synthetic_
             # mmseg's own mean (float32 on some stacks: 0.8100000023841858), printed to 2 decimals
             assert col[f'm{family}'] == pytest.approx(val[f'm{family}'], abs=0.005)
     png = cv2.imread(str(out))
-    assert png is not None and png.shape[0] > png.shape[1] > 500            # loss + 2 per-class panels
-    assert os.listdir(out.parent) == ['metrics.png']                        # atomic: no temporary left
+    assert png is not None and png.shape[0] > png.shape[1] > 500  # loss + 2 per-class panels
+    assert os.listdir(out.parent) == ['metrics.png']  # atomic: no temporary left
     assert f'figure: {out}' in r.stdout
 
 
@@ -116,8 +117,8 @@ def test_bad_input_is_one_line_exit_2(tmp_path):
     # a run without per-class keys (validation lines from before PerClassMetricsHook)
     old = tmp_path / 'old' / '20240101_000000' / 'vis_data'
     old.mkdir(parents=True)
-    (old / 'scalars.json').write_text(json.dumps(dict(loss=1.0, step=1)) + '\n'
-                                      + json.dumps(dict(mIoU=3.0, aAcc=9.0, step=1)) + '\n')
+    (old / 'scalars.json'
+     ).write_text(json.dumps(dict(loss=1.0, step=1)) + '\n' + json.dumps(dict(mIoU=3.0, aAcc=9.0, step=1)) + '\n')
     r = run_plot(str(tmp_path / 'old'), '--out', str(out))
     assert r.returncode == 2 and r.stderr.count('\n') == 1 and not out.exists()
     assert 'no validation record has IoU.<class> keys' in r.stderr and 'scalars.json' in r.stderr

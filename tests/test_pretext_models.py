@@ -1,21 +1,21 @@
-"""Seed 001's pretext tasks on the mmseg side: transforms against segssl.core, the classifier and
-colorization head against hand computations, and the configs against the seed's settings."""
+"""The ERFNet thesis's pretext tasks on the mmseg side: transforms against segssl.core, the classifier and
+colorization head against hand computations, and the configs against the report's settings."""
 import os
 
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from conftest import ROOT, skip_without_mmseg
 
-from conftest import ROOT
-
-pytest.importorskip('mmseg', reason='the mmseg stack is built by `make setup`')
+skip_without_mmseg()
 PRETRAIN = os.path.join(ROOT, 'configs', 'pretrain')
 
 
 @pytest.fixture(scope='module')
 def registry():
     import segssl.mmseg  # noqa: F401
+    # isort: split
     from mmengine.registry import init_default_scope
     from mmseg.registry import MODELS, TRANSFORMS
     init_default_scope('mmseg')
@@ -24,9 +24,8 @@ def registry():
 
 def small_erfnet():
     return dict(type='ERFNet', enc_downsample_channels=(4, 8, 16), enc_stage_non_bottlenecks=(1, 2),
-                enc_non_bottleneck_dilations=(2, 4), enc_non_bottleneck_channels=(8, 16),
-                dec_upsample_channels=(8, 4), dec_stages_non_bottleneck=(1, 1),
-                dec_non_bottleneck_channels=(8, 4), dropout_ratio=0.0)
+                enc_non_bottleneck_dilations=(2, 4), enc_non_bottleneck_channels=(8, 16), dec_upsample_channels=(8, 4),
+                dec_stages_non_bottleneck=(1, 1), dec_non_bottleneck_channels=(8, 4), dropout_ratio=0.0)
 
 
 # -------------------------------------------------------------------------------- transforms
@@ -69,8 +68,11 @@ def test_jigsaw_and_relative_patch_transforms(registry):
         assert np.all(r['tiles'][1] == 3 * rr + cc)
     # the per-tile pipeline runs on each tile separately: brightness shifts differ between tiles
     np.random.seed(3)
-    jit = T.build(dict(type='JigsawPretext', num_permutations=10, cell=24, tile=16, tile_pipeline=[
-        dict(type='PhotoMetricDistortion', contrast_range=(1, 1), saturation_range=(1, 1), hue_delta=1)]))
+    jit = T.build(
+        dict(
+            type='JigsawPretext', num_permutations=10, cell=24, tile=16, tile_pipeline=[
+                dict(type='PhotoMetricDistortion', contrast_range=(1, 1), saturation_range=(1, 1), hue_delta=1)
+            ]))
     flat = np.full((72, 72, 3), 100, np.uint8)
     tiles = jit(dict(img=flat))['tiles']
     assert all(len(np.unique(t)) == 1 for t in tiles) and len({int(t[0, 0, 0]) for t in tiles}) > 1
@@ -81,11 +83,11 @@ def test_otsu_and_colorization_transforms(registry):
     from segssl.core.lab import rgb_to_lab
     from segssl.core.otsu import otsu_labels
     rng = np.random.default_rng(0)
-    img = rng.integers(0, 256, (16, 24, 3)).astype(np.uint8)                # BGR as mmcv loads
+    img = rng.integers(0, 256, (16, 24, 3)).astype(np.uint8)  # BGR as mmcv loads
     r = T.build(dict(type='OtsuPretext', classes=4))(dict(img=img.copy()))
     gray = np.rint(img[..., 2] * 0.299 + img[..., 1] * 0.587 + img[..., 0] * 0.114).astype(np.uint8)
     assert np.array_equal(r['gt_seg_map'], otsu_labels(gray, 4)) and r['seg_fields'] == ['gt_seg_map']
-    r = T.build(dict(type='RandomFlip', prob=1.0, direction='horizontal'))(r)   # labels move
+    r = T.build(dict(type='RandomFlip', prob=1.0, direction='horizontal'))(r)  # labels move
     assert np.array_equal(r['gt_seg_map'], otsu_labels(gray, 4)[:, ::-1])
     r = T.build(dict(type='ColorizationPretext', ab_scale=128.0))(dict(img=img.copy()))
     lab = rgb_to_lab(img[..., ::-1] / 255.0)
@@ -101,7 +103,7 @@ def test_otsu_and_colorization_transforms(registry):
 def test_preprocessor_converts_and_normalises(registry):
     M, _ = registry
     pre = M.build(dict(type='PretextDataPreProcessor', mean=(10., 20., 30.), std=(1., 2., 4.)))
-    x = torch.tensor([[[[50]], [[60]], [[70]]]], dtype=torch.uint8)       # one BGR pixel
+    x = torch.tensor([[[[50]], [[60]], [[70]]]], dtype=torch.uint8)  # one BGR pixel
     out = pre(dict(inputs=[x[0]], data_samples=None))['inputs']
     assert out.flatten().tolist() == [(70 - 10) / 1, (60 - 20) / 2, (50 - 30) / 4]
     tiles = pre(dict(inputs=torch.zeros(2, 9, 3, 4, 4, dtype=torch.uint8)))['inputs']
@@ -112,8 +114,9 @@ def test_classifier_heads_equal_a_by_hand_forward(registry):
     M, _ = registry
     from mmengine.structures import BaseDataElement
     torch.manual_seed(0)
-    rot = M.build(dict(type='PretextClassifier', backbone=small_erfnet(), task='rotation',
-                       num_classes=4, hidden_channels=128, feature_channels=16)).eval()
+    rot = M.build(
+        dict(type='PretextClassifier', backbone=small_erfnet(), task='rotation', num_classes=4, hidden_channels=128,
+             feature_channels=16)).eval()
     assert len(rot.backbone.decoder) == 0
     assert all(k.startswith(('backbone.encoder.', 'head.')) for k in rot.state_dict())
     assert [tuple(m.weight.shape) for m in rot.head if hasattr(m, 'weight')] == [(128, 16), (4, 128)]
@@ -128,11 +131,12 @@ def test_classifier_heads_equal_a_by_hand_forward(registry):
     assert losses['loss_cls'].item() == pytest.approx(F.cross_entropy(ref, torch.tensor([0, 3, 1])).item(), rel=1e-5)
     assert losses['acc'].item() == pytest.approx((ref.argmax(1) == torch.tensor([0, 3, 1])).float().mean().item())
 
-    jig = M.build(dict(type='PretextClassifier', backbone=small_erfnet(), task='jigsaw',
-                       num_classes=10, hidden_channels=32, feature_channels=16, num_tiles=9)).eval()
+    jig = M.build(
+        dict(type='PretextClassifier', backbone=small_erfnet(), task='jigsaw', num_classes=10, hidden_channels=32,
+             feature_channels=16, num_tiles=9)).eval()
     tiles = torch.randn(2, 9, 3, 16, 16)
     feats = torch.stack([torch.cat([jig.features(tiles[n, t:t + 1])[0] for t in range(9)]) for n in range(2)])
-    assert torch.allclose(jig.logits(tiles), jig.head(feats), atol=1e-6)   # tile order = concat order
+    assert torch.allclose(jig.logits(tiles), jig.head(feats), atol=1e-6)  # tile order = concat order
     with pytest.raises(ValueError, match='expected \\(N, 9, 3'):
         jig.logits(torch.randn(2, 3, 16, 16))
     with pytest.raises(ValueError, match='num_tiles'):
@@ -144,8 +148,8 @@ def test_colorization_head_loss_is_mse(registry):
     from mmengine.structures import PixelData
     from mmseg.structures import SegDataSample
     torch.manual_seed(0)
-    head = M.build(dict(type='ColorizationHead', in_channels=4, channels=8, num_convs=1,
-                        concat_input=False, loss_weight=0.5))
+    head = M.build(
+        dict(type='ColorizationHead', in_channels=4, channels=8, num_convs=1, concat_input=False, loss_weight=0.5))
     assert head.conv_seg.out_channels == 2
     logits = torch.randn(2, 2, 6, 6)
     samples = []
@@ -154,8 +158,9 @@ def test_colorization_head_loss_is_mse(registry):
         s.gt_ab = PixelData(data=torch.randn(2, 6, 6))
         samples.append(s)
     target = torch.stack([s.gt_ab.data for s in samples])
-    assert head.loss_by_feat(logits, samples)['loss_mse'].item() == pytest.approx(
-        0.5 * ((logits - target) ** 2).mean().item(), rel=1e-6)
+    assert head.loss_by_feat(logits,
+                             samples)['loss_mse'].item() == pytest.approx(0.5 * ((logits - target)**2).mean().item(),
+                                                                          rel=1e-6)
 
 
 # ----------------------------------------------------------------------------------- configs
@@ -164,16 +169,19 @@ SEED_ROWS = {
     'erfnet_rotation-waug_1xb128_cityscapes-extra.py': ('rotation', 4, 128, 1, 128, 'leftImg8bit/train_extra', True),
     'erfnet_rotation-noaug_1xb128_cityscapes-extra.py': ('rotation', 4, 128, 1, 128, 'leftImg8bit/train_extra', False),
     'erfnet_jigsaw_1xb128_cityscapes-extra.py': ('jigsaw', 100, 4096, 9, 128, 'leftImg8bit/train_extra', True),
-    'erfnet_relative-patch_1xb128_cityscapes-extra.py': ('relative_patch', 8, 4096, 2, 128, 'leftImg8bit/train_extra', True),
-    'erfnet_colorization_1xb20_cityscapes-extra.py': ('colorization', 2, None, None, 20, 'leftImg8bit/train_extra', True),
+    'erfnet_relative-patch_1xb128_cityscapes-extra.py':
+    ('relative_patch', 8, 4096, 2, 128, 'leftImg8bit/train_extra', True),
+    'erfnet_colorization_1xb20_cityscapes-extra.py':
+    ('colorization', 2, None, None, 20, 'leftImg8bit/train_extra', True),
     'erfnet_otsu-waug_1xb20_cityscapes-extra.py': ('otsu', 4, None, None, 20, 'leftImg8bit/train_extra', True),
     'erfnet_otsu-noaug_1xb20_imagenet-224.py': ('otsu', 4, None, None, 20, 'train', False),
-    # Table 5.3's scratch row and Table 5.6's ImageNet rows (tests/test_seed001_protocol.py too)
-    'erfnet_rotation-waug-scratch_1xb128_cityscapes-extra.py': ('rotation', 4, 128, 1, 128, 'leftImg8bit/train_extra', True),
+    # Table 5.3's scratch row and Table 5.6's ImageNet rows (tests/test_erfnet_protocol.py too)
+    'erfnet_rotation-waug-scratch_1xb128_cityscapes-extra.py':
+    ('rotation', 4, 128, 1, 128, 'leftImg8bit/train_extra', True),
     'erfnet_rotation-waug_1xb128_imagenet-224.py': ('rotation', 4, 128, 1, 128, 'train', True),
     'erfnet_rotation-noaug_1xb128_imagenet-224.py': ('rotation', 4, 128, 1, 128, 'train', False),
 }
-# SimCLR is not a PretextClassifier / EncoderDecoder: tests/test_seed001_protocol.py
+# SimCLR is not a PretextClassifier / EncoderDecoder: tests/test_erfnet_protocol.py
 OTHER_ROWS = {'erfnet_simclr_1xb128_cityscapes-extra.py'}
 AUGMENTATIONS = ('RandomCrop', 'RandomFlip', 'RandomResize', 'PhotoMetricDistortion')
 
@@ -192,18 +200,19 @@ def test_pretext_config_matches_seed_001(name, registry):
     m = cfg.model
     assert m.backbone.type == 'ERFNet' and m.backbone.enc_downsample_channels == (16, 64, 128)
     assert m.backbone.enc_stage_non_bottlenecks == (5, 8) and m.backbone.enc_non_bottleneck_dilations == (2, 4, 8, 16)
-    if hidden is None:                                   # encoder + decoder tasks
+    if hidden is None:  # encoder + decoder tasks
         assert m.type == 'EncoderDecoder' and m.decode_head.in_channels == 16
         assert m.decode_head.type == ('ColorizationHead' if task == 'colorization' else 'FCNHead')
         if task == 'otsu':
             assert m.decode_head.num_classes == 4 and cfg.train_pipeline[1] == dict(type='OtsuPretext', classes=4)
     else:
-        assert (m.type, m.task, m.num_classes, m.hidden_channels, m.num_tiles) == ('PretextClassifier', task, classes, hidden, tiles)
+        assert (m.type, m.task, m.num_classes, m.hidden_channels, m.num_tiles) == ('PretextClassifier', task, classes,
+                                                                                   hidden, tiles)
     assert cfg.train_dataloader.batch_size == batch
     assert cfg.train_dataloader.dataset.data_prefix.img_path == folder
     opt = cfg.optim_wrapper.optimizer
     assert opt.type == 'Adam' and opt.lr == 5e-4
-    (poly,) = cfg.param_scheduler
+    (poly, ) = cfg.param_scheduler
     assert poly.type == 'PolyLR' and poly.power == 0.9 and poly.by_epoch and poly.end == cfg.train_cfg.max_epochs
     steps = [t['type'] for t in cfg.train_pipeline]
     assert cfg.augment == augment and any(s in AUGMENTATIONS for s in steps) == augment
@@ -219,8 +228,13 @@ def test_pretext_config_matches_seed_001(name, registry):
     r = dict(img=img, img_shape=img.shape[:2], ori_shape=img.shape[:2], img_path='x.png')
     for step in cfg.train_pipeline[1:]:
         r = TRANSFORMS.build(step)(r)
-    expected = {'rotation': (3, cfg.get('crop'), cfg.get('crop')), 'jigsaw': (9, 3, 64, 64), 'relative_patch': (2, 3, 64, 64),
-                'colorization': (3, 512, 1024), 'otsu': (3,) + tuple(cfg.get('crop_size', ()))}[task]
+    expected = {
+        'rotation': (3, cfg.get('crop'), cfg.get('crop')),
+        'jigsaw': (9, 3, 64, 64),
+        'relative_patch': (2, 3, 64, 64),
+        'colorization': (3, 512, 1024),
+        'otsu': (3, ) + tuple(cfg.get('crop_size', ()))
+    }[task]
     assert tuple(r['inputs'].shape) == expected
     if task == 'otsu':
         assert set(r['data_samples'].gt_sem_seg.data.unique().tolist()) <= {0, 1, 2, 3}

@@ -1,20 +1,19 @@
-"""Seed 001's pretext tasks end to end through mmseg's own train script on tiny synthetic data:
+"""The ERFNet thesis's pretext tasks end to end through mmseg's own train script on tiny synthetic data:
 the loss falls (mean of the first vs the last iterations), and each checkpoint's ERFNet weights
 load into the ERFNet fine-tuning config (encoder-only tasks: every encoder tensor; Otsu /
 colorization: encoder and decoder), also through the ERFNet bridge (rotation encoder + Otsu
-decoder, the seed's best pairing)."""
-import glob
-import json
+decoder, the report's best pairing)."""
 import os
 import sys
 
 import numpy as np
 import pytest
 import torch
+from conftest import ROOT, load_ckpt, skip_without_mmseg
 
-from conftest import ROOT, load_ckpt
+from segssl.runs import mmengine_scalars, scalars_files
 
-pytest.importorskip('mmseg', reason='the mmseg stack is built by `make setup`')
+skip_without_mmseg()
 FINETUNE = os.path.join(ROOT, 'configs', 'finetune', 'erfnet_fcn_pretext-init_synthetic-128x256.py')
 WINDOW = 6
 # task: (iterations, extra --cfg-options). Test-sized settings: small crops, batches and heads,
@@ -24,14 +23,22 @@ WINDOW = 6
 ONE_IMAGE = 'train_dataloader.dataset.max_images=1'
 RUNS = {
     'rotation': (24, ['train_dataloader.dataset.pipeline.1.crop_size=(32,32)']),
-    'otsu': (20, ['train_dataloader.dataset.pipeline.2.crop_size=(32,64)',
-                  'model.data_preprocessor.size=(32,64)', 'optim_wrapper.optimizer.lr=2e-3']),
-    'colorization': (20, ['train_dataloader.dataset.pipeline.1.crop_size=(32,64)',
-                          'model.data_preprocessor.size=(32,64)', 'optim_wrapper.optimizer.lr=2e-3']),
-    'relative-patch': (30, [ONE_IMAGE, 'model.hidden_channels=256', 'train_dataloader.batch_size=16',
-                            'train_dataloader.dataset.pipeline.4.tile_pipeline=[]']),
-    'jigsaw': (30, [ONE_IMAGE, 'model.num_classes=4', 'model.hidden_channels=256',
-                    'train_dataloader.dataset.pipeline.4.num_permutations=4']),
+    'otsu': (20, [
+        'train_dataloader.dataset.pipeline.2.crop_size=(32,64)', 'model.data_preprocessor.size=(32,64)',
+        'optim_wrapper.optimizer.lr=2e-3'
+    ]),
+    'colorization': (20, [
+        'train_dataloader.dataset.pipeline.1.crop_size=(32,64)', 'model.data_preprocessor.size=(32,64)',
+        'optim_wrapper.optimizer.lr=2e-3'
+    ]),
+    'relative-patch': (30, [
+        ONE_IMAGE, 'model.hidden_channels=256', 'train_dataloader.batch_size=16',
+        'train_dataloader.dataset.pipeline.4.tile_pipeline=[]'
+    ]),
+    'jigsaw': (30, [
+        ONE_IMAGE, 'model.num_classes=4', 'model.hidden_channels=256',
+        'train_dataloader.dataset.pipeline.4.num_permutations=4'
+    ]),
 }
 _DONE = {}
 
@@ -48,11 +55,11 @@ def pretrain(task, synthetic_root, tmp_path_factory):
         os.environ['SEGSSL_DATA_ROOT'] = synthetic_root
         try:
             code = run_mmseg_tool('train.py', [
-                os.path.join(ROOT, 'configs', 'pretrain', f'erfnet_{task}_synthetic.py'),
-                '--work-dir', str(work), '--cfg-options', f'train_cfg.max_iters={iters}',
-                f'param_scheduler.0.end={iters}', f'default_hooks.checkpoint.interval={iters}',
-                'default_hooks.logger.interval=1', 'log_processor.window_size=1',
-                f'visualizer.name=pretext_{task}'] + extra)   # one visualizer (and its log dir) per run
+                os.path.join(ROOT, 'configs', 'pretrain', f'erfnet_{task}_synthetic.py'), '--work-dir',
+                str(work), '--cfg-options', f'train_cfg.max_iters={iters}', f'param_scheduler.0.end={iters}',
+                f'default_hooks.checkpoint.interval={iters}', 'default_hooks.logger.interval=1',
+                'log_processor.window_size=1', f'visualizer.name=pretext_{task}'
+            ] + extra)  # one visualizer (and its log dir) per run
         finally:
             sys.argv = argv
             if env is None:
@@ -60,8 +67,8 @@ def pretrain(task, synthetic_root, tmp_path_factory):
             else:
                 os.environ['SEGSSL_DATA_ROOT'] = env
         assert code == 0
-        (scalars,) = glob.glob(str(work / '*' / 'vis_data' / 'scalars.json'))
-        losses = [json.loads(line)['loss'] for line in open(scalars) if '"loss"' in line]
+        (scalars, ) = scalars_files(str(work))
+        losses = [rec['loss'] for rec in mmengine_scalars(str(work)) if 'loss' in rec]
         assert len(losses) == iters and np.isfinite(losses).all()
         _DONE[task] = (losses, str(work / f'iter_{iters}.pth'))
     return _DONE[task]
@@ -70,6 +77,7 @@ def pretrain(task, synthetic_root, tmp_path_factory):
 def finetune_model(checkpoint, prefix='backbone.'):
     """The ERFNet fine-tuning config's segmentor with its backbone initialised from ``checkpoint``."""
     import segssl.mmseg  # noqa: F401
+    # isort: split
     from mmengine.config import Config
     from mmengine.registry import init_default_scope
     from mmseg.registry import MODELS
@@ -97,13 +105,13 @@ def test_pretext_loss_falls_and_backbone_loads(task, synthetic_root, tmp_path_fa
     own = model.backbone.state_dict()
     encoder = [k for k in own if k.startswith('encoder.')]
     decoder = [k for k in own if k.startswith('decoder.')]
-    assert encoder and all(k in pretrained for k in encoder)                 # no missing encoder key
+    assert encoder and all(k in pretrained for k in encoder)  # no missing encoder key
     for k in encoder:
         assert torch.equal(own[k], pretrained[k]), k
-    if task in ('otsu', 'colorization'):                                      # the decoder trained too
+    if task in ('otsu', 'colorization'):  # the decoder trained too
         assert all(torch.equal(own[k], pretrained[k]) for k in decoder)
         assert set(pretrained) == set(own)
-    else:                                                                     # encoder-only checkpoint
+    else:  # encoder-only checkpoint
         assert not any(k.startswith('decoder.') for k in pretrained)
         assert all(k.startswith(('backbone.encoder.', 'head.')) for k in state)
 
@@ -112,7 +120,7 @@ def test_bridge_splices_rotation_encoder_with_otsu_decoder(synthetic_root, tmp_p
     _, rot = pretrain('rotation', synthetic_root, tmp_path_factory)
     _, otsu = pretrain('otsu', synthetic_root, tmp_path_factory)
     from segssl.convert.erfnet import convert_erfnet
-    out = tmp_path / 'rotation-enc_otsu-dec.pth'        # what convert_checkpoint.py --arch erfnet does
+    out = tmp_path / 'rotation-enc_otsu-dec.pth'  # what convert_checkpoint.py --arch erfnet does
     convert_erfnet(rot, str(out), 'mmseg', decoder_src=otsu)
     rot_sd = load_ckpt(rot)['state_dict']
     otsu_sd = load_ckpt(otsu)['state_dict']

@@ -1,14 +1,14 @@
-"""Seed 003's 3x3-stem ResNet as an mmseg backbone (ResNet3x3Stem), and the bridge writing a
+"""The SimCLR report's 3x3-stem ResNet as an mmseg backbone (ResNet3x3Stem), and the bridge writing a
 3x3-stem SSL encoder for it: the converted mmseg backbone gives the source network's stage
 outputs with zero missing / unexpected keys."""
 import logging
 
 import pytest
 import torch
-
+from conftest import skip_without_mmseg
 from test_convert import encoder_state, make_checkpoint, random_resnet, save
 
-pytest.importorskip('mmseg', reason='the mmseg stack is built by `make setup`')
+skip_without_mmseg()
 
 
 def stage_outputs_3x3(model, x):
@@ -24,22 +24,25 @@ def stage_outputs_3x3(model, x):
 
 def test_backbone_has_the_3x3_stride1_stem_and_no_maxpool():
     import segssl.mmseg  # noqa: F401
+    # isort: split
     from mmseg.registry import MODELS
     net = MODELS.build(dict(type='ResNet3x3Stem', depth=18, out_indices=(0, 1, 2, 3)))
-    net.eval()   # mmseg's ResNet.train() returns None
+    net.eval()  # mmseg's ResNet.train() returns None
     assert (net.conv1.kernel_size, net.conv1.stride, net.conv1.padding) == ((3, 3), (1, 1), (1, 1))
     assert isinstance(net.maxpool, torch.nn.Identity)
     with torch.no_grad():
         outs = net(torch.randn(1, 3, 32, 32))
-    assert [tuple(o.shape[-2:]) for o in outs] == [(32, 32), (16, 16), (8, 8), (4, 4)]   # strides 1, 2, 4, 8
+    assert [tuple(o.shape[-2:]) for o in outs] == [(32, 32), (16, 16), (8, 8), (4, 4)]  # strides 1, 2, 4, 8
     with pytest.raises(ValueError, match='deep_stem'):
         MODELS.build(dict(type='ResNet3x3Stem', depth=18, deep_stem=True))
 
 
 def test_3x3_stem_resnet34_converts_to_mmseg_with_equal_outputs(tmp_path):
     import segssl.mmseg  # noqa: F401
+    # isort: split
     from mmengine.logging import MMLogger
     from mmseg.registry import MODELS
+
     from segssl.convert import convert
     model = random_resnet(34, seed=34, stem='3x3')
     src = save(make_checkpoint('segssl', model), tmp_path / 'simclr.pth')
@@ -52,6 +55,7 @@ def test_3x3_stem_resnet34_converts_to_mmseg_with_equal_outputs(tmp_path):
     records = []
 
     class Keep(logging.Handler):
+
         def emit(self, record):
             records.append(record.getMessage())
 
@@ -59,14 +63,15 @@ def test_3x3_stem_resnet34_converts_to_mmseg_with_equal_outputs(tmp_path):
     handler = Keep(level=logging.WARNING)
     logger.addHandler(handler)
     try:
-        mm = MODELS.build(dict(type='ResNet3x3Stem', depth=34, style='pytorch', out_indices=(0, 1, 2, 3),
-                               init_cfg=dict(type='Pretrained', checkpoint=dst)))
+        mm = MODELS.build(
+            dict(type='ResNet3x3Stem', depth=34, style='pytorch', out_indices=(0, 1, 2, 3),
+                 init_cfg=dict(type='Pretrained', checkpoint=dst)))
         mm.init_weights()
     finally:
         logger.removeHandler(handler)
     assert not [w for w in records if 'missing' in w or 'unexpected' in w], records
     mm_sd = mm.state_dict()
-    assert set(mm_sd) == set(stored['state_dict'])                        # 0 missing, 0 unexpected
+    assert set(mm_sd) == set(stored['state_dict'])  # 0 missing, 0 unexpected
     assert all(torch.equal(mm_sd[k], v) for k, v in encoder_state(model).items())
     mm.eval()
     x = torch.randn(2, 3, 32, 32, generator=torch.Generator().manual_seed(3))

@@ -33,8 +33,10 @@ def test_every_tool_option_used_is_accepted():
     for line in re.findall(r'python (tools/run_\w+\.py[^`\n]*)', text):
         tool, *rest = line.split()
         used.setdefault(tool, set()).update(a for a in rest if a.startswith('--') and a != '--')
-    assert {'tools/run_pixpro_transfer.py', 'tools/run_classmix_experiment.py', 'tools/run_dacs_experiment.py',
-            'tools/run_experiments.py'} <= set(used)
+    assert {
+        'tools/run_pixpro_transfer.py', 'tools/run_classmix_experiment.py', 'tools/run_dacs_experiment.py',
+        'tools/run_experiments.py'
+    } <= set(used)
     for tool, options in used.items():
         helptext = subprocess.run([sys.executable, tool, '--help'], cwd=ROOT, capture_output=True, text=True).stdout
         unknown = [o for o in options if o.split('=')[0] not in helptext]
@@ -47,6 +49,6 @@ def test_each_headline_has_its_command_and_the_readme_links_the_page():
         section = text.split(f'## Seed {seed}')[1].split('\n## ')[0]
         assert 'python tools/' in section, f'seed {seed} section has no command'
         assert re.search(r'\| \d+\.\d\d \|', section), f'seed {seed} section has no table of figures'
-        if seed != '003':                 # seed 003 ran one seed per arm (the page says why)
+        if seed != '003':  # the SimCLR report ran one seed per arm (the page says why)
             assert re.search(r'\d+\.\d\d \+- \d+\.\d\d', section), f'seed {seed} section has no mean +- std'
     assert 'docs/RESULTS.md' in open(os.path.join(ROOT, 'README.md')).read()

@@ -1,17 +1,15 @@
 """--resume after SIGKILL: a PixPro run killed while writing its second checkpoint, resumed from
 the first as mmseg's train.py --resume does, ends bit-identical to an uninterrupted run of the same length:
 online and EMA target weights, Momentum BN statistics, LARS state, LR schedule. The run draws
-random numbers in the model step (seed 000's batch affine) and in the data pipeline (crops,
+random numbers in the model step (the PixPro thesis's batch affine) and in the data pipeline (crops,
 colour, erasing), so the sampler position and both RNG streams must be restored too."""
 import os
 import signal
 
-import pytest
 import torch
+from conftest import ROOT, load_ckpt, skip_without_mmseg
 
-from conftest import ROOT, load_ckpt
-
-pytest.importorskip('mmseg', reason='the mmseg stack is built by `make setup`')
+skip_without_mmseg()
 PIXPRO = os.path.join(ROOT, 'configs', 'pretrain', 'pixpro_r18-d16_localppm5-mbn-erase_synthetic.py')
 ITERS, EVERY = 4, 2
 
@@ -62,11 +60,13 @@ def _train_killed(config, work_dir):
     hang in its first parallel region. Returns the exit code (-9 when killed)."""
     import subprocess
     import sys
-    env = dict(os.environ, OMP_NUM_THREADS=str(torch.get_num_threads()),
-               PYTHONPATH=os.pathsep.join([os.path.join(ROOT, 'plugins'), os.path.join(ROOT, 'tests'),
-                                           os.environ.get('PYTHONPATH', '')]))
-    proc = subprocess.run([sys.executable, 'tools/train.py', config, '--work-dir', str(work_dir)],
-                          cwd=ROOT, env=env, timeout=600, stdout=subprocess.PIPE,
+    env = dict(
+        os.environ, OMP_NUM_THREADS=str(torch.get_num_threads()), PYTHONPATH=os.pathsep.join(
+            [os.path.join(ROOT, 'plugins'),
+             os.path.join(ROOT, 'tests'),
+             os.environ.get('PYTHONPATH', '')]))
+    proc = subprocess.run([sys.executable, 'tools/train.py', config, '--work-dir',
+                           str(work_dir)], cwd=ROOT, env=env, timeout=600, stdout=subprocess.PIPE,
                           stderr=subprocess.STDOUT, text=True)
     if proc.returncode != -signal.SIGKILL:
         print(proc.stdout[-4000:])
@@ -91,11 +91,11 @@ def test_resume_after_sigkill_matches_an_uninterrupted_run(synthetic_root, tmp_p
     assert full['state_dict'].keys() == resumed['state_dict'].keys()
     assert any(k.startswith('target_backbone.') and k.endswith('running_mean') for k in full['state_dict'])
     for k, v in full['state_dict'].items():
-        assert torch.equal(v, resumed['state_dict'][k]), k             # bit-exact, EMA target included
+        assert torch.equal(v, resumed['state_dict'][k]), k  # bit-exact, EMA target included
     opt_full, opt_res = full['optimizer']['state'], resumed['optimizer']['state']
     assert opt_full.keys() == opt_res.keys()
     for i in opt_full:
         for name, t in opt_full[i].items():
-            assert torch.equal(t, opt_res[i][name]), (i, name)           # LARS momentum buffers
+            assert torch.equal(t, opt_res[i][name]), (i, name)  # LARS momentum buffers
     assert full['param_schedulers'] == resumed['param_schedulers']
     assert torch.equal(full['segssl_rng_state']['torch'], resumed['segssl_rng_state']['torch'])

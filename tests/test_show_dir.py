@@ -9,16 +9,16 @@ import re
 import sys
 
 import cv2
-import pytest
+from conftest import ROOT, SMALL, run_tool, skip_without_mmseg
 
-from conftest import ROOT, SMALL, run_tool
-
-mmseg = pytest.importorskip('mmseg', reason='the mmseg stack is built by `make setup`')
+mmseg = skip_without_mmseg()
 CONFIGS = os.path.join(ROOT, 'configs')
 QUICKSTART = os.path.join(CONFIGS, 'quickstart', 'fcn_r18-d8_synthetic-128x256.py')
 CLASSMIX = os.path.join(CONFIGS, 'semi', 'classmix_deeplabv2_r18-d8_synthetic-1-8_64x128.py')
-TWO_ITERS = ['train_cfg.max_iters=2', 'train_cfg.val_interval=2', 'param_scheduler.0.end=2',
-             'default_hooks.checkpoint.interval=2', 'train_dataloader.batch_size=2']
+TWO_ITERS = [
+    'train_cfg.max_iters=2', 'train_cfg.val_interval=2', 'param_scheduler.0.end=2',
+    'default_hooks.checkpoint.interval=2', 'train_dataloader.batch_size=2'
+]
 
 
 def _bases(path):
@@ -45,8 +45,9 @@ def test_every_config_keeps_the_visualization_and_per_class_hooks(monkeypatch):
     """default_hooks is a merged dict: each config's comes from the files of its base chain that
     assign it. Every config has such a file, and each of them, loaded, keeps both hooks."""
     from mmengine.config import Config
-    configs = [p for p in glob.glob(os.path.join(CONFIGS, '**', '*.py'), recursive=True)
-               if os.sep + '_base_' + os.sep not in p]
+    configs = [
+        p for p in glob.glob(os.path.join(CONFIGS, '**', '*.py'), recursive=True) if os.sep + '_base_' + os.sep not in p
+    ]
     assert len(configs) > 100
     providers = {}
     for path in configs:
@@ -65,8 +66,10 @@ def _train(config, work, name, extra=()):
     from segssl.mmseg.tools import run_mmseg_tool
     argv = sys.argv[:]
     try:
-        code = run_mmseg_tool('train.py', [config, '--work-dir', str(work), '--cfg-options', *TWO_ITERS,
-                                           f'visualizer.name={name}', *extra])
+        code = run_mmseg_tool(
+            'train.py',
+            [config, '--work-dir',
+             str(work), '--cfg-options', *TWO_ITERS, f'visualizer.name={name}', *extra])
     finally:
         sys.argv = argv
     assert code == 0 and os.path.isfile(work / 'iter_2.pth')
@@ -90,8 +93,12 @@ def test_show_dir_draws_every_test_image_of_a_quickstart_run(synthetic_root, tmp
     monkeypatch.setenv('SEGSSL_DATA_ROOT', synthetic_root)
     _train(QUICKSTART, tmp_path / 'fcn', 'show_dir_fcn')
     show = tmp_path / 'show'
-    r = run_tool(['tools/test.py', QUICKSTART, str(tmp_path / 'fcn' / 'iter_2.pth'), '--work-dir',
-                  str(tmp_path / 'test'), '--show-dir', str(show)], env={'SEGSSL_DATA_ROOT': synthetic_root})
+    r = run_tool([
+        'tools/test.py', QUICKSTART,
+        str(tmp_path / 'fcn' / 'iter_2.pth'), '--work-dir',
+        str(tmp_path / 'test'), '--show-dir',
+        str(show)
+    ], env={'SEGSSL_DATA_ROOT': synthetic_root})
     assert r.returncode == 0, r.stdout[-4000:]
     _check_drawings(show, synthetic_root)
 
@@ -99,20 +106,24 @@ def test_show_dir_draws_every_test_image_of_a_quickstart_run(synthetic_root, tmp
 def test_show_dir_draws_the_predictions_of_a_classmix_wrapper(synthetic_root, tmp_path, monkeypatch):
     """ClassMixSegmentor (student + EMA teacher) predicts through its eval model, whose data
     samples carry pred_sem_seg; test.py runs on the config train.py dumped (its label splits)."""
+    from segssl.data.splits import list_train_ids, write_splits
     from segssl.mmseg.tools import run_mmseg_tool
-    from segssl.splits import list_train_ids, write_splits
     monkeypatch.setenv('SEGSSL_DATA_ROOT', synthetic_root)
     root = os.path.join(synthetic_root, 'cityscapes')
     write_splits(str(tmp_path / 'splits'), 'cityscapes', list_train_ids('cityscapes', root), seed=0)
     work = tmp_path / 'classmix'
-    _train(CLASSMIX, work, 'show_dir_classmix_train',
-           [f'train_dataloader.dataset.labelled.ann_file={tmp_path}/splits/1-2/labelled.txt',
-            f'train_dataloader.dataset.unlabelled.ann_file={tmp_path}/splits/1-2/unlabelled.txt'])
+    _train(CLASSMIX, work, 'show_dir_classmix_train', [
+        f'train_dataloader.dataset.labelled.ann_file={tmp_path}/splits/1-2/labelled.txt',
+        f'train_dataloader.dataset.unlabelled.ann_file={tmp_path}/splits/1-2/unlabelled.txt'
+    ])
     show, argv = tmp_path / 'show', sys.argv[:]
     try:
-        code = run_mmseg_tool('test.py', [str(work / os.path.basename(CLASSMIX)), str(work / 'iter_2.pth'),
-                                          '--work-dir', str(tmp_path / 'test'), '--show-dir', str(show),
-                                          '--cfg-options', 'visualizer.name=show_dir_classmix_test'])
+        code = run_mmseg_tool('test.py', [
+            str(work / os.path.basename(CLASSMIX)),
+            str(work / 'iter_2.pth'), '--work-dir',
+            str(tmp_path / 'test'), '--show-dir',
+            str(show), '--cfg-options', 'visualizer.name=show_dir_classmix_test'
+        ])
     finally:
         sys.argv = argv
     assert code == 0

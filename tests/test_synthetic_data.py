@@ -5,13 +5,12 @@ import os
 
 import numpy as np
 import pytest
+from conftest import ROOT, SMALL, run_tool
 from PIL import Image
 
 from segssl.synthetic import CITYSCAPES_CLASSES, THING_CLASSES, generate, make_scene, rle_encode
 from segssl.synthetic.dataset import _rng
 from segssl.synthetic.render import render
-
-from conftest import ROOT, SMALL, run_tool
 
 
 def tree_digest(root):
@@ -45,7 +44,7 @@ def test_cityscapes_layout_and_label_ids(synthetic_root):
         labs = labels(synthetic_root, split)
         for lab in labs:
             assert lab.dtype == np.uint8 and lab.shape == (SMALL['height'], SMALL['width'])
-            assert lab.max() < len(CITYSCAPES_CLASSES)   # 0..18, no stray ids (255 is never drawn)
+            assert lab.max() < len(CITYSCAPES_CLASSES)  # 0..18, no stray ids (255 is never drawn)
 
 
 def test_enough_classes_and_varied_objects():
@@ -63,14 +62,13 @@ def test_enough_classes_and_varied_objects():
             heights.append(ys.max() - ys.min() + 1)
             centres.append(xs.mean())
             boxes.append((xs.min(), ys.min(), xs.max(), ys.max()))
-        overlaps += sum(1 for a in range(len(boxes)) for b in range(a) if
-                        boxes[a][0] <= boxes[b][2] and boxes[b][0] <= boxes[a][2] and
-                        boxes[a][1] <= boxes[b][3] and boxes[b][1] <= boxes[a][3])
+        overlaps += sum(1 for a in range(len(boxes)) for b in range(a) if boxes[a][0] <= boxes[b][2]
+                        and boxes[b][0] <= boxes[a][2] and boxes[a][1] <= boxes[b][3] and boxes[b][1] <= boxes[a][3])
     assert (pixels > 0).sum() >= 17
     assert min(counts) >= 2 and max(counts) - min(counts) >= 4
     assert np.percentile(heights, 90) > 4 * np.percentile(heights, 10)
     assert np.std(centres) > 256 / 6
-    assert overlaps >= 10                         # objects occlude each other
+    assert overlaps >= 10  # objects occlude each other
 
 
 def test_source_and_target_looks_differ_per_class():
@@ -78,8 +76,8 @@ def test_source_and_target_looks_differ_per_class():
     src = render(scene, np.random.default_rng(1), 'source').astype(float)
     tgt = render(scene, np.random.default_rng(1), 'target').astype(float)
     road = scene.label == 0
-    assert np.abs(src[road].mean(0) - tgt[road].mean(0)).max() > 20     # palette gap
-    assert tgt[road].std(0).mean() > src[road].std(0).mean() + 3        # texture and noise
+    assert np.abs(src[road].mean(0) - tgt[road].mean(0)).max() > 20  # palette gap
+    assert tgt[road].std(0).mean() > src[road].std(0).mean() + 3  # texture and noise
     with pytest.raises(ValueError, match='rendering'):
         render(scene, np.random.default_rng(1), 'cartoon')
 
@@ -117,12 +115,12 @@ def test_coco_masks_match_rendered_instances(synthetic_root):
             assert np.array_equal(m, rle_decode_reference(ann['segmentation']))
             cls = CITYSCAPES_CLASSES.index(THING_CLASSES[ann['category_id'] - 1])
             assert (scene.label[m > 0] == cls).all()
-            assert ann['area'] == int(m.sum()) == int(mask_util.area(mask_util.frPyObjects(
-                ann['segmentation'], *ann['segmentation']['size'])))
+            assert ann['area'] == int(m.sum()) == int(
+                mask_util.area(mask_util.frPyObjects(ann['segmentation'], *ann['segmentation']['size'])))
             ys, xs = np.nonzero(m)
             assert ann['bbox'] == [xs.min(), ys.min(), xs.max() - xs.min() + 1, ys.max() - ys.min() + 1]
         things = np.isin(scene.label, [CITYSCAPES_CLASSES.index(c) for c in THING_CLASSES])
-        assert np.array_equal(covered, things.astype(int))   # every thing pixel in exactly one mask
+        assert np.array_equal(covered, things.astype(int))  # every thing pixel in exactly one mask
     assert min(per_image) >= 2
 
 
@@ -135,7 +133,7 @@ def test_coco_masks_match_rendered_instances(synthetic_root):
 def test_impossible_requests_name_the_problem(tmp_path, kwargs, message):
     with pytest.raises(ValueError, match=message):
         generate(str(tmp_path / 'x'), **dict(SMALL, **kwargs))
-    assert os.listdir(tmp_path) == []            # nothing half-written
+    assert os.listdir(tmp_path) == []  # nothing half-written
 
 
 def test_refuses_to_overwrite_and_cli_reports_errors(tmp_path, synthetic_root):
@@ -145,8 +143,10 @@ def test_refuses_to_overwrite_and_cli_reports_errors(tmp_path, synthetic_root):
     assert r.returncode == 2 and 'height=16 is impossible' in r.stdout, r.stdout
     r = run_tool([os.path.join(ROOT, 'tools', 'make_synthetic_data.py'), str(tmp_path / 'd'), '--size', 'big'])
     assert r.returncode == 2 and 'HEIGHTxWIDTH' in r.stdout, r.stdout
-    r = run_tool([os.path.join(ROOT, 'tools', 'make_synthetic_data.py'), str(tmp_path / 'd'),
-                  '--num-train', '2', '--num-val', '1', '--size', '64x128', '--parts', 'cityscapes'])
+    r = run_tool([
+        os.path.join(ROOT, 'tools', 'make_synthetic_data.py'),
+        str(tmp_path / 'd'), '--num-train', '2', '--num-val', '1', '--size', '64x128', '--parts', 'cityscapes'
+    ])
     assert r.returncode == 0, r.stdout
     meta = json.load(open(tmp_path / 'd' / 'meta.json'))
     assert meta['parts'] == ['cityscapes'] and sorted(os.listdir(tmp_path / 'd')) == ['cityscapes', 'meta.json']

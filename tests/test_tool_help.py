@@ -23,16 +23,16 @@ import tokenize
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-
 from conftest import ROOT
 
 EXEMPT = {'train.py', 'test.py', 'train_net.py'}
 NO_PARSER = {'gpu_check_core.py', 'gpu_check_runners.py'}
 # Parsers owned by another change, not yet on segssl.cli.HelpFormatter: every check of the first
 # test applies to them, the shared-formatter/default check not yet (remove a name once it does).
-FORMATTER_PENDING = {}     # tools whose parser does not use segssl.cli.HelpFormatter yet: none
-TOOLS = sorted(os.path.basename(p) for p in glob.glob(os.path.join(ROOT, 'tools', '*.py'))
-               if os.path.basename(p) not in EXEMPT | NO_PARSER)
+FORMATTER_PENDING = {}  # tools whose parser does not use segssl.cli.HelpFormatter yet: none
+TOOLS = sorted(
+    os.path.basename(p) for p in glob.glob(os.path.join(ROOT, 'tools', '*.py'))
+    if os.path.basename(p) not in EXEMPT | NO_PARSER)
 MARK = '--- argparse actions ---'
 DRIVER = f'''
 import argparse, json, runpy, sys
@@ -62,12 +62,12 @@ OPTION_LINE = re.compile(r'^  (-\w[ ,]|--\w)')
 
 
 def _run_help(tool):
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
-        [os.path.join(ROOT, 'plugins')] + [p for p in [os.environ.get('PYTHONPATH')] if p]),
+    env = dict(
+        os.environ,
+        PYTHONPATH=os.pathsep.join([os.path.join(ROOT, 'plugins')] + [p for p in [os.environ.get('PYTHONPATH')] if p]),
         OMP_NUM_THREADS='1', COLUMNS='100', PYTHONWARNINGS='ignore')
-    r = subprocess.run([sys.executable, '-c', DRIVER, os.path.join('tools', tool)], cwd=ROOT,
-                       env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                       timeout=300)
+    r = subprocess.run([sys.executable, '-c', DRIVER, os.path.join('tools', tool)], cwd=ROOT, env=env,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=300)
     text, _, data = r.stdout.partition(MARK + '\n')
     return r.returncode, text, json.loads(data) if data else None, r.stderr
 
@@ -133,7 +133,8 @@ def test_no_help_text_glues_two_literals_without_a_space():
     tools and the parsers they import (the printed help cannot show it: it is one word there)."""
     files = [os.path.join(ROOT, 'tools', t) for t in TOOLS] + [
         os.path.join(ROOT, 'plugins', 'segssl', 'cli.py'),
-        os.path.join(ROOT, 'plugins', 'segssl', 'convert', 'cli.py')]
+        os.path.join(ROOT, 'plugins', 'segssl', 'convert', 'cli.py')
+    ]
     assert [g for f in files for g in _glued_literals(f)] == []
 
 
@@ -159,18 +160,14 @@ def test_every_tool_is_checked_or_exempt_for_a_reason():
 
 
 BAD_INPUT = [
-    ('make_label_splits.py', ['{t}/none', '--dataset', 'cityscapes'],
-     "dataset root '{t}/none' does not exist"),
-    ('compute_class_weights.py', ['{t}/none', '--num-classes', '3', '--out', '{t}/w'],
-     '{t}/none: label folder does not exist'),
-    ('make_coco_subset.py', ['{t}/none.json', '{t}/subs'],
-     "COCO annotation file '{t}/none.json' does not exist"),
-    ('make_pets_splits.py', ['{t}'],
-     '{t}/annotations/trainval.txt not found: expected the Oxford-IIIT Pet annotations '
+    ('make_label_splits.py', ['{t}/none', '--dataset', 'cityscapes'], "dataset root '{t}/none' does not exist"),
+    ('compute_class_weights.py', ['{t}/none', '--num-classes', '3', '--out',
+                                  '{t}/w'], '{t}/none: label folder does not exist'),
+    ('make_coco_subset.py', ['{t}/none.json', '{t}/subs'], "COCO annotation file '{t}/none.json' does not exist"),
+    ('make_pets_splits.py', ['{t}'], '{t}/annotations/trainval.txt not found: expected the Oxford-IIIT Pet annotations '
      '(annotations/trainval.txt and annotations/test.txt)'),
-    ('remove_background.py', ['--config-file', '{t}/none.yaml', '--input', '{t}/none',
-                              '--output', '{t}/out'],
-     "--input '{t}/none' is neither an image file nor a folder"),
+    ('remove_background.py', ['--config-file', '{t}/none.yaml', '--input', '{t}/none', '--output',
+                              '{t}/out'], "--input '{t}/none' is neither an image file nor a folder"),
     ('export_cifar10.py', ['{t}/none', '--out', '{t}/cifar'],
      '{t}/none: no such file or folder: expected cifar-10-python.tar.gz or its extracted '
      'cifar-10-batches-py folder'),
@@ -188,8 +185,7 @@ BAD_INPUT = [
 
 
 @pytest.mark.parametrize('tool, argv, message', BAD_INPUT, ids=[b[0] for b in BAD_INPUT])
-def test_bad_input_is_one_line_tool_error_on_stderr_and_exit_2(tool, argv, message, tmp_path,
-                                                                capsys):
+def test_bad_input_is_one_line_tool_error_on_stderr_and_exit_2(tool, argv, message, tmp_path, capsys):
     """``<tool>: error: <message>`` (argparse's own form), nothing on stdout, exit status 2,
     nothing written; in-process (SystemExit carries no traceback)."""
     main = runpy.run_path(os.path.join(ROOT, 'tools', tool))['main']

@@ -4,29 +4,48 @@ import os
 
 import numpy as np
 import pytest
+from conftest import run_tool
 from PIL import Image
 
-from conftest import ROOT, run_tool
-from segssl.core.uda_labels import (CITYSCAPES_TRAIN_CLASSES, GTA5_ID_TO_TRAIN_ID, SYNTHIA_13_CLASSES,
+from segssl.data.uda_labels import (CITYSCAPES_TRAIN_CLASSES, GTA5_ID_TO_TRAIN_ID, SYNTHIA_13_CLASSES,
                                     SYNTHIA_16_CLASSES, SYNTHIA_ID_TO_TRAIN_ID, to_train_ids)
 
 # cityscapesscripts/helpers/labels.py: (name, id, trainId); GTA5's label PNGs use these ids
-CITYSCAPES_LABELS = [
-    ('unlabeled', 0, 255), ('ego vehicle', 1, 255), ('rectification border', 2, 255),
-    ('out of roi', 3, 255), ('static', 4, 255), ('dynamic', 5, 255), ('ground', 6, 255),
-    ('road', 7, 0), ('sidewalk', 8, 1), ('parking', 9, 255), ('rail track', 10, 255),
-    ('building', 11, 2), ('wall', 12, 3), ('fence', 13, 4), ('guard rail', 14, 255),
-    ('bridge', 15, 255), ('tunnel', 16, 255), ('pole', 17, 5), ('polegroup', 18, 255),
-    ('traffic light', 19, 6), ('traffic sign', 20, 7), ('vegetation', 21, 8), ('terrain', 22, 9),
-    ('sky', 23, 10), ('person', 24, 11), ('rider', 25, 12), ('car', 26, 13), ('truck', 27, 14),
-    ('bus', 28, 15), ('caravan', 29, 255), ('trailer', 30, 255), ('train', 31, 16),
-    ('motorcycle', 32, 17), ('bicycle', 33, 18)]
+CITYSCAPES_LABELS = [('unlabeled', 0, 255), ('ego vehicle', 1, 255), ('rectification border', 2, 255),
+                     ('out of roi', 3, 255), ('static', 4, 255),
+                     ('dynamic', 5, 255), ('ground', 6, 255), ('road', 7, 0), ('sidewalk', 8, 1), ('parking', 9, 255),
+                     ('rail track', 10, 255), ('building', 11, 2), ('wall', 12, 3), ('fence', 13, 4),
+                     ('guard rail', 14, 255), ('bridge', 15, 255), ('tunnel', 16, 255), ('pole', 17, 5),
+                     ('polegroup', 18, 255), ('traffic light', 19, 6), ('traffic sign', 20, 7), ('vegetation', 21, 8),
+                     ('terrain', 22, 9), ('sky', 23, 10), ('person', 24, 11), ('rider', 25, 12), ('car', 26, 13),
+                     ('truck', 27, 14), ('bus', 28, 15), ('caravan', 29, 255), ('trailer', 30, 255), ('train', 31, 16),
+                     ('motorcycle', 32, 17), ('bicycle', 33, 18)]
 # SYNTHIA RAND-CITYSCAPES README: id -> class name, and the Cityscapes class each one is
-SYNTHIA_LABELS = {0: 'void', 1: 'sky', 2: 'building', 3: 'road', 4: 'sidewalk', 5: 'fence',
-                  6: 'vegetation', 7: 'pole', 8: 'car', 9: 'traffic sign', 10: 'pedestrian',
-                  11: 'bicycle', 12: 'motorcycle', 13: 'parking-slot', 14: 'road-work',
-                  15: 'traffic light', 16: 'terrain', 17: 'rider', 18: 'truck', 19: 'bus',
-                  20: 'train', 21: 'wall', 22: 'lanemarking'}
+SYNTHIA_LABELS = {
+    0: 'void',
+    1: 'sky',
+    2: 'building',
+    3: 'road',
+    4: 'sidewalk',
+    5: 'fence',
+    6: 'vegetation',
+    7: 'pole',
+    8: 'car',
+    9: 'traffic sign',
+    10: 'pedestrian',
+    11: 'bicycle',
+    12: 'motorcycle',
+    13: 'parking-slot',
+    14: 'road-work',
+    15: 'traffic light',
+    16: 'terrain',
+    17: 'rider',
+    18: 'truck',
+    19: 'bus',
+    20: 'train',
+    21: 'wall',
+    22: 'lanemarking'
+}
 SYNTHIA_TO_CITYSCAPES_NAME = {'pedestrian': 'person'}
 
 
@@ -73,7 +92,7 @@ def test_convert_gta5_tool_writes_train_ids_and_split(tmp_path):
     b = np.array([[11, 11], [23, 31]], np.uint8)
     for name, ids in (('00001', a), ('00002', b)):
         _palette_png(str(root / 'labels' / f'{name}.png'), ids)
-        _palette_png(str(root / 'images' / f'{name}.png'), ids)      # content irrelevant here
+        _palette_png(str(root / 'images' / f'{name}.png'), ids)  # content irrelevant here
     r = run_tool(['tools/convert_gta5.py', str(root)], timeout=120)
     assert r.returncode == 0, r.stdout
     out = np.array(Image.open(root / 'labels' / '00001_labelTrainIds.png'))
@@ -85,6 +104,7 @@ def test_convert_gta5_tool_writes_train_ids_and_split(tmp_path):
     assert run_tool(['tools/convert_gta5.py', str(root)], timeout=120).returncode == 0
     from mmengine.registry import init_default_scope
     from mmseg.registry import DATASETS
+
     import segssl.mmseg  # noqa: F401
     init_default_scope('mmseg')
     ds = DATASETS.build(dict(type='GTA5Dataset', data_root=str(root), pipeline=[]))
@@ -98,8 +118,8 @@ def test_convert_synthia_reads_the_first_channel_of_16_bit_labels(tmp_path):
     (root / 'GT' / 'LABELS').mkdir(parents=True)
     (root / 'RGB').mkdir()
     ids = np.array([[3, 4, 2, 21], [16, 18, 20, 0], [22, 10, 11, 12]], np.uint16)
-    inst = np.full_like(ids, 999)                               # instance ids in the 2nd channel
-    rgb = np.stack([ids, inst, np.zeros_like(ids)], axis=-1)    # R = class id
+    inst = np.full_like(ids, 999)  # instance ids in the 2nd channel
+    rgb = np.stack([ids, inst, np.zeros_like(ids)], axis=-1)  # R = class id
     cv2.imwrite(str(root / 'GT' / 'LABELS' / '0000000.png'), rgb[:, :, ::-1].copy())  # cv2: BGR
     cv2.imwrite(str(root / 'RGB' / '0000000.png'), np.zeros((3, 4, 3), np.uint8))
     r = run_tool(['tools/convert_synthia.py', str(root), '-o', str(tmp_path / 'lists')], timeout=120)
@@ -110,6 +130,7 @@ def test_convert_synthia_reads_the_first_channel_of_16_bit_labels(tmp_path):
     assert open(tmp_path / 'lists' / 'train.txt').read() == '0000000\n'
     from mmengine.registry import init_default_scope
     from mmseg.registry import DATASETS
+
     import segssl.mmseg  # noqa: F401
     init_default_scope('mmseg')
     ds = DATASETS.build(dict(type='SynthiaDataset', data_root=str(root), pipeline=[]))
@@ -117,13 +138,13 @@ def test_convert_synthia_reads_the_first_channel_of_16_bit_labels(tmp_path):
 
 
 def test_converters_name_bad_input(tmp_path, capsys):
-    from segssl.label_convert import main                     # the tools' main, in-process
+    from segssl.data.label_convert import main  # the tools' main, in-process
     assert main('gta5', [str(tmp_path / 'nowhere')]) == 1
     out = capsys.readouterr().out
     assert 'label folder' in out and 'nowhere' in out
     lab = tmp_path / 'gta' / 'labels'
     lab.mkdir(parents=True)
-    Image.fromarray(np.zeros((2, 2, 3), np.uint8)).save(lab / '00001.png')     # colour, not ids
+    Image.fromarray(np.zeros((2, 2, 3), np.uint8)).save(lab / '00001.png')  # colour, not ids
     assert main('gta5', [str(tmp_path / 'gta')]) == 1
     assert "00001.png: GTA5 label has mode 'RGB'" in capsys.readouterr().out
     assert not (lab / '00001_labelTrainIds.png').exists()
@@ -137,22 +158,24 @@ def test_converters_name_bad_input(tmp_path, capsys):
 def test_synthia_metric_16_and_13_classes_on_a_hand_made_confusion_matrix():
     import torch
     from mmseg.registry import METRICS
+
     import segssl.mmseg  # noqa: F401
     rng = np.random.default_rng(3)
-    conf = rng.integers(0, 6, size=(19, 19))          # conf[gt, pred] pixel counts
-    conf[9, :] = 0                                    # terrain never in the ground truth ...
-    conf[:, 9] = 0                                    # ... nor predicted: its IoU is undefined
-    conf[14, 3] = 40                                  # truck predicted as wall: an FP of wall
+    conf = rng.integers(0, 6, size=(19, 19))  # conf[gt, pred] pixel counts
+    conf[9, :] = 0  # terrain never in the ground truth ...
+    conf[:, 9] = 0  # ... nor predicted: its IoU is undefined
+    conf[14, 3] = 40  # truck predicted as wall: an FP of wall
     gt = np.repeat(np.repeat(np.arange(19), 19), conf.ravel())
     pred = np.repeat(np.tile(np.arange(19), 19), conf.ravel())
-    gt = np.concatenate([gt, [255] * 7])              # ignored pixels, whatever is predicted
+    gt = np.concatenate([gt, [255] * 7])  # ignored pixels, whatever is predicted
     pred = np.concatenate([pred, [0] * 7])
     metric = METRICS.build(dict(type='SynthiaIoUMetric', iou_metrics=['mIoU']))
     metric.dataset_meta = dict(classes=CITYSCAPES_TRAIN_CLASSES)
-    half = len(gt) // 2                               # two samples, accumulated
+    half = len(gt) // 2  # two samples, accumulated
     for sl in (slice(0, half), slice(half, None)):
-        metric.process({}, [dict(pred_sem_seg=dict(data=torch.tensor(pred[sl])[None]),
-                                 gt_sem_seg=dict(data=torch.tensor(gt[sl])[None]))])
+        metric.process({}, [
+            dict(pred_sem_seg=dict(data=torch.tensor(pred[sl])[None]), gt_sem_seg=dict(data=torch.tensor(gt[sl])[None]))
+        ])
     out = metric.evaluate(2)
     tp = np.diag(conf).astype(float)
     union = conf.sum(0) + conf.sum(1) - tp

@@ -1,4 +1,4 @@
-"""Seed 001's weight surgery maths (segssl.core.weight_surgery) and ENet class weights
+"""The ERFNet thesis's weight surgery maths (segssl.core.weight_surgery) and ENet class weights
 (segssl.core.class_weights), against hand counts and brute-force references."""
 import math
 from collections import Counter
@@ -9,22 +9,22 @@ import torch
 
 from segssl.convert.erfnet import expected_erfnet_shapes
 from segssl.core.class_weights import class_pixel_counts, enet_class_weights
-from segssl.core.weight_surgery import (filter_energy, filter_energy_refill_, layer_numbering,
-                                        layer_prefixes, magnitude_prune_mask, names_in_layers,
-                                        norm_layer_names, parameter_counts, reinit_, splice_)
+from segssl.core.weight_surgery import (filter_energy, filter_energy_refill_, layer_numbering, layer_prefixes,
+                                        magnitude_prune_mask, names_in_layers, norm_layer_names, parameter_counts,
+                                        reinit_, splice_)
 
 
 def erfnet_names():
-    return ['backbone.' + k for k in expected_erfnet_shapes()] + ['decode_head.conv_seg.weight',
-                                                                  'decode_head.conv_seg.bias']
+    return ['backbone.' + k
+            for k in expected_erfnet_shapes()] + ['decode_head.conv_seg.weight', 'decode_head.conv_seg.bias']
 
 
 def test_erfnet_numbering_covers_every_tensor_once_as_table_3_1():
     names = erfnet_names()
     num = layer_numbering(names)
-    assert list(num) == names                            # every tensor exactly once
+    assert list(num) == names  # every tensor exactly once
     counts = Counter(num.values())
-    assert sorted(counts) == list(range(1, 24))          # layers 1..23, none empty
+    assert sorted(counts) == list(range(1, 24))  # layers 1..23, none empty
     # downsampler / upsampler blocks: conv w+b, bn w+b+mean+var+count = 7; non-bt-1D: 4 convs
     # (w+b) + 2 BN (5 each) = 18; the head: 2
     down_up = {1, 2, 8, 17, 20}
@@ -66,14 +66,19 @@ def test_numbering_rejects_unknown_names():
 
 def test_reinit_and_norm_reset_values():
     torch.manual_seed(0)
-    t = {'a.conv.weight': torch.randn(64, 32, 3, 3), 'a.conv.bias': torch.randn(64),
-         'a.bn.weight': torch.randn(64), 'a.bn.bias': torch.randn(64),
-         'a.bn.running_mean': torch.randn(64), 'a.bn.running_var': torch.rand(64) + 2,
-         'a.bn.num_batches_tracked': torch.tensor(7)}
+    t = {
+        'a.conv.weight': torch.randn(64, 32, 3, 3),
+        'a.conv.bias': torch.randn(64),
+        'a.bn.weight': torch.randn(64),
+        'a.bn.bias': torch.randn(64),
+        'a.bn.running_mean': torch.randn(64),
+        'a.bn.running_var': torch.rand(64) + 2,
+        'a.bn.num_batches_tracked': torch.tensor(7)
+    }
     assert norm_layer_names(t) == ['a.bn.running_mean', 'a.bn.running_var', 'a.bn.num_batches_tracked']
     assert norm_layer_names(t, affine=True)[:2] == ['a.bn.weight', 'a.bn.bias']
     reinit_(t, torch.Generator().manual_seed(1))
-    std = math.sqrt(2 / (32 * 9))                       # Kaiming: N(0, 2 / fan_in)
+    std = math.sqrt(2 / (32 * 9))  # Kaiming: N(0, 2 / fan_in)
     assert abs(t['a.conv.weight'].std().item() / std - 1) < 0.03
     assert abs(t['a.conv.weight'].mean().item()) < 0.1 * std
     assert t['a.conv.bias'].abs().max() == 0 and torch.all(t['a.bn.weight'] == 1)
@@ -139,7 +144,7 @@ def test_magnitude_prune_mask_brute_force():
 def test_enet_class_weights_on_hand_made_labels():
     labels = [np.array([[0, 0, 1], [255, 2, 0]]), np.array([[1, 255], [0, 0]])]
     counts = class_pixel_counts(labels, num_classes=4)
-    assert counts.tolist() == [5, 2, 1, 0]               # 255 excluded, class 3 absent
+    assert counts.tolist() == [5, 2, 1, 0]  # 255 excluded, class 3 absent
     w = enet_class_weights(counts)
     expected = [1 / math.log(1.02 + p) for p in (5 / 8, 2 / 8, 1 / 8, 0)]
     assert np.allclose(w, expected, rtol=0, atol=1e-12)

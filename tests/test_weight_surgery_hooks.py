@@ -1,15 +1,15 @@
-"""Acceptance of seed 001's weight-surgery hooks through a real mmengine Runner (mmseg ERFNet
+"""Acceptance of the ERFNet thesis's weight-surgery hooks through a real mmengine Runner (mmseg ERFNet
 and ResNet-18 segmentors, tiny inputs): after each option exactly the intended tensors differ
 from the source checkpoint; pruned weights stay zero through Adam steps; a frozen encoder does
 not move during the frozen stage and does after."""
 import pytest
 import torch
+from conftest import skip_without_mmseg
 from mmengine.hooks import Hook
 
-pytest.importorskip('mmseg', reason='the mmseg stack is built by `make setup`')
+skip_without_mmseg()
 import segssl.mmseg  # noqa: E402,F401
-from segssl.core.weight_surgery import (filter_energy, layer_numbering, names_in_layers,  # noqa: E402
-                                        parameter_counts)
+from segssl.core.weight_surgery import filter_energy, layer_numbering, names_in_layers, parameter_counts  # noqa: E402
 
 H, W = 32, 64
 
@@ -44,14 +44,14 @@ def ckpts(tmp_path_factory):
 
 
 def model_cfg(path, kind='erfnet'):
-    backbone = (dict(type='ERFNet', dropout_ratio=0.0) if kind == 'erfnet'
-                else dict(type='ResNet', depth=18, style='pytorch', out_indices=(3,)))
+    backbone = (dict(type='ERFNet', dropout_ratio=0.0) if kind == 'erfnet' else dict(
+        type='ResNet', depth=18, style='pytorch', out_indices=(3, )))
     backbone['init_cfg'] = dict(type='Pretrained', checkpoint=path)
-    head = (dict(type='ERFNetOutputHead', in_channels=16, num_classes=4) if kind == 'erfnet'
-            else dict(type='FCNHead', in_channels=512, channels=8, num_convs=1, num_classes=4, in_index=0))
+    head = (dict(type='ERFNetOutputHead', in_channels=16, num_classes=4) if kind == 'erfnet' else dict(
+        type='FCNHead', in_channels=512, channels=8, num_convs=1, num_classes=4, in_index=0))
     return dict(type='EncoderDecoder', backbone=backbone, decode_head=head,
-                data_preprocessor=dict(type='SegDataPreProcessor', mean=[0, 0, 0], std=[1, 1, 1], size=(H, W)),
-                train_cfg=dict(), test_cfg=dict(mode='whole'))
+                data_preprocessor=dict(type='SegDataPreProcessor', mean=[0, 0, 0], std=[1, 1, 1],
+                                       size=(H, W)), train_cfg=dict(), test_cfg=dict(mode='whole'))
 
 
 def loader(n=8):
@@ -83,13 +83,13 @@ class Recorder(Hook):
 def run(tmp_path, path, hooks, iters=0, kind='erfnet', default_hooks=None):
     from mmengine.runner import Runner
     rec = Recorder()
-    runner = Runner(model=model_cfg(path, kind), work_dir=str(tmp_path / 'work'),
-                    train_dataloader=loader(), train_cfg=dict(type='IterBasedTrainLoop', max_iters=iters),
+    runner = Runner(model=model_cfg(path, kind), work_dir=str(tmp_path / 'work'), train_dataloader=loader(),
+                    train_cfg=dict(type='IterBasedTrainLoop', max_iters=iters),
                     optim_wrapper=dict(optimizer=dict(type='Adam', lr=1e-2, weight_decay=1e-4)),
-                    default_hooks=dict(checkpoint=None, **(default_hooks or {})),
-                    custom_hooks=list(hooks) + [rec],
-                    randomness=dict(seed=0), default_scope='mmseg',
-                    experiment_name=f'{tmp_path.name}_{len(hooks)}_{iters}_{kind}')
+                    default_hooks=dict(checkpoint=None,
+                                       **(default_hooks
+                                          or {})), custom_hooks=list(hooks) + [rec], randomness=dict(seed=0),
+                    default_scope='mmseg', experiment_name=f'{tmp_path.name}_{len(hooks)}_{iters}_{kind}')
     runner.train()
     return runner, rec
 
@@ -121,8 +121,8 @@ def test_bn_reset_changes_only_bn(affine, ckpts, tmp_path):
     _, rec = run(tmp_path, path, [ResetNormStatsHook(layers=(1, 16), affine=affine)])
     bn = {k.rsplit('.', 1)[0] for k in src if k.endswith('running_mean') and k.startswith('encoder.')}
     leaves = ('running_mean', 'running_var', 'num_batches_tracked') + (('weight', 'bias') if affine else ())
-    assert changed(rec.states[0], src) == sorted(k for k in src if k.rsplit('.', 1)[0] in bn
-                                                 and k.rsplit('.', 1)[1] in leaves)
+    assert changed(rec.states[0],
+                   src) == sorted(k for k in src if k.rsplit('.', 1)[0] in bn and k.rsplit('.', 1)[1] in leaves)
 
 
 def test_splice_takes_layers_13_16_from_the_other_checkpoint(ckpts, tmp_path):
@@ -131,7 +131,7 @@ def test_splice_takes_layers_13_16_from_the_other_checkpoint(ckpts, tmp_path):
     other, other_path = ckpts['otsu']
     _, rec = run(tmp_path, path, [SpliceLayersHook(checkpoint=other_path, layers=(13, 16))])
     differ = [k for k in layer_names(src, (13, 16)) if not torch.equal(src[k], other[k])]
-    assert changed(rec.states[0], src) == differ and len(differ) == 4 * 16   # both counts are 5
+    assert changed(rec.states[0], src) == differ and len(differ) == 4 * 16  # both counts are 5
     assert all(torch.equal(rec.states[0]['backbone.' + k], other[k]) for k in layer_names(src, (13, 16)))
 
 
@@ -139,8 +139,7 @@ def test_splice_takes_layers_13_16_from_the_other_checkpoint(ckpts, tmp_path):
 def test_filter_energy_refill(donor, ckpts, tmp_path):
     from segssl.mmseg import FilterEnergyReinitHook
     src, path = ckpts['rotation']
-    hook = FilterEnergyReinitHook(keep_ratio=0.75, layers=(1, 16),
-                                  donor_checkpoint=ckpts[donor][1] if donor else None)
+    hook = FilterEnergyReinitHook(keep_ratio=0.75, layers=(1, 16), donor_checkpoint=ckpts[donor][1] if donor else None)
     _, rec = run(tmp_path, path, [hook])
     state = rec.states[0]
     convs = sorted(k for k in src if k.startswith('encoder.') and src[k].dim() == 4)
@@ -149,7 +148,7 @@ def test_filter_energy_refill(donor, ckpts, tmp_path):
         w0, w1 = src[k], state['backbone.' + k]
         n_keep = round(0.75 * w0.shape[0])
         top = torch.sort(filter_energy(w0), descending=True, stable=True).indices
-        assert torch.equal(w1[top[:n_keep]], w0[top[:n_keep]])                 # kept bit-exact
+        assert torch.equal(w1[top[:n_keep]], w0[top[:n_keep]])  # kept bit-exact
         replaced = set(range(w0.shape[0])) - set(top[:n_keep].tolist())
         assert replaced == set(hook.replaced['backbone.' + k].tolist())
         if donor:
@@ -173,12 +172,12 @@ def test_pruned_weights_stay_zero_through_adam_steps(ckpts, tmp_path):
         assert int((~mask).sum()) == n
         # the pruned ones are the smallest |w| of the source: none kept is smaller than one pruned
         assert src[k].abs()[~mask].max() <= src[k].abs()[mask].min()
-        for state in rec.states:                                  # before training and after steps 1-3
+        for state in rec.states:  # before training and after steps 1-3
             assert state['backbone.' + k][~mask].abs().max() == 0
         pruned += n
     final = rec.states[-1]
     assert not torch.equal(final['backbone.encoder.3.convs_layers.0.weight'],
-                           rec.states[0]['backbone.encoder.3.convs_layers.0.weight'])   # it trains
+                           rec.states[0]['backbone.encoder.3.convs_layers.0.weight'])  # it trains
     params = dict(runner.model.named_parameters())
     total = sum(p.numel() for p in params.values())
     nonzero = sum(int(torch.count_nonzero(final[k])) for k in params)
@@ -186,12 +185,14 @@ def test_pruned_weights_stay_zero_through_adam_steps(ckpts, tmp_path):
     assert runner.message_hub.get_scalar('train/nonzero_params').current() == nonzero
 
 
-@pytest.mark.parametrize('count_interval, log_interval, counted_at', [
-    (None, 2, [1, 3]),          # the LoggerHook's interval: before the iterations it logs after
-    (3, 10, [2, 3]),            # every 3 inner iterations; 3 is also the loader's epoch end (4 batches)
-])
-def test_nonzero_count_is_taken_only_for_logged_iterations(count_interval, log_interval, counted_at,
-                                                           ckpts, tmp_path, monkeypatch):
+@pytest.mark.parametrize(
+    'count_interval, log_interval, counted_at',
+    [
+        (None, 2, [1, 3]),  # the LoggerHook's interval: before the iterations it logs after
+        (3, 10, [2, 3]),  # every 3 inner iterations; 3 is also the loader's epoch end (4 batches)
+    ])
+def test_nonzero_count_is_taken_only_for_logged_iterations(count_interval, log_interval, counted_at, ckpts, tmp_path,
+                                                           monkeypatch):
     """count_nonzero over the model (a host sync) runs in before_train, after_train and before the
     iterations after which the LoggerHook logs; the masks are moved to the device once."""
     from segssl.mmseg import MagnitudePruneHook
@@ -201,6 +202,7 @@ def test_nonzero_count_is_taken_only_for_logged_iterations(count_interval, log_i
     def counting(named):
         calls.append(where[0])
         return parameter_counts(named)
+
     monkeypatch.setattr(wsh, 'parameter_counts', counting)
     hook = MagnitudePruneHook(ratio=0.5, layers=(1, 16), count_interval=count_interval)
     inner = hook.before_train_iter
@@ -208,16 +210,20 @@ def test_nonzero_count_is_taken_only_for_logged_iterations(count_interval, log_i
     def labelled(runner, batch_idx, data_batch=None):
         where[0] = batch_idx
         inner(runner, batch_idx, data_batch)
-        where[0] = 'after_train'                 # no count in after_train_iter
+        where[0] = 'after_train'  # no count in after_train_iter
+
     hook.before_train_iter = labelled
     reapply = hook.after_train_iter
 
     def without_moves(*args, **kwargs):
+
         def moved(*a, **k):
             raise AssertionError('a mask was moved in after_train_iter')
+
         with monkeypatch.context() as m:
             m.setattr(torch.Tensor, 'to', moved)
             reapply(*args, **kwargs)
+
     hook.after_train_iter = without_moves
     runner, rec = run(tmp_path, ckpts['rotation'][1], [hook], iters=5,
                       default_hooks=dict(logger=dict(type='LoggerHook', interval=log_interval)))
@@ -226,13 +232,14 @@ def test_nonzero_count_is_taken_only_for_logged_iterations(count_interval, log_i
 
     def nonzero(state):
         return sum(int(torch.count_nonzero(state[k])) for k in names)
+
     # before iteration b the weights are those after iteration b - 1 (rec.states[b]); the count can
     # change: zero-initialised weights outside the mask (the head's 4 biases) leave 0 in the first step
     expected = [nonzero(rec.states[0])] + [nonzero(rec.states[b]) for b in counted_at] + [nonzero(rec.states[-1])]
     values = runner.message_hub.get_scalar('train/nonzero_params').data[0]
     assert list(values) == expected and hook.nonzero == expected[-1] and expected[0] < expected[-1]
     final = rec.states[-1]
-    for k in hook.masks:                                            # the mask still holds
+    for k in hook.masks:  # the mask still holds
         assert final[k][~hook.masks[k]].abs().max() == 0
     with pytest.raises(ValueError, match='count_interval=0'):
         MagnitudePruneHook(count_interval=0)
@@ -243,16 +250,16 @@ def test_staged_fine_tuning_freezes_then_trains(ckpts, tmp_path):
     _, path = ckpts['rotation']
     hook = StagedFineTuneHook(frozen=2, by_epoch=False)
     _, rec = run(tmp_path, path, [hook], iters=4)
-    s = rec.states          # before training, after iterations 1..4
+    s = rec.states  # before training, after iterations 1..4
     enc = [k for k in s[0] if k.startswith('backbone.encoder.')]
     dec = [k for k in s[0] if k.startswith('backbone.decoder.') and k.endswith('weight')]
-    for i in (1, 2):        # frozen: weights and BN statistics bit-identical (Adam, weight decay)
+    for i in (1, 2):  # frozen: weights and BN statistics bit-identical (Adam, weight decay)
         assert all(torch.equal(s[i][k], s[0][k]) for k in enc)
         assert all(not torch.equal(s[i][k], s[i - 1][k]) for k in dec)
     moved = [k for k in enc if k.endswith('weight') and not torch.equal(s[3][k], s[2][k])]
-    assert len(moved) == len([k for k in enc if k.endswith('weight')])      # all move once unfrozen
+    assert len(moved) == len([k for k in enc if k.endswith('weight')])  # all move once unfrozen
     stats = [k for k in enc if k.endswith('running_mean')]
-    assert all(not torch.equal(s[4][k], s[3][k]) for k in stats)            # BN statistics update again
+    assert all(not torch.equal(s[4][k], s[3][k]) for k in stats)  # BN statistics update again
     assert not hook.is_frozen
 
 
@@ -269,6 +276,7 @@ def test_init_hooks_keep_resumed_weights():
     from types import SimpleNamespace
 
     from segssl.mmseg import FilterEnergyReinitHook, ReinitLayersHook, ResetNormStatsHook
+    # isort: split
     from mmengine.registry import init_default_scope
     from mmseg.registry import MODELS
     init_default_scope('mmseg')
@@ -281,15 +289,21 @@ def test_init_hooks_keep_resumed_weights():
     assert all(torch.equal(v, before[k]) for k, v in model.state_dict().items())
     runner.iter = 0
     ReinitLayersHook(layers=(1, 16)).before_train(runner)
-    assert not torch.equal(model.state_dict()['backbone.encoder.0.conv.weight'], before['backbone.encoder.0.conv.weight'])
+    assert not torch.equal(model.state_dict()['backbone.encoder.0.conv.weight'],
+                           before['backbone.encoder.0.conv.weight'])
 
 
 def test_checkpoints_in_erfnet_pytorch_layout_are_read_under_the_model_names(ckpts, tmp_path):
     from segssl.convert.erfnet import original_erfnet_name
     from segssl.mmseg.weight_surgery_hooks import load_aligned_state
     src, _ = ckpts['otsu']
-    torch.save({'state_dict': {'module.' + original_erfnet_name(k): v for k, v in src.items()
-                               if not k.endswith('num_batches_tracked')}}, tmp_path / 'orig.pth')
+    torch.save(
+        {
+            'state_dict': {
+                'module.' + original_erfnet_name(k): v
+                for k, v in src.items() if not k.endswith('num_batches_tracked')
+            }
+        }, tmp_path / 'orig.pth')
     names = ['backbone.' + k for k in src] + ['decode_head.conv_seg.weight']
     got = load_aligned_state(str(tmp_path / 'orig.pth'), names)
     expected = [n for n in names if n.startswith('backbone.') and not n.endswith('num_batches_tracked')]

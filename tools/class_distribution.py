@@ -15,7 +15,7 @@ import numpy as np
 from PIL import Image
 
 from segssl.cli import HelpFormatter
-from segssl.convert.atomic import atomic_outputs
+from segssl.io.atomic import atomic_outputs
 
 
 def class_pixels(label_dir, suffix='_labelTrainIds.png', num_classes=19, ignore_index=255):
@@ -51,7 +51,7 @@ def main(argv=None):
     if not args.out:
         print(text)
         return 0
-    with atomic_outputs(args.out) as (tmp,):
+    with atomic_outputs(args.out) as (tmp, ):
         with open(tmp, 'w') as f:
             f.write(text + '\n')
     print(f'wrote {args.out} ({files} files)')

@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""ENet class weights w = 1 / ln(c + p_class) (seed 001, Eq. 4.1, c = 1.02) from a dataset's
+"""ENet class weights w = 1 / ln(c + p_class) (the ERFNet thesis, Eq. 4.1, c = 1.02) from a dataset's
 label files, for mmseg's ``CrossEntropyLoss(class_weight=...)``.
 
     python tools/compute_class_weights.py data/cityscapes/gtFine/train --num-classes 19 \\
@@ -23,8 +23,8 @@ import sys
 import numpy as np
 
 from segssl.cli import HelpFormatter, exit_on_bad_input
-from segssl.convert.atomic import atomic_outputs
 from segssl.core.class_weights import class_pixel_counts, enet_class_weights
+from segssl.io.atomic import atomic_outputs
 
 TOOL = 'compute_class_weights'
 
@@ -52,7 +52,7 @@ def compute(label_dir, num_classes, suffix='_gtFine_labelTrainIds.png', ignore_i
         raise ValueError(f'{label_dir}: no label file ending in {suffix!r} (set --suffix)')
     counts = np.zeros(num_classes, dtype=np.int64)
     for f in files:
-        label = read_label(f)                  # its errors name the file already
+        label = read_label(f)  # its errors name the file already
         try:
             counts += class_pixel_counts([label], num_classes, ignore_index)
         except ValueError as e:
@@ -62,7 +62,7 @@ def compute(label_dir, num_classes, suffix='_gtFine_labelTrainIds.png', ignore_i
 
 def write(out, label_dir, files, counts, weights, c, ignore_index):
     freq = counts / counts.sum()
-    snippet = (f'# ENet class weights w = 1 / ln({c} + p) (seed 001, Eq. 4.1) from {len(files)} '
+    snippet = (f'# ENet class weights w = 1 / ln({c} + p) (the ERFNet thesis, Eq. 4.1) from {len(files)} '
                f'label files under {label_dir}\n# (ignore_index {ignore_index} excluded); written '
                f'by tools/compute_class_weights.py\n'
                f'class_weight = {json.dumps([round(float(w), 6) for w in weights])}\n'
@@ -83,12 +83,12 @@ def main(argv=None):
     p.add_argument('--num-classes', type=int, required=True, help='K (Cityscapes train ids: 19)')
     p.add_argument('--suffix', default='_gtFine_labelTrainIds.png', help='label file name ending')
     p.add_argument('--ignore-index', type=int, default=255, help='label value counted in no class')
-    p.add_argument('--c', type=float, default=1.02, help="ENet's c in w = 1 / ln(c + p_class) (seed 001: 1.02)")
+    p.add_argument('--c', type=float, default=1.02,
+                   help="ENet's c in w = 1 / ln(c + p_class) (the ERFNet thesis: 1.02)")
     p.add_argument('--out', required=True, help='output prefix: writes OUT.json and OUT.py')
     args = p.parse_args(argv)
     with exit_on_bad_input(TOOL):
-        files, counts, weights = compute(args.label_dir, args.num_classes, args.suffix,
-                                         args.ignore_index, args.c)
+        files, counts, weights = compute(args.label_dir, args.num_classes, args.suffix, args.ignore_index, args.c)
         paths = write(args.out, args.label_dir, files, counts, weights, args.c, args.ignore_index)
     print(f'{len(files)} label files, {int(counts.sum()):,} labelled pixels')
     for k, (n, w) in enumerate(zip(counts, weights)):

@@ -5,11 +5,11 @@
 
 reads ROOT/images/*.png + ROOT/labels/*.png (palette PNGs of Cityscapes label ids)
 and writes *_labelTrainIds.png beside each label (atomically) and OUT_DIR/train.txt
-(default ROOT). The mapping tables are in segssl.core.uda_labels.
+(default ROOT). The mapping tables are in segssl.data.uda_labels.
 """
 import sys
 
-from segssl.label_convert import main
+from segssl.data.label_convert import main
 
 if __name__ == '__main__':
     sys.exit(main('gta5'))

@@ -21,7 +21,7 @@ Each row of a batch's ``data`` (uint8, 3072 values) is the red, then green, then
 plane, row-major; the PNG is that (32, 32, 3) RGB array, losslessly.
 
 The batch files are pickles, i.e. programs: they are read through segssl's restricted unpickler
-(``segssl.convert.safe_pickle``), which builds numpy arrays, lists, strings and numbers and
+(``segssl.io.safe_pickle``), which builds numpy arrays, lists, strings and numbers and
 refuses any other import, never with plain ``pickle.load``. Every file is read and checked before
 anything is written; a bad input ends with one line and exit code 2. Each split is written into
 a hidden temporary folder beside its destination and renamed into place only when all its images
@@ -29,19 +29,18 @@ are written (all requested splits together), so ``OUT/train`` is complete or abs
 """
 import argparse
 import os
-import shutil
 import sys
 import tarfile
 
 import numpy as np
 
 from segssl.cli import HelpFormatter, exit_on_bad_input
-from segssl.convert import safe_pickle
-from segssl.convert.atomic import temporary_folder
+from segssl.io import safe_pickle
+from segssl.io.atomic import atomic_folders
 
 TOOL = 'export_cifar10'
 
-SPLIT_FILES = {'train': tuple(f'data_batch_{i}' for i in range(1, 6)), 'test': ('test_batch',)}
+SPLIT_FILES = {'train': tuple(f'data_batch_{i}' for i in range(1, 6)), 'test': ('test_batch', )}
 META_FILE = 'batches.meta'
 FOLDER = 'cifar-10-batches-py'
 SIDE = 32
@@ -139,8 +138,7 @@ def read_batch(batch, where, num_classes):
     data, labels = batch.get('data'), batch.get('labels')
     if not isinstance(data, np.ndarray) or data.dtype != np.uint8 or data.ndim != 2 \
             or data.shape[1] != NUM_VALUES:
-        found = (f'{data.dtype} array of shape {data.shape}' if isinstance(data, np.ndarray)
-                 else type(data).__name__)
+        found = (f'{data.dtype} array of shape {data.shape}' if isinstance(data, np.ndarray) else type(data).__name__)
         raise CifarInputError(f'{where}: "data" is a {found}, expected a uint8 array of shape '
                               f'(N, {NUM_VALUES}) (keys {sorted(batch)})')
     if not isinstance(labels, (list, tuple, np.ndarray)) or len(labels) != len(data):
@@ -181,7 +179,7 @@ def _write_split(folder, images, labels, names):
         os.makedirs(os.path.join(folder, c))
     width = max(5, len(str(len(images) - 1)))
     for i, (img, label) in enumerate(zip(images, labels)):
-        Image.fromarray(np.ascontiguousarray(img)).save(                # (32, 32, 3) uint8: RGB
+        Image.fromarray(np.ascontiguousarray(img)).save(  # (32, 32, 3) uint8: RGB
             os.path.join(folder, names[label], f'{i:0{width}d}.png'), format='PNG')
 
 
@@ -192,32 +190,21 @@ def export(data, names, out, overwrite=False):
     existing = [d for d in dsts.values() if os.path.lexists(d)]
     if existing and not overwrite:
         raise FileExistsError(f'{", ".join(existing)} already exist(s): pass --overwrite to replace')
-    os.makedirs(out, exist_ok=True)
-    staged, old = {}, []
-    try:
-        for split, (images, labels) in data.items():
-            staged[split] = temporary_folder(out, f'.{split}.')
-            _write_split(staged[split], images, labels, names)
-        for split, dst in dsts.items():
-            if os.path.lexists(dst):
-                old.append(temporary_folder(out, f'.{split}.old.'))
-                os.replace(dst, os.path.join(old[-1], split))
-            os.replace(staged.pop(split), dst)
-    finally:
-        for tmp in list(staged.values()) + old:
-            shutil.rmtree(tmp, ignore_errors=True)
+    with atomic_folders(*dsts.values()) as staged:
+        for folder, (images, labels) in zip(staged, data.values()):
+            _write_split(folder, images, labels, names)
     return {s: np.bincount(lab, minlength=len(names)).tolist() for s, (_, lab) in data.items()}
 
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=HelpFormatter)
     p.add_argument('source', help=f'cifar-10-python.tar.gz, or its extracted {FOLDER} folder '
-                                  '(or a folder holding it)')
+                   '(or a folder holding it)')
     p.add_argument('--out', default='data/cifar10',
                    help='output folder; the config reads OUT/train (default: data/cifar10)')
     p.add_argument('--splits', nargs='+', choices=sorted(SPLIT_FILES), default=['train', 'test'],
                    help='splits to export: train = data_batch_1..5, test = test_batch '
-                        '(default: train test)')
+                   '(default: train test)')
     p.add_argument('--overwrite', action='store_true', default=False,
                    help='replace existing OUT/<split> folders (default: refuse and exit 2)')
     args = p.parse_args(argv)
@@ -229,8 +216,8 @@ def main(argv=None):
         data, names = read_cifar10(args.source, splits)
         counts = export(data, names, args.out, overwrite=args.overwrite)
     for split, per_class in counts.items():
-        print(f'wrote {os.path.join(args.out, split)}: {sum(per_class)} images, '
-              + ', '.join(f'{n} {c}' for n, c in zip(names, per_class)))
+        print(f'wrote {os.path.join(args.out, split)}: {sum(per_class)} images, ' +
+              ', '.join(f'{n} {c}' for n, c in zip(names, per_class)))
     return 0
 
 

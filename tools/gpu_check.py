@@ -34,9 +34,8 @@ def build_parser():
     p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0], formatter_class=HelpFormatter)
     p.add_argument('--tier', nargs='+', type=int, choices=[1, 2], default=[1, 2],
                    help='which tiers to run (default: %(default)s)')
-    p.add_argument('--device', default='cuda',
-                   help='cuda, cuda:N, or cpu for a rehearsal on a machine without a GPU '
-                        '(default: %(default)s)')
+    p.add_argument('--device', default='cuda', help='cuda, cuda:N, or cpu for a rehearsal on a machine without a GPU '
+                   '(default: %(default)s)')
     p.add_argument('--iters', type=int, default=20,
                    help='tier 2: training iterations per runner (default: %(default)s)')
     p.add_argument('--quick', action='store_true', default=False,
@@ -60,7 +59,7 @@ def run_check(name, fn, device):
         row.update(fn() or {})
         row['status'] = 'passed'
     except Exception as e:  # noqa: BLE001  (every failure is a row of the report)
-        if type(e).__name__ == 'Skip':          # gpu_check_runners.Skip / gpu_check_core.Skip
+        if type(e).__name__ == 'Skip':  # gpu_check_runners.Skip / gpu_check_core.Skip
             row.update(status='skipped', timed=str(e), seconds=time.perf_counter() - t0)
             print(f'[gpu_check] skipped {name}: {e}', flush=True)
             return row
@@ -69,9 +68,10 @@ def run_check(name, fn, device):
         row['traceback'] = traceback.format_exc(limit=6)
     row['seconds'] = time.perf_counter() - t0
     if cuda:
-        row.setdefault('peak_mib', torch.cuda.max_memory_allocated(device) / 2 ** 20)
-    print(f"[gpu_check] {row['status']:6s} {name} ({row['seconds']:.1f} s)"
-          + (f": {row['error']}" if row['status'] == 'FAIL' else ''), flush=True)
+        row.setdefault('peak_mib', torch.cuda.max_memory_allocated(device) / 2**20)
+    print(
+        f"[gpu_check] {row['status']:6s} {name} ({row['seconds']:.1f} s)" +
+        (f": {row['error']}" if row['status'] == 'FAIL' else ''), flush=True)
     return row
 
 
@@ -96,19 +96,18 @@ def report(rows, args, device, started):
         f'- result: {len(rows) - len(failed) - len(skipped)} passed, {len(failed)} FAIL, '
         f'{len(skipped)} skipped', '',
         '| tier | check | status | max abs diff (tol) | timed | ms | it/s | peak MiB | s |',
-        '| --- | --- | --- | --- | --- | --- | --- | --- | --- |']
+        '| --- | --- | --- | --- | --- | --- | --- | --- | --- |'
+    ]
     for r in rows:
-        diff = ('' if r.get('max_abs_diff') is None else
-                f"{_fmt(r['max_abs_diff'])} ({_fmt(r.get('tolerance'))})")
+        diff = ('' if r.get('max_abs_diff') is None else f"{_fmt(r['max_abs_diff'])} ({_fmt(r.get('tolerance'))})")
         lines.append(f"| {r['tier']} | {r['name']} | {r['status']} | {diff} | {r.get('timed', '')} "
                      f"| {_fmt(r.get('ms'))} | {_fmt(r.get('its'))} | {_fmt(r.get('peak_mib'), 4)} "
                      f"| {r['seconds']:.1f} |")
     for r in failed:
-        lines += ['', f"## FAIL: {r['name']}", '', r['error'], '', '```', r['traceback'].rstrip(),
-                  '```']
-    from segssl.convert.atomic import atomic_outputs
+        lines += ['', f"## FAIL: {r['name']}", '', r['error'], '', '```', r['traceback'].rstrip(), '```']
+    from segssl.io.atomic import atomic_outputs
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-    with atomic_outputs(args.out) as (tmp,):
+    with atomic_outputs(args.out) as (tmp, ):
         with open(tmp, 'w') as f:
             f.write('\n'.join(lines) + '\n')
     print(f'[gpu_check] {len(rows) - len(failed) - len(skipped)} passed, {len(failed)} FAIL, '
@@ -121,9 +120,10 @@ def main(argv=None):
     import torch
     device = torch.device(args.device)
     if device.type == 'cuda' and not torch.cuda.is_available():
-        print('gpu_check: error: no CUDA device here (torch.cuda.is_available() is False, torch '
-              f'{torch.__version__}); run it on a GPU machine, or pass --device cpu to rehearse '
-              'the checks on the CPU', file=sys.stderr)
+        print(
+            'gpu_check: error: no CUDA device here (torch.cuda.is_available() is False, torch '
+            f'{torch.__version__}); run it on a GPU machine, or pass --device cpu to rehearse '
+            'the checks on the CPU', file=sys.stderr)
         return 2
     if args.iters < 2:
         print(f'gpu_check: error: --iters {args.iters}: expected at least 2', file=sys.stderr)
@@ -134,8 +134,7 @@ def main(argv=None):
         import gpu_check_core
         for name, fn in gpu_check_core.CHECKS:
             if selected(name):
-                rows.append(dict(run_check(name, lambda fn=fn: fn(device, args.quick), device),
-                                 tier=1))
+                rows.append(dict(run_check(name, lambda fn=fn: fn(device, args.quick), device), tier=1))
     if 2 in args.tier:
         import gpu_check_runners
         for name, fn in gpu_check_runners.checks(device, args.iters, args.quick):

@@ -76,9 +76,11 @@ def assert_close(name, ref, got, tol) -> float:
 
 def time_ms(fn, device, quick) -> float:
     """Median wall milliseconds of ``fn()`` after warm-up, synchronising a CUDA device."""
+
     def sync():
         if device.type == 'cuda':
             torch.cuda.synchronize(device)
+
     for _ in range(1 if quick else 3):
         fn()
     sync()
@@ -99,7 +101,7 @@ def strict_fp32():
         old = [getattr(o, a) for o, a in flags]
         for o, a in flags:
             setattr(o, a, False)
-    except (AttributeError, RuntimeError):   # a torch that refuses the legacy flags
+    except (AttributeError, RuntimeError):  # a torch that refuses the legacy flags
         old = None
     try:
         yield
@@ -166,6 +168,7 @@ def _boxes(n, g, size=224.0):
 
 
 def _pixel_consistency(hw, dense):
+
     def check(device, quick):
         n, c = (2, 16) if quick else (64, 256)
         g = _gen(hw)
@@ -183,36 +186,47 @@ def _pixel_consistency(hw, dense):
             pairs = core.positive_pairs_dense(l1, l2) if dense else core.sum_positive_targets(t[1], l1, l2)[1]
             return {'loss': loss, 'grad': grads, 'pairs': pairs}
 
-        def same_as_other_path(got, t):   # the sparse and dense paths agree on the device
+        def same_as_other_path(got, t):  # the sparse and dense paths agree on the device
             other = loss_and_grads(*t, dense=not dense)
-            assert_close(f'pixel_consistency {hw}x{hw}: dense vs sparse on {device}',
-                         {'loss': other[0], 'grad': other[1]}, {'loss': got['loss'], 'grad': got['grad']}, 1e-4)
+            assert_close(f'pixel_consistency {hw}x{hw}: dense vs sparse on {device}', {
+                'loss': other[0],
+                'grad': other[1]
+            }, {
+                'loss': got['loss'],
+                'grad': got['grad']
+            }, 1e-4)
 
         path = 'dense pair matrix' if dense else 'sparse K x K window'
         return _run(f"pixel_consistency_{'dense' if dense else 'sparse'}_{hw}x{hw}", compute,
                     (y1, x2, y2, x1, boxes, flips), device, quick, 1e-4,
                     f'pixel_consistency_loss forward+backward ({path}), batch {n}, C {c}, {hw}x{hw}',
                     hot=lambda *t: loss_and_grads(*t)[:2], extra=same_as_other_path)
+
     return check
 
 
 def _propagation(kind):
+
     def check(device, quick):
         n, c, hw = (2, 16, 7) if quick else (64, 256, 14)
-        build = {'ppm': lambda: core.PixelPropagation(c),
-                 'local_ppm': lambda: core.LocalPixelPropagation(c, frame=5),
-                 'self_attention': lambda: core.SelfAttentionPropagation(c)}[kind]
+        build = {
+            'ppm': lambda: core.PixelPropagation(c),
+            'local_ppm': lambda: core.LocalPixelPropagation(c, frame=5),
+            'self_attention': lambda: core.SelfAttentionPropagation(c)
+        }[kind]
         head = _module(0, build)
         if kind == 'self_attention':
-            head.gamma.data.fill_(0.5)          # gamma starts at 0: let the attention branch count
+            head.gamma.data.fill_(0.5)  # gamma starts at 0: let the attention branch count
         g = _gen(1)
         x, w = torch.randn(n, c, hw, hw, generator=g).requires_grad_(), torch.randn(n, c, hw, hw, generator=g)
 
         def compute(head, x, w):
             y = head(x)
             return {'y': y, 'grad': torch.autograd.grad((y * w).sum(), [x] + list(head.parameters()))}
+
         return _run(kind, compute, (head, x, w), device, quick, 1e-4,
                     f'{type(head).__name__} forward+backward, batch {n}, C {c}, {hw}x{hw}')
+
     return check
 
 
@@ -226,13 +240,15 @@ def check_momentum_bn_autocast(device, quick):
 
     def compute(net, x, w, dtype=None):
         with torch.autocast(x.device.type, dtype=dtype) if dtype else contextlib.nullcontext():
-            net(x)                                      # the first batch initialises the statistics
+            net(x)  # the first batch initialises the statistics
             y = net(0.5 * x + 0.1)
             mean, var, m = core.global_batch_moments(net[0](x))
         loss = (y.float() * w).sum() + var.sum()
         bn = net[1]
-        return {'values': [y.float(), bn.running_mean, bn.running_var, mean, var, m],
-                'grad': torch.autograd.grad(loss, list(net.parameters()))}
+        return {
+            'values': [y.float(), bn.running_mean, bn.running_var, mean, var, m],
+            'grad': torch.autograd.grad(loss, list(net.parameters()))
+        }
 
     tols = {torch.float16: 1e-2, torch.bfloat16: 6e-2}
     dtypes = [torch.float16, torch.bfloat16] if device.type == 'cuda' else [torch.bfloat16]
@@ -246,28 +262,34 @@ def check_momentum_bn_autocast(device, quick):
             worst = max(worst, (d, tols[dtype]), key=lambda p: p[0] / p[1])
         ms = time_ms(lambda: [compute(*dev, dt) for dt in dtypes], device, quick)
     names = '+'.join('fp16' if dt == torch.float16 else 'bf16' for dt in dtypes)
-    return dict(max_abs_diff=worst[0], tolerance=worst[1], ms=ms,
-                timed=f'{names} autocast: conv1x1+MomentumBN 2 steps + global_batch_moments, forward+backward, '
-                      f'batch {n}, C {c}, {hw}x{hw}{note}')
+    return dict(
+        max_abs_diff=worst[0], tolerance=worst[1], ms=ms,
+        timed=f'{names} autocast: conv1x1+MomentumBN 2 steps + global_batch_moments, forward+backward, '
+        f'batch {n}, C {c}, {hw}x{hw}{note}')
 
 
 def _mixing(kind):
+
     def check(device, quick):
         n, hw = (2, 32) if quick else (16, 256)
         g = _gen(3)
         images = torch.randn(n, 3, hw, hw, generator=g)
         labels = torch.randint(0, 6, (n, hw // 8, hw // 8), generator=g).repeat_interleave(8, 1).repeat_interleave(8, 2)
-        labels[:, :hw // 8] = 255                       # an ignored band, never drawn by ClassMix
+        labels[:, :hw // 8] = 255  # an ignored band, never drawn by ClassMix
 
         def compute(images, labels):
-            gen = torch.Generator(images.device).manual_seed(7)     # the data's device, its own stream
+            gen = torch.Generator(images.device).manual_seed(7)  # the data's device, its own stream
             if kind == 'classmix':
                 masks, chosen = core.class_mix_masks(labels, generator=gen, num_classes=6)
             else:
                 make = core.cut_mix_masks if kind == 'cutmix' else core.cow_mix_masks
                 masks, chosen = make(n, hw, hw, generator=gen, device=images.device), None
-            return {'masks': masks, 'chosen': chosen, 'images': core.mix(images, masks),
-                    'labels': core.mix(labels, masks)}
+            return {
+                'masks': masks,
+                'chosen': chosen,
+                'images': core.mix(images, masks),
+                'labels': core.mix(labels, masks)
+            }
 
         def same_on_every_device(got):
             """What the device's own random stream leaves the same: the number of classes chosen
@@ -294,6 +316,7 @@ def _mixing(kind):
                 assert all(k == round(0.5 * hw * hw) for k in counts), f'cowmix: mask sizes {counts}'
             else:
                 assert all(abs(k - 0.5 * hw * hw) <= 2 * hw for k in counts), f'cutmix: mask sizes {counts}'
+
         with strict_fp32():
             ref = compute(*_to((images, labels), CPU))
             invariants(ref, (images, labels))
@@ -302,9 +325,11 @@ def _mixing(kind):
             diff = assert_close(kind, same_on_every_device(ref), same_on_every_device(got), 0.0)
             invariants(got, dev)
             ms = time_ms(lambda: compute(*dev), device, quick)
-        return dict(max_abs_diff=diff, tolerance=0.0, ms=ms,
-                    timed=f'{kind} masks (a generator on the device: its own stream, checked by invariants) + '
-                          f'mix of images and labels, batch {n}, {hw}x{hw}')
+        return dict(
+            max_abs_diff=diff, tolerance=0.0, ms=ms,
+            timed=f'{kind} masks (a generator on the device: its own stream, checked by invariants) + '
+            f'mix of images and labels, batch {n}, {hw}x{hw}')
+
     return check
 
 
@@ -322,12 +347,14 @@ def check_dacs(device, quick):
 
     def compute(src, labels, tgt, probs, align):
         # p = 1 pastes every present class: the same masks whatever the device's stream
-        gen = lambda seed: torch.Generator(src.device).manual_seed(seed)    # noqa: E731
+        gen = lambda seed: torch.Generator(src.device).manual_seed(seed)  # noqa: E731
         inter = core.dacs_mix(src, labels, tgt, probs, proportion=1.0, generator=gen(5))
         intra = core.intra_mix(tgt, probs, proportion=1.0, alignment=align, generator=gen(6))
         return {'inter': inter, 'intra': intra, 'running': align.running}
-    return _run('dacs', compute, (src, labels, tgt, _probs(g, n, k, hw), align), device, quick, 1e-6,
-                f'dacs_mix (InterMix) + intra_mix (p = 1) with DistributionAlignment, batch {n}, {k} classes, {hw}x{hw}')
+
+    return _run(
+        'dacs', compute, (src, labels, tgt, _probs(g, n, k, hw), align), device, quick, 1e-6,
+        f'dacs_mix (InterMix) + intra_mix (p = 1) with DistributionAlignment, batch {n}, {k} classes, {hw}x{hw}')
 
 
 def check_distribution_alignment(device, quick):
@@ -341,6 +368,7 @@ def check_distribution_alignment(device, quick):
     def compute(align, probs, pseudo):
         out = [align.update(p).clone() for p in pseudo]
         return out + [align.align(probs), align(probs)]
+
     return _run('distribution_alignment', compute, (align, probs, pseudo), device, quick, 1e-6,
                 f'3 DistributionAlignment updates + align + forward, batch {n}, {k} classes, {hw}x{hw}')
 
@@ -356,12 +384,15 @@ def check_weighted_loss(device, quick):
     def compute(logits, probs, hard, soft):
         ws = [core.confidence_weights(probs, s, step=2500) for s in SCHEMES]
         w = ws[SCHEMES.index('pixel_threshold')] + 0.5
-        losses = [core.weighted_pixel_loss(logits, t, w, kind)
-                  for t in (hard, soft) for kind in ('ce', 'squared_error')]
+        losses = [
+            core.weighted_pixel_loss(logits, t, w, kind) for t in (hard, soft) for kind in ('ce', 'squared_error')
+        ]
         return {'weights': ws, 'losses': losses, 'grad': torch.autograd.grad(sum(losses), logits)}
-    return _run('weighted_pixel_loss', compute, (logits, probs, hard, soft), device, quick, 1e-5,
-                f'confidence_weights (4 schemes) + weighted_pixel_loss (ce, squared error; hard, soft) '
-                f'forward+backward, batch {n}, {k} classes, {hw}x{hw}')
+
+    return _run(
+        'weighted_pixel_loss', compute, (logits, probs, hard, soft), device, quick, 1e-5,
+        f'confidence_weights (4 schemes) + weighted_pixel_loss (ce, squared error; hard, soft) '
+        f'forward+backward, batch {n}, {k} classes, {hw}x{hw}')
 
 
 def check_image_contrastive(device, quick):
@@ -372,22 +403,31 @@ def check_image_contrastive(device, quick):
         t[i].requires_grad_()
 
     def compute(p1, p2, z1, z2, za, zb, frames):
-        losses = [core.byol_loss(p1, z2), core.symmetric_byol_loss(p1, p2, z1, z2), core.nt_xent_loss(za, zb),
-                  core.nt_xent_loss(za, zb, temperature=0.1),
-                  core.video_anchor_loss(za, frames, core.anchor_weights(p))]
+        losses = [
+            core.byol_loss(p1, z2),
+            core.symmetric_byol_loss(p1, p2, z1, z2),
+            core.nt_xent_loss(za, zb),
+            core.nt_xent_loss(za, zb, temperature=0.1),
+            core.video_anchor_loss(za, frames, core.anchor_weights(p))
+        ]
         return {'losses': losses, 'grad': torch.autograd.grad(sum(losses), (p1, p2, za, zb, frames))}
-    return _run('image_contrastive', compute, t, device, quick, 1e-4,
-                f'byol_loss + symmetric_byol_loss + nt_xent_loss x2 + video_anchor_loss ({p} frames) '
-                f'forward+backward, batch {n}, D {d}')
+
+    return _run(
+        'image_contrastive', compute, t, device, quick, 1e-4,
+        f'byol_loss + symmetric_byol_loss + nt_xent_loss x2 + video_anchor_loss ({p} frames) '
+        f'forward+backward, batch {n}, D {d}')
 
 
 def check_ema_lars(device, quick):
     c, n, hw = (8, 4, 8) if quick else (64, 64, 32)
-    net = lambda: nn.Sequential(nn.Conv2d(3, c, 3, padding=1), nn.BatchNorm2d(c), nn.ReLU(),  # noqa: E731
-                                nn.Conv2d(c, c, 3, padding=1), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(c, 10))
+
+    def net():
+        return nn.Sequential(nn.Conv2d(3, c, 3, padding=1), nn.BatchNorm2d(c), nn.ReLU(), nn.Conv2d(c, c, 3, padding=1),
+                             nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(c, 10))
+
     online, target = _module(0, net), _module(1, net)
     g = _gen(11)
-    x, y = torch.randn(n, 3, hw, hw, generator=g), torch.randint(0, 10, (n,), generator=g)
+    x, y = torch.randn(n, 3, hw, hw, generator=g), torch.randint(0, 10, (n, ), generator=g)
 
     def compute(online, target, x, y):
         opt = core.LARS(core.lars_param_groups(online, 1e-4), lr=0.5)
@@ -397,6 +437,7 @@ def check_ema_lars(device, quick):
             opt.step()
             core.ema_update(target, online, 0.99, buffers=True)
         return [v for m in (online, target) for v in m.state_dict().values() if v.is_floating_point()]
+
     return _run('ema_lars', compute, (online, target, x, y), device, quick, 1e-5,
                 f'2 x (forward+backward, LARS step, ema_update with buffers), small CNN C {c}, batch {n}, {hw}x{hw}')
 
@@ -427,19 +468,17 @@ def check_convert(device, quick):
                 timed=f'torch.load(weights_only=True) of the converted ResNet-18 mmseg checkpoint onto {device.type}')
 
 
-CHECKS = ([(f'pixel_consistency_{p}_{s}x{s}', _pixel_consistency(s, p == 'dense'))
-           for s in (7, 14) for p in ('dense', 'sparse')]
-          + [(k, _propagation(k)) for k in ('ppm', 'local_ppm', 'self_attention')]
-          + [('momentum_bn_autocast', check_momentum_bn_autocast)]
-          + [(k, _mixing(k)) for k in ('classmix', 'cutmix', 'cowmix')]
-          + [('dacs_mix', check_dacs), ('distribution_alignment', check_distribution_alignment),
-             ('weighted_pixel_loss', check_weighted_loss), ('image_contrastive', check_image_contrastive),
-             ('ema_lars', check_ema_lars), ('convert_resnet18_mmseg', check_convert)])
-
+CHECKS = ([(f'pixel_consistency_{p}_{s}x{s}', _pixel_consistency(s, p == 'dense')) for s in (7, 14)
+           for p in ('dense', 'sparse')] + [(k, _propagation(k)) for k in ('ppm', 'local_ppm', 'self_attention')] +
+          [('momentum_bn_autocast', check_momentum_bn_autocast)] + [(k, _mixing(k))
+                                                                    for k in ('classmix', 'cutmix', 'cowmix')] +
+          [('dacs_mix', check_dacs), ('distribution_alignment', check_distribution_alignment),
+           ('weighted_pixel_loss', check_weighted_loss), ('image_contrastive', check_image_contrastive),
+           ('ema_lars', check_ema_lars), ('convert_resnet18_mmseg', check_convert)])
 
 if __name__ == '__main__':
-    dev = torch.device(sys.argv[sys.argv.index('--device') + 1] if '--device' in sys.argv
-                       else 'cuda' if torch.cuda.is_available() else 'cpu')
+    dev = torch.device(sys.argv[sys.argv.index('--device') +
+                                1] if '--device' in sys.argv else 'cuda' if torch.cuda.is_available() else 'cpu')
     for name, fn in CHECKS:
         r = fn(dev, '--quick' in sys.argv)
         print(f'{name:32s} diff {r["max_abs_diff"]:.2e} <= {r["tolerance"]:.0e}  {r["ms"]:9.2f} ms  {r["timed"]}')

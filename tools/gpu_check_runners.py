@@ -24,28 +24,29 @@ LOADER = ['train_dataloader.num_workers=0', 'train_dataloader.persistent_workers
 VAL = ['val_dataloader.num_workers=0', 'val_dataloader.persistent_workers=False']
 # (name, config, cfg-options beyond the common ones; {n} is the iteration count, {root} the data)
 RUNNERS = [
-    ('PixPro LocalPPM + Momentum BN + erasing', 'configs/pretrain/pixpro_r18-d16_localppm5-mbn-erase_synthetic.py',
-     ['train_dataloader.batch_size=4', 'param_scheduler.0.end=1', 'param_scheduler.1.begin=1',
-      'param_scheduler.1.end={n}', 'param_scheduler.1.T_max={n1}']),
-    ('BYOL', 'configs/pretrain/byol_r18_synthetic-64px.py',
-     ['train_dataloader.batch_size=6', 'param_scheduler.0.end=1', 'param_scheduler.1.begin=1',
-      'param_scheduler.1.end={n}', 'param_scheduler.1.T_max={n1}']),
-    ('SimCLR 3x3 stem', 'configs/pretrain/simclr_r18-3x3stem_synthetic-32px.py',
-     ['train_dataloader.batch_size=6', 'param_scheduler.0.end=1', 'param_scheduler.1.begin=1',
-      'param_scheduler.1.end={n}', 'param_scheduler.1.periods=[{n1}]',
-      'param_scheduler.1.restart_weights=[1.0]']),
-    ('ClassMix', 'configs/semi/classmix_deeplabv2_r18-d8_synthetic-1-8_64x128.py',
-     ['train_dataloader.dataset.labelled.ann_file={root}/splits/1-2/labelled.txt',
-      'train_dataloader.dataset.unlabelled.ann_file={root}/splits/1-2/unlabelled.txt',
-      'train_dataloader.batch_size=2', 'train_cfg.val_interval={n}'] + VAL),
+    ('PixPro LocalPPM + Momentum BN + erasing', 'configs/pretrain/pixpro_r18-d16_localppm5-mbn-erase_synthetic.py', [
+        'train_dataloader.batch_size=4', 'param_scheduler.0.end=1', 'param_scheduler.1.begin=1',
+        'param_scheduler.1.end={n}', 'param_scheduler.1.T_max={n1}'
+    ]),
+    ('BYOL', 'configs/pretrain/byol_r18_synthetic-64px.py', [
+        'train_dataloader.batch_size=6', 'param_scheduler.0.end=1', 'param_scheduler.1.begin=1',
+        'param_scheduler.1.end={n}', 'param_scheduler.1.T_max={n1}'
+    ]),
+    ('SimCLR 3x3 stem', 'configs/pretrain/simclr_r18-3x3stem_synthetic-32px.py', [
+        'train_dataloader.batch_size=6', 'param_scheduler.0.end=1', 'param_scheduler.1.begin=1',
+        'param_scheduler.1.end={n}', 'param_scheduler.1.periods=[{n1}]', 'param_scheduler.1.restart_weights=[1.0]'
+    ]),
+    ('ClassMix', 'configs/semi/classmix_deeplabv2_r18-d8_synthetic-1-8_64x128.py', [
+        'train_dataloader.dataset.labelled.ann_file={root}/splits/1-2/labelled.txt',
+        'train_dataloader.dataset.unlabelled.ann_file={root}/splits/1-2/unlabelled.txt',
+        'train_dataloader.batch_size=2', 'train_cfg.val_interval={n}'
+    ] + VAL),
     ('DACS', 'configs/uda/dacs_deeplabv2_r18-d8_synthetic-source-to-cityscapes-64x128.py',
      ['train_cfg.val_interval={n}', 'param_scheduler.0.end={n}'] + VAL),
     ('FCN-16 fine-tune', 'configs/finetune/fcn16_r18-d16_synthetic-128x256.py',
-     ['train_cfg.val_interval={n}', 'param_scheduler.0.end={n}', 'model.backbone.init_cfg=None']
-     + VAL),
+     ['train_cfg.val_interval={n}', 'param_scheduler.0.end={n}', 'model.backbone.init_cfg=None'] + VAL),
     ('DeepLab-v2 fine-tune', 'configs/finetune/deeplabv2_r18-d8_synthetic-128x256.py',
-     ['train_cfg.val_interval={n}', 'param_scheduler.0.end={n}', 'model.backbone.init_cfg=None']
-     + VAL),
+     ['train_cfg.val_interval={n}', 'param_scheduler.0.end={n}', 'model.backbone.init_cfg=None'] + VAL),
 ]
 MASK_RCNN = 'configs/detectron2/mask_rcnn_R_18_FPN_synthetic_scratch.yaml'
 
@@ -62,8 +63,7 @@ class Runs:
         self.work = tempfile.mkdtemp(prefix='segssl_gpu_check_')
         self.root = None
         self.env = dict(os.environ, PYTHONUNBUFFERED='1',
-                        PYTHONPATH=os.path.join(ROOT, 'plugins') + os.pathsep
-                        + os.environ.get('PYTHONPATH', ''))
+                        PYTHONPATH=os.path.join(ROOT, 'plugins') + os.pathsep + os.environ.get('PYTHONPATH', ''))
         if device.type == 'cpu':
             self.env['CUDA_VISIBLE_DEVICES'] = ''
         elif device.index is not None:
@@ -72,7 +72,7 @@ class Runs:
     def data(self):
         if self.root is None:
             sys.path.insert(0, os.path.join(ROOT, 'plugins'))
-            from segssl.splits import list_train_ids, write_splits
+            from segssl.data.splits import list_train_ids, write_splits
             from segssl.synthetic import generate
             root = os.path.join(self.work, 'synthetic')
             generate(root, num_train=8, num_val=2, height=64, width=128, seed=0)
@@ -83,8 +83,8 @@ class Runs:
 
     def command(self, args, log, timeout=900):
         with open(log, 'w') as f:
-            r = subprocess.run([sys.executable] + args, cwd=ROOT, env=self.env, stdout=f,
-                               stderr=subprocess.STDOUT, timeout=timeout)
+            r = subprocess.run([sys.executable] + args, cwd=ROOT, env=self.env, stdout=f, stderr=subprocess.STDOUT,
+                               timeout=timeout)
         if r.returncode != 0:
             tail = open(log).read()[-1500:].strip().splitlines()
             raise RuntimeError(f'exit {r.returncode}: {tail[-1] if tail else ""} (log: {log})')
@@ -92,11 +92,10 @@ class Runs:
     def mmseg_args(self, config, options, work, amp=False, iters=None):
         n = iters or self.iters
         fill = dict(n=n, n1=max(n - 1, 1), root=self.data())
-        opts = ([o.format(**fill) for o in options] + LOADER
-                + [f'train_cfg.max_iters={n}', 'default_hooks.logger.interval=1',
-                   f'default_hooks.checkpoint.interval={n}'])
-        return (['tools/train.py', config, '--work-dir', work] + (['--amp'] if amp else [])
-                + ['--cfg-options'] + opts)
+        opts = (
+            [o.format(**fill) for o in options] + LOADER +
+            [f'train_cfg.max_iters={n}', 'default_hooks.logger.interval=1', f'default_hooks.checkpoint.interval={n}'])
+        return (['tools/train.py', config, '--work-dir', work] + (['--amp'] if amp else []) + ['--cfg-options'] + opts)
 
     def train(self, name, config, options, amp):
         if amp and self.device.type != 'cuda':
@@ -112,13 +111,13 @@ class Runs:
             raise Skip('AMP needs CUDA')
         out = os.path.join(self.work, 'mask_rcnn' + ('_amp' if amp else ''))
         n = self.iters
-        self.command(['tools/train_net.py', '--config-file', MASK_RCNN,
-                      'SEGSSL.SYNTHETIC_ROOT', self.data(), 'OUTPUT_DIR', out,
-                      'SOLVER.MAX_ITER', str(n), 'SOLVER.STEPS', f'({max(n // 2, 1)},)',
-                      'SOLVER.WARMUP_ITERS', '1', 'SOLVER.CHECKPOINT_PERIOD', str(n),
-                      'INPUT.MIN_SIZE_TRAIN', '(128,)', 'INPUT.MIN_SIZE_TEST', '128',
-                      'SOLVER.AMP.ENABLED', str(bool(amp)),
-                      'MODEL.DEVICE', self.device.type], out + '.log')
+        self.command([
+            'tools/train_net.py', '--config-file', MASK_RCNN, 'SEGSSL.SYNTHETIC_ROOT',
+            self.data(), 'OUTPUT_DIR', out, 'SOLVER.MAX_ITER',
+            str(n), 'SOLVER.STEPS', f'({max(n // 2, 1)},)', 'SOLVER.WARMUP_ITERS', '1', 'SOLVER.CHECKPOINT_PERIOD',
+            str(n), 'INPUT.MIN_SIZE_TRAIN', '(128,)', 'INPUT.MIN_SIZE_TEST', '128', 'SOLVER.AMP.ENABLED',
+            str(bool(amp)), 'MODEL.DEVICE', self.device.type
+        ], out + '.log')
         return detectron2_figures(out)
 
     def convert_and_fine_tune(self):
@@ -127,8 +126,7 @@ class Runs:
             raise RuntimeError('no PixPro checkpoint (its run failed or was not selected)')
         mm, d2 = os.path.join(self.work, 'r18_mmseg.pth'), os.path.join(self.work, 'r18.pkl')
         for dst, to in ((mm, 'mmseg'), (d2, 'detectron2')):
-            self.command(['tools/convert_checkpoint.py', pre[0], dst, '--to', to],
-                         dst + '.log', timeout=300)
+            self.command(['tools/convert_checkpoint.py', pre[0], dst, '--to', to], dst + '.log', timeout=300)
         self.env['SEGSSL_BACKBONE'] = mm
         work = os.path.join(self.work, 'fcn16_from_pixpro')
         config, options = RUNNERS[5][1], [o for o in RUNNERS[5][2] if 'init_cfg' not in o]
@@ -146,8 +144,7 @@ class Runs:
         args[args.index(f'default_hooks.checkpoint.interval={n}')] = \
             f'default_hooks.checkpoint.interval={n // 2}'
         with open(work + '.log', 'w') as f:
-            proc = subprocess.Popen([sys.executable] + args, cwd=ROOT, env=self.env, stdout=f,
-                                    stderr=subprocess.STDOUT)
+            proc = subprocess.Popen([sys.executable] + args, cwd=ROOT, env=self.env, stdout=f, stderr=subprocess.STDOUT)
             first = os.path.join(work, f'iter_{n // 2}.pth')
             deadline = time.time() + 600
             while not os.path.exists(first) and proc.poll() is None and time.time() < deadline:
@@ -173,9 +170,10 @@ class Runs:
         env.pop('CUDA_VISIBLE_DEVICES', None)
         args = self.mmseg_args(config, options, work)
         with open(work + '.log', 'w') as f:
-            r = subprocess.run([sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node=2',
-                                args[0], *args[1:], '--launcher', 'pytorch'], cwd=ROOT, env=env,
-                               stdout=f, stderr=subprocess.STDOUT, timeout=900)
+            r = subprocess.run([
+                sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node=2', args[0], *args[1:], '--launcher',
+                'pytorch'
+            ], cwd=ROOT, env=env, stdout=f, stderr=subprocess.STDOUT, timeout=900)
         if r.returncode != 0:
             raise RuntimeError(f'torchrun exit {r.returncode} (log: {work}.log)')
         return mmengine_figures(work, self.iters)
@@ -188,8 +186,8 @@ def _median_its(times, warmup=2):
 
 
 def mmengine_figures(work, iters):
-    records = [json.loads(line) for p in glob.glob(os.path.join(work, '*', 'vis_data', 'scalars.json'))
-               for line in open(p)]
+    from segssl.runs import mmengine_scalars  # plugins/ is on sys.path (tools/gpu_check.py)
+    records = mmengine_scalars(work)
     train = [r for r in records if 'loss' in r and 'time' in r]
     if len(train) < iters:
         raise RuntimeError(f'{len(train)} logged training iterations of {iters}')
@@ -206,10 +204,9 @@ def detectron2_figures(out):
     train = [r for r in rows if 'total_loss' in r]
     if not train:
         raise RuntimeError('no training iterations in metrics.json')
-    mems = [float(m) for m in __import__('re').findall(r'max_mem: (\d+)M',
-                                                      open(out + '.log').read())]
-    return dict(its=_median_its([r['time'] for r in train if 'time' in r], warmup=1),
-                peak_mib=max(mems) if mems else None,
+    mems = [float(m) for m in __import__('re').findall(r'max_mem: (\d+)M', open(out + '.log').read())]
+    return dict(its=_median_its([r['time'] for r in train if 'time' in r],
+                                warmup=1), peak_mib=max(mems) if mems else None,
                 timed=f'{train[-1]["iteration"] + 1} iterations, total loss {train[-1]["total_loss"]:.3g}')
 
 
@@ -219,11 +216,10 @@ def checks(device, iters, quick):
     out = []
     for name, config, options in RUNNERS:
         for amp in (False, True):
-            out.append((f'{name}{" --amp" if amp else ""}',
-                        lambda n=name, c=config, o=options, a=amp: runs.train(n, c, o, a)))
+            out.append(
+                (f'{name}{" --amp" if amp else ""}', lambda n=name, c=config, o=options, a=amp: runs.train(n, c, o, a)))
     out += [('Mask R-CNN R18-FPN (train_net.py)', lambda: runs.mask_rcnn(False)),
             ('Mask R-CNN R18-FPN (train_net.py) AMP', lambda: runs.mask_rcnn(True)),
             ('convert PixPro -> mmseg + detectron2, FCN-16 from it', runs.convert_and_fine_tune),
-            ('ClassMix killed and resumed', runs.resume_killed),
-            ('ClassMix 2-process NCCL', runs.nccl)]
+            ('ClassMix killed and resumed', runs.resume_killed), ('ClassMix 2-process NCCL', runs.nccl)]
     return out

@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Write a seeded random COCO train subset and disjoint val/test subsets (seed 002: 20k/5k/5k
+"""Write a seeded random COCO train subset and disjoint val/test subsets (the Mask R-CNN thesis: 20k/5k/5k
 images of train2017) as COCO json, for detectron2 (SEGSSL.COCO_SUBSET.DIR/NAME in a config).
 
     python tools/make_coco_subset.py datasets/coco/annotations/instances_train2017.json \
@@ -10,7 +10,7 @@ import argparse
 import sys
 
 from segssl.cli import HelpFormatter, exit_on_bad_input
-from segssl.core.coco_subset import make_coco_subsets
+from segssl.data.coco_subset import make_coco_subsets
 
 TOOL = 'make_coco_subset'
 
@@ -26,12 +26,11 @@ def main(argv=None):
     p.add_argument('--name', default='coco2017_subset', help='dataset name prefix')
     p.add_argument('--image-root', default=None,
                    help='image folder (default: <json dir>/../train2017 for instances_train2017.json)')
-    p.add_argument('--only-annotated', action='store_true',
-                   help='draw only images with at least one annotation')
+    p.add_argument('--only-annotated', action='store_true', help='draw only images with at least one annotation')
     args = p.parse_args(argv)
     with exit_on_bad_input(TOOL):
-        m = make_coco_subsets(args.src_json, args.out_dir, args.name, args.train, args.val,
-                              args.test, args.seed, args.image_root, args.only_annotated)
+        m = make_coco_subsets(args.src_json, args.out_dir, args.name, args.train, args.val, args.test, args.seed,
+                              args.image_root, args.only_annotated)
     for split, info in m['splits'].items():
         print(f"{args.name}_{split}: {info['num_images']} images, {info['num_annotations']} "
               f"annotations -> {args.out_dir}/{info['json']}")

@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Write seed 003's label-fraction id lists for the Oxford-IIIT Pet dataset.
+"""Write the SimCLR report's label-fraction id lists for the Oxford-IIIT Pet dataset.
 
     python tools/make_pets_splits.py data/oxford-iiit-pet [--seed 0]
 
@@ -11,7 +11,7 @@ Reads ROOT/annotations/trainval.txt and test.txt (``<id> <class> <species> <bree
 
 The fractions are prefixes of ONE seeded permutation (numpy ``default_rng(seed)``) of the sorted
 trainval ids, so they are nested (1 % within 10 % within 100 %) and identical on every machine;
-the four files are written to temporary files and renamed together (segssl.convert.atomic), so
+the four files are written to temporary files and renamed together (segssl.io.atomic), so
 they appear complete or not at all.
 """
 import argparse
@@ -22,7 +22,7 @@ import sys
 import numpy as np
 
 from segssl.cli import HelpFormatter, exit_on_bad_input
-from segssl.convert.atomic import atomic_outputs
+from segssl.io.atomic import atomic_outputs
 
 TOOL = 'make_pets_splits'
 FRACTIONS = (('1pct', 0.01), ('10pct', 0.1), ('full', 1.0))

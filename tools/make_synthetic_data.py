@@ -35,8 +35,7 @@ def main(argv=None):
     args = p.parse_args(argv)
     try:
         meta = generate(args.out, num_train=args.num_train, num_val=args.num_val, height=args.size[0],
-                        width=args.size[1], seed=args.seed, parts=args.parts.split(','),
-                        overwrite=args.overwrite)
+                        width=args.size[1], seed=args.seed, parts=args.parts.split(','), overwrite=args.overwrite)
     except (ValueError, FileExistsError) as e:
         fail(TOOL, e)
     summary = {k: meta[k] for k in ('seed', 'height', 'width', 'num_train', 'num_val', 'parts')}

@@ -1,6 +1,6 @@
 #!/usr/bin/env python
 """Parameter count, zero count and inference time of any mmseg config's model, measured here:
-the columns of seed 001's Table 5.8 (parameters, inference time; mIoU comes from
+the columns of the ERFNet thesis's Table 5.8 (parameters, inference time; mIoU comes from
 tools/test.py), plus the non-zero count that makes a pruned model's size visible.
 
     python tools/model_report.py configs/finetune/erfnet/erfnet_rotation_synthetic-128x256.py \\
@@ -37,8 +37,7 @@ def count_report(model):
         if n:
             parts[name] = dict(params=n, nonzero=nz)
     return dict(params=total, nonzero=nonzero, zeros=total - nonzero,
-                sparsity=(total - nonzero) / total if total else 0.0,
-                size_mb_fp32=total * 4 / 2 ** 20, parts=parts)
+                sparsity=(total - nonzero) / total if total else 0.0, size_mb_fp32=total * 4 / 2**20, parts=parts)
 
 
 @torch.no_grad()
@@ -70,7 +69,7 @@ def build(config, checkpoint=None, cfg_options=None):
     model = MODELS.build(cfg.model)
     missing = []
     if checkpoint:
-        from segssl.convert.loading import load_checkpoint_file   # data only, never code
+        from segssl.io import load_checkpoint_file  # data only, never code
         obj = load_checkpoint_file(checkpoint)
         sd = obj.get('state_dict', obj) if isinstance(obj, dict) else None
         if not isinstance(sd, dict):
@@ -93,7 +92,7 @@ def main(argv=None):
     p.add_argument('--repeats', type=int, default=20, help='timed forward passes (median and mean reported)')
     p.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu',
                    help='device of the timed model (cpu, cuda, cuda:N; the default is cuda where '
-                        'one is available)')
+                   'one is available)')
     p.add_argument('--threads', type=int, help='torch CPU threads (default: torch\'s)')
     p.add_argument('--out', help='also write the report as JSON here, atomically (default: print only)')
     p.add_argument('--cfg-options', nargs='+', action=DictAction,
@@ -116,13 +115,11 @@ def main(argv=None):
     if args.device.startswith('cuda'):
         torch.cuda.reset_peak_memory_stats()
     median, mean = time_inference(lambda t: model(t, mode='tensor'), x, args.warmup, args.repeats)
-    device = (torch.cuda.get_device_name() if args.device.startswith('cuda')
-              else f'{platform.processor() or platform.machine()}, {torch.get_num_threads()} threads')
+    device = (torch.cuda.get_device_name() if args.device.startswith('cuda') else
+              f'{platform.processor() or platform.machine()}, {torch.get_num_threads()} threads')
     report.update(input=[args.batch, 3, h, w], device=device, ms_median=median, ms_mean=mean,
-                  fps=1000.0 * args.batch / median, warmup=args.warmup, repeats=args.repeats,
-                  missing_keys=len(missing),
-                  peak_mem_mb=(torch.cuda.max_memory_allocated() / 2 ** 20
-                               if args.device.startswith('cuda') else None))
+                  fps=1000.0 * args.batch / median, warmup=args.warmup, repeats=args.repeats, missing_keys=len(missing),
+                  peak_mem_mb=(torch.cuda.max_memory_allocated() / 2**20 if args.device.startswith('cuda') else None))
     print('| model | input | params | non-zero params | zeros | fp32 size | inference (median) | FPS | device |')
     print('| --- | --- | --- | --- | --- | --- | --- | --- | --- |')
     print(f'| {os.path.basename(args.config)} | {args.batch}x3x{h}x{w} | {report["params"]:,} | '
@@ -133,8 +130,8 @@ def main(argv=None):
     if missing:
         print(f'  {len(missing)} model tensors not in the checkpoint (kept as built), e.g. {missing[:3]}')
     if args.out:
-        from segssl.convert.atomic import atomic_outputs
-        with atomic_outputs(args.out) as (tmp,):
+        from segssl.io.atomic import atomic_outputs
+        with atomic_outputs(args.out) as (tmp, ):
             with open(tmp, 'w') as f:
                 json.dump(report, f, indent=1)
         print(f'wrote {args.out}')

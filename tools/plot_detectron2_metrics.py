@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Plot detectron2 runs' metrics.json (seed 002's curves) and print the final-loss table.
+"""Plot detectron2 runs' metrics.json (the Mask R-CNN thesis's curves) and print the final-loss table.
 
     python tools/plot_detectron2_metrics.py ssl=work_dirs/run_ssl scratch=work_dirs/run_scratch \
         --out work_dirs/curves.png [--table work_dirs/final_losses.md] [--beta 0.99] [--plain-ema]
@@ -13,15 +13,9 @@ import argparse
 import os
 import sys
 
-import matplotlib
-
-matplotlib.use('Agg')
-import matplotlib.pyplot as plt  # noqa: E402
-
-from segssl.cli import HelpFormatter, fail  # noqa: E402
-from segssl.convert.atomic import atomic_outputs  # noqa: E402
-from segssl.core.metrics_json import (LOSS_SUM, LOSSES, MASK_HEAD,  # noqa: E402
-                                            final_loss_table, read_metrics, smoothed)
+from segssl.cli import HelpFormatter, fail
+from segssl.io.atomic import atomic_outputs
+from segssl.runs.detectron2_metrics import LOSS_SUM, LOSSES, MASK_HEAD, final_loss_table, read_metrics, smoothed
 
 TOOL = 'plot_detectron2_metrics'
 PANELS = LOSSES + (LOSS_SUM, 'total_loss') + MASK_HEAD
@@ -36,6 +30,9 @@ def parse_run(spec):
 
 
 def plot(runs, out, beta=0.99, debias=True):
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
     fig, axes = plt.subplots(2, 4, figsize=(20, 8))
     for ax, key in zip(axes.ravel(), PANELS):
         for i, (label, curves) in enumerate(runs):
@@ -51,7 +48,7 @@ def plot(runs, out, beta=0.99, debias=True):
     axes[0, 0].legend()
     fig.suptitle(f'EMA beta {beta} ({"bias-corrected" if debias else "plain"}); raw values faint')
     fig.tight_layout()
-    with atomic_outputs(out) as (tmp,):
+    with atomic_outputs(out) as (tmp, ):
         fig.savefig(tmp, format='png', dpi=80)
     plt.close(fig)
 
@@ -73,7 +70,7 @@ def main(argv=None):
     plot(runs, args.out, args.beta, not args.plain_ema)
     print(table)
     if args.table:
-        with atomic_outputs(args.table) as (tmp,):
+        with atomic_outputs(args.table) as (tmp, ):
             with open(tmp, 'w') as f:
                 f.write(table)
     print(f'figure: {args.out}')

@@ -25,7 +25,7 @@ import sys
 from typing import Dict, List, Sequence, Tuple
 
 from segssl.cli import HelpFormatter
-from segssl.convert.atomic import atomic_outputs
+from segssl.io.atomic import atomic_outputs
 
 SCALARS = os.path.join('vis_data', 'scalars.json')
 
@@ -95,11 +95,12 @@ def load_run(spec: str, losses: Sequence[str], metrics: Sequence[str]) -> dict:
     if not name:
         folder = os.path.dirname(os.path.abspath(scalars))
         if os.path.basename(folder) == 'vis_data':
-            folder = os.path.dirname(os.path.dirname(folder))     # WORK_DIR/TIMESTAMP/vis_data -> WORK_DIR
+            folder = os.path.dirname(os.path.dirname(folder))  # WORK_DIR/TIMESTAMP/vis_data -> WORK_DIR
         name = os.path.basename(folder)
     records = read_records(scalars)
     return dict(name=name, path=scalars, curves=curves(records, losses, scalars),
-                per_class={f: last_per_class(records, f, scalars) for f in metrics})
+                per_class={f: last_per_class(records, f, scalars)
+                           for f in metrics})
 
 
 def fmt(v: float) -> str:
@@ -124,8 +125,10 @@ def plot(runs: Sequence[dict], losses: Sequence[str], metrics: Sequence[str], ou
     import matplotlib.ticker  # noqa: F401  (matplotlib.ticker.MaxNLocator)
     import numpy as np
     n_classes = max(len(r['per_class'][f][1]) for r in runs for f in metrics)
-    fig, axes = plt.subplots(1 + len(metrics), 1, figsize=(max(8, 0.45 * n_classes * max(1, len(runs) / 2)),
-                                                          4 * (1 + len(metrics))), squeeze=False)
+    fig, axes = plt.subplots(1 + len(metrics), 1,
+                             figsize=(max(8, 0.45 * n_classes * max(1,
+                                                                    len(runs) / 2)), 4 * (1 + len(metrics))),
+                             squeeze=False)
     ax = axes[0, 0]
     for i, r in enumerate(runs):
         for j, key in enumerate(losses):
@@ -154,25 +157,26 @@ def plot(runs: Sequence[dict], losses: Sequence[str], metrics: Sequence[str], ou
         ax.legend(fontsize=8)
     fig.tight_layout()
     try:
-        with atomic_outputs(out) as (tmp,):
+        with atomic_outputs(out) as (tmp, ):
             fig.savefig(tmp, format='png', dpi=90)
     finally:
         plt.close(fig)
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog=os.path.basename(__file__), description=__doc__,
-                                formatter_class=HelpFormatter)
-    p.add_argument('runs', nargs='+', metavar='RUN',
-                   help='PATH or NAME=PATH: a work dir (newest TIMESTAMP/vis_data/scalars.json), a TIMESTAMP '
-                        'folder or a scalars.json; NAME labels the run (default: the work dir\'s name)')
+    p = argparse.ArgumentParser(prog=os.path.basename(__file__), description=__doc__, formatter_class=HelpFormatter)
+    p.add_argument(
+        'runs', nargs='+', metavar='RUN',
+        help='PATH or NAME=PATH: a work dir (newest TIMESTAMP/vis_data/scalars.json), a TIMESTAMP '
+        'folder or a scalars.json; NAME labels the run (default: the work dir\'s name)')
     p.add_argument('--out', default='mmseg_metrics.png', help='the PNG figure (default: %(default)s)')
-    p.add_argument('--metrics', nargs='+', default=['IoU'],
-                   help='per-class families to show, the <family>.<class> keys of scalars.json: IoU, Acc, '
-                        'Dice, ... (default: IoU)')
+    p.add_argument(
+        '--metrics', nargs='+', default=['IoU'],
+        help='per-class families to show, the <family>.<class> keys of scalars.json: IoU, Acc, '
+        'Dice, ... (default: IoU)')
     p.add_argument('--losses', nargs='+', default=['loss'],
                    help='training scalars plotted against the iteration, e.g. loss decode.loss_ce '
-                        '(default: loss)')
+                   '(default: loss)')
     args = p.parse_args(argv)
     try:
         runs = [load_run(spec, args.losses, args.metrics) for spec in args.runs]

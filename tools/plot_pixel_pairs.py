@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Draw the two PixPro views of one image and their positive pixel pairs (seed 000, 2.4.1).
+"""Draw the two PixPro views of one image and their positive pixel pairs (the PixPro thesis, 2.4.1).
 
   python tools/plot_pixel_pairs.py IMAGE --out pairs.png [--seed 0] \\
       [--config configs/pretrain/pixpro_r18-d16_localppm5-mbn-erase_synthetic.py] [--stride 16]
@@ -36,14 +36,14 @@ def main(argv=None):
     import mmcv
     from mmengine.config import Config
 
-    from segssl.figures import plot_pixel_pairs
-    from segssl.mmseg.figures import pipeline_transform, two_views, view_pairs
+    from segssl.mmseg.pixpro_views import pipeline_transform, two_views, view_pairs
+    from segssl.runs.figures import plot_pixel_pairs
     if not os.path.isfile(args.image):
         fail(TOOL, f'image {args.image} does not exist')
     cfg = Config.fromfile(args.config)
     crop = pipeline_transform(cfg, 'TwoViewCrop')
     tau = float(cfg.model.get('tau', 0.7))
-    img = mmcv.imread(args.image)                                   # BGR, like LoadImageFromFile
+    img = mmcv.imread(args.image)  # BGR, like LoadImageFromFile
     if img is None:
         fail(TOOL, f'could not read {args.image} as an image')
     res = two_views(img, crop, args.seed)
@@ -52,7 +52,7 @@ def main(argv=None):
         fail(TOOL, f'--stride {args.stride} does not divide the view size {size} of {args.config}')
     feat = (size[0] // args.stride, size[1] // args.stride)
     pairs = view_pairs(res, feat, tau).numpy()
-    rgb = lambda a: a[:, :, ::-1]                                   # noqa: E731
+    rgb = lambda a: a[:, :, ::-1]  # noqa: E731
     segments = plot_pixel_pairs(rgb(res['views'][0]), rgb(res['views'][1]), pairs, args.out, image=rgb(img),
                                 boxes=res['view_boxes'], flips=res['view_flips'])
     print(f'{len(segments)} positive pairs between {feat[0]}x{feat[1]} bins (tau {tau}); '

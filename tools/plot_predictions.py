@@ -24,9 +24,10 @@ TOOL = 'plot_predictions'
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=HelpFormatter)
-    p.add_argument('--run', nargs='+', action='append', required=True, metavar='NAME CONFIG CKPT | NAME WORK_DIR',
-                   help='one column of predictions: a name and a config + checkpoint, or a work dir '
-                        '(its dumped config and last checkpoint); repeat for each run')
+    p.add_argument(
+        '--run', nargs='+', action='append', required=True, metavar='NAME CONFIG CKPT | NAME WORK_DIR',
+        help='one column of predictions: a name and a config + checkpoint, or a work dir '
+        '(its dumped config and last checkpoint); repeat for each run')
     p.add_argument('--out', required=True, help='PNG to write')
     p.add_argument('--num', type=int, default=4, help='number of images (rows)')
     p.add_argument('--data-config', default=None,
@@ -37,8 +38,8 @@ def main(argv=None):
 
     from mmengine.config import Config
 
-    from segssl.figures import plot_prediction_grid
-    from segssl.mmseg.figures import dataset_samples, predict_labels, resolve_run
+    from segssl.mmseg.run_inference import dataset_samples, predict_labels, resolve_run
+    from segssl.runs.figures import plot_prediction_grid
     runs = {}
     for spec in args.run:
         if len(spec) not in (2, 3):
@@ -51,8 +52,7 @@ def main(argv=None):
     samples, meta = dataset_samples(data_cfg, args.num, f'{args.split}_dataloader')
     paths = [s['img_path'] for s in samples]
     preds = {name: predict_labels(cfg, ckpt, paths, args.device) for name, (cfg, ckpt) in runs.items()}
-    plot_prediction_grid([s['image'] for s in samples], [s['gt'] for s in samples], preds, meta['palette'],
-                         args.out)
+    plot_prediction_grid([s['image'] for s in samples], [s['gt'] for s in samples], preds, meta['palette'], args.out)
     print(f'{len(samples)} images x {len(runs)} runs -> {args.out}')
     return 0
 

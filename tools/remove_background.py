@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Remove the background of images with a trained detectron2 Mask R-CNN (seed 002), and score
+"""Remove the background of images with a trained detectron2 Mask R-CNN (the Mask R-CNN thesis), and score
 the outputs against ground truth by cosine similarity (%).
 
     python tools/remove_background.py --config-file configs/detectron2/mask_rcnn_R_50_FPN_synthetic_ssl.yaml \
@@ -17,13 +17,14 @@ import os
 import sys
 
 import segssl.detectron2  # noqa: F401  (first: stands in for a missing detectron2._C)
+
+# isort: split
 from detectron2.config import get_cfg
 from detectron2.engine import DefaultPredictor
 
 from segssl.cli import BAD_INPUT_ERRORS, HelpFormatter, exit_on_bad_input
 from segssl.detectron2 import add_segssl_config
-from segssl.detectron2.background import (CocoGroundTruth, MaskFolderGroundTruth,
-                                          remove_background_images)
+from segssl.detectron2.background import CocoGroundTruth, MaskFolderGroundTruth, remove_background_images
 from segssl.detectron2.config import merge_config_file, resolve_device, resolve_sync_bn
 
 TOOL = 'remove_background'
@@ -53,23 +54,26 @@ def main(argv=None):
     p.add_argument('--input', nargs='+', required=True, help='image files and/or folders')
     p.add_argument('--output', required=True, help='output folder: pred/, gt/ and report.json')
     gt = p.add_mutually_exclusive_group()
-    gt.add_argument('--gt-coco', help='COCO json: ground truth = union of the image\'s instances '
-                                      '(default: no ground truth, no score)')
-    gt.add_argument('--gt-masks', help='folder of <image stem>.png masks, nonzero = foreground '
-                                       '(default: no ground truth, no score)')
+    gt.add_argument(
+        '--gt-coco', help='COCO json: ground truth = union of the image\'s instances '
+        '(default: no ground truth, no score)')
+    gt.add_argument(
+        '--gt-masks', help='folder of <image stem>.png masks, nonzero = foreground '
+        '(default: no ground truth, no score)')
     p.add_argument('--keep', choices=('top', 'union'), default='top',
                    help='highest-scoring instance, or union of all passing the threshold')
     p.add_argument('--score-threshold', type=float, default=0.5, help='lowest instance score kept')
-    p.add_argument('--class', dest='class_ids', type=int, nargs='+', default=None,
-                   help='only instances of these contiguous class ids, also restricts --gt-coco '
-                        '(default: every class)')
+    p.add_argument(
+        '--class', dest='class_ids', type=int, nargs='+', default=None,
+        help='only instances of these contiguous class ids, also restricts --gt-coco '
+        '(default: every class)')
     p.add_argument('opts', nargs=argparse.REMAINDER, help='config KEY VALUE pairs')
     args = p.parse_args(argv)
 
     with exit_on_bad_input(TOOL):
         paths = list_images(args.input)
-        ground_truth = (CocoGroundTruth(args.gt_coco, args.class_ids) if args.gt_coco else
-                        MaskFolderGroundTruth(args.gt_masks) if args.gt_masks else None)
+        ground_truth = (CocoGroundTruth(args.gt_coco, args.class_ids)
+                        if args.gt_coco else MaskFolderGroundTruth(args.gt_masks) if args.gt_masks else None)
     with exit_on_bad_input(TOOL, CONFIG_ERRORS):
         cfg = get_cfg()
         add_segssl_config(cfg)
@@ -82,9 +86,9 @@ def main(argv=None):
     # detectron2's own filter must not drop instances our threshold would keep.
     cfg.MODEL.ROI_HEADS.SCORE_THRESH_TEST = min(cfg.MODEL.ROI_HEADS.SCORE_THRESH_TEST, args.score_threshold)
     cfg.freeze()
-    with exit_on_bad_input(TOOL):     # an unreadable image or a mask of another size
-        remove_background_images(DefaultPredictor(cfg), paths, args.output, args.keep,
-                                 args.score_threshold, args.class_ids, ground_truth)
+    with exit_on_bad_input(TOOL):  # an unreadable image or a mask of another size
+        remove_background_images(DefaultPredictor(cfg), paths, args.output, args.keep, args.score_threshold,
+                                 args.class_ids, ground_truth)
     print(f'outputs and report.json in {args.output}')
     return 0
 

@@ -5,7 +5,7 @@ each at demo size (~10-15 min on 2 cores), ending with ONE table.
 1. pixpro:   LocalPPM PixPro pretraining -> bridge (convert --to mmseg) -> FCN-16 fine-tune, vs
              the same fine-tune from random init (and the majority-class baseline);
 2. classmix: ClassMix vs supervised-only with 1/8 of the labels (64x128 data, seeded splits), both
-             continuing from one supervised warm-up run (the seed's runs start from pretrained weights);
+             continuing from one supervised warm-up run (the report's runs start from pretrained weights);
 3. dacs:     DACS vs source-only, synthetic source -> cityscapes renderings (64x128);
 4. maskrcnn: Mask R-CNN R18-FPN from story 1's SSL weights (convert --to detectron2) vs scratch,
              segm AP, and a background-removal score (tools/remove_background.py) of both.
@@ -30,8 +30,9 @@ sys.path.insert(0, os.path.join(ROOT, 'tools'))
 import run_classmix_experiment as classmix_tool  # noqa: E402  (its CONFIGS)
 import run_dacs_experiment as dacs_tool  # noqa: E402  (its CONFIGS and DATA)
 import run_pixpro_transfer as pixpro_tool  # noqa: E402  (its PRETRAIN / FINETUNE configs)
-from segssl.convert.atomic import atomic_outputs  # noqa: E402
+
 from segssl.cli import HelpFormatter  # noqa: E402
+from segssl.io.atomic import atomic_outputs  # noqa: E402
 from segssl.runs import last_mmengine_metrics, mmengine_records, run_logged  # noqa: E402
 from segssl.synthetic.baseline import majority_class_miou  # noqa: E402
 
@@ -42,7 +43,7 @@ MASK_RCNN = pixpro_tool.MASK_RCNN
 # PixPro pretraining (~6 s/iteration on 2 cores) and the fine-tunes are cut to fit ~15 min.
 ITERS = dict(pretrain=30, finetune=150, semi_warmup=300, semi=300, uda=1000, mask_rcnn=80)
 SEMI_SPLIT = '1-8'
-BACKGROUND_THRESHOLD = 0.1   # the demo's models are weak: keep any instance scored above 0.1
+BACKGROUND_THRESHOLD = 0.1  # the demo's models are weak: keep any instance scored above 0.1
 NOTE = ('One seed at demo size is not evidence: no seed spread is measured here. docs/RESULTS.md has the '
         '3-seed figures of every story, with the command that regenerates each.')
 
@@ -52,6 +53,7 @@ def header(title):
 
 
 class Demo:
+
     def __init__(self, args):
         self.args, self.py = args, sys.executable
         self.data = os.path.abspath(os.path.join(ROOT, args.data))
@@ -76,9 +78,12 @@ class Demo:
                 print(f'using the 64x128 synthetic data in {self.small}')
             else:
                 d = dacs_tool.DATA
-                self.run(['tools/make_synthetic_data.py', self.small, '--size', f'{d["height"]}x{d["width"]}',
-                          '--num-train', str(d['num_train']), '--num-val', str(d['num_val']),
-                          '--seed', str(d['seed'])], 'make_synthetic_data_64x128')
+                self.run([
+                    'tools/make_synthetic_data.py', self.small, '--size', f'{d["height"]}x{d["width"]}', '--num-train',
+                    str(d['num_train']), '--num-val',
+                    str(d['num_val']), '--seed',
+                    str(d['seed'])
+                ], 'make_synthetic_data_64x128')
             city = os.path.join(self.small, 'cityscapes')
             if 'classmix' in stages and not os.path.isfile(os.path.join(city, 'splits', 'meta.json')):
                 self.run(['tools/make_label_splits.py', city, '--dataset', 'cityscapes'], 'make_label_splits')
@@ -107,9 +112,11 @@ class Demo:
         n, res = self.iters['finetune'], {}
         for name, extra in (('ssl', []), ('random', ['model.backbone.init_cfg=None'])):
             work = os.path.join(self.out, f'fcn16_{name}')
-            secs = self.run(['tools/train.py', pixpro_tool.FINETUNE, '--work-dir', work, '--cfg-options']
-                            + pixpro_tool.finetune_opts(n, self.log_every) + extra, f'fcn16_{name}',
-                            {'SEGSSL_DATA_ROOT': self.data, 'SEGSSL_BACKBONE': backbone})
+            secs = self.run(['tools/train.py', pixpro_tool.FINETUNE, '--work-dir', work, '--cfg-options'] +
+                            pixpro_tool.finetune_opts(n, self.log_every) + extra, f'fcn16_{name}', {
+                                'SEGSSL_DATA_ROOT': self.data,
+                                'SEGSSL_BACKBONE': backbone
+                            })
             m = last_mmengine_metrics(work)
             res[name] = dict(mIoU=m['mIoU'], aAcc=m['aAcc'], iters=n, minutes=round(secs / 60, 2))
             self.curves.setdefault('mmseg', {})[f'FCN-16 {name} init'] = mmengine_records(work, 'loss')
@@ -117,21 +124,21 @@ class Demo:
         self.results['pixpro'] = res
 
     def story_classmix(self):
-        """Seed 004's protocol: both arms start from the same trained model (the seed's from ImageNet
+        """The ClassMix/DACS thesis's protocol: both arms start from the same trained model (the report's from ImageNet
         weights; here a supervised-only warm-up on the labelled 1/8), then train the same iterations.
         From random init the teacher's first pseudo-labels are noise and ClassMix loses (README)."""
         n, w, res = self.iters['semi'], self.iters['semi_warmup'], {}
         warm = os.path.join(self.out, 'semi_warmup')
-        secs0 = self.run(['tools/train.py', classmix_tool.CONFIGS['supervised'], '--work-dir', warm, '--cfg-options']
-                         + classmix_tool.method_opts('supervised', w, SEMI_SPLIT, log_interval=self.log_every),
+        secs0 = self.run(['tools/train.py', classmix_tool.CONFIGS['supervised'], '--work-dir', warm, '--cfg-options'] +
+                         classmix_tool.method_opts('supervised', w, SEMI_SPLIT, log_interval=self.log_every),
                          'semi_warmup', {'SEGSSL_DATA_ROOT': self.small})
         start = os.path.join(warm, f'iter_{w}.pth')
         res['warmup'] = dict(mIoU=last_mmengine_metrics(warm)['mIoU'], iters=w, minutes=round(secs0 / 60, 2))
         for method in ('classmix', 'supervised'):
             work = os.path.join(self.out, f'semi_{method}')
             opts = classmix_tool.method_opts(method, n, SEMI_SPLIT, init_from=start, log_interval=self.log_every)
-            secs = self.run(['tools/train.py', classmix_tool.CONFIGS[method], '--work-dir', work, '--cfg-options']
-                            + opts, f'semi_{method}', {'SEGSSL_DATA_ROOT': self.small})
+            secs = self.run(['tools/train.py', classmix_tool.CONFIGS[method], '--work-dir', work, '--cfg-options'] +
+                            opts, f'semi_{method}', {'SEGSSL_DATA_ROOT': self.small})
             m = last_mmengine_metrics(work)
             res[method] = dict(mIoU=m['mIoU'], aAcc=m['aAcc'], iters=n, minutes=round(secs / 60, 2))
             self.curves.setdefault('mmseg', {})[f'{method} 1/8 (warm)'] = mmengine_records(work, 'loss')
@@ -141,15 +148,16 @@ class Demo:
         n, res = self.iters['uda'], {}
         for method in ('dacs', 'source-only'):
             work = os.path.join(self.out, f'uda_{method}')
-            secs = self.run(['tools/train.py', dacs_tool.CONFIGS[method], '--work-dir', work, '--cfg-options']
-                            + pixpro_tool.finetune_opts(n, self.log_every), f'uda_{method}', {'SEGSSL_DATA_ROOT': self.small})
-            m = dacs_tool.final_metrics(work)
+            secs = self.run(['tools/train.py', dacs_tool.CONFIGS[method], '--work-dir', work, '--cfg-options'] +
+                            pixpro_tool.finetune_opts(n, self.log_every), f'uda_{method}',
+                            {'SEGSSL_DATA_ROOT': self.small})
+            m = last_mmengine_metrics(work)
             res[method] = dict(mIoU=m['mIoU'], aAcc=m['aAcc'], iters=n, minutes=round(secs / 60, 2))
             self.curves.setdefault('mmseg', {})[method] = mmengine_records(work, 'loss')
         self.results['dacs'] = res
 
     def story_maskrcnn(self, ckpt):
-        from segssl.core.metrics_json import read_metrics
+        from segssl.runs.detectron2_metrics import read_metrics
         weights = os.path.join(self.out, 'pixpro_r18_detectron2.pkl')
         self.run(['tools/convert_checkpoint.py', ckpt, weights, '--to', 'detectron2'], 'convert_detectron2')
         n, res = self.iters['mask_rcnn'], {}
@@ -158,16 +166,18 @@ class Demo:
             work = os.path.join(self.out, f'mask_rcnn_{init}')
             opts = pixpro_tool.mask_rcnn_opts(n, work, self.data)
             opts += ['MODEL.WEIGHTS', weights] if init == 'ssl' else []
-            tiny_opts = ['TEST.DETECTIONS_PER_IMAGE', '5'] if self.args.tiny else []   # untrained: slow mask pasting
+            tiny_opts = ['TEST.DETECTIONS_PER_IMAGE', '5'] if self.args.tiny else []  # untrained: slow mask pasting
             opts += tiny_opts
             secs = self.run(['tools/train_net.py', '--config-file', MASK_RCNN[init]] + opts, f'mask_rcnn_{init}')
             det = json.load(open(os.path.join(work, 'eval_results.json')))
             bg_dir = os.path.join(self.out, f'background_{init}')
-            secs += self.run(['tools/remove_background.py', '--config-file', MASK_RCNN[init],
-                              '--weights', os.path.join(work, 'model_final.pth'), '--input', os.path.join(coco, 'val'),
-                              '--output', bg_dir, '--gt-coco', os.path.join(coco, 'annotations', 'instances_val.json'),
-                              '--score-threshold', str(BACKGROUND_THRESHOLD), 'SEGSSL.SYNTHETIC_ROOT', self.data] + tiny_opts,
-                             f'background_{init}')
+            secs += self.run([
+                'tools/remove_background.py', '--config-file', MASK_RCNN[init], '--weights',
+                os.path.join(work, 'model_final.pth'), '--input',
+                os.path.join(coco, 'val'), '--output', bg_dir, '--gt-coco',
+                os.path.join(coco, 'annotations', 'instances_val.json'), '--score-threshold',
+                str(BACKGROUND_THRESHOLD), 'SEGSSL.SYNTHETIC_ROOT', self.data
+            ] + tiny_opts, f'background_{init}')
             bg = json.load(open(os.path.join(bg_dir, 'report.json')))['summary']
             res[init] = dict(segm_AP=det['segm']['AP'], bbox_AP=det['bbox']['AP'], segm_AP50=det['segm']['AP50'],
                              background_cosine=bg['mean_cosine_all'], background_no_instance=bg['num_no_instance'],
@@ -182,41 +192,49 @@ class Demo:
         r, out = self.results, []
         if 'pixpro' in r:
             p = r['pixpro']
-            out += [('1 PixPro -> FCN-16', 'val mIoU', 'SSL init', p['ssl']['mIoU'], 'random init', p['random']['mIoU']),
-                     ('1 (reference)', 'val mIoU', 'SSL init', p['ssl']['mIoU'], 'majority class',
-                      p['majority_class_baseline']['mIoU'])]
+            out += [('1 PixPro -> FCN-16', 'val mIoU', 'SSL init', p['ssl']['mIoU'], 'random init',
+                     p['random']['mIoU']),
+                    ('1 (reference)', 'val mIoU', 'SSL init', p['ssl']['mIoU'], 'majority class',
+                     p['majority_class_baseline']['mIoU'])]
         if 'classmix' in r:
             c = r['classmix']
             out.append(('2 ClassMix, 1/8 labels, warm start', 'val mIoU', 'ClassMix', c['classmix']['mIoU'],
                         'supervised', c['supervised']['mIoU']))
-            out.append(('2 (reference)', 'val mIoU', 'ClassMix', c['classmix']['mIoU'], 'warm-up start', c['warmup']['mIoU']))
+            out.append(
+                ('2 (reference)', 'val mIoU', 'ClassMix', c['classmix']['mIoU'], 'warm-up start', c['warmup']['mIoU']))
         if 'dacs' in r:
             d = r['dacs']
-            out.append(('3 DACS', 'target val mIoU', 'DACS', d['dacs']['mIoU'], 'source-only', d['source-only']['mIoU']))
+            out.append(
+                ('3 DACS', 'target val mIoU', 'DACS', d['dacs']['mIoU'], 'source-only', d['source-only']['mIoU']))
         if 'mask_rcnn' in r:
             m = r['mask_rcnn']
-            out += [('4 Mask R-CNN R18', 'segm AP', 'SSL init', m['ssl']['segm_AP'], 'scratch', m['scratch']['segm_AP']),
-                    ('4 background removal', 'cosine %', 'SSL init', m['ssl']['background_cosine'],
-                     'scratch', m['scratch']['background_cosine'])]
+            out += [('4 Mask R-CNN R18', 'segm AP', 'SSL init', m['ssl']['segm_AP'], 'scratch',
+                     m['scratch']['segm_AP']),
+                    ('4 background removal', 'cosine %', 'SSL init', m['ssl']['background_cosine'], 'scratch',
+                     m['scratch']['background_cosine'])]
         return out
 
     def table(self, total):
-        lines = [f'# segssl demo: synthetic data, one seed per run, {total:.1f} min', '',
-                 '| story | metric | A | A value | B | B value | A - B |', '| --- | --- | --- | ---: | --- | ---: | ---: |']
+        lines = [
+            f'# segssl demo: synthetic data, one seed per run, {total:.1f} min', '',
+            '| story | metric | A | A value | B | B value | A - B |', '| --- | --- | --- | ---: | --- | ---: | ---: |'
+        ]
         for story, metric, la, a, lb, b in self.rows():
             diff = '-' if a is None or b is None else f'{a - b:+.2f}'
             fmt = lambda v: '-' if v is None else f'{v:.2f}'  # noqa: E731
             lines.append(f'| {story} | {metric} | {la} | {fmt(a)} | {lb} | {fmt(b)} | {diff} |')
-        lines += ['', f'Iterations per run: {self.iters}. Minutes per stage: {self.minutes}.',
-                  f'Background removal: mean cosine (%) over the {self.data}/coco val images, an image with no '
-                  f'instance above score {BACKGROUND_THRESHOLD} counting as an all-zero output.', '', NOTE]
+        lines += [
+            '', f'Iterations per run: {self.iters}. Minutes per stage: {self.minutes}.',
+            f'Background removal: mean cosine (%) over the {self.data}/coco val images, an image with no '
+            f'instance above score {BACKGROUND_THRESHOLD} counting as an all-zero output.', '', NOTE
+        ]
         return '\n'.join(lines) + '\n'
 
     def figures(self):
-        from segssl.plots import plot_curves
+        from segssl.runs.plots import plot_curves
         made = []
-        for key, ylabel, name in (('mmseg', 'training loss', 'curves.png'),
-                                  ('pretrain', 'PixPro loss', 'curves_pretrain.png'),
+        for key, ylabel, name in (('mmseg', 'training loss', 'curves.png'), ('pretrain', 'PixPro loss',
+                                                                             'curves_pretrain.png'),
                                   ('mask_rcnn', 'detectron2 total_loss', 'curves_mask_rcnn.png')):
             series = {k: v for k, v in self.curves.get(key, {}).items() if v}
             if series:
@@ -234,23 +252,30 @@ class Demo:
             if stage not in stages:
                 continue
             t = time.time()
-            header({'pixpro': 'story 1: PixPro (LocalPPM) pretraining -> mmseg FCN-16, vs random init',
-                    'classmix': f'story 2: ClassMix vs supervised-only, {SEMI_SPLIT} of the labels',
-                    'dacs': 'story 3: DACS vs source-only, synthetic source -> cityscapes',
-                    'maskrcnn': 'story 4: Mask R-CNN from the PixPro weights vs scratch, background removal'}[stage])
+            header({
+                'pixpro': 'story 1: PixPro (LocalPPM) pretraining -> mmseg FCN-16, vs random init',
+                'classmix': f'story 2: ClassMix vs supervised-only, {SEMI_SPLIT} of the labels',
+                'dacs': 'story 3: DACS vs source-only, synthetic source -> cityscapes',
+                'maskrcnn': 'story 4: Mask R-CNN from the PixPro weights vs scratch, background removal'
+            }[stage])
             if stage in ('pixpro', 'maskrcnn') and ckpt is None:
                 ckpt = self.pretrain()
-            {'pixpro': lambda: self.story_pixpro(ckpt), 'classmix': self.story_classmix, 'dacs': self.story_dacs,
-             'maskrcnn': lambda: self.story_maskrcnn(ckpt)}[stage]()
+            {
+                'pixpro': lambda: self.story_pixpro(ckpt),
+                'classmix': self.story_classmix,
+                'dacs': self.story_dacs,
+                'maskrcnn': lambda: self.story_maskrcnn(ckpt)
+            }[stage]()
             self.minutes[stage] = round((time.time() - t) / 60, 2)
         figures = self.figures()
         total = (time.time() - t0) / 60
         text = self.table(total)
-        summary = dict(self.results, iters=self.iters, stages=list(stages), minutes=dict(self.minutes, total=round(total, 2)),
-                       comparisons=[dict(story=s, metric=m, a=la, a_value=a, b=lb, b_value=b,
-                                         diff=None if a is None or b is None else a - b)
-                                    for s, m, la, a, lb, b in self.rows()],
-                       figures=[os.path.basename(f) for f in figures], note=NOTE)
+        summary = dict(
+            self.results, iters=self.iters, stages=list(stages), minutes=dict(self.minutes, total=round(total, 2)),
+            comparisons=[
+                dict(story=s, metric=m, a=la, a_value=a, b=lb, b_value=b,
+                     diff=None if a is None or b is None else a - b) for s, m, la, a, lb, b in self.rows()
+            ], figures=[os.path.basename(f) for f in figures], note=NOTE)
         with atomic_outputs(os.path.join(self.out, 'results.json'), os.path.join(self.out, 'results.md')) as (tj, tm):
             with open(tj, 'w') as f:
                 json.dump(summary, f, indent=1)

@@ -1,6 +1,6 @@
 #!/usr/bin/env python
 """Run configs x seeds through mmseg's tools/train.py (.py configs) or detectron2's
-tools/train_net.py (.yaml configs), collect the metric each run wrote, and write the seed-style
+tools/train_net.py (.yaml configs), collect the metric each run wrote, and write the report-style
 table (mean +- std over seeds) as Markdown and CSV. Re-running skips finished runs.
 
   python tools/run_experiments.py --configs A.py B.py --seeds 0 1 2 --out work_dirs/exp_ab
@@ -18,9 +18,9 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, 'plugins'))
 
-from segssl.experiments import command, execute, plan_runs, summarise, write_tables  # noqa: E402
 from segssl.cli import HelpFormatter  # noqa: E402
 from segssl.runs import run_logged  # noqa: E402
+from segssl.runs.experiments import command, execute, plan_runs, summarise, write_tables  # noqa: E402
 
 
 def main(argv=None):
@@ -34,9 +34,10 @@ def main(argv=None):
     p.add_argument('--out', required=True, help='experiment folder')
     p.add_argument('--metrics', nargs='+', default=['mIoU'],
                    help="metrics to tabulate (mmseg: 'mIoU', 'aAcc', ...; detectron2: 'segm/AP', 'bbox/AP', ...)")
-    p.add_argument('--launcher', default='',
-                   help="prefix for distributed mmseg runs, e.g. 'torchrun --nproc_per_node=8' (default: none, "
-                        'one process per run)')
+    p.add_argument(
+        '--launcher', default='',
+        help="prefix for distributed mmseg runs, e.g. 'torchrun --nproc_per_node=8' (default: none, "
+        'one process per run)')
     p.add_argument('--print-commands', action='store_true', help='print the unfinished runs\' commands and exit')
     p.add_argument('--title', default='', help='a line written above the table (default: none)')
     args = p.parse_args(argv)
@@ -51,7 +52,7 @@ def main(argv=None):
         return command(run, sys.executable, prefix)
 
     if args.print_commands:
-        from segssl.experiments import is_finished
+        from segssl.runs.experiments import is_finished
         for run in runs:
             if not is_finished(run):
                 print(shlex.join(cmd_of(run)))

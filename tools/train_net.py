@@ -16,6 +16,8 @@ import logging
 import os
 
 import segssl.detectron2 as segssl_d2  # noqa: F401  (first: stands in for a missing detectron2._C)
+
+# isort: split
 import detectron2.utils.comm as comm
 from detectron2.checkpoint import DetectionCheckpointer
 from detectron2.config import get_cfg
@@ -25,13 +27,15 @@ from detectron2.evaluation import COCOEvaluator, verify_results
 
 from segssl.detectron2 import add_segssl_config, register_synthetic_coco
 from segssl.detectron2.coco_subset import register_coco_subsets
-from segssl.detectron2.config import (check_init, describe_sync_bn_changes, merge_config_file,
-                                      resolve_device, resolve_sync_bn)
+from segssl.detectron2.config import (check_init, describe_sync_bn_changes, merge_config_file, resolve_device,
+                                      resolve_sync_bn)
 from segssl.detectron2.datasets import SYNTHETIC_COCO, missing_synthetic_root
 from segssl.detectron2.distributed import DistributedTrainer, launch
+from segssl.io.atomic import atomic_write_text
 
 
 class Trainer(DistributedTrainer):
+
     @classmethod
     def build_evaluator(cls, cfg, dataset_name, output_folder=None):
         evaluator_type = MetadataCatalog.get(dataset_name).get('evaluator_type')
@@ -40,8 +44,7 @@ class Trainer(DistributedTrainer):
                                       'this script evaluates COCO-format instance sets')
         output_folder = output_folder or os.path.join(cfg.OUTPUT_DIR, 'inference')
         # The fast evaluator is compiled C++; without detectron2._C go through pycocotools.
-        return COCOEvaluator(dataset_name, output_dir=output_folder,
-                             use_fast_impl=not segssl_d2.USING_PLACEHOLDER)
+        return COCOEvaluator(dataset_name, output_dir=output_folder, use_fast_impl=not segssl_d2.USING_PLACEHOLDER)
 
 
 def load_config(args):
@@ -57,7 +60,7 @@ def load_config_and_norm_changes(args):
     if resolve_device(cfg):
         logging.getLogger('segssl').warning('MODEL.DEVICE cuda: no CUDA device here, running on the CPU')
     norm_changes = resolve_sync_bn(cfg, comm.get_world_size())
-    if not args.eval_only:   # --eval-only loads a trained model, whatever its initialisation
+    if not args.eval_only:  # --eval-only loads a trained model, whatever its initialisation
         check_init(cfg, resume=args.resume)
     cfg.freeze()
     return cfg, norm_changes
@@ -89,11 +92,8 @@ def save_results(cfg, results):
     without large objects, as null)."""
     if comm.is_main_process() and results:
         path = os.path.join(cfg.OUTPUT_DIR, 'eval_results.json')
-        clean = {task: {k: (None if v != v else v) for k, v in metrics.items()}
-                 for task, metrics in results.items()}
-        with open(path + '.tmp', 'w') as f:
-            json.dump(clean, f, indent=1)
-        os.replace(path + '.tmp', path)
+        clean = {task: {k: (None if v != v else v) for k, v in metrics.items()} for task, metrics in results.items()}
+        atomic_write_text(path, json.dumps(clean, indent=1))
         logging.getLogger('detectron2').info(f'evaluation results written to {path}')
 
 
@@ -120,9 +120,9 @@ if __name__ == '__main__':
     args = parser.parse_args()
     print('Command Line Args:', args)
     cfg = load_config(args)
-    problem = missing_synthetic_root(cfg)     # before any process starts or OUTPUT_DIR is made
+    problem = missing_synthetic_root(cfg)  # before any process starts or OUTPUT_DIR is made
     if problem:
         parser.exit(2, f'train_net.py: error: {problem}\n')
     # --num-gpus N with MODEL.DEVICE cpu: N CPU processes (gloo); otherwise detectron2's launch
-    launch(main, args.num_gpus, num_machines=args.num_machines, machine_rank=args.machine_rank,
-           dist_url=args.dist_url, args=(args,), device=cfg.MODEL.DEVICE)
+    launch(main, args.num_gpus, num_machines=args.num_machines, machine_rank=args.machine_rank, dist_url=args.dist_url,
+           args=(args, ), device=cfg.MODEL.DEVICE)

@@ -1,4 +1,4 @@
-# segssl's runtime: mmseg's default runtime run by SegsslRunner (segssl.mmseg.distributed).
+# segssl's runtime: mmseg's default runtime run by SegsslRunner (segssl.mmseg.runner).
 # Inherit it instead of 'mmseg::_base_/default_runtime.py'. SegsslRunner is mmengine's Runner,
 # plus:
 #   - distributed training on CPUs under torchrun (gloo, SyncBN through all-reduces, DDP
@@ -17,6 +17,9 @@
 # refuses one key in two sibling bases, so this file cannot hold default_hooks itself.
 _base_ = ['mmseg::_base_/default_runtime.py']
 runner_type = 'SegsslRunner'
+# segssl's registries, once for every config that inherits this runtime (mmengine imports the
+# merged config's custom_imports; a child that sets imports replaces the whole list).
+custom_imports = dict(imports=['segssl.mmseg'], allow_failed_imports=False)
 
 # Where the visualizer writes (scalars, images of add_image: SegVisualizationHook under
 # tools/test.py --show-dir, MixVisualizationHook): SEGSSL_VIS=local|tensorboard|wandb selects the

@@ -14,7 +14,6 @@ _base_ = [
     '../_base_/schedules/classmix_sgd_40k.py',
     '../_base_/segssl_runtime.py',
 ]
-custom_imports = dict(imports=['segssl.mmseg'], allow_failed_imports=False)
 
 model = dict(data_preprocessor=dict(size=(512, 1024)))
 train_dataloader = dict(

@@ -2,8 +2,8 @@
 # checkpoint: the backbone (ERFNet layers 1-22: encoder and decoder) is loaded from
 # SEGSSL_BACKBONE with prefix 'backbone.' (the layout of PretextClassifier checkpoints, which
 # hold the encoder only, and of the Otsu / colorization EncoderDecoder checkpoints, which hold
-# both). The pretext heads and the last layer are not loaded (seed 001, 4.2). Adam 5e-4 and poly
-# decay as the seed; 200 iterations.
+# both). The pretext heads and the last layer are not loaded (the ERFNet thesis, 4.2). Adam 5e-4 and poly
+# decay as the report; 200 iterations.
 #   SEGSSL_BACKBONE=work_dirs/rotation/iter_100.pth python tools/train.py THIS_CONFIG
 # A file written by tools/convert_checkpoint.py (plain ERFNet names, e.g. a rotation encoder
 # spliced with an Otsu decoder) loads with --cfg-options model.backbone.init_cfg.prefix=None.
@@ -13,7 +13,6 @@ _base_ = [
     '../_base_/schedules/synthetic_200it.py',
     '../_base_/segssl_runtime.py',
 ]
-custom_imports = dict(imports=['segssl.mmseg'], allow_failed_imports=False)
 
 backbone_checkpoint = '{{$SEGSSL_BACKBONE:work_dirs/pretrain/erfnet_rotation_synthetic/iter_100.pth}}'
 norm_cfg = dict(type='BN', requires_grad=True)

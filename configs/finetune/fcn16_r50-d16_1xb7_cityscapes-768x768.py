@@ -1,5 +1,5 @@
-# Seed 000's FCN-16 fine-tuning (MoCo protocol) on Cityscapes from a converted SSL backbone.
-# Augmentation exactly as seed 000 4.1.3 (line ~558): "Random scaling [0.5, 2.0], crop of size
+# The PixPro thesis's FCN-16 fine-tuning (MoCo protocol) on Cityscapes from a converted SSL backbone.
+# Augmentation exactly as the PixPro thesis 4.1.3 (line ~558): "Random scaling [0.5, 2.0], crop of size
 # 768 and random horizontal flipping", nothing else: mmseg's cityscapes_768x768 base also adds
 # PhotoMetricDistortion and a RandomCrop with cat_max_ratio 0.75, which this config replaces.
 # The scale factor is drawn in [0.5, 2] of the native 2048x1024 frame; validation is at native size.
@@ -12,7 +12,6 @@ _base_ = [
     'mmseg::_base_/datasets/cityscapes_768x768.py',
     '../_base_/segssl_runtime.py',
 ]
-custom_imports = dict(imports=['segssl.mmseg'], allow_failed_imports=False)
 
 crop_size = (768, 768)
 train_pipeline = [

@@ -1,4 +1,4 @@
-# The FCN-16 synthetic twin with seed 003's 3x3-stem ResNet (ResNet3x3Stem: conv1 3x3 stride 1,
+# The FCN-16 synthetic twin with the SimCLR report's 3x3-stem ResNet (ResNet3x3Stem: conv1 3x3 stride 1,
 # no max-pool) as the backbone, for encoders pretrained by the SimCLR / video-anchor configs:
 # the stem keeps 4x the resolution, so no dilation is needed (output stride 8).
 #   python tools/convert_checkpoint.py SSL_CKPT work_dirs/pretrained/r18_3x3_mmseg.pth --to mmseg

@@ -1,4 +1,4 @@
-# Synthetic twin of seed 003's fine-tuning (twoblock_r34-os8_1xb32_pets-128x128_*.py): the same
+# Synthetic twin of the SimCLR report's fine-tuning (twoblock_r34-os8_1xb32_pets-128x128_*.py): the same
 # two-block bilinear decoder on a ResNet-18 at output stride 8, segssl's synthetic
 # Cityscapes-layout set resized to 128 x 128, 200 iterations, pixel accuracy (aAcc) on val.
 # A label fraction is an id list (one <city>/<stem> per line, the ann_file form of mmseg's
@@ -14,7 +14,6 @@ _base_ = [
     '../_base_/schedules/synthetic_200it.py',
     '../_base_/segssl_runtime.py',
 ]
-custom_imports = dict(imports=['segssl.mmseg'], allow_failed_imports=False)
 
 img_size = (128, 128)
 backbone_checkpoint = '{{$SEGSSL_BACKBONE:work_dirs/pretrained/r18_3x3_mmseg.pth}}'

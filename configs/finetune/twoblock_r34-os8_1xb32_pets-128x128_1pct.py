@@ -1,4 +1,4 @@
-# Seed 003's fine-tuning at 1 % of the labels (splits/1pct.txt from tools/make_pets_splits.py);
+# The SimCLR report's fine-tuning at 1 % of the labels (splits/1pct.txt from tools/make_pets_splits.py);
 # everything else as twoblock_r34-os8_1xb32_pets-128x128_full.py.
 _base_ = ['./twoblock_r34-os8_1xb32_pets-128x128_full.py']
 

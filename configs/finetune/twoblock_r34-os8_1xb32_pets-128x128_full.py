@@ -1,16 +1,15 @@
-# Seed 003's fine-tuning at 100 % of the labels: ResNet-34 (output stride 8) + the two-block
+# The SimCLR report's fine-tuning at 100 % of the labels: ResNet-34 (output stride 8) + the two-block
 # bilinear decoder, cross-entropy over the 3 trimap classes, 128 x 128, 100 epochs; pixel
-# accuracy (aAcc) on the test list, over the 128 x 128 masks as the seed computes it (003 ~50: the
+# accuracy (aAcc) on the test list, over the 128 x 128 masks as the report computes it (003 ~50: the
 # masks are (batch_size, 3, 128, 128); see the dataset base). The encoder comes from a SimCLR checkpoint:
 #   SEGSSL_BACKBONE=FILE python tools/train.py THIS_CONFIG     (mmseg ResNet names)
 # and the baseline from scratch is --cfg-options model.backbone.init_cfg=None.
-# Unstated in the seed, our defaults: batch 32, Adam lr 1e-3 (PyTorch's default), constant lr.
+# Unstated in the report, our defaults: batch 32, Adam lr 1e-3 (PyTorch's default), constant lr.
 _base_ = [
     '../_base_/models/twoblock_r34-os8.py',
     '../_base_/datasets/oxford_pets_trimaps-128x128.py',
     '../_base_/segssl_runtime.py',
 ]
-custom_imports = dict(imports=['segssl.mmseg'], allow_failed_imports=False)
 
 label_fraction = 'full'
 backbone_checkpoint = '{{$SEGSSL_BACKBONE:work_dirs/pretrained/r34_simclr_mmseg.pth}}'

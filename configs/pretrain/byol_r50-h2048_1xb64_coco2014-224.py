@@ -1,5 +1,5 @@
-# Seed 002, BYOL final: as the baseline with the projector's and predictor's hidden width
-# reduced from 4096 to 2048 (the seed: "converges faster"), 350k iterations.
+# The Mask R-CNN thesis, BYOL final: as the baseline with the projector's and predictor's hidden width
+# reduced from 4096 to 2048 (the report: "converges faster"), 350k iterations.
 _base_ = ['./byol_r50-h4096_1xb64_coco2014-224.py']
 
 max_iters = 350000

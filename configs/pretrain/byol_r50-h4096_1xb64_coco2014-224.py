@@ -1,21 +1,20 @@
-# Seed 002, BYOL baseline: ResNet-50, projector/predictor hidden width 4096, pretrained on the
+# The Mask R-CNN thesis, BYOL baseline: ResNet-50, projector/predictor hidden width 4096, pretrained on the
 # 82,783 COCO train2014 images (labels unused) as an unlabelled image folder, two 224 px views,
-# batch 64. Seed 002: weight decay 1e-4, gradient clip 0.1, "decaying lr", 250k/350k iterations.
+# batch 64. The Mask R-CNN thesis: weight decay 1e-4, gradient clip 0.1, "decaying lr", 250k/350k iterations.
 # It names no optimiser or lr: BYOL's own (LARS, base lr 0.2 x batch/256, BN and biases excluded,
 # cosine decay after a 10-epoch linear warm-up) is the default here. Which run had 250k and which
 # 350k iterations is not stated: 250k here, 350k in the final (hidden 2048) config.
-# The encoder starts from ImageNet weights, as in the seed (002 line ~675): torchvision's supervised
+# The encoder starts from ImageNet weights, as in the report (002 line ~675): torchvision's supervised
 # ResNet-50 converted to mmseg names (../_base_/models/byol_r50.py), by default
 #   python tools/convert_checkpoint.py resnet50-0676ba61.pth work_dirs/pretrained/torchvision_r50_mmseg.pth \
 #       --from torchvision --to mmseg
 #   SEGSSL_BACKBONE=work_dirs/pretrained/torchvision_r50_mmseg.pth python tools/train.py THIS_CONFIG
-# Random init instead (not the seed's): --cfg-options model.backbone.init_cfg=None
+# Random init instead (not the report's): --cfg-options model.backbone.init_cfg=None
 # Then convert: tools/convert_checkpoint.py iter_250000.pth r50.pkl --to detectron2
 _base_ = [
     '../_base_/models/byol_r50.py',
     '../_base_/segssl_runtime.py',
 ]
-custom_imports = dict(imports=['segssl.mmseg'], allow_failed_imports=False)
 
 data_root = 'data/coco/'
 batch_size = 64
@@ -23,9 +22,9 @@ view_size = 224
 max_iters = 250000
 warmup_iters = 12935          # 10 epochs of 82,783 images at batch 64 (BYOL's warm-up)
 model = dict(projector=dict(hidden_channels=4096), predictor=dict(hidden_channels=4096))
-# BYOL's augmentations (seed 002 3.2.2): crop 8-100 % to 224, flip, jitter p 0.8 (0.4, 0.4, 0.2,
+# BYOL's augmentations (the Mask R-CNN thesis 3.2.2): crop 8-100 % to 224, flip, jitter p 0.8 (0.4, 0.4, 0.2,
 # hue 0.1), grey p 0.2, 23x23 Gaussian blur sigma U(0.1, 2.0) p 1.0 / 0.1, solarize p 0 / 0.2.
-# (Grey uses 0.299/0.587/0.114 as torchvision; the seed prints 0.2989/0.5870/0.1140.)
+# (Grey uses 0.299/0.587/0.114 as torchvision; the report prints 0.2989/0.5870/0.1140.)
 train_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='TwoViewCrop', size=view_size, scale=(0.08, 1.0), flip_prob=0.5),

@@ -1,9 +1,9 @@
-# Seed 001 (3.2.5): colorization. RGB -> CIE L*a*b*; the L* channel tiled to 3 channels goes
+# The ERFNet thesis (3.2.5): colorization. RGB -> CIE L*a*b*; the L* channel tiled to 3 channels goes
 # through ERFNet's encoder and decoder (mmseg's ERFNet + FCNHead, as mmseg's ERFNet config) and
 # the head regresses (a*, b*) with MSE. Batch 20 (encoder-decoder tasks), Adam 5e-4, poly per
-# epoch. Augmentation as the seed lists it: random horizontal flip, translation and cropping
+# epoch. Augmentation as the report lists it: random horizontal flip, translation and cropping
 # (random rescale 1-1.5 then a 512 x 1024 crop), colour jitter before the Lab conversion.
-# The encoder starts from the ImageNet-classification ERFNet encoder (seed 001 ~347: "All of
+# The encoder starts from the ImageNet-classification ERFNet encoder (the ERFNet thesis ~347: "All of
 # the self-supervised methods are first initialized with an encoder pretrained on ImageNet
 # classification"): SEGSSL_IMAGENET_ENCODER=FILE (default work_dirs/pretrained/
 # erfnet_imagenet_mmseg.pth), or SEGSSL_IMAGENET_ENCODER=scratch for a random encoder.
@@ -12,7 +12,6 @@ _base_ = [
     '../_base_/schedules/erfnet_pretext_adam_poly_150ep.py',
     '../_base_/segssl_runtime.py',
 ]
-custom_imports = dict(imports=['segssl.mmseg'], allow_failed_imports=False)
 
 data_root = '{{$SEGSSL_DATA_ROOT:data}}/cityscapes/'
 crop_size = (512, 1024)

@@ -23,7 +23,7 @@ train_dataloader = dict(
     sampler=dict(type='InfiniteSampler', shuffle=True),
     dataset=dict(data_root=data_root, data_prefix=dict(img_path='leftImg8bit/train'),
                  pipeline=train_pipeline))
-max_iters = 100          # seed 001's Adam 5e-4 + poly 0.9, CPU-sized: 100 iterations
+max_iters = 100          # the ERFNet thesis's Adam 5e-4 + poly 0.9, CPU-sized: 100 iterations
 param_scheduler = [dict(type='PolyLR', power=0.9, eta_min=0.0, begin=0, end=max_iters,
                         by_epoch=False)]
 train_cfg = dict(_delete_=True, type='IterBasedTrainLoop', max_iters=max_iters)

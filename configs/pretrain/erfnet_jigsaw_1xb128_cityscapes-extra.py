@@ -1,9 +1,9 @@
-# Seed 001 (3.2.3): jigsaw. A random region (a 512 x 512 crop of the 512 x 1024 image, after a
+# The ERFNet thesis (3.2.3): jigsaw. A random region (a 512 x 512 crop of the 512 x 1024 image, after a
 # random horizontal flip) resized to 225 x 225, cut into 3 x 3 cells of 75 px with a 64 x 64 tile
 # at a random place in each; tiles shuffled by one of 100 permutations chosen for maximal average
-# Hamming distance (the seed leaves the count open: Noroozi's 100); colour jitter on each tile
+# Hamming distance (the report leaves the count open: Noroozi's 100); colour jitter on each tile
 # separately. Siamese ERFNet encoder per tile, concatenation -> FC 4096 -> ReLU -> FC 100.
-# The encoder starts from the ImageNet-classification ERFNet encoder (seed 001 ~347: "All of
+# The encoder starts from the ImageNet-classification ERFNet encoder (the ERFNet thesis ~347: "All of
 # the self-supervised methods are first initialized with an encoder pretrained on ImageNet
 # classification"): SEGSSL_IMAGENET_ENCODER=FILE (default work_dirs/pretrained/
 # erfnet_imagenet_mmseg.pth), or SEGSSL_IMAGENET_ENCODER=scratch for a random encoder.
@@ -12,7 +12,6 @@ _base_ = [
     '../_base_/schedules/erfnet_pretext_adam_poly_150ep.py',
     '../_base_/segssl_runtime.py',
 ]
-custom_imports = dict(imports=['segssl.mmseg'], allow_failed_imports=False)
 
 data_root = '{{$SEGSSL_DATA_ROOT:data}}/cityscapes/'
 num_permutations = 100

@@ -1,5 +1,5 @@
-# Seed 001 (Table 5.2's decoder "ImageNet Otsu-noaug", best with the rotation encoder: 71.6
-# mIoU): Otsu clustering on ImageNet train images without augmentation. The seed does not give
+# The ERFNet thesis (Table 5.2's decoder "ImageNet Otsu-noaug", best with the rotation encoder: 71.6
+# mIoU): Otsu clustering on ImageNet train images without augmentation. The report does not give
 # the ImageNet input size: each image is resized to 224 x 224 (ImageNet's usual side).
 _base_ = ['./erfnet_otsu-waug_1xb20_cityscapes-extra.py']
 

@@ -1,9 +1,9 @@
-# Seed 001 (3.2.6): Otsu clustering. Multilevel Otsu (4 classes, the seed's maximum) on the grey
+# The ERFNet thesis (3.2.6): Otsu clustering. Multilevel Otsu (4 classes, the report's maximum) on the grey
 # image gives per-pixel labels; ERFNet (encoder + decoder, mmseg's ERFNet + FCNHead) learns them
 # with cross-entropy, as semantic segmentation. Batch 20, Adam 5e-4, poly per epoch. The labels
-# are computed on the whole image, then the seed's augmentation moves them with it: random
+# are computed on the whole image, then the report's augmentation moves them with it: random
 # horizontal flip, translation and cropping (random rescale 1-1.5, 512 x 1024 crop).
-# The encoder starts from the ImageNet-classification ERFNet encoder (seed 001 ~347: "All of
+# The encoder starts from the ImageNet-classification ERFNet encoder (the ERFNet thesis ~347: "All of
 # the self-supervised methods are first initialized with an encoder pretrained on ImageNet
 # classification"): SEGSSL_IMAGENET_ENCODER=FILE (default work_dirs/pretrained/
 # erfnet_imagenet_mmseg.pth), or SEGSSL_IMAGENET_ENCODER=scratch for a random encoder.
@@ -12,7 +12,6 @@ _base_ = [
     '../_base_/schedules/erfnet_pretext_adam_poly_150ep.py',
     '../_base_/segssl_runtime.py',
 ]
-custom_imports = dict(imports=['segssl.mmseg'], allow_failed_imports=False)
 
 data_root = '{{$SEGSSL_DATA_ROOT:data}}/cityscapes/'
 crop_size = (512, 1024)

@@ -1,7 +1,7 @@
-# Seed 001 (3.2.4): relative patch position. Tiles cut as for the jigsaw (so the jigsaw's gap and
+# The ERFNet thesis (3.2.4): relative patch position. Tiles cut as for the jigsaw (so the jigsaw's gap and
 # jitter: 64 px tiles at random places in 75 px cells of a 225 px crop) and the same
 # augmentation; the centre tile and one of its 8 neighbours go through the shared encoder; the
-# 8-way position is predicted. The seed gives no head for this task: the jigsaw's
+# 8-way position is predicted. The report gives no head for this task: the jigsaw's
 # (concatenation -> FC 4096 -> ReLU -> FC 8).
 _base_ = ['./erfnet_jigsaw_1xb128_cityscapes-extra.py']
 

@@ -1,4 +1,4 @@
-# Seed 001 (Table 5.6, rotation without augmentation): "the image is just resized and randomly
+# The ERFNet thesis (Table 5.6, rotation without augmentation): "the image is just resized and randomly
 # rotated": the 512 x 1024 image resized to 512 x 512, then the rotation label.
 _base_ = ['./erfnet_rotation-waug_1xb128_cityscapes-extra.py']
 

@@ -1,9 +1,9 @@
-# Seed 001 (3.2.2, Table 5.6 "waug"): ERFNet encoder + classification head predicting the
+# The ERFNet thesis (3.2.2, Table 5.6 "waug"): ERFNet encoder + classification head predicting the
 # rotation (0/90/180/270) of square crops of the Cityscapes extended set (leftImg8bit/train_extra,
-# ~19k unlabelled images), batch 128, Adam 5e-4, poly per epoch. Augmentation as the seed lists
+# ~19k unlabelled images), batch 128, Adam 5e-4, poly per epoch. Augmentation as the report lists
 # it: random cropping / translation (a 512 x 512 crop at a random place of the 512 x 1024
-# image), colour jitter, normalisation. The crop side is not in the seed: 512 (the image height).
-# The encoder starts from the ImageNet-classification ERFNet encoder (seed 001 ~347: "All of
+# image), colour jitter, normalisation. The crop side is not in the report: 512 (the image height).
+# The encoder starts from the ImageNet-classification ERFNet encoder (the ERFNet thesis ~347: "All of
 # the self-supervised methods are first initialized with an encoder pretrained on ImageNet
 # classification"): SEGSSL_IMAGENET_ENCODER=FILE (default work_dirs/pretrained/
 # erfnet_imagenet_mmseg.pth), or SEGSSL_IMAGENET_ENCODER=scratch for a random encoder. This is
@@ -13,11 +13,10 @@ _base_ = [
     '../_base_/schedules/erfnet_pretext_adam_poly_150ep.py',
     '../_base_/segssl_runtime.py',
 ]
-custom_imports = dict(imports=['segssl.mmseg'], allow_failed_imports=False)
 
 data_root = '{{$SEGSSL_DATA_ROOT:data}}/cityscapes/'
 crop = 512
-augment = True        # the seed's with / without augmentation rows (rotation-noaug: False)
+augment = True        # the report's with / without augmentation rows (rotation-noaug: False)
 train_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='Resize', scale=(1024, 512), keep_ratio=True),

@@ -1,9 +1,9 @@
-# Seed 001 Table 5.6 (lines ~379-381), rotation trained on ImageNet with augmentation: "Data
+# The ERFNet thesis Table 5.6 (lines ~379-381), rotation trained on ImageNet with augmentation: "Data
 # augmentation in the rotation task includes random translation, cropping, and color jittering,
 # along with normalization"; the encoder starts from the ImageNet-classification encoder, as every
-# pretext task (line ~347). The table's numbers are lost in the seed's text; the text: "In both
+# pretext task (line ~347). The table's numbers are lost in the report's text; the text: "In both
 # cases [Cityscapes and ImageNet] the rotation task performs better with the inclusion of data
-# augmentation". The seed gives no ImageNet image size: the shorter side resized to 256, then a
+# augmentation". The report gives no ImageNet image size: the shorter side resized to 256, then a
 # 224 x 224 crop at a random place (ImageNet's usual 256 / 224), colour jitter, the rotation label.
 # ImageNet train images read as an image folder (data/imagenet/train/<class>/*.JPEG). Batch 128,
 # Adam 5e-4, poly per epoch (encoder-only task). Fine-tune with

@@ -1,11 +1,11 @@
-# Seed 001 (3.2.7, lines ~255-269): SimCLR on ERFNet's encoder. Two augmented views of each image
+# The ERFNet thesis (3.2.7, lines ~255-269): SimCLR on ERFNet's encoder. Two augmented views of each image
 # ("random cropping with resizing to original size, random horizontal flipping, random color
 # jitter, random grayscale, and gaussian blurring"), the encoder (layers 1-16) and the 3.1.2 head
 # as projector (max-pool -> Linear 128 -> ReLU -> Linear 128), NT-Xent over the 2N views with
 # tau = 0.5 (Eq. 3.5). Batch 128 (encoder-only tasks, 4.2), Adam 5e-4, poly per epoch. The encoder
 # starts from the ImageNet-classification encoder (line ~347; SEGSSL_IMAGENET_ENCODER=FILE, or
-# =scratch). Not in the seed, our choices: the Cityscapes extended set (leftImg8bit/train_extra;
-# the seed's table of which dataset each task used is lost), the images at the seed's 512 x 1024,
+# =scratch). Not in the report, our choices: the Cityscapes extended set (leftImg8bit/train_extra;
+# the report's table of which dataset each task used is lost), the images at the report's 512 x 1024,
 # square 512 x 512 views (TwoViewCrop's views are square; "original size" would be 512 x 1024),
 # crop area 8-100 % and SimCLR's own colour distortion strength 1: jitter (0.8, 0.8, 0.8, 0.2)
 # with p 0.8, grey p 0.2, blur p 0.5 with a 51 px kernel (10 % of the view), sigma 0.1-2.
@@ -15,7 +15,6 @@ _base_ = [
     '../_base_/schedules/erfnet_pretext_adam_poly_150ep.py',
     '../_base_/segssl_runtime.py',
 ]
-custom_imports = dict(imports=['segssl.mmseg'], allow_failed_imports=False)
 
 data_root = '{{$SEGSSL_DATA_ROOT:data}}/cityscapes/'
 view_size = 512

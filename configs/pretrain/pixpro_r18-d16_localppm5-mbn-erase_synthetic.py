@@ -1,4 +1,4 @@
-# A CPU-sized version of seed 000's final method on segssl's synthetic set: ResNet-18 with a
+# A CPU-sized version of the PixPro thesis's final method on segssl's synthetic set: ResNet-18 with a
 # dilated conv5 (7x7 maps at 112 px views), LocalPPM 5x5, Momentum BN in the target, Random
 # Erasing (black, p = 1) on the online copy, LARS + warm-up + cosine. Then:
 #   python tools/convert_checkpoint.py WORK_DIR/iter_300.pth work_dirs/pretrained/r18_mmseg.pth --to mmseg
@@ -7,7 +7,6 @@ _base_ = [
     '../_base_/models/pixpro_r50.py',
     '../_base_/segssl_runtime.py',
 ]
-custom_imports = dict(imports=['segssl.mmseg'], allow_failed_imports=False)
 
 data_root = '{{$SEGSSL_DATA_ROOT:data/synthetic}}/cityscapes/'
 view_size = 112

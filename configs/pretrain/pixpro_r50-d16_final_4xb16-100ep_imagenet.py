@@ -1,6 +1,6 @@
-# Seed 000, Table 4.3 "our method" (74.15 +- 0.45): random affine on view 1 + Random Erasing
+# The PixPro thesis, Table 4.3 "our method" (74.15 +- 0.45): random affine on view 1 + Random Erasing
 # Black on the online copies + Momentum BN + LocalPPM 5x5 on the dilated conv5 (14x14 maps);
-# 100 epochs, batch 64 (the seed: 4 GPUs, ~12 days). The affine is drawn once per batch in the
+# 100 epochs, batch 64 (the report: 4 GPUs, ~12 days). The affine is drawn once per batch in the
 # model (PixPro.batch_affine), after the erasing of the online copy, so an erased rectangle turns
 # with the view.
 _base_ = ['./pixpro_r50-d16_localppm5-mbn_3xb21-30ep_imagenet.py']

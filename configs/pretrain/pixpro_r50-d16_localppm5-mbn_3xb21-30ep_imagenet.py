@@ -1,4 +1,4 @@
-# Seed 000, Table 4.2 row "LocalPPM 5x5 + Momentum BN" (71.46): dilated conv5 (14x14 maps, padded
+# The PixPro thesis, Table 4.2 row "LocalPPM 5x5 + Momentum BN" (71.46): dilated conv5 (14x14 maps, padded
 # to 15x15), LocalPPM with 5x5 frames, Momentum BN in the target, batch 64.
 _base_ = ['./pixpro_r50_3xb21-30ep_imagenet.py']
 

@@ -1,4 +1,4 @@
-# Seed 000, Table 4.2 row "LocalPPM 7x7 + Momentum BN (48)" (70.93): dilated conv5 (14x14 maps),
+# The PixPro thesis, Table 4.2 row "LocalPPM 7x7 + Momentum BN (48)" (70.93): dilated conv5 (14x14 maps),
 # LocalPPM with 7x7 frames, Momentum BN in the target, batch 48 (lr 1.0 x 48 / 256).
 _base_ = ['./pixpro_r50_3xb21-30ep_imagenet.py']
 

@@ -1,4 +1,4 @@
-# Seed 000, Table 4.1 row "Affine (fixed)" (71.60): view 1 rotated 30 deg, translated 10 px in x and y, sheared 10 deg in x and y.
+# The PixPro thesis, Table 4.1 row "Affine (fixed)" (71.60): view 1 rotated 30 deg, translated 10 px in x and y, sheared 10 deg in x and y.
 _base_ = ['./pixpro_r50_3xb21-30ep_imagenet.py']
 
 train_dataloader = dict(dataset=dict(pipeline=[

@@ -1,4 +1,4 @@
-# Seed 000, 5.1.3 (line ~733), the extra run after the final model: "only affine transformation with
+# The PixPro thesis, 5.1.3 (line ~733), the extra run after the final model: "only affine transformation with
 # fixed hyperparameters and Random Erasing Black", 30 epochs, batch 64 (71.46 mIoU, below both
 # single rows: Affine (fixed) 71.60, Random Erasing Black 72.56). PPM head, no Momentum BN.
 # View 1 rotated 30 deg, translated 10 px in x and y, sheared 10 deg in x and y (as

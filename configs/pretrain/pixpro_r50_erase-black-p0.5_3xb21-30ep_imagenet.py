@@ -1,4 +1,4 @@
-# Seed 000, Table 4.1 row "Random Erasing Black (p = 0.5)" (71.87).
+# The PixPro thesis, Table 4.1 row "Random Erasing Black (p = 0.5)" (71.87).
 _base_ = ['./pixpro_r50_3xb21-30ep_imagenet.py']
 
 train_dataloader = dict(dataset=dict(pipeline=[

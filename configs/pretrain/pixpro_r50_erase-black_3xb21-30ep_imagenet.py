@@ -1,4 +1,4 @@
-# Seed 000, Table 4.1 row "Random Erasing Black" (72.56, best): online copies only, area 0.02-0.4, aspect 0.3-1/0.3, p = 1.
+# The PixPro thesis, Table 4.1 row "Random Erasing Black" (72.56, best): online copies only, area 0.02-0.4, aspect 0.3-1/0.3, p = 1.
 _base_ = ['./pixpro_r50_3xb21-30ep_imagenet.py']
 
 train_dataloader = dict(dataset=dict(pipeline=[

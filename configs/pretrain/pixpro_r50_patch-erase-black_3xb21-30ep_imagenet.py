@@ -1,4 +1,4 @@
-# Seed 000, Table 4.1 row "Random Patched Erasing Black" (71.07): 50 squares of side 10 px (see the transform on the seed's s vs 2s).
+# The PixPro thesis, Table 4.1 row "Random Patched Erasing Black" (71.07): 50 squares of side 10 px (see the transform on the report's s vs 2s).
 _base_ = ['./pixpro_r50_3xb21-30ep_imagenet.py']
 
 train_dataloader = dict(dataset=dict(pipeline=[

@@ -1,4 +1,4 @@
-# Seed 000, Table 4.1 row "Random Patched Erasing Gaussian" (72.35).
+# The PixPro thesis, Table 4.1 row "Random Patched Erasing Gaussian" (72.35).
 _base_ = ['./pixpro_r50_3xb21-30ep_imagenet.py']
 
 train_dataloader = dict(dataset=dict(pipeline=[

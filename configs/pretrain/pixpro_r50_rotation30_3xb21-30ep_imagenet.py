@@ -1,4 +1,4 @@
-# Seed 000, Table 4.1 row "Rotation" (71.71): view 1 rotated by a fixed 30 degrees.
+# The PixPro thesis, Table 4.1 row "Rotation" (71.71): view 1 rotated by a fixed 30 degrees.
 _base_ = ['./pixpro_r50_3xb21-30ep_imagenet.py']
 
 train_dataloader = dict(dataset=dict(pipeline=[

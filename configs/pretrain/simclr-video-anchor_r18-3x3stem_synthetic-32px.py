@@ -1,4 +1,4 @@
-# CPU-sized twin of the seed 003 anchor config: synthetic frame folders (segssl.synthetic.
+# CPU-sized twin of the SimCLR report anchor config: synthetic frame folders (segssl.synthetic.
 # generate_frame_folders: shifted crops of one scene per video) under SEGSSL_FRAMES_ROOT,
 # ResNet-18 with the 3x3 stem, 32 px frames (blur off), anchor + 3 frames, lambda_i = i / 3.
 _base_ = ['./simclr-video-anchor_r34-3x3stem_1xb256_animal-kingdom-64px.py']

@@ -1,6 +1,6 @@
-# Seed 003's anchor approach ("Video T"): per video an anchor frame x_0 and the p frames after it
+# The SimCLR report's anchor approach ("Video T"): per video an anchor frame x_0 and the p frames after it
 # (same 64 px frame folders as the "Videos" row), each augmented like a SimCLR view, loss
-# sum_i lambda_i NT-Xent(z_0, z_i). The seed gives neither p nor lambda_i (only lambda_i in [0, 1],
+# sum_i lambda_i NT-Xent(z_0, z_i). The report gives neither p nor lambda_i (only lambda_i in [0, 1],
 # weighting frames further from the anchor more): p = 3 and lambda_i = i / p are our defaults.
 _base_ = ['./simclr_r34-3x3stem_1xb256_animal-kingdom-frames-64px.py']
 

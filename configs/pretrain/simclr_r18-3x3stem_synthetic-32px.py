@@ -1,4 +1,4 @@
-# CPU-sized twin of the seed 003 SimCLR configs on segssl's synthetic set: ResNet-18 with the
+# CPU-sized twin of the SimCLR report SimCLR configs on segssl's synthetic set: ResNet-18 with the
 # 3x3 stride-1 stem, 32 px views (blur off, as CIFAR-10), Adam + warm-up + cosine restarts in
 # iterations. Then:
 #   python tools/convert_checkpoint.py WORK_DIR/iter_40.pth work_dirs/pretrained/r18_3x3_mmseg.pth --to mmseg

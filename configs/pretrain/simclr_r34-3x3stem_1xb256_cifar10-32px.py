@@ -1,7 +1,7 @@
-# Seed 003, SimCLR on CIFAR-10 (32 x 32): ResNet-34 with the 3x3 stride-1 stem and no max-pool,
+# The SimCLR report, SimCLR on CIFAR-10 (32 x 32): ResNet-34 with the 3x3 stride-1 stem and no max-pool,
 # projector Linear-BN-ReLU-Linear, NT-Xent tau 0.5, Adam + 10 warm-up epochs + cosine restarts
-# every 50 epochs, 300 epochs. Gaussian blur OFF for 32 px images (the seed, after SimCLR).
-# The seed gives no batch size: 256 here (our choice; it stresses that larger is better).
+# every 50 epochs, 300 epochs. Gaussian blur OFF for 32 px images (the report, after SimCLR).
+# The report gives no batch size: 256 here (our choice; it stresses that larger is better).
 # CIFAR-10's train images are read as an image folder, data/cifar10/train/<class>/*.png, which
 #   python tools/export_cifar10.py cifar-10-python.tar.gz --out data/cifar10
 # writes from the python pickles. Converted checkpoints load into ResNet3x3Stem backbones.
@@ -10,7 +10,6 @@ _base_ = [
     '../_base_/schedules/simclr_adam_300ep.py',
     '../_base_/segssl_runtime.py',
 ]
-custom_imports = dict(imports=['segssl.mmseg'], allow_failed_imports=False)
 
 data_root = 'data/cifar10/'
 view_size = 32

@@ -1,4 +1,4 @@
-# Seed 003, SimCLR on the animal subset of iNaturalist, images resized to 64 x 64 beforehand (the
+# The SimCLR report, SimCLR on the animal subset of iNaturalist, images resized to 64 x 64 beforehand (the
 # seed), Gaussian blur ON (kernel 7, about 10 % of 64 px). Otherwise as the CIFAR-10 config.
 _base_ = ['./simclr_r34-3x3stem_1xb256_cifar10-32px.py']
 

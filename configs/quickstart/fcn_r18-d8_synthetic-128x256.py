@@ -9,7 +9,6 @@ _base_ = [
     '../_base_/schedules/synthetic_200it.py',
     '../_base_/segssl_runtime.py',
 ]
-custom_imports = dict(imports=['segssl.mmseg'], allow_failed_imports=False)
 
 norm_cfg = dict(type='BN', requires_grad=True)  # SyncBN under a distributed launcher: see README
 model = dict(

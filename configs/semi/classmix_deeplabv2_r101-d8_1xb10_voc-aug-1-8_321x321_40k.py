@@ -1,5 +1,5 @@
-# Seed 004, Table 4.2: ClassMix on Pascal VOC aug with 1/8 of the labels (1323 images;
-# seed's mIoU 71.0). DeepLab-v2 R101 student + EMA teacher, 321x321 crops, batch 10+10, 40k iterations.
+# The ClassMix/DACS thesis, Table 4.2: ClassMix on Pascal VOC aug with 1/8 of the labels (1323 images;
+# the report's mIoU 71.0). DeepLab-v2 R101 student + EMA teacher, 321x321 crops, batch 10+10, 40k iterations.
 #   python tools/make_label_splits.py data/VOCdevkit/VOC2012 --dataset voc_aug
 #   SEGSSL_BACKBONE=work_dirs/pretrained/deeplabv2_init_mmseg.pth python tools/train.py configs/semi/classmix_deeplabv2_r101-d8_1xb10_voc-aug-1-8_321x321_40k.py
 _base_ = [
@@ -9,7 +9,6 @@ _base_ = [
     '../_base_/schedules/classmix_sgd_40k.py',
     '../_base_/segssl_runtime.py',
 ]
-custom_imports = dict(imports=['segssl.mmseg'], allow_failed_imports=False)
 
 model = dict(segmentor={{_base_.deeplabv2_start_voc}})
 train_dataloader = dict(dataset=dict(labelled=dict(ann_file='splits/1-8/labelled.txt'),

@@ -1,19 +1,7 @@
-# Seed 004, Table 4.1: ClassMix on Cityscapes with 1/30 of the labels (100 images;
-# seed's mIoU 54.07). DeepLab-v2 R101 student + EMA teacher, 512x1024, batch 2+2, 40k iterations.
+# The ClassMix/DACS thesis, Table 4.1: ClassMix on Cityscapes with 1/30 of the labels (100 images;
+# the report's mIoU 54.07). DeepLab-v2 R101 student + EMA teacher, 512x1024, batch 2+2, 40k iterations.
 #   python tools/make_label_splits.py data/cityscapes --dataset cityscapes
 #   SEGSSL_BACKBONE=work_dirs/pretrained/deeplabv2_init_mmseg.pth python tools/train.py configs/semi/classmix_deeplabv2_r101-d8_1xb2_cityscapes-1-30_512x1024_40k.py
-_base_ = [
-    '../_base_/models/classmix_deeplabv2_r101-d8.py',
-    '../_base_/models/deeplabv2_start.py',
-    '../_base_/datasets/cityscapes_semi-512x1024.py',
-    '../_base_/schedules/classmix_sgd_40k.py',
-    '../_base_/segssl_runtime.py',
-]
-custom_imports = dict(imports=['segssl.mmseg'], allow_failed_imports=False)
-
-model = dict(segmentor={{_base_.deeplabv2_start_cityscapes}})
+_base_ = ['./classmix_deeplabv2_r101-d8_1xb2_cityscapes-1-8_512x1024_40k.py']
 train_dataloader = dict(dataset=dict(labelled=dict(ann_file='splits/1-30/labelled.txt'),
                                      unlabelled=dict(ann_file='splits/1-30/unlabelled.txt')))
-# Launch shape 1xb2: the ClassMix report's Cityscapes (2 labelled + 2 unlabelled) global batch 2 on one GPU (mmseg's {gpus}xb{batch per GPU}).
-# On N GPUs set train_dataloader.batch_size=2/N to keep it; --auto-scale-lr scales the lr instead.
-auto_scale_lr = dict(enable=False, base_batch_size=2)

@@ -1,5 +1,5 @@
-# Seed 004, Table 4.1: ClassMix on Cityscapes with 1/8 of the labels (372 images;
-# seed's mIoU 61.35). DeepLab-v2 R101 student + EMA teacher, 512x1024, batch 2+2, 40k iterations.
+# The ClassMix/DACS thesis, Table 4.1: ClassMix on Cityscapes with 1/8 of the labels (372 images;
+# the report's mIoU 61.35). DeepLab-v2 R101 student + EMA teacher, 512x1024, batch 2+2, 40k iterations.
 #   python tools/make_label_splits.py data/cityscapes --dataset cityscapes
 #   SEGSSL_BACKBONE=work_dirs/pretrained/deeplabv2_init_mmseg.pth python tools/train.py configs/semi/classmix_deeplabv2_r101-d8_1xb2_cityscapes-1-8_512x1024_40k.py
 _base_ = [
@@ -9,7 +9,6 @@ _base_ = [
     '../_base_/schedules/classmix_sgd_40k.py',
     '../_base_/segssl_runtime.py',
 ]
-custom_imports = dict(imports=['segssl.mmseg'], allow_failed_imports=False)
 
 model = dict(segmentor={{_base_.deeplabv2_start_cityscapes}})
 train_dataloader = dict(dataset=dict(labelled=dict(ann_file='splits/1-8/labelled.txt'),

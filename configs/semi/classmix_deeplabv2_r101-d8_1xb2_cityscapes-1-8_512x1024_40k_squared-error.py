@@ -1,4 +1,4 @@
-# Seed 004, Table 5.1 row "Squared error loss" (seed's mIoU 58.74): the default ClassMix run at 1/8 of
+# The ClassMix/DACS thesis, Table 5.1 row "Squared error loss" (the report's mIoU 58.74): the default ClassMix run at 1/8 of
 # Cityscapes (372 labels) with this one change.
 _base_ = ['./classmix_deeplabv2_r101-d8_1xb2_cityscapes-1-8_512x1024_40k.py']
 

@@ -1,4 +1,4 @@
-# Seed 004, Table 5.1 row "80k iterations" (seed's mIoU 62.92): the default ClassMix run at 1/8
+# The ClassMix/DACS thesis, Table 5.1 row "80k iterations" (the report's mIoU 62.92): the default ClassMix run at 1/8
 # of Cityscapes trained for 80k iterations instead of 40k (poly decay over the 80k).
 _base_ = ['./classmix_deeplabv2_r101-d8_1xb2_cityscapes-1-8_512x1024_40k.py']
 

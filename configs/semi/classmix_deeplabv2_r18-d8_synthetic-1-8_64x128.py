@@ -10,7 +10,6 @@ _base_ = [
     '../_base_/schedules/synthetic_200it.py',
     '../_base_/segssl_runtime.py',
 ]
-custom_imports = dict(imports=['segssl.mmseg'], allow_failed_imports=False)
 
 norm_cfg = dict(type='BN', requires_grad=True)
 model = dict(segmentor=dict(
@@ -18,7 +17,7 @@ model = dict(segmentor=dict(
     backbone=dict(depth=18, stem_channels=32, base_channels=32, norm_cfg=norm_cfg,  # half-width R18,
                   init_cfg=None),                                 # random init (no weights offline)
     decode_head=dict(in_channels=256)))
-# CPU-sized run from random init: lr 0.01 instead of the seed's 2.5e-4 (classifier still 10x)
+# CPU-sized run from random init: lr 0.01 instead of the report's 2.5e-4 (classifier still 10x)
 optim_wrapper = dict(
     type='OptimWrapper',
     optimizer=dict(type='SGD', lr=0.01, momentum=0.9, weight_decay=5e-4),

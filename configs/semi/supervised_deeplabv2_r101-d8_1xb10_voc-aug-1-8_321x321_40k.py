@@ -1,5 +1,6 @@
-# Seed 004, Table 4.2: supervised-only baseline on Pascal VOC aug with 1/8 of the labels
-# (1323 images; seed's mIoU 67.14). The ClassMix configs' student, data and schedule, batch 10.
+# The ClassMix/DACS thesis, Table 4.2: supervised-only baseline on Pascal VOC aug with 1/8 of the labels
+# (1323 images; the report's mIoU 67.14). The ClassMix configs' student, data and schedule, batch 10.
+# The leaves on the other splits inherit this one and set only train_dataloader's ann_file.
 #   python tools/make_label_splits.py data/VOCdevkit/VOC2012 --dataset voc_aug
 #   SEGSSL_BACKBONE=work_dirs/pretrained/deeplabv2_init_mmseg.pth python tools/train.py configs/semi/supervised_deeplabv2_r101-d8_1xb10_voc-aug-1-8_321x321_40k.py
 _base_ = [
@@ -9,7 +10,6 @@ _base_ = [
     '../_base_/schedules/classmix_sgd_40k.py',
     '../_base_/segssl_runtime.py',
 ]
-custom_imports = dict(imports=['segssl.mmseg'], allow_failed_imports=False)
 
 model = {{_base_.deeplabv2_start_voc}}
 train_dataloader = dict(

@@ -1,22 +1,4 @@
-# Seed 004, Table 4.2: supervised-only baseline on Pascal VOC aug with full of the labels
-# (10582 images; seed's mIoU 74.13). The ClassMix configs' student, data and schedule, batch 10.
-#   python tools/make_label_splits.py data/VOCdevkit/VOC2012 --dataset voc_aug
-#   SEGSSL_BACKBONE=work_dirs/pretrained/deeplabv2_init_mmseg.pth python tools/train.py configs/semi/supervised_deeplabv2_r101-d8_1xb10_voc-aug-full_321x321_40k.py
-_base_ = [
-    '../_base_/models/deeplabv2_r101-d8.py',
-    '../_base_/models/deeplabv2_start.py',
-    '../_base_/datasets/voc_aug_semi-321x321.py',
-    '../_base_/schedules/classmix_sgd_40k.py',
-    '../_base_/segssl_runtime.py',
-]
-custom_imports = dict(imports=['segssl.mmseg'], allow_failed_imports=False)
-
-model = {{_base_.deeplabv2_start_voc}}
-train_dataloader = dict(
-    _delete_=True, batch_size=10, num_workers=4, persistent_workers=True,
-    sampler=dict(type='InfiniteSampler', shuffle=True),
-    dataset=dict(type='PascalVOCDataset', data_root={{_base_.data_root}}, data_prefix={{_base_.data_prefix}},
-                 ann_file='splits/full/labelled.txt', pipeline={{_base_.labelled_pipeline}}))
-# Launch shape 1xb10: the ClassMix report's VOC (10 labelled + 10 unlabelled) global batch 10 on one GPU (mmseg's {gpus}xb{batch per GPU}).
-# On N GPUs set train_dataloader.batch_size=10/N to keep it; --auto-scale-lr scales the lr instead.
-auto_scale_lr = dict(enable=False, base_batch_size=10)
+# The ClassMix/DACS thesis, Table 4.2: supervised-only baseline on Pascal VOC aug with all the labels
+# (10582 images; the report's mIoU 74.13): the 1/8 baseline on the full split.
+_base_ = ['./supervised_deeplabv2_r101-d8_1xb10_voc-aug-1-8_321x321_40k.py']
+train_dataloader = dict(dataset=dict(ann_file='splits/full/labelled.txt'))

@@ -1,5 +1,6 @@
-# Seed 004, Table 4.1: supervised-only baseline on Cityscapes with 1/8 of the labels
-# (372 images; seed's mIoU 54.84). The ClassMix configs' student, data and schedule, batch 2.
+# The ClassMix/DACS thesis, Table 4.1: supervised-only baseline on Cityscapes with 1/8 of the labels
+# (372 images; the report's mIoU 54.84). The ClassMix configs' student, data and schedule, batch 2.
+# The leaves on the other splits inherit this one and set only train_dataloader's ann_file.
 #   python tools/make_label_splits.py data/cityscapes --dataset cityscapes
 #   SEGSSL_BACKBONE=work_dirs/pretrained/deeplabv2_init_mmseg.pth python tools/train.py configs/semi/supervised_deeplabv2_r101-d8_1xb2_cityscapes-1-8_512x1024_40k.py
 _base_ = [
@@ -9,7 +10,6 @@ _base_ = [
     '../_base_/schedules/classmix_sgd_40k.py',
     '../_base_/segssl_runtime.py',
 ]
-custom_imports = dict(imports=['segssl.mmseg'], allow_failed_imports=False)
 
 model = {{_base_.deeplabv2_start_cityscapes}}
 train_dataloader = dict(

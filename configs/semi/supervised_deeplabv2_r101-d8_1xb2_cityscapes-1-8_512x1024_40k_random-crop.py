@@ -1,4 +1,4 @@
-# Seed 004, Table 5.1 row "Random crop Baseline" (seed's mIoU 56.42): the supervised 1/8 Cityscapes
+# The ClassMix/DACS thesis, Table 5.1 row "Random crop Baseline" (the report's mIoU 56.42): the supervised 1/8 Cityscapes
 # baseline with random 512x512 crops of the 512x1024 images.
 _base_ = ['./supervised_deeplabv2_r101-d8_1xb2_cityscapes-1-8_512x1024_40k.py']
 

@@ -1,4 +1,4 @@
-# Seed 004, Table 4.4 "DACS" (48.34 mIoU over 16 classes, 54.81 over 13): DACS SYNTHIA -> Cityscapes,
+# The ClassMix/DACS thesis, Table 4.4 "DACS" (48.34 mIoU over 16 classes, 54.81 over 13): DACS SYNTHIA -> Cityscapes,
 # otherwise as the GTA5 config; evaluated with SynthiaIoUMetric (mIoU, mIoU16, mIoU13).
 #   python tools/convert_synthia.py data/synthia
 _base_ = [
@@ -8,7 +8,6 @@ _base_ = [
     '../_base_/schedules/uda_250k.py',
     '../_base_/segssl_runtime.py',
 ]
-custom_imports = dict(imports=['segssl.mmseg'], allow_failed_imports=False)
 
 model = dict(segmentor={{_base_.deeplabv2_start_uda}})
 # Launch shape 1xb2: the DACS report's (2 source + 2 target) global batch 2 on one GPU (mmseg's {gpus}xb{batch per GPU}).

@@ -9,7 +9,6 @@ _base_ = [
     '../_base_/schedules/uda_synthetic_cpu.py',
     '../_base_/segssl_runtime.py',
 ]
-custom_imports = dict(imports=['segssl.mmseg'], allow_failed_imports=False)
 
 norm_cfg = dict(type='BN', requires_grad=True)
 model = dict(segmentor=dict(

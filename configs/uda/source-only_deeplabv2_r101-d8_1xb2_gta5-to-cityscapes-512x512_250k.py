@@ -1,4 +1,4 @@
-# Seed 004, Table 4.3 "source only" (32.85 mIoU): the same DeepLab-v2 R101 trained on GTA5 alone
+# The ClassMix/DACS thesis, Table 4.3 "source only" (32.85 mIoU): the same DeepLab-v2 R101 trained on GTA5 alone
 # (760x1280, 512x512 crops, batch 2, 250k iterations), evaluated on Cityscapes val.
 _base_ = [
     '../_base_/models/deeplabv2_r101-d8.py',
@@ -7,7 +7,6 @@ _base_ = [
     '../_base_/schedules/uda_250k.py',
     '../_base_/segssl_runtime.py',
 ]
-custom_imports = dict(imports=['segssl.mmseg'], allow_failed_imports=False)
 
 model = {{_base_.deeplabv2_start_uda}}
 train_dataloader = dict(dataset=dict(

@@ -1,4 +1,4 @@
-# Seed 004, Table 4.4 "source only" (29.45 mIoU over 16 classes, 33.65 over 13): DeepLab-v2 R101
+# The ClassMix/DACS thesis, Table 4.4 "source only" (29.45 mIoU over 16 classes, 33.65 over 13): DeepLab-v2 R101
 # trained on SYNTHIA alone, evaluated on Cityscapes val with SynthiaIoUMetric.
 _base_ = [
     '../_base_/models/deeplabv2_r101-d8.py',
@@ -7,7 +7,6 @@ _base_ = [
     '../_base_/schedules/uda_250k.py',
     '../_base_/segssl_runtime.py',
 ]
-custom_imports = dict(imports=['segssl.mmseg'], allow_failed_imports=False)
 
 model = {{_base_.deeplabv2_start_uda}}
 train_dataloader = dict(dataset=dict(

@@ -64,19 +64,20 @@ class CompiledOpsPlaceholder(types.ModuleType):
             f'{self.how_to_get_it}.')
 
     def __getattr__(self, op):
-        if op.startswith('__') and op.endswith('__'):   # torch/inspect/pickle probe these
+        if op.startswith('__') and op.endswith('__'):  # torch/inspect/pickle probe these
             raise AttributeError(op)
         if not self.stubs:
             raise self.missing(op)
 
         def compiled_op(*args, **kwargs):
             raise self.missing(op)
+
         compiled_op.__name__ = compiled_op.__qualname__ = op
         return compiled_op
 
 
-def install_placeholder_if_missing(package, ext, reason, how_to_get_it, stubs=False,
-                                   answers=None, missing_package_hint=''):
+def install_placeholder_if_missing(package, ext, reason, how_to_get_it, stubs=False, answers=None,
+                                   missing_package_hint=''):
     """Register a placeholder as ``package.ext`` if the installed ``package`` has none.
 
     Returns:
@@ -100,10 +101,9 @@ def install_placeholder_if_missing(package, ext, reason, how_to_get_it, stubs=Fa
             importlib.import_module(name)
             return False
         except ImportError as e:
-            raise ImportError(
-                f'{name} exists ({spec.origin}) but does not load: {e}. It was probably built '
-                f'against another torch or CUDA than the installed ones: rebuild {package} for '
-                'them (or remove the extension to run without compiled ops)') from e
+            raise ImportError(f'{name} exists ({spec.origin}) but does not load: {e}. It was probably built '
+                              f'against another torch or CUDA than the installed ones: rebuild {package} for '
+                              'them (or remove the extension to run without compiled ops)') from e
     placeholder = CompiledOpsPlaceholder(name, reason, how_to_get_it, stubs, answers)
     sys.modules[name] = placeholder
     setattr(module, ext, placeholder)

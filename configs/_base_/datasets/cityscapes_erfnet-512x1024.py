@@ -1,4 +1,4 @@
-# Cityscapes at 512x1024 as seed 001 trains and evaluates ERFNet (Table 3.1): whole images
+# Cityscapes at 512x1024 as the ERFNet thesis trains and evaluates ERFNet (Table 3.1): whole images
 # resized to 1024x512 (no crops), random horizontal flip; evaluation against labels resized
 # (nearest) to the same 512x1024. Batch 20 (seed Section 4.2): on N GPUs set
 # train_dataloader.batch_size so that N x batch = 20.

@@ -1,4 +1,4 @@
-# Seed 004's Cityscapes semi-supervised data (4.1.2): images resized from 1024x2048 to 512x1024,
+# The ClassMix/DACS thesis's Cityscapes semi-supervised data (4.1.2): images resized from 1024x2048 to 512x1024,
 # no other augmentation, batch 2 labelled + 2 unlabelled (PairedDataset). The labelled set and the
 # unlabelled pool are the split files that tools/make_label_splits.py writes under
 # DATA_ROOT/splits/<fraction>/; the fraction configs set the two ann_files.

@@ -1,9 +1,9 @@
-# Oxford-IIIT Pet trimaps at 128 x 128 (seed 003's fine-tuning data): images/<id>.jpg,
+# Oxford-IIIT Pet trimaps at 128 x 128 (the SimCLR report's fine-tuning data): images/<id>.jpg,
 # annotations/trimaps/<id>.png with 1 = pet, 2 = background, 3 = border; reduce_zero_label maps
-# them to classes 0, 1, 2 (the seed's three one-hot channels). Training ids come from a
+# them to classes 0, 1, 2 (the report's three one-hot channels). Training ids come from a
 # label-fraction list (python tools/make_pets_splits.py data/oxford-iiit-pet), evaluation on
-# the test list. No augmentation (the seed names none for fine-tuning): resize to 128 x 128.
-# Evaluation is on the 128 x 128 masks, as seed 003 does (line ~50: the masks become
+# the test list. No augmentation (the report names none for fine-tuning): resize to 128 x 128.
+# Evaluation is on the 128 x 128 masks, as the SimCLR report does (line ~50: the masks become
 # (batch_size, 3, 128, 128)): the test pipeline loads the trimap before the Resize (nearest for
 # labels) and then records 128 x 128 as the sample's ori_shape (mmcv's KeyMapper copying img_shape),
 # so mmseg's postprocess keeps the network's 128 x 128 output instead of upsampling it to the
@@ -47,7 +47,7 @@ val_dataloader = dict(batch_size=32, num_workers=4, persistent_workers=True,
                       sampler=dict(type='DefaultSampler', shuffle=False),
                       dataset=dict(common, ann_file='splits/test.txt', pipeline=test_pipeline))
 test_dataloader = val_dataloader
-# IoUMetric always reports aAcc, the pixel accuracy (seed 003's metric), with mIoU and mAcc;
+# IoUMetric always reports aAcc, the pixel accuracy (the SimCLR report's metric), with mIoU and mAcc;
 # here over the 128 x 128 masks of the test pipeline above.
 val_evaluator = dict(type='IoUMetric', iou_metrics=['mIoU'])
 test_evaluator = val_evaluator

@@ -1,5 +1,5 @@
 # segssl's synthetic Cityscapes-layout set as semi-supervised data, the CPU twin of
-# cityscapes_semi-512x1024.py: whole 64x128 images, no augmentation (as the seed's Cityscapes
+# cityscapes_semi-512x1024.py: whole 64x128 images, no augmentation (as the report's Cityscapes
 # runs), the labelled set and the unlabelled pool read from the split files that
 # tools/make_label_splits.py writes under DATA_ROOT/cityscapes/splits.
 #   python tools/make_synthetic_data.py data/synthetic --size 64x128 --num-train 64 --num-val 32

@@ -1,4 +1,4 @@
-# Seed 004's GTA5 -> Cityscapes data: source GTA5 (all 24,966 frames, labels converted by
+# The ClassMix/DACS thesis's GTA5 -> Cityscapes data: source GTA5 (all 24,966 frames, labels converted by
 # tools/convert_gta5.py) resized to 760x1280; target Cityscapes train images (no labels) resized
 # to 512x1024; random 512x512 crops of both (no flips), batch 2 source + 2 target (PairedDataset).
 # Validation on Cityscapes val: images resized to 512x1024, mIoU at 512x1024 (see below).

@@ -1,7 +1,7 @@
 # CPU twin of uda_gta5_to_cityscapes-512x512.py on segssl's synthetic data: the generator's
 # `source/` rendering (flat game-like look, the GTA5 stand-in, with labels) -> its `cityscapes/`
 # rendering (textured "real" look, labels used only for validation), both 64x128, random 64x64
-# crops of both (the seed's square crops, no flips), batch 2 source + 2 target.
+# crops of both (the report's square crops, no flips), batch 2 source + 2 target.
 #   python tools/make_synthetic_data.py data/synthetic_uda --size 64x128 --num-train 64 --num-val 32
 #   SEGSSL_DATA_ROOT=data/synthetic_uda python tools/train.py CONFIG
 data_root = '{{$SEGSSL_DATA_ROOT:data/synthetic_uda}}'

@@ -1,4 +1,4 @@
-# Seed 004's SYNTHIA -> Cityscapes data: source SYNTHIA RAND-CITYSCAPES (9,400 frames, labels
+# The ClassMix/DACS thesis's SYNTHIA -> Cityscapes data: source SYNTHIA RAND-CITYSCAPES (9,400 frames, labels
 # converted by tools/convert_synthia.py) kept at its 760x1280, target and validation as in the
 # GTA5 file; the evaluator adds mIoU over SYNTHIA's 16 classes and mIoU* over 13.
 _base_ = ['./uda_gta5_to_cityscapes-512x512.py']

@@ -1,4 +1,4 @@
-# Seed 004's Pascal VOC (aug, 10,582 training images) semi-supervised data (4.1.2): random scale
+# The ClassMix/DACS thesis's Pascal VOC (aug, 10,582 training images) semi-supervised data (4.1.2): random scale
 # 0.5-1.5, random 321x321 crops (padded with 0 / ignored labels by the data preprocessor), random
 # horizontal flip, for labelled and unlabelled images alike; batch 10 + 10 (PairedDataset).
 # SegmentationClassAug must hold a mask for every training id (the usual release does; mmseg's

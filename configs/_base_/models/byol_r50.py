@@ -1,7 +1,7 @@
-# BYOL (seed 002): online ResNet-50 + projector 2048 -> 4096 -> 256 + predictor 256 -> 4096 -> 256
+# BYOL (the Mask R-CNN thesis): online ResNet-50 + projector 2048 -> 4096 -> 256 + predictor 256 -> 4096 -> 256
 # (Linear - BN - ReLU - Linear, BN on by default), target = EMA of encoder + projector with tau
 # 0.996 -> 1 on a cosine schedule (MomentumUpdateHook), symmetrised 2 - 2cos loss. Inputs are the
-# two-view pipeline's PackPixelViews output. The encoder starts from ImageNet weights as seed 002
+# two-view pipeline's PackPixelViews output. The encoder starts from ImageNet weights as the Mask R-CNN thesis
 # does (line ~675: "instead of adopting random initial weights, we employed ImageNet initial
 # weights"): a torchvision ResNet-50 converted to mmseg names, named by SEGSSL_BACKBONE,
 #   python tools/convert_checkpoint.py resnet50-0676ba61.pth work_dirs/pretrained/torchvision_r50_mmseg.pth \
@@ -20,5 +20,5 @@ model = dict(
     data_preprocessor=dict(type='PixelViewsDataPreProcessor'))
 custom_hooks = [dict(type='MomentumUpdateHook', base_momentum=0.996, final_momentum=1.0)]
 # multi-process runs: the MLPs' BatchNorm1d layers (and any other plain BN) become SyncBN, so the
-# projector/predictor normalise with the global batch's statistics as the seed's SyncBN does
+# projector/predictor normalise with the global batch's statistics as the report's SyncBN does
 sync_bn = 'torch'

@@ -1,4 +1,4 @@
-# Seed 004's ClassMix around its DeepLab-v2 (deeplabv2_r101-d8.py, the student): EMA teacher
+# The ClassMix/DACS thesis's ClassMix around its DeepLab-v2 (deeplabv2_r101-d8.py, the student): EMA teacher
 # (alpha 0.99 with warm-up), ClassMix masks (half the predicted classes), argmax pseudo-labels,
 # threshold-proportional weight (tau = 0.968, lambda_u0 = 1), cross entropy, no extra
 # augmentation. Each option is one field; the Table 5.1 configs change one of them.
@@ -19,5 +19,5 @@ model = dict(
 # Multi-process runs: BN layers become SyncBN (mmengine / SegsslRunner apply this only when
 # distributed). With per-process BN, each rank's student has its own running statistics and the
 # EMA copies them into the eval-mode teacher, so the teachers (and their pseudo-labels) diverge
-# across ranks (tests/test_classmix_distributed.py); the seed trains on one GPU.
+# across ranks (tests/test_classmix_distributed.py); the report trains on one GPU.
 sync_bn = 'torch'

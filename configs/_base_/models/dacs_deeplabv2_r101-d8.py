@@ -1,4 +1,4 @@
-# Seed 004's DACS around its DeepLab-v2 (deeplabv2_r101-d8.py, the student): EMA teacher (alpha
+# The ClassMix/DACS thesis's DACS around its DeepLab-v2 (deeplabv2_r101-d8.py, the student): EMA teacher (alpha
 # 0.99 with warm-up), InterMix (half of the SOURCE ground-truth classes pasted onto the target),
 # argmax pseudo-labels, source pixels weight 1 and target pixels the threshold-proportional weight
 # (tau = 0.968), cross entropy, colour jitter (p 0.8, 0.25) + Gaussian blur (p 0.5, sigma

@@ -1,4 +1,4 @@
-# Seed 004's DeepLab-v2: ResNet-101 in torchvision layout, output stride 8 (dilation 2 and 4 in
+# The ClassMix/DACS thesis's DeepLab-v2: ResNet-101 in torchvision layout, output stride 8 (dilation 2 and 4 in
 # the last two stages), ASPP of four 3x3 convs with rates 6/12/18/24 SUMMED into class logits
 # (segssl's DeepLabV2Head). Backbone from a converted checkpoint named by SEGSSL_BACKBONE.
 _base_ = ['./converted_resnet_encoder_decoder.py']

@@ -1,7 +1,7 @@
-# Seed 001's encoder-decoder pretext network (Otsu clustering, colorization): mmseg's ERFNet +
+# The ERFNet thesis's encoder-decoder pretext network (Otsu clustering, colorization): mmseg's ERFNet +
 # FCNHead (mmseg's own ERFNet config), the encoder started from the ImageNet-classification
 # ERFNet encoder, "All of the self-supervised methods are first initialized with an encoder
-# pretrained on ImageNet classification" (seed 001 Section 5.1, line ~347). The decoder keeps
+# pretrained on ImageNet classification" (the ERFNet thesis Section 5.1, line ~347). The decoder keeps
 # its random initialisation (an ImageNet classifier has none): PretrainedERFNetEncoder loads
 # encoder.* only, from SEGSSL_IMAGENET_ENCODER (default below).
 # SEGSSL_IMAGENET_ENCODER=scratch starts from a random encoder instead.

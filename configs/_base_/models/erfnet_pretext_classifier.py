@@ -1,9 +1,9 @@
-# Seed 001's encoder-only pretext network: mmseg's ERFNet encoder (layers 1-16; the decoder is
+# The ERFNet thesis's encoder-only pretext network: mmseg's ERFNet encoder (layers 1-16; the decoder is
 # removed by PretextClassifier) + global max-pool + FC head. Rotation by default (4 classes,
 # hidden 128, seed 3.1.2); the jigsaw / relative-patch configs change task, num_tiles, classes
 # and hidden width.
 # Initialisation: "All of the self-supervised methods are first initialized with an encoder
-# pretrained on ImageNet classification" (seed 001 Section 5.1, line ~347): the encoder comes
+# pretrained on ImageNet classification" (the ERFNet thesis Section 5.1, line ~347): the encoder comes
 # from the ImageNet-classification ERFNet encoder named by SEGSSL_IMAGENET_ENCODER (default
 # below; mmseg ERFNet names, a segmentor checkpoint or erfnet_pytorch's encoder.* layout, read by
 # PretrainedERFNetEncoder, which loads the encoder only and checks every tensor).

@@ -1,8 +1,8 @@
-# Seed 001's SimCLR task (3.2.7, lines ~255-269): each of the 2N augmented views goes through
+# The ERFNet thesis's SimCLR task (3.2.7, lines ~255-269): each of the 2N augmented views goes through
 # ERFNet's encoder (layers 1-16, mmseg's ERFNet with the decoder removed: encoder_only) and "the
 # nonlinear projection head described in Section 3.1.2": max-pool of the encoder's
 # (N, 128, H/8, W/8) -> Linear 128 -> ReLU -> Linear to "the size of the final feature
-# representation" (no BatchNorm). The seed does not give that size: 128 (SimCLR's). NT-Xent with
+# representation" (no BatchNorm). The report does not give that size: 128 (SimCLR's). NT-Xent with
 # cosine similarity, tau = 0.5 (3.2.7.1, Eq. 3.5).
 # The encoder starts from the ImageNet-classification ERFNet encoder (Section 5.1, line ~347) named
 # by SEGSSL_IMAGENET_ENCODER (default below, read by PretrainedERFNetEncoder); =scratch: random.

@@ -1,4 +1,4 @@
-# Seed 001's ERFNet (Table 3.1): mmseg's ERFNet backbone = layers 1-22 (encoder 1-16, decoder
+# The ERFNet thesis's ERFNet (Table 3.1): mmseg's ERFNet backbone = layers 1-22 (encoder 1-16, decoder
 # 17-22), segssl's ERFNetOutputHead = layer 23 (ConvTranspose2d 16 -> C, stride 2), built fresh
 # ("last layer replaced"). Initialised from a converted ERFNet named by SEGSSL_BACKBONE:
 #   python tools/convert_checkpoint.py ENC.pth work_dirs/pretrained/erfnet_mmseg.pth --arch erfnet \

@@ -1,4 +1,4 @@
-# Seed 000's "FCN-16" (MoCo protocol): ResNet-50 in torchvision layout with a dilated conv5
+# The PixPro thesis's "FCN-16" (MoCo protocol): ResNet-50 in torchvision layout with a dilated conv5
 # (output stride 16), two 3x3 256-channel convs with dilation 6 + BN + ReLU, and a 1x1
 # classifier. The backbone is a converted SSL checkpoint (tools/convert_checkpoint.py --to
 # mmseg), named by SEGSSL_BACKBONE; random init: model.backbone.init_cfg=None.

@@ -1,4 +1,4 @@
-# PixPro (seed 000 baseline): ResNet-50 online encoder with SyncBN (reverted to BN by mmengine
+# PixPro (the PixPro thesis baseline): ResNet-50 online encoder with SyncBN (reverted to BN by mmengine
 # when not distributed), projector 2048 -> 4096 -> 256, PPM head (gamma 2, g = one 1x1 conv),
 # EMA target (momentum 0.99 -> 1, cosine; MomentumUpdateHook), tau = 0.7, 7x7 feature map.
 model = dict(

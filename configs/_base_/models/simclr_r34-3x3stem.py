@@ -1,5 +1,5 @@
-# SimCLR (seed 003): ResNet-34 whose first layer is a 3x3 stride-1 conv with no max-pool
-# (ResNet3x3Stem), projector Linear - BN - ReLU - Linear (512 -> 512 -> 128; seed 003 gives no
+# SimCLR (the SimCLR report): ResNet-34 whose first layer is a 3x3 stride-1 conv with no max-pool
+# (ResNet3x3Stem), projector Linear - BN - ReLU - Linear (512 -> 512 -> 128; the SimCLR report gives no
 # widths: SimCLR's own hidden = feature width, out 128), NT-Xent with cosine similarity, tau 0.5.
 model = dict(
     type='SimCLR',

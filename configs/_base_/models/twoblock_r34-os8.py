@@ -1,5 +1,5 @@
-# Seed 003's segmentation network: a ResNet-34 encoder at output stride 8 and the two-block
-# bilinear decoder (TwoBlockUpsampleHead: conv-BN-ReLU-dropout-up x2, conv-up x4). The seed's
+# The SimCLR report's segmentation network: a ResNet-34 encoder at output stride 8 and the two-block
+# bilinear decoder (TwoBlockUpsampleHead: conv-BN-ReLU-dropout-up x2, conv-up x4). The report's
 # encoder has a 3x3 stride-1 first layer and no max-pool (ResNet3x3Stem, the backbone SimCLR
 # pretrains in configs/pretrain/simclr_r34-3x3stem_*.py), so the default strides (1, 2, 2, 2)
 # give output stride 8 without dilation.

@@ -1,4 +1,4 @@
-# Seed 004's optimisation (4.1.2): SGD lr 2.5e-4 (classifier 10x), momentum 0.9, weight decay
+# The ClassMix/DACS thesis's optimisation (4.1.2): SGD lr 2.5e-4 (classifier 10x), momentum 0.9, weight decay
 # 5e-4, poly decay (power 0.9) to 0 over 40k iterations; evaluated after the last iteration.
 max_iters = 40000
 optim_wrapper = dict(

@@ -1,6 +1,6 @@
-# Seed 001's optimisation (Section 4.2): Adam, lr 5e-4, polynomial decay per epoch
-# lr = 5e-4 (1 - epoch / max_epochs)^0.9. 150 epochs, as the seed's "then all 150" stage.
-# betas / eps / weight decay 1e-4 are not in the seed: erfnet_pytorch's training script values.
+# The ERFNet thesis's optimisation (Section 4.2): Adam, lr 5e-4, polynomial decay per epoch
+# lr = 5e-4 (1 - epoch / max_epochs)^0.9. 150 epochs, as the report's "then all 150" stage.
+# betas / eps / weight decay 1e-4 are not in the report: erfnet_pytorch's training script values.
 # (configs using it set log_processor = dict(by_epoch=True): mmseg's default_runtime sets it too)
 max_epochs = 150
 optim_wrapper = dict(type='OptimWrapper',

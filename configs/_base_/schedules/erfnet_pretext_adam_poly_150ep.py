@@ -1,7 +1,7 @@
-# Seed 001's pretext-task schedule (4.2): Adam, lr 5e-4, polynomial decay per epoch
-# lr = base_lr * (1 - epoch / max_epochs) ** 0.9. The seed does not give the pretext tasks'
+# The ERFNet thesis's pretext-task schedule (4.2): Adam, lr 5e-4, polynomial decay per epoch
+# lr = base_lr * (1 - epoch / max_epochs) ** 0.9. The report does not give the pretext tasks'
 # epoch count (it trains each to its best validation accuracy; rotation converges in < 10
-# epochs): 150, ERFNet's usual schedule and the seed's fine-tuning length, is our default.
+# epochs): 150, ERFNet's usual schedule and the report's fine-tuning length, is our default.
 max_epochs = 150
 optim_wrapper = dict(type='OptimWrapper', optimizer=dict(type='Adam', lr=5e-4, betas=(0.9, 0.999),
                                                          weight_decay=0))

@@ -1,4 +1,4 @@
-# Seed 000's optimisation: LARS, base lr 1.0 x batch / 256, momentum 0.9, weight decay 4e-4,
+# The PixPro thesis's optimisation: LARS, base lr 1.0 x batch / 256, momentum 0.9, weight decay 4e-4,
 # BN and biases excluded from adaptation and decay; 5 warm-up epochs then cosine; 30 epochs
 # (ablations). Batch 64 -> lr 0.25. Warm-up from lr/100 and cosine to 1e-6 as PixPro's code.
 max_epochs = 30

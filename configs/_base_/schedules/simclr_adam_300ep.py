@@ -1,5 +1,5 @@
-# Seed 003's optimisation: Adam, linear warm-up over the first 10 epochs, then cosine annealing
-# with warm restarts every 50 epochs (SGDR), 300 epochs. The seed gives no learning rate or
+# The SimCLR report's optimisation: Adam, linear warm-up over the first 10 epochs, then cosine annealing
+# with warm restarts every 50 epochs (SGDR), 300 epochs. The report gives no learning rate or
 # weight decay: lr 3e-4 and weight decay 1e-6 are the usual Adam values of public SimCLR
 # re-implementations (our default; change them here). Warm-up from lr/100 (our choice).
 max_epochs = 300

@@ -1,4 +1,4 @@
-# Seed 004's UDA schedule: SGD lr 2.5e-4 (classifier 10x), momentum 0.9, weight decay 5e-4,
+# The ClassMix/DACS thesis's UDA schedule: SGD lr 2.5e-4 (classifier 10x), momentum 0.9, weight decay 5e-4,
 # poly 0.9, 250k iterations, no early stopping (the last iterate is evaluated).
 max_iters = 250000
 optim_wrapper = dict(

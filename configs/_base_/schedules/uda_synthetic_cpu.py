@@ -1,4 +1,4 @@
-# CPU-sized twin of uda_250k.py: the seed's SGD (momentum 0.9, wd 5e-4, classifier 10x, poly 0.9)
+# CPU-sized twin of uda_250k.py: the report's SGD (momentum 0.9, wd 5e-4, classifier 10x, poly 0.9)
 # with lr 0.01 instead of 2.5e-4 (random init, few iterations) and 1000 iterations instead of 250k.
 max_iters = 1000
 optim_wrapper = dict(

@@ -1,20 +1,10 @@
-# Seed 001: ERFNet fine-tuned on Cityscapes (512x1024, Adam 5e-4, poly 0.9 per epoch, batch 20,
+# The ERFNet thesis: ERFNet fine-tuned on Cityscapes (512x1024, Adam 5e-4, poly 0.9 per epoch, batch 20,
 # ENet-weighted CE) from the multilevel Otsu clustering (encoder and decoder) encoder, converted with
 #   python tools/convert_checkpoint.py PRETEXT.pth work_dirs/pretrained/erfnet_otsu_mmseg.pth --arch erfnet --to mmseg [--decoder-from DEC.pth]
 #   SEGSSL_BACKBONE=work_dirs/pretrained/erfnet_otsu_mmseg.pth python tools/train.py THIS_CONFIG
-_base_ = [
-    '../../_base_/models/erfnet_transfer.py',
-    '../../_base_/datasets/cityscapes_erfnet-512x1024.py',
-    '../../_base_/schedules/erfnet_adam_poly_150ep.py',
-    '../../_base_/segssl_runtime.py',
-]
-custom_imports = dict(imports=['segssl.mmseg'], allow_failed_imports=False)
-log_processor = dict(by_epoch=True)
+# The rotation leaf with this pretext's encoder.
+_base_ = ['./erfnet_rotation_1xb20_cityscapes-512x1024.py']
 
 pretext_task = 'otsu'
 backbone_checkpoint = '{{$SEGSSL_BACKBONE:work_dirs/pretrained/erfnet_otsu_mmseg.pth}}'
-model = dict(data_preprocessor=dict(size=(512, 1024)),
-             backbone=dict(init_cfg=dict(type='Pretrained', checkpoint=backbone_checkpoint)))
-# Launch shape 1xb20: the ERFNet report's segmentation global batch 20 on one GPU (mmseg's {gpus}xb{batch per GPU}).
-# On N GPUs set train_dataloader.batch_size=20/N to keep it; --auto-scale-lr scales the lr instead.
-auto_scale_lr = dict(enable=False, base_batch_size=20)
+model = dict(backbone=dict(init_cfg=dict(checkpoint=backbone_checkpoint)))

@@ -1,4 +1,4 @@
-# Seed 001 Table 5.7 "0.75-Cityscapes-Rotation-0.25-Kaiming": per encoder conv, keep the 75 % highest-L1 filters, Kaiming for the rest,
+# The ERFNet thesis Table 5.7 "0.75-Cityscapes-Rotation-0.25-Kaiming": per encoder conv, keep the 75 % highest-L1 filters, Kaiming for the rest,
 # on top of erfnet_rotation_1xb20_cityscapes-512x1024.py (rotation encoder from SEGSSL_BACKBONE).
 _base_ = ['./erfnet_rotation_1xb20_cityscapes-512x1024.py']
 

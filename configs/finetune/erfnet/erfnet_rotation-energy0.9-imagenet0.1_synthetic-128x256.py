@@ -1,4 +1,4 @@
-# Seed 001 Table 5.7 "0.9-Cityscapes-Rotation-0.1-ImageNet-class": keep 90 % of the filters, the rest from the ImageNet encoder's strongest (SEGSSL_DONOR),
+# The ERFNet thesis Table 5.7 "0.9-Cityscapes-Rotation-0.1-ImageNet-class": keep 90 % of the filters, the rest from the ImageNet encoder's strongest (SEGSSL_DONOR),
 # on top of erfnet_rotation_synthetic-128x256.py (rotation encoder from SEGSSL_BACKBONE).
 _base_ = ['./erfnet_rotation_synthetic-128x256.py']
 

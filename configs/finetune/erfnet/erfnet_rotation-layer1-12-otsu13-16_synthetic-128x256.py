@@ -1,4 +1,4 @@
-# Seed 001 Table 5.7 "Cityscapes-Rotation-layer1-12-Cityscapes-otsu-layer13-16": encoder layers 13-16 spliced from the Otsu checkpoint (SEGSSL_SPLICE_FROM),
+# The ERFNet thesis Table 5.7 "Cityscapes-Rotation-layer1-12-Cityscapes-otsu-layer13-16": encoder layers 13-16 spliced from the Otsu checkpoint (SEGSSL_SPLICE_FROM),
 # on top of erfnet_rotation_synthetic-128x256.py (rotation encoder from SEGSSL_BACKBONE).
 _base_ = ['./erfnet_rotation_synthetic-128x256.py']
 

@@ -1,4 +1,4 @@
-# Seed 001 Table 5.7 "Cityscapes-Rotation-lotto-0.75": 25 % pruned (75 % kept),
+# The ERFNet thesis Table 5.7 "Cityscapes-Rotation-lotto-0.75": 25 % pruned (75 % kept),
 # on top of erfnet_rotation_1xb20_cityscapes-512x1024.py (rotation encoder from SEGSSL_BACKBONE).
 _base_ = ['./erfnet_rotation_1xb20_cityscapes-512x1024.py']
 

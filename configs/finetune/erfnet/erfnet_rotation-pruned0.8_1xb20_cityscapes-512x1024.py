@@ -1,4 +1,4 @@
-# Seed 001 Table 5.8's pruned ERFNet (rotation encoder + Otsu decoder via --decoder-from): 80 % of the encoder weights zeroed and kept at zero,
+# The ERFNet thesis Table 5.8's pruned ERFNet (rotation encoder + Otsu decoder via --decoder-from): 80 % of the encoder weights zeroed and kept at zero,
 # on top of erfnet_rotation_1xb20_cityscapes-512x1024.py (rotation encoder from SEGSSL_BACKBONE).
 _base_ = ['./erfnet_rotation_1xb20_cityscapes-512x1024.py']
 

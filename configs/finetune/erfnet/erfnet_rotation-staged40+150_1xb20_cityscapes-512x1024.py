@@ -1,6 +1,6 @@
-# Seed 001 Table 5.4: rotation encoder loaded, encoder frozen for 40 epochs (decoder and last
+# The ERFNet thesis Table 5.4: rotation encoder loaded, encoder frozen for 40 epochs (decoder and last
 # layer train), then the whole network for 150 more epochs (190 in all). One poly schedule
-# over the 190 epochs: the seed does not say whether the schedule restarts at the unfreezing.
+# over the 190 epochs: the report does not say whether the schedule restarts at the unfreezing.
 _base_ = ['./erfnet_rotation_1xb20_cityscapes-512x1024.py']
 
 frozen_epochs = 40

@@ -1,4 +1,4 @@
-# Seed 001: ERFNet fine-tuned on Cityscapes (512x1024, Adam 5e-4, poly 0.9 per epoch, batch 20,
+# The ERFNet thesis: ERFNet fine-tuned on Cityscapes (512x1024, Adam 5e-4, poly 0.9 per epoch, batch 20,
 # ENet-weighted CE) from the 4-way rotation (0/90/180/270), Table 5.1's best (Cityscapes rotation-waug) encoder, converted with
 #   python tools/convert_checkpoint.py PRETEXT.pth work_dirs/pretrained/erfnet_rotation_mmseg.pth --arch erfnet --to mmseg [--decoder-from DEC.pth]
 #   SEGSSL_BACKBONE=work_dirs/pretrained/erfnet_rotation_mmseg.pth python tools/train.py THIS_CONFIG
@@ -8,7 +8,6 @@ _base_ = [
     '../../_base_/schedules/erfnet_adam_poly_150ep.py',
     '../../_base_/segssl_runtime.py',
 ]
-custom_imports = dict(imports=['segssl.mmseg'], allow_failed_imports=False)
 log_processor = dict(by_epoch=True)
 
 pretext_task = 'rotation'

@@ -8,7 +8,6 @@ _base_ = [
     '../../_base_/schedules/synthetic_200it.py',
     '../../_base_/segssl_runtime.py',
 ]
-custom_imports = dict(imports=['segssl.mmseg'], allow_failed_imports=False)
 
 pretext_task = 'rotation'
 backbone_checkpoint = '{{$SEGSSL_BACKBONE:work_dirs/pretrained/erfnet_rotation_mmseg.pth}}'

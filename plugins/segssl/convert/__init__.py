@@ -4,18 +4,26 @@ SSL checkpoint -> reader (:mod:`.sources`) -> one canonical state dict in torchv
 naming (:mod:`.resnet_layout`) -> writer (:mod:`.writers`) for mmseg, detectron2 or
 torchvision. ERFNet (mmseg's ``ERFNet`` naming as canonical) is in :mod:`.erfnet`.
 
-The names below are imported on first use (PEP 562), so that ``segssl.convert.atomic`` and
-``segssl.convert.safe_pickle``, which every tool that writes or reads a file imports, do not
-import torch: a tool's ``--help`` stays fast.
+Reading a checkpoint file as data and writing files atomically are not conversion: they live
+in :mod:`segssl.io`, which the bridge uses like every other part of segssl.
+
+The names below are imported on first use (PEP 562), so that importing ``segssl.convert``
+or ``segssl.convert.errors`` does not import torch.
 """
 import importlib
 
 _EXPORTS = {
-    'CanonicalResNet': '.resnet_layout', 'expected_resnet_shapes': '.resnet_layout',
+    'CanonicalResNet': '.resnet_layout',
+    'expected_resnet_shapes': '.resnet_layout',
     'ConversionError': '.errors',
-    'ConversionReport': '.bridge', 'convert': '.bridge', 'read_resnet': '.bridge',
-    'FORMATS': '.sources', 'read_encoder': '.sources',
-    'write_detectron2': '.writers', 'write_mmseg': '.writers', 'write_torchvision': '.writers',
+    'ConversionReport': '.bridge',
+    'convert': '.bridge',
+    'read_resnet': '.bridge',
+    'FORMATS': '.sources',
+    'read_encoder': '.sources',
+    'write_detectron2': '.writers',
+    'write_mmseg': '.writers',
+    'write_torchvision': '.writers',
 }
 __all__ = sorted(_EXPORTS)
 

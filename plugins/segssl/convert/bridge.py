@@ -16,22 +16,24 @@ from .writers import DETECTRON2_PREFIX, WRITERS, check_output_suffix
 @dataclass
 class ConversionReport:
     """What :func:`convert` did: the source, the checked encoder and the files written."""
-    source: object                      # sources.EncoderSource
+    source: object  # sources.EncoderSource
     encoder: CanonicalResNet
     target: str
     outputs: list = field(default_factory=list)
     seconds: float = 0.0
-    head: str = ''                      # what became of a classifier in the source, if any
+    head: str = ''  # what became of a classifier in the source, if any
 
     def lines(self):
         """Human-readable summary: converted tensors/parameters and what was dropped."""
         enc, src = self.encoder, self.source
         params, buffers = count_parameters(enc.state_dict)
         style = ', caffe style: stride in the 1x1 convs' if enc.style == 'caffe' else ''
-        out = [f'read {src.path}: format {src.format} '
-               f'(weights under {src.wrapper or "the top level"})',
-               f'converted ResNet-{enc.depth} ({enc.stem} stem{style}): {len(enc.state_dict)} '
-               f'tensors, {params:,} parameters (+ {buffers:,} BN buffer values)']
+        out = [
+            f'read {src.path}: format {src.format} '
+            f'(weights under {src.wrapper or "the top level"})',
+            f'converted ResNet-{enc.depth} ({enc.stem} stem{style}): {len(enc.state_dict)} '
+            f'tensors, {params:,} parameters (+ {buffers:,} BN buffer values)'
+        ]
         if self.head:
             out.append(self.head)
         filled = enc.provenance.get('filled_num_batches_tracked', 0)
@@ -58,9 +60,10 @@ class ConversionReport:
 def read_resnet(src, fmt=None, depth=None, trust_pickle=False):
     """Return ``(EncoderSource, CanonicalResNet)`` for checkpoint ``src``; writes nothing."""
     source = read_encoder(src, fmt, trust_pickle)
-    encoder = CanonicalResNet.from_state_dict(
-        source.encoder, expected_depth=depth, path=src,
-        provenance={'source': str(src), 'format': source.format}, style=source.style)
+    encoder = CanonicalResNet.from_state_dict(source.encoder, expected_depth=depth, path=src, provenance={
+        'source': str(src),
+        'format': source.format
+    }, style=source.style)
     return source, encoder
 
 
@@ -68,20 +71,19 @@ def _classifier(source, encoder, num_classes, src):
     """``(decode_head tensors, report line)`` for a source that ships a classifier."""
     if not source.classifier:
         return {}, ''
-    out_channels = 512 * (4 if encoder.depth >= 50 else 1)     # the last stage's output
+    out_channels = 512 * (4 if encoder.depth >= 50 else 1)  # the last stage's output
     classes = classifier_classes(source.classifier, out_channels, src)
     branches = len(source.classifier) // 2
     if num_classes is not None and int(num_classes) != classes:
         return {}, (f'dropped the classifier ({branches} branches, {classes} classes): '
                     f'--num-classes {num_classes} differs')
-    return decode_head_state(source.classifier), (
-        f'kept the classifier ({branches} branches, {classes} classes) as decode_head.aspp.*: '
-        "load it with decode_head=dict(init_cfg=dict(type='Pretrained', checkpoint=FILE, "
-        "prefix='decode_head.'))")
+    return decode_head_state(
+        source.classifier), (f'kept the classifier ({branches} branches, {classes} classes) as decode_head.aspp.*: '
+                             "load it with decode_head=dict(init_cfg=dict(type='Pretrained', checkpoint=FILE, "
+                             "prefix='decode_head.'))")
 
 
-def convert(src, dst, to, fmt=None, depth=None, prefix=DETECTRON2_PREFIX, trust_pickle=False,
-            num_classes=None):
+def convert(src, dst, to, fmt=None, depth=None, prefix=DETECTRON2_PREFIX, trust_pickle=False, num_classes=None):
     """Convert checkpoint ``src`` into ``dst`` for ``to`` in ``{'mmseg', 'detectron2',
     'torchvision'}``; return a :class:`ConversionReport`.
 
@@ -108,5 +110,4 @@ def convert(src, dst, to, fmt=None, depth=None, prefix=DETECTRON2_PREFIX, trust_
     if to == 'mmseg':
         kwargs['head'] = head
     outputs = WRITERS[to](encoder, dst, **kwargs)
-    return ConversionReport(source, encoder, to, outputs, time.perf_counter() - start,
-                            head_line)
+    return ConversionReport(source, encoder, to, outputs, time.perf_counter() - start, head_line)

@@ -29,8 +29,9 @@ def classifier_classes(classifier, in_channels, path=None):
     """
     bad = [k for k in classifier if not _BRANCH_KEY.match(k)]
     if bad:
-        raise ConversionError(f'unexpected DeepLab-v2 classifier keys {bad[:4]}; expected '
-                              'layer5.conv2d_list.{i}.weight / .bias', path)
+        raise ConversionError(
+            f'unexpected DeepLab-v2 classifier keys {bad[:4]}; expected '
+            'layer5.conv2d_list.{i}.weight / .bias', path)
     branches = sorted({int(_BRANCH_KEY.match(k).group(1)) for k in classifier})
     if branches != list(range(len(branches))):
         raise ConversionError(f'DeepLab-v2 classifier branches {branches}; expected 0..n-1', path)
@@ -38,8 +39,8 @@ def classifier_classes(classifier, in_channels, path=None):
     for i in branches:
         w, b = classifier.get(f'{i}.weight'), classifier.get(f'{i}.bias')
         k = None if w is None else w.shape[0]
-        if (w is None or b is None or tuple(w.shape[1:]) != (in_channels, 3, 3)
-                or tuple(b.shape) != (k,) or (classes is not None and k != classes)):
+        if (w is None or b is None or tuple(w.shape[1:]) != (in_channels, 3, 3) or tuple(b.shape) != (k, )
+                or (classes is not None and k != classes)):
             found = {n: tuple(t.shape) for n, t in (('weight', w), ('bias', b)) if t is not None}
             raise ConversionError(
                 f'DeepLab-v2 classifier branch {i} has {found}; expected weight '

@@ -40,23 +40,27 @@ from .loading import load_checkpoint_file
 from .sources import describe_nested, nested_tensors
 from .writers import check_output_suffix
 
-NON_BT_NAMES = {'conv3x1_1': 'convs_layers.0', 'conv1x3_1': 'convs_layers.2',
-                'bn1': 'convs_layers.3', 'conv3x1_2': 'convs_layers.5',
-                'conv1x3_2': 'convs_layers.7', 'bn2': 'convs_layers.8'}
+NON_BT_NAMES = {
+    'conv3x1_1': 'convs_layers.0',
+    'conv1x3_1': 'convs_layers.2',
+    'bn1': 'convs_layers.3',
+    'conv3x1_2': 'convs_layers.5',
+    'conv1x3_2': 'convs_layers.7',
+    'bn2': 'convs_layers.8'
+}
 LAST_LAYER = 'output_conv'
 ERFNET_TARGETS = ('mmseg', 'erfnet_pytorch')
 _BN = ('weight', 'bias', 'running_mean', 'running_var', 'num_batches_tracked')
 
 
 def _bn(prefix, c):
-    return [(f'{prefix}.{t}', () if t == 'num_batches_tracked' else (c,)) for t in _BN]
+    return [(f'{prefix}.{t}', () if t == 'num_batches_tracked' else (c, )) for t in _BN]
 
 
 def _non_bt(prefix, c):
     out = []
     for idx, k in ((0, (3, 1)), (2, (1, 3)), (5, (3, 1)), (7, (1, 3))):
-        out += [(f'{prefix}.convs_layers.{idx}.weight', (c, c) + k),
-                (f'{prefix}.convs_layers.{idx}.bias', (c,))]
+        out += [(f'{prefix}.convs_layers.{idx}.weight', (c, c) + k), (f'{prefix}.convs_layers.{idx}.bias', (c, ))]
         if idx in (2, 7):
             out += _bn(f'{prefix}.convs_layers.{idx + 1}', c)
     return out
@@ -67,7 +71,7 @@ def expected_erfnet_shapes(in_channels=3):
     shapes, i = [], 0
     for cin, cout, n_bt in ((in_channels, 16, 0), (16, 64, 5), (64, 128, 8)):
         shapes += [(f'encoder.{i}.conv.weight', (cout - cin, cin, 3, 3)),
-                   (f'encoder.{i}.conv.bias', (cout - cin,))] + _bn(f'encoder.{i}.bn', cout)
+                   (f'encoder.{i}.conv.bias', (cout - cin, ))] + _bn(f'encoder.{i}.bn', cout)
         i += 1
         for _ in range(n_bt):
             shapes += _non_bt(f'encoder.{i}', cout)
@@ -75,7 +79,7 @@ def expected_erfnet_shapes(in_channels=3):
     j = 0
     for cin, cout in ((128, 64), (64, 16)):
         shapes += [(f'decoder.{j}.conv.weight', (cin, cout, 3, 3)),
-                   (f'decoder.{j}.conv.bias', (cout,))] + _bn(f'decoder.{j}.bn', cout)
+                   (f'decoder.{j}.conv.bias', (cout, ))] + _bn(f'decoder.{j}.bn', cout)
         j += 1
         for _ in range(2):
             shapes += _non_bt(f'decoder.{j}', cout)
@@ -128,33 +132,27 @@ def read_erfnet(path, trust_pickle=False):
     """
     obj = load_checkpoint_file(path, trust_pickle)
     if not isinstance(obj, dict):
-        raise ConversionError(f'the file holds a {type(obj).__name__}, not a checkpoint dict',
-                              path)
+        raise ConversionError(f'the file holds a {type(obj).__name__}, not a checkpoint dict', path)
     for wrapper in ('state_dict', 'model', None):
         sd = obj if wrapper is None else obj.get(wrapper)
         if isinstance(sd, dict) and any(isinstance(v, torch.Tensor) for v in sd.values()):
             break
     else:
         found = describe_nested(nested_tensors(obj))
-        raise ConversionError(
-            (f'found {found}, none of them at the top level or under state_dict/model'
-             if found else 'found no tensors at any depth')
-            + ', where an ERFNet checkpoint (erfnet_pytorch or mmseg ERFNet naming) holds its '
-            'weights', path)
-    sd = OrderedDict((k[7:] if k.startswith('module.') else k, v) for k, v in sd.items()
-                     if isinstance(v, torch.Tensor))
-    if any(k.startswith('backbone.encoder.') for k in sd):   # an mmseg segmentor checkpoint
+        raise ConversionError((f'found {found}, none of them at the top level or under state_dict/model'
+                               if found else 'found no tensors at any depth') +
+                              ', where an ERFNet checkpoint (erfnet_pytorch or mmseg ERFNet naming) holds its '
+                              'weights', path)
+    sd = OrderedDict((k[7:] if k.startswith('module.') else k, v) for k, v in sd.items() if isinstance(v, torch.Tensor))
+    if any(k.startswith('backbone.encoder.') for k in sd):  # an mmseg segmentor checkpoint
         sd = OrderedDict((k[9:], v) for k, v in sd.items() if k.startswith('backbone.'))
-    if any(k.startswith('features.encoder.') for k in sd):   # erfnet_pytorch's ImageNet model
+    if any(k.startswith('features.encoder.') for k in sd):  # erfnet_pytorch's ImageNet model
         dropped = [k for k in sd if not k.startswith('features.encoder.')]
-        sd = OrderedDict((k[len('features.'):], v) for k, v in sd.items()
-                         if k.startswith('features.encoder.'))
+        sd = OrderedDict((k[len('features.'):], v) for k, v in sd.items() if k.startswith('features.encoder.'))
     else:
         dropped = []
-    out = {'encoder': OrderedDict(), 'decoder': OrderedDict(), 'last': OrderedDict(),
-           'dropped': dropped}
-    original = any(k.startswith(('encoder.initial_block.', 'encoder.layers.',
-                                 'decoder.layers.')) for k in sd)
+    out = {'encoder': OrderedDict(), 'decoder': OrderedDict(), 'last': OrderedDict(), 'dropped': dropped}
+    original = any(k.startswith(('encoder.initial_block.', 'encoder.layers.', 'decoder.layers.')) for k in sd)
     if not original and not any(re.match(r'^(encoder|decoder)\.\d+\.', k) for k in sd):
         raise ConversionError(
             'unknown key layout for ERFNet: expected encoder.initial_block.* / '
@@ -173,13 +171,14 @@ def read_erfnet(path, trust_pickle=False):
 
 
 def _check(part, tensors, path):
-    expected = OrderedDict((k, s) for k, s in expected_erfnet_shapes().items()
-                           if k.startswith(part + '.'))
+    expected = OrderedDict((k, s) for k, s in expected_erfnet_shapes().items() if k.startswith(part + '.'))
     filled = {k for k in expected if k.endswith('num_batches_tracked') and k not in tensors}
     missing = [k for k in expected if k not in tensors and k not in filled]
     unexpected = [k for k in tensors if k not in expected]
-    wrong = [f'{k} {tuple(tensors[k].shape)} (expected {expected[k]})' for k in expected
-             if k in tensors and tuple(tensors[k].shape) != expected[k]]
+    wrong = [
+        f'{k} {tuple(tensors[k].shape)} (expected {expected[k]})' for k in expected
+        if k in tensors and tuple(tensors[k].shape) != expected[k]
+    ]
     if not tensors:
         raise ConversionError(f'no ERFNet {part} in this checkpoint (expected {len(expected)} '
                               f'tensors {part}.*)', path)
@@ -207,8 +206,7 @@ def transfer_erfnet(encoder_path, decoder_path, num_classes, seed=0, trust_pickl
     enc = _check('encoder', read_erfnet(encoder_path, trust_pickle)['encoder'], encoder_path)
     dec = _check('decoder', read_erfnet(decoder_path, trust_pickle)['decoder'], decoder_path)
     torch.manual_seed(seed)
-    last = torch.nn.ConvTranspose2d(16, int(num_classes), 2, stride=2, padding=0,
-                                    output_padding=0, bias=True)
+    last = torch.nn.ConvTranspose2d(16, int(num_classes), 2, stride=2, padding=0, output_padding=0, bias=True)
     return (OrderedDict(list(enc.items()) + list(dec.items())),
             OrderedDict([(LAST_LAYER + '.weight', last.weight.detach().clone()),
                          (LAST_LAYER + '.bias', last.bias.detach().clone())]))
@@ -217,19 +215,23 @@ def transfer_erfnet(encoder_path, decoder_path, num_classes, seed=0, trust_pickl
 def write_erfnet_mmseg(backbone, dst, provenance=None):
     """mmengine checkpoint ``{'meta', 'state_dict': backbone}`` for mmseg's ``ERFNet``
     (``init_cfg=dict(type='Pretrained', checkpoint=dst)`` on the backbone)."""
-    from .atomic import atomic_outputs
-    with atomic_outputs(dst) as (tmp,):
-        torch.save({'meta': {'segssl_convert': dict(provenance or {}, target='mmseg ERFNet')},
-                    'state_dict': OrderedDict(backbone)}, tmp)
+    from segssl.io.atomic import atomic_outputs
+    with atomic_outputs(dst) as (tmp, ):
+        torch.save(
+            {
+                'meta': {
+                    'segssl_convert': dict(provenance or {}, target='mmseg ERFNet')
+                },
+                'state_dict': OrderedDict(backbone)
+            }, tmp)
     return [dst]
 
 
 def write_erfnet_original(backbone, last, dst):
     """Plain state dict of erfnet_pytorch's ``Net`` (original names, new ``output_conv``)."""
-    from .atomic import atomic_outputs
-    sd = OrderedDict((original_erfnet_name(k), v) for k, v in
-                     list(backbone.items()) + list(last.items()))
-    with atomic_outputs(dst) as (tmp,):
+    from segssl.io.atomic import atomic_outputs
+    sd = OrderedDict((original_erfnet_name(k), v) for k, v in list(backbone.items()) + list(last.items()))
+    with atomic_outputs(dst) as (tmp, ):
         torch.save(sd, tmp)
     return [dst]
 
@@ -255,19 +257,21 @@ def convert_erfnet(src, dst, to, decoder_src=None, num_classes=None, seed=0, tru
             outputs = write_erfnet_mmseg(enc, dst, {'encoder': src, 'decoder': None})
             params = sum(v.numel() for k, v in enc.items()
                          if not k.endswith(('running_mean', 'running_var', 'num_batches_tracked')))
-            return ([f'ERFNet: encoder from {src}; it has no decoder: encoder only (the '
-                     'config\'s decoder starts from its own init)',
-                     f'converted {len(enc)} tensors, {params:,} parameters (mmseg ERFNet naming)']
-                    + ([f'dropped {len(source["dropped"])} tensors of other parts '
-                        f'({", ".join(sorted({".".join(k.split(".")[:2]) for k in source["dropped"]}))})']
-                       if source['dropped'] else [])
-                    + [f'wrote {p} ({to})' for p in outputs])
+            return ([
+                f'ERFNet: encoder from {src}; it has no decoder: encoder only (the '
+                'config\'s decoder starts from its own init)',
+                f'converted {len(enc)} tensors, {params:,} parameters (mmseg ERFNet naming)'
+            ] + ([
+                f'dropped {len(source["dropped"])} tensors of other parts '
+                f'({", ".join(sorted({".".join(k.split(".")[:2]) for k in source["dropped"]}))})'
+            ] if source['dropped'] else []) + [f'wrote {p} ({to})' for p in outputs])
     decoder_src = decoder_src or src
     if num_classes is None:
         last = read_erfnet(decoder_src, trust_pickle)['last']
         if not last and to != 'mmseg':
-            raise ConversionError('no decoder.output_conv in this checkpoint; give '
-                                  '--num-classes to create the last layer', decoder_src)
+            raise ConversionError(
+                'no decoder.output_conv in this checkpoint; give '
+                '--num-classes to create the last layer', decoder_src)
         backbone, _ = transfer_erfnet(src, decoder_src, 1, seed, trust_pickle)
     else:
         backbone, last = transfer_erfnet(src, decoder_src, num_classes, seed, trust_pickle)
@@ -277,8 +281,10 @@ def convert_erfnet(src, dst, to, decoder_src=None, num_classes=None, seed=0, tru
         outputs = write_erfnet_original(backbone, last, dst)
     params = sum(v.numel() for k, v in backbone.items()
                  if not k.endswith(('running_mean', 'running_var', 'num_batches_tracked')))
-    lines = [f'ERFNet: encoder from {src}, decoder from {decoder_src}',
-             f'converted {len(backbone)} tensors, {params:,} parameters (mmseg ERFNet naming)']
+    lines = [
+        f'ERFNet: encoder from {src}, decoder from {decoder_src}',
+        f'converted {len(backbone)} tensors, {params:,} parameters (mmseg ERFNet naming)'
+    ]
     if last:
         shape = tuple(last[LAST_LAYER + '.weight'].shape)
         lines.append(('new' if num_classes is not None else 'kept') + f' last layer '

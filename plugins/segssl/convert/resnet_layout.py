@@ -14,7 +14,7 @@ Depths: 18 = BasicBlock [2, 2, 2, 2], 34 = BasicBlock [3, 4, 6, 3], 50 = Bottlen
 [3, 4, 6, 3], 101 = Bottleneck [3, 4, 23, 3], 152 = Bottleneck [3, 8, 36, 3].
 
 Stems: ``'7x7'`` (standard: conv1 7x7 stride 2 then 3x3 max-pool) and ``'3x3'`` (the variant
-of seed 003: conv1 3x3 stride 1 and no max-pool; same key names, ``conv1.weight`` is
+of the SimCLR report: conv1 3x3 stride 1 and no max-pool; same key names, ``conv1.weight`` is
 ``(64, 3, 3, 3)``). The stem cannot be told from the weights beyond the kernel size; the
 stride/max-pool part is the convention that goes with a 3x3 ``conv1``.
 """
@@ -38,8 +38,7 @@ _BLOCK_KEY = re.compile(r'^layer([1-4])\.(\d+)\.')
 
 
 def _bn_shapes(prefix, channels):
-    return [(f'{prefix}.{t}', () if t == 'num_batches_tracked' else (channels,))
-            for t in BN_TENSORS]
+    return [(f'{prefix}.{t}', () if t == 'num_batches_tracked' else (channels, )) for t in BN_TENSORS]
 
 
 def expected_resnet_shapes(depth, stem='7x7', in_channels=3):
@@ -56,7 +55,7 @@ def expected_resnet_shapes(depth, stem='7x7', in_channels=3):
     expansion = 4 if block == 'Bottleneck' else 1
     inplanes = 64
     for s, n in enumerate(counts, start=1):
-        planes = 64 * 2 ** (s - 1)
+        planes = 64 * 2**(s - 1)
         for b in range(n):
             p = f'layer{s}.{b}'
             if block == 'Bottleneck':
@@ -94,22 +93,21 @@ def infer_resnet_depth(state_dict, path=None):
         if blk == block and tuple(counts) == cnt:
             return depth, block, tuple(counts)
     raise ConversionError(
-        f'unknown ResNet layout: {block} with blocks per stage {counts}; expected one of '
-        + ', '.join(f'ResNet-{d} ({b} {list(c)})' for d, (b, c) in BLOCKS_PER_DEPTH.items()),
-        path)
+        f'unknown ResNet layout: {block} with blocks per stage {counts}; expected one of ' +
+        ', '.join(f'ResNet-{d} ({b} {list(c)})' for d, (b, c) in BLOCKS_PER_DEPTH.items()), path)
 
 
 def infer_stem(state_dict, path=None):
     """Return ``'7x7'`` or ``'3x3'`` from the kernel of ``conv1.weight``."""
     w = state_dict.get('conv1.weight')
     if w is None:
-        raise ConversionError('no ResNet stem: key conv1.weight is missing from the encoder',
-                              path)
+        raise ConversionError('no ResNet stem: key conv1.weight is missing from the encoder', path)
     for stem, k in STEM_KERNEL.items():
         if tuple(w.shape[2:]) == (k, k):
             return stem
-    raise ConversionError(f'conv1.weight has shape {tuple(w.shape)}; expected a 7x7 or 3x3 '
-                          'kernel (64, 3, 7, 7) / (64, 3, 3, 3)', path)
+    raise ConversionError(
+        f'conv1.weight has shape {tuple(w.shape)}; expected a 7x7 or 3x3 '
+        'kernel (64, 3, 7, 7) / (64, 3, 3, 3)', path)
 
 
 def _describe(depth, block, counts):
@@ -143,15 +141,15 @@ def canonical_resnet(state_dict, expected_depth=None, path=None):
     stem = infer_stem(state_dict, path)
     in_channels = state_dict['conv1.weight'].shape[1]
     expected = expected_resnet_shapes(depth, stem, in_channels)
-    filled = [k for k in expected
-              if k.endswith('num_batches_tracked') and k not in state_dict]
+    filled = [k for k in expected if k.endswith('num_batches_tracked') and k not in state_dict]
     missing = [k for k in expected if k not in state_dict and k not in filled]
     unexpected = [k for k in state_dict if k not in expected]
-    wrong = [f'{k} {tuple(state_dict[k].shape)} (expected {expected[k]})'
-             for k in expected if k in state_dict and tuple(state_dict[k].shape) != expected[k]]
+    wrong = [
+        f'{k} {tuple(state_dict[k].shape)} (expected {expected[k]})' for k in expected
+        if k in state_dict and tuple(state_dict[k].shape) != expected[k]
+    ]
     problems = []
-    for what, items in (('missing', missing), ('unexpected', unexpected),
-                        ('wrong shape', wrong)):
+    for what, items in (('missing', missing), ('unexpected', unexpected), ('wrong shape', wrong)):
         if items:
             more = f' ... and {len(items) - 8} more' if len(items) > 8 else ''
             problems.append(f'{len(items)} {what}: {", ".join(items[:8])}{more}')
@@ -161,8 +159,7 @@ def canonical_resnet(state_dict, expected_depth=None, path=None):
             'layout (torchvision naming): ' + '; '.join(problems), path)
     out = OrderedDict()
     for k in expected:
-        out[k] = (state_dict[k] if k in state_dict
-                  else torch.tensor(0, dtype=torch.long))
+        out[k] = (state_dict[k] if k in state_dict else torch.tensor(0, dtype=torch.long))
     return out, depth, stem, filled
 
 
@@ -197,8 +194,7 @@ class CanonicalResNet:
         self.style = style
 
     @classmethod
-    def from_state_dict(cls, state_dict, expected_depth=None, path=None, provenance=None,
-                        style='pytorch'):
+    def from_state_dict(cls, state_dict, expected_depth=None, path=None, provenance=None, style='pytorch'):
         """Check ``state_dict`` (torchvision naming) with :func:`canonical_resnet`."""
         sd, depth, stem, filled = canonical_resnet(state_dict, expected_depth, path)
         prov = dict(provenance or {})

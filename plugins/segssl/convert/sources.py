@@ -53,43 +53,42 @@ from .loading import load_checkpoint_file
 
 WRAPPERS = ('state_dict', 'model', 'online_network_state_dict')
 DEEPLABV2_CLASSIFIER = 'layer5.conv2d_list.'
-CAFFE_FORMATS = ('deeplabv2',)      # formats whose ResNet strides in the 1x1 conv
-SEQUENTIAL_INDEX = {'0': 'conv1', '1': 'bn1', '4': 'layer1', '5': 'layer2', '6': 'layer3',
-                    '7': 'layer4'}
+CAFFE_FORMATS = ('deeplabv2', )  # formats whose ResNet strides in the 1x1 conv
+SEQUENTIAL_INDEX = {'0': 'conv1', '1': 'bn1', '4': 'layer1', '5': 'layer2', '6': 'layer3', '7': 'layer4'}
 RESNET_ROOTS = ('conv1.', 'bn1.', 'layer1.', 'layer2.', 'layer3.', 'layer4.')
-DEEP_STEMS = ('stem.', 'conv1.')    # ResNetV1c/V1d (mmseg, mmpretrain), timm resnet*d: <stem>0.weight
-MAX_NESTING = 16                    # how deep nested containers are searched for tensors
+DEEP_STEMS = ('stem.', 'conv1.')  # ResNetV1c/V1d (mmseg, mmpretrain), timm resnet*d: <stem>0.weight
+MAX_NESTING = 16  # how deep nested containers are searched for tensors
 
 
 @dataclass(frozen=True)
 class SourceFormat:
     """One checkpoint format: where its online and target encoders live."""
     name: str
-    wrappers: tuple          # wrapper keys to look in, in order; None = the top level
-    online: str              # prefix of the online encoder (after removing 'module.')
-    targets: tuple           # prefixes of target/momentum encoders (dropped)
-    signature: tuple         # detection: any of these prefixes present (under a wrapper)
-    excludes: tuple = ()     # detection: none of these prefixes present
+    wrappers: tuple  # wrapper keys to look in, in order; None = the top level
+    online: str  # prefix of the online encoder (after removing 'module.')
+    targets: tuple  # prefixes of target/momentum encoders (dropped)
+    signature: tuple  # detection: any of these prefixes present (under a wrapper)
+    excludes: tuple = ()  # detection: none of these prefixes present
 
 
 FORMATS = OrderedDict((f.name, f) for f in [
-    SourceFormat('segssl', ('state_dict',), 'online_backbone.', ('target_backbone.',),
-                 ('online_backbone.', 'target_backbone.')),
-    SourceFormat('pixpro', ('model', 'state_dict'), 'encoder.', ('encoder_k.',),
-                 ('encoder_k.',), excludes=('encoder_q.',)),
-    SourceFormat('moco', ('state_dict',), 'encoder_q.', ('encoder_k.',),
-                 ('encoder_q.', 'encoder_k.'), excludes=('encoder.',)),
-    SourceFormat('byol', ('state_dict', 'online_network_state_dict'), 'online_network.',
-                 ('target_network.',), ('online_network.', 'target_network.')),
-    SourceFormat('mmpretrain', ('state_dict',), 'backbone.',
-                 ('momentum_encoder.', 'target_net.', 'teacher.', 'ema_'),
-                 ('backbone.',), excludes=('online_backbone.', 'target_backbone.')),
-    SourceFormat('torchvision', (None, 'state_dict', 'model'), '', (),
-                 ('conv1.weight', 'layer1.0.conv1.weight'),
-                 excludes=('online_backbone.', 'backbone.', 'encoder_q.', 'encoder_k.',
-                           'online_network.', DEEPLABV2_CLASSIFIER)),
-    SourceFormat('deeplabv2', (None, 'state_dict'), 'Scale.', (),
-                 ('Scale.conv1.weight', DEEPLABV2_CLASSIFIER, 'Scale.' + DEEPLABV2_CLASSIFIER)),
+    SourceFormat('segssl', ('state_dict', ), 'online_backbone.', ('target_backbone.', ), ('online_backbone.',
+                                                                                          'target_backbone.')),
+    SourceFormat('pixpro', ('model',
+                            'state_dict'), 'encoder.', ('encoder_k.', ), ('encoder_k.', ), excludes=('encoder_q.', )),
+    SourceFormat('moco', ('state_dict', ), 'encoder_q.', ('encoder_k.', ), ('encoder_q.',
+                                                                            'encoder_k.'), excludes=('encoder.', )),
+    SourceFormat('byol', ('state_dict',
+                          'online_network_state_dict'), 'online_network.', ('target_network.', ), ('online_network.',
+                                                                                                   'target_network.')),
+    SourceFormat('mmpretrain', ('state_dict', ), 'backbone.', ('momentum_encoder.', 'target_net.', 'teacher.',
+                                                               'ema_'), ('backbone.', ), excludes=('online_backbone.',
+                                                                                                   'target_backbone.')),
+    SourceFormat(
+        'torchvision', (None, 'state_dict', 'model'), '', (), ('conv1.weight', 'layer1.0.conv1.weight'), excludes=(
+            'online_backbone.', 'backbone.', 'encoder_q.', 'encoder_k.', 'online_network.', DEEPLABV2_CLASSIFIER)),
+    SourceFormat('deeplabv2', (None, 'state_dict'), 'Scale.', (), ('Scale.conv1.weight', DEEPLABV2_CLASSIFIER,
+                                                                   'Scale.' + DEEPLABV2_CLASSIFIER)),
 ])
 
 
@@ -161,18 +160,19 @@ def _matches(fmt, wrapper, keys):
 
 
 def _prefix_summary(keys, depth=1, limit=12):
-    counts = Counter('.'.join(k.split('.')[:depth]) + ('.' if k.count('.') >= depth else '')
-                     for k in keys)
+    counts = Counter('.'.join(k.split('.')[:depth]) + ('.' if k.count('.') >= depth else '') for k in keys)
     items = [f'{p} ({n})' for p, n in counts.most_common(limit)]
     return ', '.join(items) + (f', ... {len(counts) - limit} more' if len(counts) > limit else '')
 
 
 def _group(keys, why, online=''):
     """``[(prefix, count, why)]``: keys grouped by their first name (after ``online``)."""
+
     def name(k):
         base = online if online and k.startswith(online) else ''
         first, dot, _ = k[len(base):].partition('.')
         return base + first + dot
+
     counts = Counter(name(k) for k in keys)
     return [(p, n, why) for p, n in sorted(counts.items())]
 
@@ -188,8 +188,10 @@ def _check_not_deep_stem(sub, root, path, where):
     for stem in DEEP_STEMS:
         if root + stem + '0.weight' not in sub:
             continue
-        convs = [f'{k[len(root):]} {tuple(v.shape)}' for k, v in sub.items()
-                 if k.startswith(root + stem) and k.endswith('.weight') and v.dim() == 4]
+        convs = [
+            f'{k[len(root):]} {tuple(v.shape)}' for k, v in sub.items()
+            if k.startswith(root + stem) and k.endswith('.weight') and v.dim() == 4
+        ]
         raise ConversionError(
             'deep-stem (ResNetV1c) checkpoints are not supported: '
             f'{where}{f", under {root!r}" if root else ""} has a stem of {len(convs)} convs '
@@ -239,7 +241,7 @@ def _nested_tensor_keys(obj, path=(), depth=0, seen=None):
         return
     seen.add(id(obj))
     for k, v in items:
-        yield from _nested_tensor_keys(v, path + (str(k),), depth + 1, seen)
+        yield from _nested_tensor_keys(v, path + (str(k), ), depth + 1, seen)
 
 
 def nested_tensors(obj, skip=()):
@@ -265,8 +267,7 @@ def _holds_resnet(keys):
 
 def _nothing_readable(obj, path):
     """The error for a checkpoint with no tensor at the top level or under a known wrapper."""
-    readable = ('the top level or under '
-                + ', '.join(repr(w) for w in WRAPPERS[:-1]) + f' or {WRAPPERS[-1]!r}')
+    readable = ('the top level or under ' + ', '.join(repr(w) for w in WRAPPERS[:-1]) + f' or {WRAPPERS[-1]!r}')
     groups = nested_tensors(obj)
     if not groups:
         return ConversionError(
@@ -311,11 +312,10 @@ def _choose(views, fmt_name, path, obj):
     if not found:
         elsewhere = describe_nested(nested_tensors(obj, skip=[w for w in views if w]))
         raise ConversionError(
-            f'unknown key layout: no known SSL checkpoint format matches (found {layout}'
-            + (f'; and {elsewhere}' if elsewhere else '') + '); expected one of '
-            + ', '.join(f'{f.name} ({f.online or "conv1.weight at the root"})'
-                        for f in FORMATS.values())
-            + '. Name the format with --from FORMAT if it is one of these', path)
+            f'unknown key layout: no known SSL checkpoint format matches (found {layout}' +
+            (f'; and {elsewhere}' if elsewhere else '') + '); expected one of ' +
+            ', '.join(f'{f.name} ({f.online or "conv1.weight at the root"})'
+                      for f in FORMATS.values()) + '. Name the format with --from FORMAT if it is one of these', path)
     raise ConversionError(
         f'ambiguous key layout: it matches formats {list(found)} (found {layout}); '
         'name the format with --from FORMAT', path)
@@ -334,8 +334,9 @@ def read_encoder(path, fmt=None, trust_pickle=False):
     """
     obj = load_checkpoint_file(path, trust_pickle)
     if not isinstance(obj, dict):
-        raise ConversionError(f'the file holds a {type(obj).__name__}, not a checkpoint dict '
-                              '(expected a state dict or {"state_dict": ...})', path)
+        raise ConversionError(
+            f'the file holds a {type(obj).__name__}, not a checkpoint dict '
+            '(expected a state dict or {"state_dict": ...})', path)
     views = _views(obj)
     fmt_obj, wrapper = _choose(views, fmt, path, obj)
     weights = views[wrapper]
@@ -343,35 +344,28 @@ def read_encoder(path, fmt=None, trust_pickle=False):
     online = fmt_obj.online
     if fmt_obj.name == 'byol' and wrapper == 'online_network_state_dict':
         online = ''  # this wrapper holds the online network itself
-    if fmt_obj.name == 'deeplabv2' and not _has_prefix(weights, (online,)):
+    if fmt_obj.name == 'deeplabv2' and not _has_prefix(weights, (online, )):
         online = ''  # the same network saved without the Scale. wrapper
-    target_keys = [k for k in weights if online and not k.startswith(online)
-                   and _has_prefix([k], fmt_obj.targets)]
+    target_keys = [k for k in weights if online and not k.startswith(online) and _has_prefix([k], fmt_obj.targets)]
     sub = OrderedDict((k[len(online):], v) for k, v in weights.items() if k.startswith(online))
     if not sub:
         raise ConversionError(
             f'no online encoder: {where} has no key starting with {online!r}; found '
-            f'{_prefix_summary(weights)}'
-            + (' (a target network is never converted)' if target_keys else ''), path)
-    body, _, used = _find_resnet_body(sub, path,
-                                      where + (f', prefix {online!r}' if online else ''))
+            f'{_prefix_summary(weights)}' + (' (a target network is never converted)' if target_keys else ''), path)
+    body, _, used = _find_resnet_body(sub, path, where + (f', prefix {online!r}' if online else ''))
     used = {online + k for k in used}
     classifier = OrderedDict()
     if fmt_obj.name == 'deeplabv2':
         head = online + DEEPLABV2_CLASSIFIER
-        classifier = OrderedDict((k[len(head):], v) for k, v in weights.items()
-                                 if k.startswith(head))
+        classifier = OrderedDict((k[len(head):], v) for k, v in weights.items() if k.startswith(head))
         used |= {head + k for k in classifier}
     skip = used | set(target_keys)
     rest = [k for k in weights if k not in skip]
-    dropped = _group(target_keys, 'target network', online) + _group(rest, 'head or other',
-                                                                      online)
-    other = [k for k in obj if k != wrapper and
-             not (wrapper is None and isinstance(_as_tensor(obj[k]), torch.Tensor))]
+    dropped = _group(target_keys, 'target network', online) + _group(rest, 'head or other', online)
+    other = [k for k in obj if k != wrapper and not (wrapper is None and isinstance(_as_tensor(obj[k]), torch.Tensor))]
     for k in other:
         if k == 'target_network_state_dict' and isinstance(obj[k], dict):
             dropped.append((k, len(_weights(obj[k])), 'target network'))
-    return EncoderSource(path=path, format=fmt_obj.name, wrapper=wrapper, encoder=body,
-                         dropped=dropped, other_entries=[str(k) for k in other],
-                         classifier=classifier,
+    return EncoderSource(path=path, format=fmt_obj.name, wrapper=wrapper, encoder=body, dropped=dropped,
+                         other_entries=[str(k) for k in other], classifier=classifier,
                          style='caffe' if fmt_obj.name in CAFFE_FORMATS else 'pytorch')

@@ -10,7 +10,7 @@ Outputs:
 * mmseg: mmengine checkpoint ``{'meta': {'segssl_convert': {...}}, 'state_dict': canonical}``
   for mmseg's ``ResNet(depth, style='pytorch')`` (its names equal torchvision's); use it as
   ``backbone=dict(..., init_cfg=dict(type='Pretrained', checkpoint=PATH))``. A 3x3-stem encoder
-  (seed 003) is written the same way, for segssl's ``ResNet3x3Stem`` backbone (an mmseg ResNet
+  (the SimCLR report) is written the same way, for segssl's ``ResNet3x3Stem`` backbone (an mmseg ResNet
   with conv1 3x3 stride 1 and no max-pool; same names); ``meta`` records the stem and the type.
   A caffe-style encoder (the official DeepLab-v2 init) is written for segssl's
   ``DeepLabV2ResNet(style='caffe')``; its classifier, when kept, is added as
@@ -33,21 +33,28 @@ from collections import OrderedDict
 
 import torch
 
-from .atomic import atomic_outputs
+from segssl.io.atomic import atomic_outputs
+
 from .detectron2_names import detectron2_name
 from .errors import ConversionError
 
 DETECTRON2_PREFIX = 'backbone.bottom_up.'
-PIXEL_MEAN = (123.675, 116.28, 103.53)   # RGB, 0-255: torchvision's ImageNet mean * 255
-PIXEL_STD = (58.395, 57.12, 57.375)      # torchvision's ImageNet std * 255
+PIXEL_MEAN = (123.675, 116.28, 103.53)  # RGB, 0-255: torchvision's ImageNet mean * 255
+PIXEL_STD = (58.395, 57.12, 57.375)  # torchvision's ImageNet std * 255
 TORCH_SAVE_SUFFIXES = ('.pth', '.pt')
-OUTPUT_SUFFIXES = {'mmseg': TORCH_SAVE_SUFFIXES, 'torchvision': TORCH_SAVE_SUFFIXES,
-                   'detectron2': ('.pkl',), 'erfnet_pytorch': TORCH_SAVE_SUFFIXES}
-OUTPUT_KINDS = {'mmseg': 'an mmengine checkpoint (torch.save)',
-                'torchvision': 'a torch.save state dict',
-                'detectron2': 'a detectron2 model-zoo pickle (DetectionCheckpointer unpickles '
-                              'only a .pkl file)',
-                'erfnet_pytorch': 'a torch.save state dict'}
+OUTPUT_SUFFIXES = {
+    'mmseg': TORCH_SAVE_SUFFIXES,
+    'torchvision': TORCH_SAVE_SUFFIXES,
+    'detectron2': ('.pkl', ),
+    'erfnet_pytorch': TORCH_SAVE_SUFFIXES
+}
+OUTPUT_KINDS = {
+    'mmseg': 'an mmengine checkpoint (torch.save)',
+    'torchvision': 'a torch.save state dict',
+    'detectron2': 'a detectron2 model-zoo pickle (DetectionCheckpointer unpickles '
+    'only a .pkl file)',
+    'erfnet_pytorch': 'a torch.save state dict'
+}
 
 
 def check_output_suffix(dst, to, targets=None):
@@ -67,14 +74,13 @@ def check_output_suffix(dst, to, targets=None):
     expected = OUTPUT_SUFFIXES[to]
     if suffix in expected:
         return
-    takers = [t for t in (WRITERS if targets is None else targets)
-              if t != to and suffix and suffix in OUTPUT_SUFFIXES[t]]
+    takers = [
+        t for t in (WRITERS if targets is None else targets) if t != to and suffix and suffix in OUTPUT_SUFFIXES[t]
+    ]
     raise ConversionError(
-        (f'output suffix {suffix}' if suffix else 'an output name without a suffix')
-        + f' does not fit --to {to}, which writes {OUTPUT_KINDS[to]}: expected '
-        + ' or '.join(expected)
-        + (f' ({suffix} is for --to {" or ".join(takers)})' if takers else '')
-        + '; nothing was written', dst)
+        (f'output suffix {suffix}' if suffix else 'an output name without a suffix') +
+        f' does not fit --to {to}, which writes {OUTPUT_KINDS[to]}: expected ' + ' or '.join(expected) +
+        (f' ({suffix} is for --to {" or ".join(takers)})' if takers else '') + '; nothing was written', dst)
 
 
 def _require_standard_stem(encoder, target, dst):
@@ -99,7 +105,7 @@ def _require_pytorch_style(encoder, target, dst):
 def write_torchvision(encoder, dst):
     """Write the canonical state dict to ``dst`` with ``torch.save``; return ``[dst]``."""
     _require_pytorch_style(encoder, 'torchvision', dst)
-    with atomic_outputs(dst) as (tmp,):
+    with atomic_outputs(dst) as (tmp, ):
         torch.save(OrderedDict(encoder.state_dict), tmp)
     return [dst]
 
@@ -117,13 +123,14 @@ def write_mmseg(encoder, dst, head=None):
         backbone = 'DeepLabV2ResNet'
     else:
         backbone = 'ResNet' if encoder.stem == '7x7' else 'ResNet3x3Stem'
-    meta = {'segssl_convert': dict(encoder.provenance, depth=encoder.depth, stem=encoder.stem,
-                                   style=encoder.style, backbone_type=backbone,
-                                   decode_head_tensors=len(head or {}),
-                                   target=f'mmseg {backbone}(style="{encoder.style}")')}
+    meta = {
+        'segssl_convert':
+        dict(encoder.provenance, depth=encoder.depth, stem=encoder.stem, style=encoder.style, backbone_type=backbone,
+             decode_head_tensors=len(head or {}), target=f'mmseg {backbone}(style="{encoder.style}")')
+    }
     state = OrderedDict(encoder.state_dict)
     state.update(head or {})
-    with atomic_outputs(dst) as (tmp,):
+    with atomic_outputs(dst) as (tmp, ):
         torch.save({'meta': meta, 'state_dict': state}, tmp)
     return [dst]
 
@@ -134,18 +141,11 @@ def detectron2_yaml_text(encoder, weights_path):
     return '\n'.join([
         f'# written by segssl convert: ResNet-{encoder.depth} from '
         f'{encoder.provenance.get("source", "?")} (format {encoder.provenance.get("format", "?")})',
-        '# merge into a Mask R-CNN / FPN config: cfg.merge_from_file(this file)',
-        'MODEL:',
-        f'  WEIGHTS: "{os.path.abspath(weights_path)}"',
-        f'  PIXEL_MEAN: [{", ".join(map(str, PIXEL_MEAN))}]',
-        f'  PIXEL_STD: [{", ".join(map(str, PIXEL_STD))}]',
-        '  RESNETS:',
-        f'    DEPTH: {encoder.depth}',
-        '    STRIDE_IN_1X1: False',
-        f'    RES2_OUT_CHANNELS: {res2_out}',
-        'INPUT:',
-        '  FORMAT: "RGB"',
-        ''])
+        '# merge into a Mask R-CNN / FPN config: cfg.merge_from_file(this file)', 'MODEL:',
+        f'  WEIGHTS: "{os.path.abspath(weights_path)}"', f'  PIXEL_MEAN: [{", ".join(map(str, PIXEL_MEAN))}]',
+        f'  PIXEL_STD: [{", ".join(map(str, PIXEL_STD))}]', '  RESNETS:', f'    DEPTH: {encoder.depth}',
+        '    STRIDE_IN_1X1: False', f'    RES2_OUT_CHANNELS: {res2_out}', 'INPUT:', '  FORMAT: "RGB"', ''
+    ])
 
 
 def detectron2_state(encoder, prefix=DETECTRON2_PREFIX):
@@ -171,8 +171,7 @@ def write_detectron2(encoder, dst, prefix=DETECTRON2_PREFIX, yaml_path=None):
     _require_pytorch_style(encoder, 'detectron2', dst)
     if yaml_path is None:
         yaml_path = os.path.splitext(dst)[0] + '.yaml'
-    data = {'model': detectron2_state(encoder, prefix), '__author__': 'segssl',
-            'matching_heuristics': False}
+    data = {'model': detectron2_state(encoder, prefix), '__author__': 'segssl', 'matching_heuristics': False}
     with atomic_outputs(dst, yaml_path) as (tmp_pkl, tmp_yaml):
         with open(tmp_pkl, 'wb') as f:
             pickle.dump(data, f, protocol=pickle.HIGHEST_PROTOCOL)
@@ -181,5 +180,4 @@ def write_detectron2(encoder, dst, prefix=DETECTRON2_PREFIX, yaml_path=None):
     return [dst, yaml_path]
 
 
-WRITERS = {'mmseg': write_mmseg, 'detectron2': write_detectron2,
-           'torchvision': write_torchvision}
+WRITERS = {'mmseg': write_mmseg, 'detectron2': write_detectron2, 'torchvision': write_torchvision}

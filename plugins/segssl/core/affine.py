@@ -1,4 +1,4 @@
-"""Affine views (seed 000, 3.2: rotation, fixed affine, random affine on one view; framework-free).
+"""Affine views (the PixPro thesis, 3.2: rotation, fixed affine, random affine on one view; framework-free).
 
 Coordinate convention (the one ``segssl.core.matching`` uses): **continuous pixel coordinates**,
 x to the right, y down, pixel (col c, row r) covers [c, c+1) x [r, r+1) and has its centre at
@@ -16,11 +16,11 @@ warped point q (homogeneous 2x3, ``q = M[:, :2] @ p + M[:, 2]``)::
 Angles and shears in degrees, translations in pixels. ``matching.lattice_from_boxes`` wants the
 *inverse* warp (warped-view pixel -> un-warped-view pixel): ``invert_affine(M)``.
 
-Two ways of drawing the random affine (seed 000: rotation U(-45, 45) deg, translation
+Two ways of drawing the random affine (the PixPro thesis: rotation U(-45, 45) deg, translation
 U(-100, 100) px in x and y, x-shear U(-10, 10) deg, no y-shear):
 - per sample: ``segssl.mmseg.transforms.AffineView(mode='random')`` draws one per image in the
   data pipeline;
-- per batch (the seed's "random affine per batch"): a model draws ONE set of parameters with
+- per batch (the report's "random affine per batch"): a model draws ONE set of parameters with
   ``random_affine_params(generator)``, builds ``affine_matrix`` and applies it to the whole
   batch of views with ``warp_images`` (then records ``invert_affine`` as the views' warp).
 """
@@ -47,8 +47,7 @@ def _pair(v, name) -> Tuple:
     raise ValueError(f'{name}={v!r}: expected a number or a pair (x, y)')
 
 
-def affine_matrix(angle: Number = 0.0, translate=(0.0, 0.0), shear=(0.0, 0.0),
-                  center=(0.0, 0.0)) -> torch.Tensor:
+def affine_matrix(angle: Number = 0.0, translate=(0.0, 0.0), shear=(0.0, 0.0), center=(0.0, 0.0)) -> torch.Tensor:
     """Forward affine warp (see the module docstring for the formula and convention).
 
     Args:
@@ -69,7 +68,7 @@ def affine_matrix(angle: Number = 0.0, translate=(0.0, 0.0), shear=(0.0, 0.0),
     one, zero = torch.ones_like(kx), torch.zeros_like(kx)
     Shx = torch.stack([torch.stack([one, kx], -1), torch.stack([zero, one], -1)], -2)
     Shy = torch.stack([torch.stack([one, zero], -1), torch.stack([ky, one], -1)], -2)
-    A = R @ Shx @ Shy                                                    # (..., 2, 2)
+    A = R @ Shx @ Shy  # (..., 2, 2)
     c = torch.stack([cx, cy], -1)
     t = c + torch.stack([tx, ty], -1) - (A @ c[..., None])[..., 0]
     return torch.cat([A, t[..., None]], -1)
@@ -134,17 +133,18 @@ def warp_images(images: torch.Tensor, matrices: torch.Tensor, inverse: bool = Fa
     return F.grid_sample(images, grid, mode=mode, padding_mode='zeros', align_corners=False)
 
 
-def random_affine_params(generator: Optional[torch.Generator] = None, degrees: float = 45.0,
-                         translate: Sequence[float] = (100.0, 100.0),
-                         shear: Sequence[float] = (10.0, 0.0)) -> Dict[str, object]:
+def random_affine_params(
+    generator: Optional[torch.Generator] = None, degrees: float = 45.0, translate: Sequence[float] = (100.0, 100.0),
+    shear: Sequence[float] = (10.0, 0.0)
+) -> Dict[str, object]:
     """Draw one random affine: angle U(-degrees, degrees), tx U(-translate[0], translate[0]),
     ty likewise, shear_x U(-shear[0], shear[0]), shear_y U(-shear[1], shear[1]).
 
-    Defaults are seed 000's random affine (rotation +-45 deg, translation +-100 px, x-shear
+    Defaults are the PixPro thesis's random affine (rotation +-45 deg, translation +-100 px, x-shear
     +-10 deg, no y-shear). Returns dict(angle=float, translate=(tx, ty), shear=(sx, sy)) for
     ``affine_matrix(**params, center=...)``.
     """
-    u = torch.rand(5, generator=generator, dtype=torch.float64) * 2 - 1     # U(-1, 1)
+    u = torch.rand(5, generator=generator, dtype=torch.float64) * 2 - 1  # U(-1, 1)
     bounds = [degrees, translate[0], translate[1], shear[0], shear[1]]
     v = [float(x) * b for x, b in zip(u, bounds)]
     return dict(angle=v[0], translate=(v[1], v[2]), shear=(v[3], v[4]))

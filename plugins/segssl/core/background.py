@@ -1,9 +1,9 @@
-"""Background removal from instance predictions, and its score (seed 002, framework-free, numpy).
+"""Background removal from instance predictions, and its score (the Mask R-CNN thesis, framework-free, numpy).
 
-Seed 002 runs the fine-tuned Mask R-CNN on an image, keeps the predicted instance mask, zeroes
+The Mask R-CNN thesis runs the fine-tuned Mask R-CNN on an image, keeps the predicted instance mask, zeroes
 every pixel outside it, and scores the result by the cosine similarity (in %) with the
-ground-truth background-removed image. The seed leaves open which instance(s) to keep and the
-score threshold; here they are options (seed 002, "Background removal": unstated):
+ground-truth background-removed image. The report leaves open which instance(s) to keep and the
+score threshold; here they are options (the Mask R-CNN thesis, "Background removal": unstated):
 
 * ``keep='top'``: the highest-scoring instance with score >= ``score_threshold``;
 * ``keep='union'``: the union of every instance with score >= ``score_threshold``;
@@ -21,8 +21,7 @@ import numpy as np
 KEEP_MODES = ('top', 'union')
 
 
-def select_instance_mask(masks, scores, classes=None, keep='top', score_threshold=0.5,
-                         class_ids=None):
+def select_instance_mask(masks, scores, classes=None, keep='top', score_threshold=0.5, class_ids=None):
     """The foreground mask to keep, from instance predictions.
 
     Args:
@@ -41,7 +40,7 @@ def select_instance_mask(masks, scores, classes=None, keep='top', score_threshol
     scores = np.asarray(scores, dtype=np.float64)
     if keep not in KEEP_MODES:
         raise ValueError(f'keep={keep!r}: expected one of {KEEP_MODES}')
-    if masks.ndim != 3 or scores.shape != (masks.shape[0],):
+    if masks.ndim != 3 or scores.shape != (masks.shape[0], ):
         raise ValueError(f'expected masks (N, H, W) and scores (N,), got {masks.shape} and {scores.shape}')
     ok = scores >= score_threshold
     if class_ids is not None:
@@ -92,7 +91,9 @@ def summarize(records):
     """
     scored = [r for r in records if r.get('cosine') is not None]
     found = [r['cosine'] for r in scored if not r['no_instance']]
-    return {'num_images': len(records),
-            'num_no_instance': sum(bool(r['no_instance']) for r in records),
-            'mean_cosine': float(np.mean(found)) if found else None,
-            'mean_cosine_all': float(np.mean([r['cosine'] for r in scored])) if scored else None}
+    return {
+        'num_images': len(records),
+        'num_no_instance': sum(bool(r['no_instance']) for r in records),
+        'mean_cosine': float(np.mean(found)) if found else None,
+        'mean_cosine_all': float(np.mean([r['cosine'] for r in scored])) if scored else None
+    }

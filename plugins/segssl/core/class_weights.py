@@ -1,10 +1,10 @@
-"""ENet class weights (seed 001, Eq. 4.1; Paszke et al., ENet):
+"""ENet class weights (the ERFNet thesis, Eq. 4.1; Paszke et al., ENet):
 
     w_class = 1 / ln(c + p_class),   c = 1.02
 
 ``p_class`` is the class's pixel frequency over the whole labelled set: the number of pixels of
 that class divided by the number of labelled pixels (pixels equal to ``ignore_index`` count in
-neither). With c = 1.02 the weights lie in [1/ln 2.02, 1/ln 1.02] = [1.42, 50.50] (the seed's
+neither). With c = 1.02 the weights lie in [1/ln 2.02, 1/ln 1.02] = [1.42, 50.50] (the report's
 interval); a class that never occurs gets the maximum 1/ln(c).
 """
 import numpy as np

@@ -1,4 +1,4 @@
-"""DACS mixing for unsupervised domain adaptation (seed 004, 3.2 and 5.2; Tranheden et al. 2021).
+"""DACS mixing for unsupervised domain adaptation (the ClassMix/DACS thesis, 3.2 and 5.2; Tranheden et al. 2021).
 
 InterMix (DACS, the default): source image b (with ground truth y^S_b) is mixed with target image
 b (with the teacher's probabilities p^T_b, pseudo-label yhat^T_b = argmax_c p^T_b(c)). The ClassMix
@@ -21,24 +21,15 @@ aligned probabilities.
 Everything stays on the images' device with no host sync (the masks are made there, from a
 ``generator`` that must live on that device).
 """
-from typing import NamedTuple, Optional
+from typing import Optional
 
 import torch
 
 from .consistency_weights import confidence_weights
 from .distribution_alignment import DistributionAlignment
-from .mixing import class_mix_masks, mix
+from .mixing import MixedBatch, class_mix_masks, mix
 
 MIX_MODES = ('inter', 'intra', 'intra_aligned')
-
-
-class MixedBatch(NamedTuple):
-    """images (N, C, H, W), labels (N, H, W) long, weights (N, H, W) float, masks (N, H, W) bool
-    (True where the pixel comes from the first image of the pair: the source for InterMix)."""
-    images: torch.Tensor
-    labels: torch.Tensor
-    weights: torch.Tensor
-    masks: torch.Tensor
 
 
 def _check(images, probs, name):
@@ -61,26 +52,27 @@ def inter_mix(source_images: torch.Tensor, source_labels: torch.Tensor, target_i
                          f'{tuple(source_labels.shape)} must match target images {tuple(target_images.shape)}, '
                          f'pseudo-labels {tuple(target_labels.shape)} and weights {tuple(target_weights.shape)}')
     masks, _ = class_mix_masks(source_labels, proportion, ignore_index, generator, num_classes)
-    return MixedBatch(images=mix(source_images, masks, target_images),
-                      labels=mix(source_labels.long().to(target_labels.device), masks, target_labels.long()),
+    return MixedBatch(images=mix(source_images, masks,
+                                 target_images), targets=mix(source_labels.long().to(target_labels.device), masks,
+                                                             target_labels.long()),
                       weights=mix(torch.ones_like(target_weights), masks, target_weights), masks=masks)
 
 
 def dacs_mix(source_images: torch.Tensor, source_labels: torch.Tensor, target_images: torch.Tensor,
-             target_probs: torch.Tensor, proportion: float = 0.5, ignore_index: int = 255,
-             tau: float = 0.968, weight_scheme: str = 'threshold_proportion', step: int = 0,
+             target_probs: torch.Tensor, proportion: float = 0.5, ignore_index: int = 255, tau: float = 0.968,
+             weight_scheme: str = 'threshold_proportion', step: int = 0,
              generator: Optional[torch.Generator] = None) -> MixedBatch:
     """InterMix of source (N, C, H, W) images with (N, H, W) labels and target (N, C, H, W)
     images with the teacher's (N, K, H, W) probabilities; see the module docstring."""
     _check(target_images, target_probs, 'dacs_mix')
     lam = confidence_weights(target_probs, weight_scheme, tau, step=step).to(target_probs)
-    return inter_mix(source_images, source_labels, target_images, target_probs.argmax(1), lam,
-                     proportion, ignore_index, generator, num_classes=target_probs.shape[1])
+    return inter_mix(source_images, source_labels, target_images, target_probs.argmax(1), lam, proportion, ignore_index,
+                     generator, num_classes=target_probs.shape[1])
 
 
-def intra_mix(target_images: torch.Tensor, target_probs: torch.Tensor, proportion: float = 0.5,
-              ignore_index: int = 255, tau: float = 0.968, weight_scheme: str = 'threshold_proportion',
-              step: int = 0, alignment: Optional[DistributionAlignment] = None,
+def intra_mix(target_images: torch.Tensor, target_probs: torch.Tensor, proportion: float = 0.5, ignore_index: int = 255,
+              tau: float = 0.968, weight_scheme: str = 'threshold_proportion', step: int = 0,
+              alignment: Optional[DistributionAlignment] = None,
               generator: Optional[torch.Generator] = None) -> MixedBatch:
     """IntraMix: ClassMix within the target batch (b with (b + 1) mod N), masks from the pseudo-
     labels. With ``alignment``, its running p~ is updated with the raw pseudo-labels and the
@@ -91,5 +83,5 @@ def intra_mix(target_images: torch.Tensor, target_probs: torch.Tensor, proportio
     pseudo = target_probs.argmax(1)
     masks, _ = class_mix_masks(pseudo, proportion, ignore_index, generator, num_classes=target_probs.shape[1])
     lam = confidence_weights(target_probs, weight_scheme, tau, step=step).to(target_probs)
-    return MixedBatch(images=mix(target_images, masks), labels=mix(pseudo, masks),
-                      weights=mix(lam, masks), masks=masks)
+    return MixedBatch(images=mix(target_images, masks), targets=mix(pseudo, masks), weights=mix(lam, masks),
+                      masks=masks)

@@ -1,4 +1,4 @@
-"""Distribution alignment of pseudo-labels (seed 004, 2.5.6; Berthelot et al., ReMixMatch).
+"""Distribution alignment of pseudo-labels (the ClassMix/DACS thesis, 2.5.6; Berthelot et al., ReMixMatch).
 
 A running estimate p~(y) of the class frequencies of the model's pseudo-labels is kept as an EMA,
 
@@ -10,7 +10,7 @@ class frequencies):
     q~(y) = q(y) p(y) / p~(y)  /  sum_y' q(y') p(y') / p~(y').
 
 The running estimate starts at the prior (alignment is the identity until the model drifts).
-The seed keeps the latest 128 samples' mean prediction; an EMA of pseudo-label frequencies is the
+The report keeps the latest 128 samples' mean prediction; an EMA of pseudo-label frequencies is the
 form the DACS ablation (distribution-aligned IntraMix) asks for.
 
 Counting runs on the labels' device with no host sync: a fixed-size scatter_add_ into K + 1 bins
@@ -33,7 +33,7 @@ def class_counts(labels: torch.Tensor, num_classes: int, ignore_index: int = 255
     labels' device, no host sync."""
     labels = labels.detach().flatten().long()
     valid = (labels >= 0) & (labels < num_classes) & (labels != ignore_index)
-    index = torch.where(valid, labels, num_classes)                          # bin K: not counted
+    index = torch.where(valid, labels, num_classes)  # bin K: not counted
     counts = torch.zeros(num_classes + 1, dtype=dtype, device=labels.device)
     counts.scatter_add_(0, index, torch.ones((), dtype=dtype, device=labels.device).expand(index.shape))
     return counts[:num_classes]
@@ -62,8 +62,7 @@ class DistributionAlignment(nn.Module):
     Buffers (saved in checkpoints): ``prior`` (K,), ``running`` p~ (K,).
     """
 
-    def __init__(self, prior: Sequence[float], momentum: float = 0.99, eps: float = 1e-6,
-                 ignore_index: int = 255):
+    def __init__(self, prior: Sequence[float], momentum: float = 0.99, eps: float = 1e-6, ignore_index: int = 255):
         super().__init__()
         prior = torch.as_tensor(prior, dtype=torch.float64).flatten()
         if prior.numel() < 2 or (prior < 0).any() or prior.sum() <= 0:

@@ -1,4 +1,4 @@
-"""Random Erasing and Random Patched Erasing (seed 000, 3.3; Zhong et al., AAAI 2020). numpy only.
+"""Random Erasing and Random Patched Erasing (the PixPro thesis, 3.3; Zhong et al., AAAI 2020). numpy only.
 
 Random Erasing (seed eqs. 3.3-3.4, Zhong et al. Algorithm 1) on an H x W image, S = H W:
     S_e ~ U(s_l, s_h) * S,  r_e ~ U(r_1, r_2),  H_e = sqrt(S_e r_e),  W_e = sqrt(S_e / r_e),
@@ -65,7 +65,7 @@ def sample_erasing_rectangle(height: int, width: int, scale: Sequence[float] = (
 
 def patch_erasing_mask(height: int, width: int, num_patches: int = 50, patch_size: int = 10,
                        rng=None) -> Tuple[np.ndarray, np.ndarray]:
-    """Union of ``num_patches`` squares of side ``patch_size`` (seed 000's patched erasing).
+    """Union of ``num_patches`` squares of side ``patch_size`` (the PixPro thesis's patched erasing).
 
     Top-left corners are uniform over the positions where the square fits.
     Returns (mask (H, W) bool, corners (num_patches, 2) int (y, x) of each square's top-left).
@@ -98,9 +98,8 @@ def erasing_fill(shape: Sequence[int], fill: str = 'black', mean: Sequence[float
     return (np.asarray(mean, np.float64) + np.asarray(std, np.float64) * noise).astype(np.float32)
 
 
-def erase(image: np.ndarray, mask: np.ndarray, fill: str = 'black',
-          mean: Sequence[float] = IMAGENET_MEAN_RGB, std: Sequence[float] = IMAGENET_STD_RGB,
-          rng=None) -> np.ndarray:
+def erase(image: np.ndarray, mask: np.ndarray, fill: str = 'black', mean: Sequence[float] = IMAGENET_MEAN_RGB,
+          std: Sequence[float] = IMAGENET_STD_RGB, rng=None) -> np.ndarray:
     """A copy of ``image`` (H, W, C) whose pixels under ``mask`` (H, W) bool hold the fill.
 
     Integer images are rounded and clipped to their dtype's range (uint8: [0, 255])."""

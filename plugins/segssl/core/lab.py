@@ -1,4 +1,4 @@
-"""sRGB <-> CIE L*a*b* (D65, 2 degree observer) for the colorization pretext task (seed 001,
+"""sRGB <-> CIE L*a*b* (D65, 2 degree observer) for the colorization pretext task (the ERFNet thesis,
 3.2.5; Zhang et al. 2016). numpy only; the same constants and branches as skimage.color's
 ``rgb2lab`` / ``lab2rgb``.
 
@@ -14,9 +14,8 @@ from typing import Tuple
 
 import numpy as np
 
-XYZ_FROM_RGB = np.array([[0.412453, 0.357580, 0.180423],
-                         [0.212671, 0.715160, 0.072169],
-                         [0.019334, 0.119193, 0.950227]])
+XYZ_FROM_RGB = np.array([[0.412453, 0.357580, 0.180423], [0.212671, 0.715160, 0.072169], [0.019334, 0.119193,
+                                                                                          0.950227]])
 RGB_FROM_XYZ = np.linalg.inv(XYZ_FROM_RGB)
 WHITE_D65 = np.array([0.95047, 1.0, 1.08883])
 
@@ -31,7 +30,7 @@ def _check_rgb(rgb: np.ndarray, who: str) -> np.ndarray:
 def rgb_to_lab(rgb: np.ndarray) -> np.ndarray:
     """(..., 3) sRGB in [0, 1] -> (..., 3) float64 (L*, a*, b*)."""
     c = _check_rgb(rgb, 'rgb_to_lab')
-    lin = np.where(c > 0.04045, ((c + 0.055) / 1.055) ** 2.4, c / 12.92)
+    lin = np.where(c > 0.04045, ((c + 0.055) / 1.055)**2.4, c / 12.92)
     xyz = lin @ XYZ_FROM_RGB.T / WHITE_D65
     f = np.where(xyz > 0.008856, np.cbrt(xyz), 7.787 * xyz + 16.0 / 116.0)
     fx, fy, fz = f[..., 0], f[..., 1], f[..., 2]
@@ -45,10 +44,9 @@ def lab_to_rgb(lab: np.ndarray) -> np.ndarray:
     fx = lab[..., 1] / 500.0 + fy
     fz = np.maximum(fy - lab[..., 2] / 200.0, 0.0)
     f = np.stack([fx, fy, fz], axis=-1)
-    xyz = np.where(f > 0.2068966, f ** 3, (f - 16.0 / 116.0) / 7.787) * WHITE_D65
+    xyz = np.where(f > 0.2068966, f**3, (f - 16.0 / 116.0) / 7.787) * WHITE_D65
     lin = xyz @ RGB_FROM_XYZ.T
-    c = np.where(lin > 0.0031308, 1.055 * np.power(np.maximum(lin, 0.0), 1 / 2.4) - 0.055,
-                 12.92 * lin)
+    c = np.where(lin > 0.0031308, 1.055 * np.power(np.maximum(lin, 0.0), 1 / 2.4) - 0.055, 12.92 * lin)
     return np.clip(c, 0.0, 1.0)
 
 

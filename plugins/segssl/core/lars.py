@@ -1,13 +1,13 @@
 """LARS: Layer-wise Adaptive Rate Scaling (You, Gitman & Ginsburg 2017, arXiv:1708.03888).
 
-The optimiser of seed 000 (PixPro pretraining, section 2.1.2 eq. (2.3) and the experimental
+The optimiser of the PixPro thesis (PixPro pretraining, section 2.1.2 eq. (2.3) and the experimental
 setup: LARS, base lr 1.0 x batch/256, momentum 0.9, weight decay 4e-4, cosine schedule with
 5 warm-up epochs). This is the update of PixPro's ``contrast/lars.py`` (a LARS wrapper around
 ``torch.optim.SGD``, ``trust_coef=0.001``, ``eps=1e-8``) written as one optimiser.
 
 Update, for every parameter tensor ``w`` (one "layer" l) with gradient ``g``, learning rate
 ``lr`` (eta_0 in the paper, the value the lr scheduler sets), momentum ``m``, weight decay
-``wd`` (beta) and trust coefficient ``eta`` (lambda in seed 000 eq. (2.3)):
+``wd`` (beta) and trust coefficient ``eta`` (lambda in the PixPro thesis eq. (2.3)):
 
     g'    = g + wd * w                                        (weight decay, L2 form)
     trust = eta * ||w|| / (||g'|| + eps)   if ||w|| > 0 and ||g'|| > 0, else 1
@@ -43,12 +43,12 @@ def _foreach_devices():
     try:
         from torch.utils._foreach_utils import _get_foreach_kernels_supported_devices
         return frozenset(['cpu', *_get_foreach_kernels_supported_devices()])
-    except ImportError:       # a private helper: if a later torch drops it, CPU and CUDA are safe
+    except ImportError:  # a private helper: if a later torch drops it, CPU and CUDA are safe
         return frozenset(['cpu', 'cuda'])
 
 
 _FOREACH_DEVICES = _foreach_devices()
-_PLAIN = (torch.Tensor, nn.Parameter)       # tensor subclasses (e.g. DTensor) take the loop
+_PLAIN = (torch.Tensor, nn.Parameter)  # tensor subclasses (e.g. DTensor) take the loop
 
 
 def _scale_(tensors: List[torch.Tensor], factor: float) -> None:
@@ -62,8 +62,9 @@ def _scale_(tensors: List[torch.Tensor], factor: float) -> None:
     else:
         torch._foreach_mul_(tensors, factor)
 
-_NORM_TYPES = (nn.modules.batchnorm._BatchNorm, nn.GroupNorm, nn.LayerNorm,
-               nn.modules.instancenorm._InstanceNorm, nn.LocalResponseNorm)
+
+_NORM_TYPES = (nn.modules.batchnorm._BatchNorm, nn.GroupNorm, nn.LayerNorm, nn.modules.instancenorm._InstanceNorm,
+               nn.LocalResponseNorm)
 
 
 class LARS(Optimizer):
@@ -72,11 +73,11 @@ class LARS(Optimizer):
     Args:
         params: parameters or parameter-group dicts. A group may set ``lars_exclude=True``
             (no trust-ratio adaptation) and its own ``weight_decay``/``lr``/``momentum``.
-        lr (float): learning rate eta_0 (> 0), e.g. ``1.0 * batch / 256`` for seed 000.
+        lr (float): learning rate eta_0 (> 0), e.g. ``1.0 * batch / 256`` for the PixPro thesis.
         momentum (float): momentum m in [0, 1). Default 0.9.
         weight_decay (float): L2 weight decay beta >= 0, added to the gradient before the
             trust ratio is computed (as in PixPro). Default 0.
-        eta (float): trust coefficient (lambda of seed 000 eq. (2.3)) > 0. Default 0.001
+        eta (float): trust coefficient (lambda of the PixPro thesis eq. (2.3)) > 0. Default 0.001
             (PixPro's ``trust_coef``).
         eps (float): added to ``||g'||`` in the trust ratio for numerical stability. Default
             1e-8 (PixPro).
@@ -87,9 +88,8 @@ class LARS(Optimizer):
             either way. Also a per-group key.
     """
 
-    def __init__(self, params: Iterable, lr: float, momentum: float = 0.9,
-                 weight_decay: float = 0.0, eta: float = 0.001, eps: float = 1e-8,
-                 lars_exclude: bool = False, foreach: Optional[bool] = None):
+    def __init__(self, params: Iterable, lr: float, momentum: float = 0.9, weight_decay: float = 0.0,
+                 eta: float = 0.001, eps: float = 1e-8, lars_exclude: bool = False, foreach: Optional[bool] = None):
         if not lr > 0.0:
             raise ValueError(f'LARS: lr={lr!r}: expected a learning rate > 0')
         if not 0.0 <= momentum < 1.0:
@@ -154,8 +154,8 @@ class LARS(Optimizer):
         lr, momentum = group['lr'], group['momentum']
         weight_decay, eta, eps = group['weight_decay'], group['eta'], group['eps']
         grads = [p.grad for p in params]
-        owned = weight_decay != 0                       # d is a new list (else: the grads themselves)
-        d = torch._foreach_add(grads, params, alpha=weight_decay) if owned else grads   # g' = g + wd w
+        owned = weight_decay != 0  # d is a new list (else: the grads themselves)
+        d = torch._foreach_add(grads, params, alpha=weight_decay) if owned else grads  # g' = g + wd w
         if not group['lars_exclude']:
             w_norm = torch.stack(torch._foreach_norm(params))
             g_norm = torch.stack(torch._foreach_norm(d))
@@ -165,20 +165,20 @@ class LARS(Optimizer):
                                 torch.ones_like(w_norm)).unbind(0)
             if owned:
                 torch._foreach_mul_(d, trust)
-            else:                                        # p.grad itself stays as it is
+            else:  # p.grad itself stays as it is
                 d, owned = torch._foreach_mul(d, trust), True
         if momentum != 0:
             states = [self.state[p] for p in params]
             old = [i for i, st in enumerate(states) if st.get('momentum_buffer') is not None]
             if old:
                 bufs = [states[i]['momentum_buffer'] for i in old]
-                _scale_(bufs, momentum)                  # v = m v + trust g'
+                _scale_(bufs, momentum)  # v = m v + trust g'
                 torch._foreach_add_(bufs, [d[i] for i in old])
             for i, st in enumerate(states):
-                if st.get('momentum_buffer') is None:    # first step: v = trust g'
+                if st.get('momentum_buffer') is None:  # first step: v = trust g'
                     st['momentum_buffer'] = d[i] if owned else torch.clone(d[i]).detach()
             d = [st['momentum_buffer'] for st in states]
-        torch._foreach_add_(params, d, alpha=-lr)        # w = w - lr v
+        torch._foreach_add_(params, d, alpha=-lr)  # w = w - lr v
 
     def _step_per_tensor(self, params: List[torch.Tensor], group: Dict) -> None:
         """The same update, tensor by tensor (devices without foreach kernels, ``foreach=False``)."""
@@ -191,8 +191,7 @@ class LARS(Optimizer):
             if not group['lars_exclude']:
                 w_norm = torch.linalg.vector_norm(p)
                 g_norm = torch.linalg.vector_norm(d_p)
-                trust = torch.where((w_norm > 0) & (g_norm > 0),
-                                    eta * w_norm / (g_norm + eps), torch.ones_like(w_norm))
+                trust = torch.where((w_norm > 0) & (g_norm > 0), eta * w_norm / (g_norm + eps), torch.ones_like(w_norm))
                 d_p = d_p.mul(trust)
             if momentum != 0:
                 state = self.state[p]
@@ -209,12 +208,10 @@ def is_lars_excluded(name: str, param: nn.Parameter, module: Optional[nn.Module]
     """True for the parameters PixPro keeps out of adaptation and weight decay: every 1-D
     tensor (biases, BN/GN/LN affine weights; PixPro's ``len(param.shape) == 1`` rule), any
     parameter named ``bias``, and any parameter of a normalisation layer."""
-    return (param.ndim <= 1 or name.rsplit('.', 1)[-1] == 'bias'
-            or isinstance(module, _NORM_TYPES))
+    return (param.ndim <= 1 or name.rsplit('.', 1)[-1] == 'bias' or isinstance(module, _NORM_TYPES))
 
 
-def lars_param_groups(model: nn.Module, weight_decay: float,
-                      exclude_bn_and_bias: bool = True) -> List[Dict]:
+def lars_param_groups(model: nn.Module, weight_decay: float, exclude_bn_and_bias: bool = True) -> List[Dict]:
     """Split ``model``'s trainable parameters into LARS parameter groups.
 
     Returns ``[{'params': [...], 'weight_decay': weight_decay, 'lars_exclude': False},
@@ -230,8 +227,7 @@ def lars_param_groups(model: nn.Module, weight_decay: float,
             if not param.requires_grad:
                 continue
             full_name = f'{module_name}.{name}' if module_name else name
-            target = excluded if (exclude_bn_and_bias
-                                  and is_lars_excluded(name, param, module)) else adapted
+            target = excluded if (exclude_bn_and_bias and is_lars_excluded(name, param, module)) else adapted
             target[0].append(param)
             target[1].append(full_name)
     # A parameter shared by two modules is listed once (the first module that holds it).
@@ -245,6 +241,6 @@ def lars_param_groups(model: nn.Module, weight_decay: float,
                 kept_params.append(p)
                 kept_names.append(n)
         if kept_params:
-            groups.append(dict(params=kept_params, param_names=kept_names,
-                               weight_decay=float(wd), lars_exclude=exclude))
+            groups.append(dict(params=kept_params, param_names=kept_names, weight_decay=float(wd),
+                               lars_exclude=exclude))
     return groups

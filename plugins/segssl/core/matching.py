@@ -1,4 +1,4 @@
-"""Positive pixel pairs between two views of one image (seed 000, 2.4.1; PixPro).
+"""Positive pixel pairs between two views of one image (the PixPro thesis, 2.4.1; PixPro).
 
 A view's feature map is a lattice in original-image coordinates: the centre of feature bin
 (row r, col c) is ``origin + M @ (c + 0.5, r + 0.5)`` with origin (N, 2) and M (N, 2, 2) in (x, y)
@@ -49,7 +49,7 @@ class FeatureLattice:
         r, c = torch.meshgrid(torch.arange(self.height, dtype=self.matrix.dtype, device=self.matrix.device),
                               torch.arange(self.width, dtype=self.matrix.dtype, device=self.matrix.device),
                               indexing='ij')
-        grid = torch.stack([c.flatten() + 0.5, r.flatten() + 0.5], -1)          # (HW, 2)
+        grid = torch.stack([c.flatten() + 0.5, r.flatten() + 0.5], -1)  # (HW, 2)
         return self.origin[:, None, :] + grid @ self.matrix.transpose(1, 2)
 
     def bin_diagonal(self) -> torch.Tensor:
@@ -58,8 +58,8 @@ class FeatureLattice:
 
 
 def lattice_from_boxes(boxes: torch.Tensor, flips: torch.Tensor, height: int, width: int,
-                       view_size: Optional[Tuple[int, int]] = None,
-                       warp: Optional[torch.Tensor] = None) -> FeatureLattice:
+                       view_size: Optional[Tuple[int,
+                                                 int]] = None, warp: Optional[torch.Tensor] = None) -> FeatureLattice:
     """Lattice of a view's (height, width) feature map.
 
     Args:
@@ -73,7 +73,7 @@ def lattice_from_boxes(boxes: torch.Tensor, flips: torch.Tensor, height: int, wi
     N = boxes.shape[0]
     flips = flips.to(torch.bool).view(N)
     if warp is None:
-        view_h, view_w = height, width                 # any size: it cancels without a warp
+        view_h, view_w = height, width  # any size: it cancels without a warp
         A = torch.eye(2, dtype=boxes.dtype, device=boxes.device).expand(N, 2, 2)
         t = boxes.new_zeros(N, 2)
     else:
@@ -100,7 +100,7 @@ _WINDOW_SLACK = 1e-3
 
 
 def _radius(la: FeatureLattice, lb: FeatureLattice, tau: float) -> torch.Tensor:
-    return tau * torch.maximum(la.bin_diagonal(), lb.bin_diagonal())          # (N,)
+    return tau * torch.maximum(la.bin_diagonal(), lb.bin_diagonal())  # (N,)
 
 
 def _reach(la: FeatureLattice, lb: FeatureLattice, tau: float) -> torch.Tensor:
@@ -129,8 +129,8 @@ def positive_pairs_dense(la: FeatureLattice, lb: FeatureLattice, tau: float = 0.
 
 
 @torch.no_grad()
-def sum_positive_targets(target: torch.Tensor, la: FeatureLattice, lb: FeatureLattice,
-                         tau: float = 0.7, window: Optional[int] = None) -> Tuple[torch.Tensor, torch.Tensor]:
+def sum_positive_targets(target: torch.Tensor, la: FeatureLattice, lb: FeatureLattice, tau: float = 0.7,
+                         window: Optional[int] = None) -> Tuple[torch.Tensor, torch.Tensor]:
     """For every pixel i of view a: the sum of ``target[:, :, j]`` over its positives j in view b.
 
     Args:
@@ -146,32 +146,32 @@ def sum_positive_targets(target: torch.Tensor, la: FeatureLattice, lb: FeatureLa
     if (Hb, Wb) != (lb.height, lb.width):
         raise ValueError(f'target map {Hb}x{Wb} does not match view b lattice {lb.height}x{lb.width}')
     if window is None:
-        K = matching_window(la, lb, tau)          # from the CPU geometry when there is one
+        K = matching_window(la, lb, tau)  # from the CPU geometry when there is one
     elif isinstance(window, int) and not isinstance(window, bool) and window >= 0:
         K = window
     else:
         raise ValueError(f'sum_positive_targets: window={window!r}: expected an int >= 0 or None')
     dtype = la.matrix.dtype
-    ca = la.centres()                                                      # (N, HWa, 2)
-    r = _radius(la, lb, tau)                                               # (N,)
-    inv = torch.linalg.inv(lb.matrix)                                      # (N, 2, 2)
-    u = (ca - lb.origin[:, None, :]) @ inv.transpose(1, 2) - 0.5           # continuous (col, row) in b
+    ca = la.centres()  # (N, HWa, 2)
+    r = _radius(la, lb, tau)  # (N,)
+    inv = torch.linalg.inv(lb.matrix)  # (N, 2, 2)
+    u = (ca - lb.origin[:, None, :]) @ inv.transpose(1, 2) - 0.5  # continuous (col, row) in b
     # |j - u|_inf <= |M_b^-1|_2 * r bounds every positive j of i; with reach = that + slack the
     # window starts at ceil(u - reach), and matching_window's K = floor(2 reach + slack) + 1 (from
     # the CPU geometry) covers every integer up to u + reach
-    reach = torch.linalg.matrix_norm(inv, ord=2) * r + _WINDOW_SLACK       # (N,)
-    base = torch.ceil(u - reach[:, None, None]).long()                     # (N, HWa, 2)
+    reach = torch.linalg.matrix_norm(inv, ord=2) * r + _WINDOW_SLACK  # (N,)
+    base = torch.ceil(u - reach[:, None, None]).long()  # (N, HWa, 2)
     flat = target.reshape(N, C, Hb * Wb)
     sums = target.new_zeros(N, C, ca.shape[1])
     counts = target.new_zeros(N, ca.shape[1])
     for oy in range(K):
         for ox in range(K):
-            jc, jr = base[..., 0] + ox, base[..., 1] + oy                  # (N, HWa)
+            jc, jr = base[..., 0] + ox, base[..., 1] + oy  # (N, HWa)
             inside = (jc >= 0) & (jc < Wb) & (jr >= 0) & (jr < Hb)
             cj = lb.origin[:, None, :] + torch.stack([jc, jr], -1).to(dtype).add(0.5) @ lb.matrix.transpose(1, 2)
             pos = inside & ((ca - cj).norm(dim=-1) <= r[:, None])
             # no early exit on an empty pass: asking pos.any() would wait for the GPU every pass
-            idx = (jr.clamp(0, Hb - 1) * Wb + jc.clamp(0, Wb - 1))         # (N, HWa)
+            idx = (jr.clamp(0, Hb - 1) * Wb + jc.clamp(0, Wb - 1))  # (N, HWa)
             gathered = flat.gather(2, idx[:, None, :].expand(N, C, -1))
             w = pos.to(target.dtype)
             sums += gathered * w[:, None, :]

@@ -1,6 +1,6 @@
-"""Mask generators and mixing for consistency training (seed 004, ClassMix / DACS).
+"""Mask generators and mixing for consistency training (the ClassMix/DACS thesis, ClassMix / DACS).
 
-Masks M are (N, H, W) bool; mixing pairs image b with image (b + 1) mod N (seed 004 3.1):
+Masks M are (N, H, W) bool; mixing pairs image b with image (b + 1) mod N (the ClassMix/DACS thesis 3.1):
 
     x'_b = M_b * x_b + (1 - M_b) * x_{(b+1) mod N}       (images, labels and weights alike)
 
@@ -14,14 +14,45 @@ Every generator runs on the device of its data (ClassMix: the labels'; CutMix / 
 ``device``, by default the generator's) with no host sync: no ``.item()``, ``.tolist()`` or
 data-dependent shape. The random draws come from ``generator``, which must live on that device
 (None: the device's default generator).
+
+A mixed batch travels as a :class:`MixedBatch` (mixed images, targets, weights and the masks that
+made them), and a segmentor that is asked to keeps its last step as a :class:`MixStep`, so a figure
+shows the masks used instead of reading them back off the pixels.
 """
 import math
-from typing import Optional, Sequence, Tuple, Union
+from typing import Dict, NamedTuple, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn.functional as F
 
 Sigma = Union[float, torch.Tensor]
+PAIRINGS = ('rolled', 'labelled')
+
+
+class MixedBatch(NamedTuple):
+    """x'_b = M_b first_b + (1 - M_b) second_b, for images, targets and weights alike.
+
+    images (N, C, H, W); targets (N, H, W) long labels, or (N, K, H, W) probabilities (soft
+    targets); weights (N, H, W) float; masks M (N, H, W) bool, True where the pixel comes from the
+    first image of the pair (image b of ClassMix's pair (b, (b + 1) mod N); the source image for
+    DACS' InterMix)."""
+    images: torch.Tensor
+    targets: torch.Tensor
+    weights: torch.Tensor
+    masks: torch.Tensor
+
+
+class MixStep(NamedTuple):
+    """One mixing step as a segmentor keeps it for a figure (``keep_last_mix``), detached.
+
+    batch: the :class:`MixedBatch`; inputs: the (N, C, H, W) unlabelled (target) images x_u;
+    labelled: dict(inputs=(N, C, H, W), labels=(N, H, W)) of the labelled (source) batch, or None;
+    pairing: which images each mixed image b was made of: 'rolled' (x_u b with x_u (b + 1) mod N:
+    ClassMix, CutMix, CowMix, IntraMix) or 'labelled' (labelled b pasted on x_u b: InterMix)."""
+    batch: MixedBatch
+    inputs: torch.Tensor
+    labelled: Optional[Dict[str, torch.Tensor]]
+    pairing: str
 
 
 def _device(device, generator: Optional[torch.Generator]) -> torch.device:
@@ -49,22 +80,21 @@ def class_mix_masks(labels: torch.Tensor, proportion: float = 0.5, ignore_index:
         raise ValueError(f'class_mix_masks: proportion={proportion}, expected a fraction in [0, 1]')
     n = labels.shape[0]
     flat = labels.reshape(n, -1).long()
-    if num_classes is None:                       # the one host sync, documented above
+    if num_classes is None:  # the one host sync, documented above
         num_classes = int(torch.where(flat == ignore_index, -1, flat).max()) + 1 if flat.numel() else 0
     k_cls = max(0, int(num_classes))
     valid = (flat >= 0) & (flat < k_cls) & (flat != ignore_index)
-    index = torch.where(valid, flat, k_cls)                                 # bin K: never drawn
+    index = torch.where(valid, flat, k_cls)  # bin K: never drawn
     present = torch.zeros(n, k_cls + 1, dtype=torch.bool, device=labels.device).scatter_(1, index, True)[:, :k_cls]
-    k = torch.ceil(proportion * present.sum(1).to(torch.float64))          # k_b = ceil(p |C_b|)
+    k = torch.ceil(proportion * present.sum(1).to(torch.float64))  # k_b = ceil(p |C_b|)
     scores = torch.rand(n, k_cls, generator=generator, dtype=torch.float64, device=labels.device)
-    rank = scores.masked_fill(~present, 2.0).argsort(1).argsort(1)        # present classes first
+    rank = scores.masked_fill(~present, 2.0).argsort(1).argsort(1)  # present classes first
     chosen = rank < k[:, None]
     masks = torch.cat([chosen, chosen.new_zeros(n, 1)], 1).gather(1, index).view(labels.shape)
     return masks, chosen
 
 
-def cut_mix_masks(n: int, height: int, width: int, area: float = 0.5,
-                  generator: Optional[torch.Generator] = None,
+def cut_mix_masks(n: int, height: int, width: int, area: float = 0.5, generator: Optional[torch.Generator] = None,
                   device: Optional[Union[str, torch.device]] = None) -> torch.Tensor:
     """(n, H, W) bool masks, each one rectangle covering round(area * H * W) pixels as nearly as
     integer sides allow: aspect r = h / w log-uniform in [area, 1/area], h = round(sqrt(area H W r))
@@ -74,11 +104,11 @@ def cut_mix_masks(n: int, height: int, width: int, area: float = 0.5,
         raise ValueError(f'cut_mix_masks: area={area}, expected a fraction in (0, 1]')
     device = _device(device, generator)
     u = torch.rand(3, n, generator=generator, dtype=torch.float64, device=device)
-    r = torch.exp((u[0] * 2 - 1) * math.log(1 / area))               # h / w, so h * w = area * H * W
+    r = torch.exp((u[0] * 2 - 1) * math.log(1 / area))  # h / w, so h * w = area * H * W
     s = area * height * width
     h = torch.round(torch.sqrt(s * r)).clamp(1, height)
     w = torch.round(s / h).clamp(1, width)
-    y = torch.floor(u[1] * (height - h + 1))                          # uniform in {0, ..., H - h}
+    y = torch.floor(u[1] * (height - h + 1))  # uniform in {0, ..., H - h}
     x = torch.floor(u[2] * (width - w + 1))
     rows = torch.arange(height, dtype=torch.float64, device=device)
     cols = torch.arange(width, dtype=torch.float64, device=device)
@@ -93,9 +123,9 @@ def _gaussian_kernels(sigma: Sigma, radius: int, limit: int, like: torch.Tensor)
     r = max(0, min(radius, limit))
     t = torch.arange(-r, r + 1, dtype=like.dtype, device=like.device)
     if torch.is_tensor(sigma):
-        k = torch.exp(-t ** 2 / (2 * sigma.to(like.dtype).reshape(-1, 1) ** 2))
+        k = torch.exp(-t**2 / (2 * sigma.to(like.dtype).reshape(-1, 1)**2))
     else:
-        k = torch.exp(-t ** 2 / (2 * sigma ** 2))[None]
+        k = torch.exp(-t**2 / (2 * sigma**2))[None]
     return k / k.sum(1, keepdim=True)
 
 
@@ -109,7 +139,7 @@ def gaussian_blur(x: torch.Tensor, sigma: Sigma, radius: Optional[Tuple[int, int
     if radius is None:
         if torch.is_tensor(sigma):
             raise ValueError('gaussian_blur: a tensor sigma needs radius=(r_y, r_x) (3 sigma would be a host sync)')
-        radius = (max(1, int(math.ceil(3 * sigma))),) * 2
+        radius = (max(1, int(math.ceil(3 * sigma))), ) * 2
     n, c, h, w = x.shape
     ky = _gaussian_kernels(sigma, int(radius[0]), h - 1, x)
     kx = _gaussian_kernels(sigma, int(radius[1]), w - 1, x)
@@ -133,8 +163,7 @@ def _blur_rows(x: torch.Tensor, kernels: torch.Tensor) -> torch.Tensor:
     return F.conv2d(x, kernels.view(kernels.shape[0], 1, 1, -1), groups=kernels.shape[0])
 
 
-def cow_mix_masks(n: int, height: int, width: int, proportion: float = 0.5,
-                  sigma_range: Sequence[float] = (8.0, 32.0),
+def cow_mix_masks(n: int, height: int, width: int, proportion: float = 0.5, sigma_range: Sequence[float] = (8.0, 32.0),
                   generator: Optional[torch.Generator] = None,
                   device: Optional[Union[str, torch.device]] = None) -> torch.Tensor:
     """(n, H, W) bool CowMasks: float32 Gaussian noise smoothed with a Gaussian of sigma_b

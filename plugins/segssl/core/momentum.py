@@ -1,8 +1,8 @@
 """Momentum (teacher/target) networks: EMA update, cosine momentum schedule, Momentum BN.
 
-EMA (seed 000 2.4; BYOL):   xi <- m xi + (1 - m) theta   for every parameter (and optionally buffer)
+EMA (the PixPro thesis 2.4; BYOL):   xi <- m xi + (1 - m) theta   for every parameter (and optionally buffer)
 Cosine schedule (BYOL):     m_k = 1 - (1 - m_0) (cos(pi k / K) + 1) / 2,   m_0 = 0.99 -> 1 at k = K
-Momentum BN (seed 000 eq. 2.8; Li et al., Momentum^2 Teacher): in training, the batch statistics
+Momentum BN (the PixPro thesis eq. 2.8; Li et al., Momentum^2 Teacher): in training, the batch statistics
     update the running ones, mu_t = (1 - a) mu_batch + a mu_{t-1} (same for sigma^2), and the
     layer normalises with those running statistics, so small batches still give stable ones. Its
     affine weight and bias are not trained: they are the EMA copy of the online BN's.
@@ -30,11 +30,10 @@ def ema_update(target: nn.Module, online: nn.Module, momentum: float, buffers: b
     src = [o_params[name].detach() for name in t_params]
     if buffers:
         o_bufs = dict(online.named_buffers())
-        pairs = [(b, o_bufs[name]) for name, b in target.named_buffers()
-                 if b.is_floating_point() and name in o_bufs]
+        pairs = [(b, o_bufs[name]) for name, b in target.named_buffers() if b.is_floating_point() and name in o_bufs]
         dst += [b for b, _ in pairs]
         src += [o for _, o in pairs]
-    if dst:   # one fused multi-tensor kernel per op instead of two kernels per tensor (same values)
+    if dst:  # one fused multi-tensor kernel per op instead of two kernels per tensor (same values)
         torch._foreach_mul_(dst, momentum)
         torch._foreach_add_(dst, src, alpha=1 - momentum)
 
@@ -55,7 +54,7 @@ class MomentumBatchNorm2d(nn.BatchNorm2d):
         stat_momentum: a of eq. 2.8, the weight of the previous statistics (not given in the
             seed; default 0.9). The first batch initialises the statistics.
         sync: under torch.distributed, take the batch statistics over all processes (as the
-            seed's SyncBN does), so every rank keeps the same running statistics.
+            the report's SyncBN does), so every rank keeps the same running statistics.
     """
 
     def __init__(self, num_features: int, eps: float = 1e-5, stat_momentum: float = 0.9, affine: bool = True,
@@ -70,7 +69,7 @@ class MomentumBatchNorm2d(nn.BatchNorm2d):
             with torch.no_grad():
                 if self.sync and distributed_world_size() > 1:
                     mean, var, _ = global_batch_moments(x, differentiable=False)
-                else:       # moments in float32 under AMP, as global_batch_moments
+                else:  # moments in float32 under AMP, as global_batch_moments
                     xf = x.float() if x.dtype in (torch.float16, torch.bfloat16) else x
                     mean = xf.mean((0, 2, 3))
                     var = xf.var((0, 2, 3), unbiased=False)
@@ -79,8 +78,8 @@ class MomentumBatchNorm2d(nn.BatchNorm2d):
                 self.running_mean.copy_(torch.lerp(mean.to(self.running_mean.dtype), self.running_mean, a))
                 self.running_var.copy_(torch.lerp(var.to(self.running_var.dtype), self.running_var, a))
                 self.num_batches_tracked += 1
-        return F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
-                            training=False, momentum=0.0, eps=self.eps)
+        return F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias, training=False,
+                            momentum=0.0, eps=self.eps)
 
 
 def convert_to_momentum_bn(module: nn.Module, stat_momentum: float = 0.9, sync: bool = True) -> nn.Module:

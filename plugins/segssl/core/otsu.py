@@ -1,15 +1,15 @@
-"""Multilevel Otsu thresholds and per-pixel cluster labels (seed 001, 3.2.6; Otsu 1979). numpy.
+"""Multilevel Otsu thresholds and per-pixel cluster labels (the ERFNet thesis, 3.2.6; Otsu 1979). numpy.
 
 Grey levels 0..L-1 with probabilities p_l; K classes split by thresholds t_1 < ... < t_{K-1}:
 class 0 = levels [0, t_1], class k = (t_k, t_{k+1}], class K-1 = (t_{K-1}, L-1] ("at or below the
-threshold" is the lower class, as the seed says). With w_k = sum p_l and S_k = sum l p_l over a
+threshold" is the lower class, as the report says). With w_k = sum p_l and S_k = sum l p_l over a
 class, mu_T = sum_l l p_l, the between-class variance is
 
     sigma_B^2 = sum_k w_k (mu_k - mu_T)^2 = sum_k S_k^2 / w_k - mu_T^2      (an empty class adds 0)
 
-and the thresholds maximise it. The seed searched exhaustively and so capped K at 4; the sum is
+and the thresholds maximise it. The report searched exhaustively and so capped K at 4; the sum is
 additive over classes, so an exact dynamic programme over (class, last level) finds the same
-maximum in O(K L^2) for any K (the default K = 4 is the seed's).
+maximum in O(K L^2) for any K (the default K = 4 is the report's).
 """
 from typing import Tuple
 
@@ -29,8 +29,8 @@ def between_class_variance(hist: np.ndarray, thresholds) -> float:
     for a, b in zip(edges[:-1], edges[1:]):
         w = p[a + 1:b + 1].sum()
         if w > 0:
-            total += (levels[a + 1:b + 1] * p[a + 1:b + 1]).sum() ** 2 / w
-    return total - mu_t ** 2
+            total += (levels[a + 1:b + 1] * p[a + 1:b + 1]).sum()**2 / w
+    return total - mu_t**2
 
 
 def multi_otsu_thresholds(hist: np.ndarray, classes: int = 4) -> Tuple[np.ndarray, float]:
@@ -38,7 +38,7 @@ def multi_otsu_thresholds(hist: np.ndarray, classes: int = 4) -> Tuple[np.ndarra
 
     Args:
         hist (np.ndarray): (L,) non-negative counts or probabilities of levels 0..L-1.
-        classes (int): K >= 2 (seed 001: at most 4; default 4).
+        classes (int): K >= 2 (the ERFNet thesis: at most 4; default 4).
 
     Returns:
         tuple: (thresholds (K-1,) int64 increasing levels, sigma_B^2 at them). Ties resolve to the
@@ -52,7 +52,7 @@ def multi_otsu_thresholds(hist: np.ndarray, classes: int = 4) -> Tuple[np.ndarra
     if (p < 0).any() or p.sum() <= 0:
         raise ValueError('multi_otsu_thresholds: the histogram must be non-negative and non-empty')
     p = p / p.sum()
-    cw = np.concatenate([[0.0], np.cumsum(p)])                        # cw[i] = sum_{l < i} p_l
+    cw = np.concatenate([[0.0], np.cumsum(p)])  # cw[i] = sum_{l < i} p_l
     cs = np.concatenate([[0.0], np.cumsum(np.arange(n) * p)])
     # cost[a, b]: class of levels a..b-1 (a < b), S^2 / w with 0 for an empty class
     w = cw[None, :] - cw[:, None]
@@ -61,19 +61,19 @@ def multi_otsu_thresholds(hist: np.ndarray, classes: int = 4) -> Tuple[np.ndarra
         cost = np.where(w > 1e-15, s * s / np.where(w > 1e-15, w, 1.0), 0.0)
     valid = np.arange(n + 1)[:, None] < np.arange(n + 1)[None, :]
     cost = np.where(valid, cost, -np.inf)
-    best = cost[0].copy()                                   # best[b]: 1 class over levels 0..b-1
+    best = cost[0].copy()  # best[b]: 1 class over levels 0..b-1
     back = []
     for _ in range(classes - 1):
-        total = best[:, None] + cost                        # previous classes end at a
+        total = best[:, None] + cost  # previous classes end at a
         arg = total.argmax(0)
         back.append(arg)
         best = total[arg, np.arange(n + 1)]
     thresholds, end = [], n
     for arg in reversed(back):
         end = int(arg[end])
-        thresholds.append(end - 1)                          # the last level of the lower class
+        thresholds.append(end - 1)  # the last level of the lower class
     thresholds = np.array(thresholds[::-1], dtype=np.int64)
-    return thresholds, float(best[n] - cs[n] ** 2)
+    return thresholds, float(best[n] - cs[n]**2)
 
 
 def otsu_labels(gray: np.ndarray, classes: int = 4, levels: int = 256) -> np.ndarray:

@@ -1,20 +1,20 @@
-"""Label makers of seed 001's image-level pretext tasks (numpy only): rotation, jigsaw, relative
+"""Label makers of the ERFNet thesis's image-level pretext tasks (numpy only): rotation, jigsaw, relative
 patch. Colour (Lab) and Otsu labels are in :mod:`segssl.core.lab` and :mod:`segssl.core.otsu`.
 
 Images are (H, W, C) arrays (mmcv's layout); ``rng`` is a ``numpy.random.Generator`` or
 ``RandomState`` (default ``np.random``, the global state mmengine seeds).
 
-Rotation (seed 001, 3.2.2; Gidaris et al. 2018): a square image rotated counter-clockwise by
+Rotation (the ERFNet thesis, 3.2.2; Gidaris et al. 2018): a square image rotated counter-clockwise by
 k * 90 degrees, label k in {0, 1, 2, 3}.
 
-Jigsaw (seed 001, 3.2.3; Noroozi & Favaro 2016): a (3 * 75) x (3 * 75) crop is cut into a 3 x 3
+Jigsaw (the ERFNet thesis, 3.2.3; Noroozi & Favaro 2016): a (3 * 75) x (3 * 75) crop is cut into a 3 x 3
 grid of 75 px cells; inside each cell a 64 x 64 tile is taken at a uniform random offset (so
 tiles never touch: gap and jitter of up to 11 px). The tiles are shuffled by one permutation of a
 fixed subset P = {p_1..p_n} and the label is its index. P is chosen greedily as Noroozi's
 ``maximal_hamming``: p_1 uniform at random, then each next p_i is the remaining permutation with
 the largest mean Hamming distance to p_1..p_{i-1} (ties: the first in lexicographic order).
 
-Relative patch (seed 001, 3.2.4; Doersch et al. 2015): tiles are cut as for the jigsaw ("patches
+Relative patch (the ERFNet thesis, 3.2.4; Doersch et al. 2015): tiles are cut as for the jigsaw ("patches
 are extracted in the same way as the jigsaw task", so the jigsaw's gap and jitter); the centre
 tile and one of its 8 neighbours, label = the neighbour's index in :data:`NEIGHBOURS`.
 """
@@ -50,14 +50,14 @@ def rotate_image(img: np.ndarray, k: int) -> np.ndarray:
 
 def rotation_sample(img: np.ndarray, rng=None, num_rotations: int = 4) -> Tuple[np.ndarray, int]:
     """Draw k uniformly from {0..num_rotations-1}; return (img rotated by k * 360/num_rotations
-    degrees, k). ``num_rotations`` 4 (the seed; 2 = 0/180 also works). The image must be square
+    degrees, k). ``num_rotations`` 4 (the report; 2 = 0/180 also works). The image must be square
     when a quarter turn is possible, so that a batch keeps one shape."""
     if num_rotations not in (2, 4):
         raise ValueError(f'rotation_sample: num_rotations={num_rotations!r}: expected 4 '
-                         '(0/90/180/270, the seed) or 2 (0/180)')
+                         '(0/90/180/270, the report) or 2 (0/180)')
     if num_rotations == 4 and img.shape[0] != img.shape[1]:
         raise ValueError(f'rotation_sample: image of shape {img.shape[:2]} is not square: the '
-                         'rotation task uses square crops (seed 001, 3.2.2); crop first')
+                         'rotation task uses square crops (the ERFNet thesis, 3.2.2); crop first')
     k = _randint(_rng(rng), 0, num_rotations - 1)
     return rotate_image(img, k * (4 // num_rotations)), k
 
@@ -76,7 +76,7 @@ def _hamming_permutation_set(num_permutations: int, num_tiles: int, seed: int) -
                          f'expected 1..{len(candidates)} ({num_tiles}! permutations exist)')
     j = int(np.random.default_rng(seed).integers(len(candidates)))
     chosen = [j]
-    total = np.zeros(len(candidates), dtype=np.int64)    # sum of distances to the chosen ones
+    total = np.zeros(len(candidates), dtype=np.int64)  # sum of distances to the chosen ones
     available = np.ones(len(candidates), dtype=bool)
     for _ in range(num_permutations - 1):
         available[j] = False
@@ -88,13 +88,12 @@ def _hamming_permutation_set(num_permutations: int, num_tiles: int, seed: int) -
     return out
 
 
-def hamming_permutation_set(num_permutations: int = 100, num_tiles: int = 9,
-                            seed: int = 0) -> np.ndarray:
+def hamming_permutation_set(num_permutations: int = 100, num_tiles: int = 9, seed: int = 0) -> np.ndarray:
     """Noroozi & Favaro's maximal-average-Hamming permutation subset.
 
     Args:
         num_permutations (int): n, the size of the subset (the jigsaw's number of classes;
-            seed 001 leaves it open, Noroozi's default 100).
+            the ERFNet thesis leaves it open, Noroozi's default 100).
         num_tiles (int): tiles per puzzle (9 for the 3 x 3 grid).
         seed (int): seed of the first permutation's draw; the rest is deterministic.
 
@@ -135,11 +134,11 @@ def _check_grid_image(img: np.ndarray, grid: int, cell: int, who: str):
     if img.shape[0] != grid * cell or img.shape[1] != grid * cell:
         raise ValueError(f'{who}: image of shape {img.shape[:2]}: expected {grid * cell} x '
                          f'{grid * cell} (grid {grid} x cell {cell}); resize the crop first '
-                         '(seed 001: a random crop resized to 225 x 225)')
+                         '(the ERFNet thesis: a random crop resized to 225 x 225)')
 
 
-def jigsaw_sample(img: np.ndarray, permutations: np.ndarray, grid: int = 3, cell: int = 75,
-                  tile: int = 64, rng=None) -> Tuple[np.ndarray, int]:
+def jigsaw_sample(img: np.ndarray, permutations: np.ndarray, grid: int = 3, cell: int = 75, tile: int = 64,
+                  rng=None) -> Tuple[np.ndarray, int]:
     """One jigsaw puzzle from a (grid * cell) x (grid * cell) image.
 
     Returns:

@@ -1,9 +1,9 @@
-"""Pixel propagation heads (seed 000, sections 2.4.1 and 3.1): PPM, LocalPPM, self-attention.
+"""Pixel propagation heads (the PixPro thesis, sections 2.4.1 and 3.1): PPM, LocalPPM, self-attention.
 
 All take a feature map ``x`` of shape (N, C, H, W) and return ``y`` of the same shape.
 
 PPM (PixPro):       y_i = sum_{j in Omega} s(x_i, x_j) g(x_j),  s = max(cos(x_i, x_j), 0)^gamma
-LocalPPM (seed 000): the same sum with Omega = the non-overlapping n x n frame holding i; the map
+LocalPPM (the PixPro thesis): the same sum with Omega = the non-overlapping n x n frame holding i; the map
                     is zero-padded to a multiple of n (padded pixels have s = 0, so they add
                     nothing) and the frames are computed as one batched matmul, so memory is
                     O(N H W n^2), never O(N (H W)^2).
@@ -35,7 +35,7 @@ def build_value_transform(channels: int, kind: str = 'conv', num_layers: int = 1
 def propagation_similarity(q: torch.Tensor, k: torch.Tensor, gamma: float) -> torch.Tensor:
     """s = max(cos, 0)^gamma between L2-normalised columns: q (B, C, P), k (B, C, Q) -> (B, P, Q)."""
     sim = torch.bmm(q.transpose(1, 2), k).clamp(min=0)
-    if gamma < 1:                     # d/ds s^gamma is infinite at 0 for gamma < 1 (PixPro adds 1e-6)
+    if gamma < 1:  # d/ds s^gamma is infinite at 0 for gamma < 1 (PixPro adds 1e-6)
         sim = sim + 1e-6
     return sim.pow(gamma)
 
@@ -51,8 +51,8 @@ class PixelPropagation(nn.Module):
         normalize_value: L2-normalise g(x) over channels before propagating (PixPro code does).
     """
 
-    def __init__(self, channels: int, gamma: float = 2.0, value_transform: str = 'conv',
-                 value_layers: int = 1, normalize_value: bool = True):
+    def __init__(self, channels: int, gamma: float = 2.0, value_transform: str = 'conv', value_layers: int = 1,
+                 normalize_value: bool = True):
         super().__init__()
         self.gamma, self.normalize_value = gamma, normalize_value
         self.value = build_value_transform(channels, value_transform, value_layers)
@@ -63,14 +63,14 @@ class PixelPropagation(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         N, C, H, W = x.shape
-        v = self._values(x).flatten(2)                       # (N, C, HW)
-        q = F.normalize(x, dim=1).flatten(2)                 # (N, C, HW)
-        s = propagation_similarity(q, q, self.gamma)         # (N, HW_i, HW_j)
+        v = self._values(x).flatten(2)  # (N, C, HW)
+        q = F.normalize(x, dim=1).flatten(2)  # (N, C, HW)
+        s = propagation_similarity(q, q, self.gamma)  # (N, HW_i, HW_j)
         return torch.bmm(v, s.transpose(1, 2)).view(N, -1, H, W)
 
 
 class LocalPixelPropagation(PixelPropagation):
-    """LocalPPM: propagation restricted to non-overlapping ``frame x frame`` windows (seed 000, 3.1.2).
+    """LocalPPM: propagation restricted to non-overlapping ``frame x frame`` windows (the PixPro thesis, 3.1.2).
 
     Args:
         frame: n, the frame side in feature pixels (seed: 7 and 5; final 5).
@@ -88,40 +88,40 @@ class LocalPixelPropagation(PixelPropagation):
         n = self.frame
         v = self._values(x)
         q = F.normalize(x, dim=1)
-        ph, pw = (-H) % n, (-W) % n                          # zero padding to a multiple of n
+        ph, pw = (-H) % n, (-W) % n  # zero padding to a multiple of n
         if ph or pw:
             v, q = F.pad(v, (0, pw, 0, ph)), F.pad(q, (0, pw, 0, ph))
         fh, fw = (H + ph) // n, (W + pw) // n
 
-        def frames(t):   # (N, C, fh*n, fw*n) -> (N*fh*fw, C, n*n)
+        def frames(t):  # (N, C, fh*n, fw*n) -> (N*fh*fw, C, n*n)
             c = t.shape[1]
             return t.view(N, c, fh, n, fw, n).permute(0, 2, 4, 1, 3, 5).reshape(N * fh * fw, c, n * n)
 
         qf, vf = frames(q), frames(v)
-        s = propagation_similarity(qf, qf, self.gamma)       # (N*fh*fw, n*n, n*n)
-        y = torch.bmm(vf, s.transpose(1, 2))                 # (N*fh*fw, C, n*n)
+        s = propagation_similarity(qf, qf, self.gamma)  # (N*fh*fw, n*n, n*n)
+        y = torch.bmm(vf, s.transpose(1, 2))  # (N*fh*fw, C, n*n)
         y = y.view(N, fh, fw, -1, n, n).permute(0, 3, 1, 4, 2, 5).reshape(N, -1, fh * n, fw * n)
         return y[:, :, :H, :W].contiguous()
 
 
-def sinusoidal_position_encoding_2d(channels: int, height: int, width: int, temperature: float = 10000.0,
-                                    device=None, dtype=None) -> torch.Tensor:
+def sinusoidal_position_encoding_2d(channels: int, height: int, width: int, temperature: float = 10000.0, device=None,
+                                    dtype=None) -> torch.Tensor:
     """2-D sine/cosine encoding (1, C, H, W): the first C/2 channels encode y, the rest x, each as
     [sin(p w_k), cos(p w_k)] with w_k = temperature^(-2k/(C/2)) (Transformer style, per axis)."""
     if channels % 4:
         raise ValueError(f'2-D sinusoidal encoding needs channels divisible by 4, got {channels}')
     quarter = channels // 4
     dtype = dtype or torch.get_default_dtype()
-    omega = temperature ** (-torch.arange(quarter, device=device, dtype=dtype) / quarter)
-    ys = torch.arange(height, device=device, dtype=dtype)[:, None] * omega      # (H, C/4)
-    xs = torch.arange(width, device=device, dtype=dtype)[:, None] * omega       # (W, C/4)
+    omega = temperature**(-torch.arange(quarter, device=device, dtype=dtype) / quarter)
+    ys = torch.arange(height, device=device, dtype=dtype)[:, None] * omega  # (H, C/4)
+    xs = torch.arange(width, device=device, dtype=dtype)[:, None] * omega  # (W, C/4)
     pe_y = torch.cat([ys.sin(), ys.cos()], 1).t()[:, :, None].expand(-1, height, width)
     pe_x = torch.cat([xs.sin(), xs.cos()], 1).t()[:, None, :].expand(-1, height, width)
     return torch.cat([pe_y, pe_x], 0)[None]
 
 
 class SelfAttentionPropagation(nn.Module):
-    """Self-attention head (seed 000, 3.1.3): y = x + gamma * o,  o = softmax(Q K^T / sqrt(d_k)) V,
+    """Self-attention head (the PixPro thesis, 3.1.3): y = x + gamma * o,  o = softmax(Q K^T / sqrt(d_k)) V,
     with Q, K, V 1x1 convs of x + PE, and gamma a learnable scalar initialised to 0.
 
     Args:

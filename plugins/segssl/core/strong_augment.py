@@ -1,4 +1,4 @@
-"""Strong augmentation applied after mixing (seed 004, 3.4 and the DACS defaults of 4.1.3).
+"""Strong augmentation applied after mixing (the ClassMix/DACS thesis, 3.4 and the DACS defaults of 4.1.3).
 
 Images are (N, 3, H, W) RGB in [0, 1]. Two steps, each applied to the whole batch with its own
 probability, with per-image random strengths:
@@ -54,13 +54,12 @@ def rgb_to_hsv(x: torch.Tensor) -> torch.Tensor:
 def hsv_to_rgb(x: torch.Tensor) -> torch.Tensor:
     """Inverse of :func:`rgb_to_hsv`."""
     h, s, v = x.unbind(1)
-    k = lambda n: (n + h * 6) % 6                                          # noqa: E731
+    k = lambda n: (n + h * 6) % 6  # noqa: E731
     f = lambda n: v - v * s * k(n).clamp(0, 1).minimum((4 - k(n)).clamp(0, 1))  # noqa: E731
     return torch.stack([f(5), f(3), f(1)], 1)
 
 
-def color_jitter(x: torch.Tensor, strength: float = 0.25,
-                 generator: Optional[torch.Generator] = None) -> torch.Tensor:
+def color_jitter(x: torch.Tensor, strength: float = 0.25, generator: Optional[torch.Generator] = None) -> torch.Tensor:
     """Brightness, contrast, saturation, hue jitter of (N, 3, H, W) RGB in [0, 1] (see module
     docstring); factors drawn per image in that order: all b, all c, all a, all h."""
     if x.dim() != 4 or x.shape[1] != 3:
@@ -86,8 +85,7 @@ def blur_kernel_size(length: int, fraction: float = 0.1) -> int:
     return max(1, k - 1 if k % 2 == 0 else k)
 
 
-def random_gaussian_blur(x: torch.Tensor, sigma_range: Sequence[float] = (0.15, 1.15),
-                         kernel_fraction: float = 0.1,
+def random_gaussian_blur(x: torch.Tensor, sigma_range: Sequence[float] = (0.15, 1.15), kernel_fraction: float = 0.1,
                          generator: Optional[torch.Generator] = None) -> Tuple[torch.Tensor, torch.Tensor]:
     """Blur (N, C, H, W) with one sigma ~ U(sigma_range) for the batch and the kernel of
     :func:`blur_kernel_size` per axis (its radius fixed by the image size, not by sigma); returns
@@ -100,12 +98,11 @@ def random_gaussian_blur(x: torch.Tensor, sigma_range: Sequence[float] = (0.15, 
     return out.view(n, c, h, w), sigma
 
 
-def strong_augment(x: torch.Tensor, jitter_p: float = 0.8, jitter_strength: float = 0.25,
-                   blur_p: float = 0.5, blur_sigma: Sequence[float] = (0.15, 1.15),
-                   blur_kernel_fraction: float = 0.1,
+def strong_augment(x: torch.Tensor, jitter_p: float = 0.8, jitter_strength: float = 0.25, blur_p: float = 0.5,
+                   blur_sigma: Sequence[float] = (0.15, 1.15), blur_kernel_fraction: float = 0.1,
                    generator: Optional[torch.Generator] = None) -> Tuple[torch.Tensor, dict]:
     """Colour jitter with probability ``jitter_p`` then Gaussian blur with probability ``blur_p``
-    on (N, 3, H, W) RGB images in [0, 1] (one decision each per batch, as the seed's "for each
+    on (N, 3, H, W) RGB images in [0, 1] (one decision each per batch, as the report's "for each
     unsupervised batch": jitter iff u_jitter < jitter_p, blur iff u_blur < blur_p). Returns the
     images and dict(jitter=, blur=) the decisions as 0-dim bool tensors and blur_sigma= the drawn
     sigma (0-dim tensor; None when blur_p = 0).

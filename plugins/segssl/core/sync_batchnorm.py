@@ -24,8 +24,8 @@ from torch.nn.modules.batchnorm import _BatchNorm
 from .distributed import distributed_world_size
 
 
-def global_batch_moments(x: torch.Tensor, differentiable: bool = True
-                         ) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def global_batch_moments(x: torch.Tensor,
+                         differentiable: bool = True) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Mean, biased variance (both (C,)) and element count M of ``x`` (N, C, ...) over dim 0 and
     the spatial dims of every process (two passes: the mean first, then centred squares).
 
@@ -36,7 +36,7 @@ def global_batch_moments(x: torch.Tensor, differentiable: bool = True
         x = x.float()
     dims = [0] + list(range(2, x.dim()))
     reduce = dist_nn.all_reduce if differentiable else _all_reduce_no_grad
-    count = torch.full((1,), float(x.numel() // x.shape[1]), dtype=x.dtype, device=x.device)
+    count = torch.full((1, ), float(x.numel() // x.shape[1]), dtype=x.dtype, device=x.device)
     sums = reduce(torch.cat([x.sum(dims), count]))
     m = sums[-1]
     mean = sums[:-1] / m
@@ -76,17 +76,17 @@ class AllReduceSyncBatchNorm(_BatchNorm):
         y = (x.to(mean.dtype) - mean.view(shape)) * torch.rsqrt(var.view(shape) + self.eps)
         if self.affine:
             y = y * self.weight.view(shape) + self.bias.view(shape)
-        return y.to(x.dtype)        # as batch norm under autocast: the input's dtype
+        return y.to(x.dtype)  # as batch norm under autocast: the input's dtype
 
 
 def convert_sync_batchnorm_any_device(module: nn.Module) -> nn.Module:
     """Replace every ``nn.SyncBatchNorm`` (and mmcv's ``SyncBatchNorm``) in ``module`` by
     :class:`AllReduceSyncBatchNorm`, sharing its parameters and buffers; returns the module."""
-    is_sync = isinstance(module, nn.SyncBatchNorm) or (
-        type(module).__name__ == 'SyncBatchNorm' and isinstance(module, _BatchNorm))
+    is_sync = isinstance(module, nn.SyncBatchNorm) or (type(module).__name__ == 'SyncBatchNorm'
+                                                       and isinstance(module, _BatchNorm))
     if is_sync:
-        new = AllReduceSyncBatchNorm(module.num_features, module.eps, module.momentum,
-                                     module.affine, module.track_running_stats)
+        new = AllReduceSyncBatchNorm(module.num_features, module.eps, module.momentum, module.affine,
+                                     module.track_running_stats)
         if module.affine:
             new.weight, new.bias = module.weight, module.bias
         if module.track_running_stats:

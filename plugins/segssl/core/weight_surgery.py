@@ -1,5 +1,5 @@
-"""Weight surgery on transferred networks (seed 001, 001_06df34aad1e5772c.txt, Sections 5.1-5.4):
-the seed's layer numbering, Kaiming re-initialisation of layers, BatchNorm statistics reset,
+"""Weight surgery on transferred networks (the ERFNet thesis, 001_06df34aad1e5772c.txt, Sections 5.1-5.4):
+the report's layer numbering, Kaiming re-initialisation of layers, BatchNorm statistics reset,
 layer splicing between checkpoints, filter-energy re-initialisation and magnitude pruning.
 
 Everything here acts on ``{name: Tensor}`` mappings in a model's ``state_dict()`` naming
@@ -11,7 +11,7 @@ Layer numbering (:func:`layer_numbering`):
   ``encoder.i.*`` -> layer ``i + 1`` (1-16: downsampler 1, 2, non-bt-1D 3-7, downsampler 8,
   dilated non-bt-1D 9-16); ``decoder.j.*`` -> ``17 + j`` (17-22: upsampler 17, non-bt-1D 18-19,
   upsampler 20, non-bt-1D 21-22); the decode/auxiliary head (``decode_head.*``,
-  ``auxiliary_head.*``) -> 23, the seed's last layer (its transposed conv to C classes).
+  ``auxiliary_head.*``) -> 23, the report's last layer (its transposed conv to C classes).
 * **ResNet** (mmseg / torchvision naming): the stem (``conv1``, ``bn1``, or ``stem.*``) -> 1, then
   every residual block in order, ``layer1.0`` -> 2, ``layer1.1`` -> 3, ... (ResNet-18: blocks
   2-9, ResNet-50: 2-17); the heads -> one index after the last block.
@@ -44,7 +44,7 @@ def detect_arch(names):
 
 
 def layer_numbering(names, arch='auto'):
-    """The seed's layer index of every tensor name.
+    """The report's layer index of every tensor name.
 
     Args:
         names (iterable[str]): ``state_dict()`` keys of a model, a backbone or a checkpoint.
@@ -76,7 +76,8 @@ def layer_numbering(names, arch='auto'):
         return out
     if arch != 'resnet':
         raise ValueError(f"arch must be 'erfnet', 'resnet' or 'auto', not {arch!r}")
-    blocks = sorted({(int(m.group(1)), int(m.group(2))) for n in names
+    blocks = sorted({(int(m.group(1)), int(m.group(2)))
+                     for n in names
                      for m in [re.match(r'^layer(\d+)\.(\d+)\.', _strip(n))] if m})
     position = {b: i + 2 for i, b in enumerate(blocks)}
     for n in names:
@@ -144,8 +145,10 @@ def norm_layer_names(names, affine=False):
     with ``affine``, the ``weight``/``bias`` of the same modules."""
     names = list(names)
     modules = {n.rsplit('.', 1)[0] for n in names if n.endswith('.running_mean')}
-    return [n for n in names if n.rsplit('.', 1)[0] in modules
-            and (n.endswith(_STATS) or (affine and n.endswith(('.weight', '.bias'))))]
+    return [
+        n for n in names
+        if n.rsplit('.', 1)[0] in modules and (n.endswith(_STATS) or (affine and n.endswith(('.weight', '.bias'))))
+    ]
 
 
 def splice_(dst, src, names, source='the source checkpoint'):
@@ -154,8 +157,7 @@ def splice_(dst, src, names, source='the source checkpoint'):
     missing = [n for n in names if n not in src]
     if missing:
         raise KeyError(f'{source} lacks {len(missing)} tensor(s) to splice, e.g. {missing[:5]}')
-    wrong = [f'{n} {tuple(src[n].shape)} vs {tuple(dst[n].shape)}' for n in names
-             if src[n].shape != dst[n].shape]
+    wrong = [f'{n} {tuple(src[n].shape)} vs {tuple(dst[n].shape)}' for n in names if src[n].shape != dst[n].shape]
     if wrong:
         raise ValueError(f'{source}: shape mismatch for {wrong[:5]}')
     with torch.no_grad():
@@ -178,9 +180,8 @@ def _rank(energy):
 
 
 @torch.no_grad()
-def filter_energy_refill_(weight, keep_ratio, bias=None, out_dim=0, donor_weight=None,
-                          donor_bias=None, generator=None):
-    """Keep the top ``keep_ratio`` (the seed's x) of output filters by energy and refill the
+def filter_energy_refill_(weight, keep_ratio, bias=None, out_dim=0, donor_weight=None, donor_bias=None, generator=None):
+    """Keep the top ``keep_ratio`` (the report's x) of output filters by energy and refill the
     rest, in place.
 
     Kept: the ``round(x * C_out)`` highest-energy filters (:func:`filter_energy`). The others
@@ -196,8 +197,8 @@ def filter_energy_refill_(weight, keep_ratio, bias=None, out_dim=0, donor_weight
     n = weight.shape[out_dim]
     order = _rank(filter_energy(weight, out_dim))
     n_keep = int(round(keep_ratio * n))
-    kept, replaced = order[:n_keep], order[n_keep:].flip(0)      # replaced: lowest energy first
-    w = weight.movedim(out_dim, 0)                               # a view: writes go to weight
+    kept, replaced = order[:n_keep], order[n_keep:].flip(0)  # replaced: lowest energy first
+    w = weight.movedim(out_dim, 0)  # a view: writes go to weight
     if donor_weight is None:
         fresh = kaiming_(torch.empty_like(w), generator)
         w[replaced] = fresh[replaced]

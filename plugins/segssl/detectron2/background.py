@@ -1,4 +1,4 @@
-"""Background removal with a detectron2 predictor (seed 002); the maths is segssl.core.background.
+"""Background removal with a detectron2 predictor (the Mask R-CNN thesis); the maths is segssl.core.background.
 
 ``remove_background_images`` runs a predictor (e.g. ``DefaultPredictor``: BGR uint8 image in,
 ``{'instances': Instances}`` out) on each image, keeps the selected instance mask, zeroes
@@ -14,9 +14,8 @@ import os
 import cv2
 import numpy as np
 
-from segssl.convert.atomic import atomic_outputs
-from segssl.core.background import (cosine_similarity_percent, remove_background,
-                                    select_instance_mask, summarize)
+from segssl.core.background import cosine_similarity_percent, remove_background, select_instance_mask, summarize
+from segssl.io.atomic import atomic_outputs
 
 
 def instances_to_numpy(instances):
@@ -26,8 +25,7 @@ def instances_to_numpy(instances):
     h, w = instances.image_size
     if n == 0 or not instances.has('pred_masks'):
         return np.zeros((0, h, w), bool), np.zeros(0), np.zeros(0, int)
-    return (instances.pred_masks.numpy().astype(bool), instances.scores.numpy(),
-            instances.pred_classes.numpy())
+    return (instances.pred_masks.numpy().astype(bool), instances.scores.numpy(), instances.pred_classes.numpy())
 
 
 class CocoGroundTruth:
@@ -81,13 +79,13 @@ def _write_png(path, image):
     ok, buf = cv2.imencode('.png', image)
     if not ok:
         raise ValueError(f'could not encode {path!r}')
-    with atomic_outputs(path) as (tmp,):
+    with atomic_outputs(path) as (tmp, ):
         with open(tmp, 'wb') as f:
             f.write(buf.tobytes())
 
 
-def remove_background_images(predictor, image_paths, out_dir, keep='top', score_threshold=0.5,
-                             class_ids=None, ground_truth=None, log=print):
+def remove_background_images(predictor, image_paths, out_dir, keep='top', score_threshold=0.5, class_ids=None,
+                             ground_truth=None, log=print):
     """Background-remove each image; write outputs and ``report.json``; return the report.
 
     Args:
@@ -111,11 +109,16 @@ def remove_background_images(predictor, image_paths, out_dir, keep='top', score_
         stem = os.path.splitext(os.path.basename(path))[0]
         out = remove_background(image, mask)
         _write_png(os.path.join(out_dir, 'pred', stem + '.png'), out)
-        rec = {'image': path, 'output': os.path.join(out_dir, 'pred', stem + '.png'),
-               'no_instance': not kept, 'kept_instances': kept,
-               'kept_scores': [float(scores[i]) for i in kept],
-               'kept_classes': [int(classes[i]) for i in kept],
-               'foreground_pixels': int(mask.sum()), 'cosine': None}
+        rec = {
+            'image': path,
+            'output': os.path.join(out_dir, 'pred', stem + '.png'),
+            'no_instance': not kept,
+            'kept_instances': kept,
+            'kept_scores': [float(scores[i]) for i in kept],
+            'kept_classes': [int(classes[i]) for i in kept],
+            'foreground_pixels': int(mask.sum()),
+            'cosine': None
+        }
         gt_mask = ground_truth(path, image) if ground_truth is not None else None
         if gt_mask is not None:
             gt = remove_background(image, gt_mask)
@@ -128,16 +131,20 @@ def remove_background_images(predictor, image_paths, out_dir, keep='top', score_
         score = '' if rec['cosine'] is None else f'; cosine {rec["cosine"]:.2f} %'
         log(f'{path}: {what}{score}')
     summary = summarize(records)
-    report = {'options': {'keep': keep, 'score_threshold': score_threshold,
-                          'class_ids': None if class_ids is None else list(class_ids)},
-              'images': records, 'summary': summary}
-    with atomic_outputs(os.path.join(out_dir, 'report.json')) as (tmp,):
+    report = {
+        'options': {
+            'keep': keep,
+            'score_threshold': score_threshold,
+            'class_ids': None if class_ids is None else list(class_ids)
+        },
+        'images': records,
+        'summary': summary
+    }
+    with atomic_outputs(os.path.join(out_dir, 'report.json')) as (tmp, ):
         with open(tmp, 'w') as f:
             json.dump(report, f, indent=1)
     mean = summary['mean_cosine']
-    log(f'{summary["num_images"]} images, {summary["num_no_instance"]} with no instance passing; '
-        + ('mean cosine similarity (images with an instance) '
-           + ('n/a' if mean is None else f'{mean:.2f} %')
-           + ('' if summary['mean_cosine_all'] is None else
-              f', over all scored images {summary["mean_cosine_all"]:.2f} %')))
+    log(f'{summary["num_images"]} images, {summary["num_no_instance"]} with no instance passing; ' + (
+        'mean cosine similarity (images with an instance) ' + ('n/a' if mean is None else f'{mean:.2f} %') +
+        ('' if summary['mean_cosine_all'] is None else f', over all scored images {summary["mean_cosine_all"]:.2f} %')))
     return report

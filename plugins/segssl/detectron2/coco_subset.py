@@ -1,9 +1,8 @@
-"""Registration of seeded COCO subsets (written by ``segssl.core.coco_subset.make_coco_subsets``,
+"""Registration of seeded COCO subsets (written by ``segssl.data.coco_subset.make_coco_subsets``,
 tools/make_coco_subset.py) with detectron2's catalogs, for ``SEGSSL.COCO_SUBSET``."""
 import os
 
-from segssl.core.coco_subset import (SPLITS, choose_subset_ids, make_coco_subsets,  # noqa: F401
-                                     read_manifest)
+from segssl.data.coco_subset import SPLITS, choose_subset_ids, make_coco_subsets, read_manifest  # noqa: F401
 
 
 def register_coco_subsets(out_dir, name):
@@ -11,19 +10,9 @@ def register_coco_subsets(out_dir, name):
 
     Re-registering the same files is a no-op.
     """
-    from detectron2.data import DatasetCatalog, MetadataCatalog
-    from detectron2.data.datasets import register_coco_instances
+    from .datasets import register_coco_once
     manifest = read_manifest(out_dir, name)
-    names = []
-    for split, info in manifest['splits'].items():
-        ds = f'{name}_{split}'
-        json_file = os.path.abspath(os.path.join(out_dir, info['json']))
-        if ds in DatasetCatalog.list():
-            if MetadataCatalog.get(ds).get('json_file') == json_file:
-                names.append(ds)
-                continue
-            DatasetCatalog.remove(ds)
-            MetadataCatalog.remove(ds)
-        register_coco_instances(ds, {}, json_file, manifest['image_root'])
-        names.append(ds)
-    return names
+    return [
+        register_coco_once(f'{name}_{split}', os.path.abspath(os.path.join(out_dir, info['json'])),
+                           manifest['image_root']) for split, info in manifest['splits'].items()
+    ]

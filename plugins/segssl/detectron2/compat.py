@@ -16,8 +16,8 @@ it never replaces a name that exists. It runs when ``segssl.detectron2`` is impo
 detectron2's modules are. Note that the numpy names are then visible to all code in the process,
 as they were before numpy 1.24.
 """
-ALIASES = (('PIL.Image', 'LINEAR', 'BILINEAR'),
-           ('numpy', 'bool', bool), ('numpy', 'int', int), ('numpy', 'float', float))
+ALIASES = (('PIL.Image', 'LINEAR', 'BILINEAR'), ('numpy', 'bool', bool), ('numpy', 'int', int), ('numpy', 'float',
+                                                                                                 float))
 
 
 def apply():
@@ -28,7 +28,7 @@ def apply():
         module = importlib.import_module(module_name)
         try:
             getattr(module, name)
-            continue                       # present: never replaced
+            continue  # present: never replaced
         except AttributeError:
             pass
         setattr(module, name, getattr(module, value) if isinstance(value, str) else value)

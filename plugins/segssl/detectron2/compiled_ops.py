@@ -16,9 +16,11 @@ HOW_TO_GET_IT = ('install detectron2 from source as its INSTALL.md says (clone '
                  'compiled op (e.g. Mask R-CNN R50-FPN, COCOEvaluator(use_fast_impl=False))')
 REASON = 'detectron2 was installed without its compiled extension'
 # detectron2's collect_env asks these; they answer that nothing was compiled.
-ANSWERS = {'get_compiler_version': lambda: f'none: detectron2._C is a segssl placeholder ({REASON})',
-           'get_cuda_version': lambda: 'none: detectron2._C is a segssl placeholder',
-           'has_cuda': lambda: False}
+ANSWERS = {
+    'get_compiler_version': lambda: f'none: detectron2._C is a segssl placeholder ({REASON})',
+    'get_cuda_version': lambda: 'none: detectron2._C is a segssl placeholder',
+    'has_cuda': lambda: False
+}
 
 __all__ = ['CompiledOpsPlaceholder', 'MissingCompiledOpError', 'install_placeholder_if_missing']
 
@@ -30,7 +32,8 @@ def install_placeholder_if_missing() -> bool:
     Raises ImportError if detectron2 itself is not installed, or if its ``_C`` exists but fails
     to load (the message holds the loader's error).
     """
-    return _install('detectron2', '_C', REASON, HOW_TO_GET_IT, stubs=False, answers=ANSWERS,
-                    missing_package_hint='segssl.detectron2 needs detectron2 0.6: run `make '
-                                         'setup` (it installs the Python package), or install '
-                                         'detectron2 from source')
+    return _install(
+        'detectron2', '_C', REASON, HOW_TO_GET_IT, stubs=False, answers=ANSWERS,
+        missing_package_hint='segssl.detectron2 needs detectron2 0.6: run `make '
+        'setup` (it installs the Python package), or install '
+        'detectron2 from source')

@@ -6,7 +6,7 @@ source tree cannot inherit its model zoo. ``merge_config_file`` also accepts
 chain of ``_BASE_`` files and resolves it inside the installed detectron2; the merge itself is
 detectron2's own ``merge_from_file``.
 
-Initialisations (``SEGSSL.INIT``, seed 002's three rows). The seed fine-tunes "the same models"
+Initialisations (``SEGSSL.INIT``, the Mask R-CNN thesis's three rows). The report fine-tunes "the same models"
 and changes only the initial weights, so the three configs share one protocol, the one MoCo's
 detection transfer (followed by PixPro) uses for SSL and supervised ImageNet starts alike: SyncBN
 in backbone and FPN, every stage trained (FREEZE_AT 0).
@@ -32,8 +32,7 @@ from detectron2.config import CfgNode as CN
 ZOO_PREFIX = 'model_zoo://'
 INITS = ('', 'ssl', 'imagenet', 'scratch')
 # Every norm key a Mask R-CNN FPN config can set to SyncBN.
-NORM_KEYS = ('MODEL.RESNETS.NORM', 'MODEL.FPN.NORM', 'MODEL.ROI_BOX_HEAD.NORM',
-             'MODEL.ROI_MASK_HEAD.NORM')
+NORM_KEYS = ('MODEL.RESNETS.NORM', 'MODEL.FPN.NORM', 'MODEL.ROI_BOX_HEAD.NORM', 'MODEL.ROI_MASK_HEAD.NORM')
 
 
 def add_segssl_config(cfg):
@@ -100,8 +99,8 @@ def describe_sync_bn_changes(changed, world_size, device):
     """One log line for :func:`resolve_sync_bn`'s result ('' when nothing changed)."""
     if not changed:
         return ''
-    return (f'SEGSSL.SYNC_BN_FALLBACK: world size {world_size} on {device}: '
-            + ', '.join(f'{k} SyncBN -> {n}' for k, _, n in changed))
+    return (f'SEGSSL.SYNC_BN_FALLBACK: world size {world_size} on {device}: ' + ', '.join(f'{k} SyncBN -> {n}'
+                                                                                          for k, _, n in changed))
 
 
 def check_init(cfg, resume=False):
@@ -148,7 +147,7 @@ def _resolved_copy(path, tmpdir, chain=()):
                              f'model zoo ({e})') from e
     elif isinstance(base, str):
         base_path = base if os.path.isabs(base) else os.path.join(os.path.dirname(path), base)
-        data['_BASE_'] = _resolved_copy(base_path, tmpdir, chain + (path,))
+        data['_BASE_'] = _resolved_copy(base_path, tmpdir, chain + (path, ))
     fd, tmp = tempfile.mkstemp(suffix='.yaml', prefix=os.path.basename(path) + '.', dir=tmpdir)
     with os.fdopen(fd, 'w') as f:
         yaml.safe_dump(data, f)

@@ -4,13 +4,28 @@ import os
 from detectron2.data import DatasetCatalog, MetadataCatalog
 from detectron2.data.datasets import register_coco_instances
 
-SYNTHETIC_COCO = 'segssl_synthetic_coco'   # names: segssl_synthetic_coco_{train,val}
+SYNTHETIC_COCO = 'segssl_synthetic_coco'  # names: segssl_synthetic_coco_{train,val}
+
+
+def register_coco_once(name, json_file, image_root):
+    """``register_coco_instances(name, {}, json_file, image_root)``, idempotent: a name already
+    registered for the same ``json_file`` is kept, one registered for another file is replaced.
+    Returns ``name``."""
+    if name in DatasetCatalog.list():
+        if MetadataCatalog.get(name).get('json_file') == json_file:
+            return name
+        DatasetCatalog.remove(name)
+        MetadataCatalog.remove(name)
+    register_coco_instances(name, {}, json_file, image_root)
+    return name
 
 
 def _synthetic_files(root):
     coco = os.path.join(root, 'coco')
-    return [(split, os.path.abspath(os.path.join(coco, 'annotations', f'instances_{split}.json')),
-             os.path.abspath(os.path.join(coco, split))) for split in ('train', 'val')]
+    return [(split, os.path.abspath(os.path.join(coco, 'annotations',
+                                                 f'instances_{split}.json')), os.path.abspath(os.path.join(coco,
+                                                                                                           split)))
+            for split in ('train', 'val')]
 
 
 def missing_synthetic_root(cfg):
@@ -41,13 +56,5 @@ def register_synthetic_coco(root):
         raise FileNotFoundError(problem)
     names = []
     for split, json_file, image_root in _synthetic_files(root):
-        name = f'{SYNTHETIC_COCO}_{split}'
-        if name in DatasetCatalog.list():
-            if MetadataCatalog.get(name).get('json_file') == json_file:
-                names.append(name)
-                continue
-            DatasetCatalog.remove(name)
-            MetadataCatalog.remove(name)
-        register_coco_instances(name, {}, json_file, image_root)
-        names.append(name)
+        names.append(register_coco_once(f'{SYNTHETIC_COCO}_{split}', json_file, image_root))
     return names

@@ -10,34 +10,32 @@ detectron2 0.6's ``launch()`` spawns one process per GPU and its worker asserts
   ``device='cpu'`` it spawns ``num_processes`` processes the same way, with gloo, and sets up
   detectron2's local process group (``comm._LOCAL_PROCESS_GROUP``) as detectron2's worker does.
 - :class:`DistributedTrainer` is ``DefaultTrainer`` whose model wrapping also works on the CPU:
-  SyncBN layers become :class:`segssl.core.AllReduceSyncBatchNorm` and DDP gets no device_ids.
-  On GPUs it does exactly what ``DefaultTrainer`` does.
+  DDP gets no device_ids. SyncBN is handled once, in the config: ``resolve_sync_bn``
+  (``segssl.detectron2.config``) makes it detectron2's naiveSyncBN on CPU processes (BN in one
+  process). On GPUs it does exactly what ``DefaultTrainer`` does.
 
 ``tools/train_net.py --num-gpus N MODEL.DEVICE cpu`` thus trains with N CPU processes.
 """
 import logging
 import os
-import weakref
+from contextlib import contextmanager
 from datetime import timedelta
 
+import detectron2.engine.defaults as d2_defaults
+import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
-from torch.nn.parallel import DistributedDataParallel
-
-from detectron2.checkpoint import DetectionCheckpointer
-from detectron2.engine import AMPTrainer, DefaultTrainer, SimpleTrainer, create_ddp_model
+from detectron2.engine import DefaultTrainer, create_ddp_model
 from detectron2.engine import launch as d2_launch
 from detectron2.engine.launch import _find_free_port
 from detectron2.utils import comm
-from detectron2.utils.logger import setup_logger
-
-from segssl.core import convert_sync_batchnorm_any_device
+from torch.nn.parallel import DistributedDataParallel
 
 DEFAULT_TIMEOUT = timedelta(minutes=30)
 
 
-def launch(main_func, num_processes: int, num_machines: int = 1, machine_rank: int = 0,
-           dist_url=None, args=(), timeout=DEFAULT_TIMEOUT, device: str = 'cuda'):
+def launch(main_func, num_processes: int, num_machines: int = 1, machine_rank: int = 0, dist_url=None, args=(),
+           timeout=DEFAULT_TIMEOUT, device: str = 'cuda'):
     """detectron2's ``launch`` (``num_processes`` = GPUs per machine), or with ``device='cpu'``
     the same on CPU processes with the gloo backend."""
     if not str(device).startswith('cpu'):
@@ -56,10 +54,9 @@ def launch(main_func, num_processes: int, num_machines: int = 1, machine_rank: i
 
 def _cpu_worker(local_rank, main_func, world_size, num_processes, machine_rank, dist_url, args, timeout):
     rank = machine_rank * num_processes + local_rank
-    dist.init_process_group(backend='gloo', init_method=dist_url, world_size=world_size, rank=rank,
-                            timeout=timeout)
+    dist.init_process_group(backend='gloo', init_method=dist_url, world_size=world_size, rank=rank, timeout=timeout)
     assert comm._LOCAL_PROCESS_GROUP is None
-    for i in range(world_size // num_processes):          # as detectron2's _distributed_worker
+    for i in range(world_size // num_processes):  # as detectron2's _distributed_worker
         group = dist.new_group(list(range(i * num_processes, (i + 1) * num_processes)))
         if i == machine_rank:
             comm._LOCAL_PROCESS_GROUP = group
@@ -67,35 +64,38 @@ def _cpu_worker(local_rank, main_func, world_size, num_processes, machine_rank, 
     main_func(*args)
 
 
-def wrap_ddp(model):
-    """``create_ddp_model(model, broadcast_buffers=False)`` as DefaultTrainer does; for a CPU
-    model in a group of more than one process, without device_ids and with SyncBN that works
-    on the CPU."""
+def wrap_ddp(model, broadcast_buffers=False, **kwargs):
+    """detectron2's ``create_ddp_model(model, **kwargs)``; for a CPU model in a group of more
+    than one process, DistributedDataParallel without device_ids (which torch rejects for a CPU
+    module). SyncBN is decided once, in the config (:func:`segssl.detectron2.config.resolve_sync_bn`
+    makes it naiveSyncBN on CPU processes); torch's SyncBatchNorm left in a CPU model is an error."""
     if comm.get_world_size() == 1 or next(model.parameters()).device.type != 'cpu':
-        return create_ddp_model(model, broadcast_buffers=False)
-    return DistributedDataParallel(convert_sync_batchnorm_any_device(model), broadcast_buffers=False)
+        return create_ddp_model(model, broadcast_buffers=broadcast_buffers, **kwargs)
+    if any(isinstance(m, torch.nn.SyncBatchNorm) for m in model.modules()):
+        raise ValueError('torch SyncBatchNorm needs CUDA: on CPU processes use naiveSyncBN as the norm '
+                         '(segssl does it with SEGSSL.SYNC_BN_FALLBACK True, the default)')
+    return DistributedDataParallel(model, broadcast_buffers=broadcast_buffers, **kwargs)
+
+
+@contextmanager
+def _models_wrapped_by(wrap):
+    """Within the block, detectron2's ``DefaultTrainer.__init__`` wraps its model with ``wrap``
+    (it calls its module's ``create_ddp_model``; detectron2 has no other hook for that step)."""
+    original = d2_defaults.create_ddp_model
+    d2_defaults.create_ddp_model = wrap
+    try:
+        yield
+    finally:
+        d2_defaults.create_ddp_model = original
 
 
 class DistributedTrainer(DefaultTrainer):
-    """DefaultTrainer, built as detectron2 0.6's ``DefaultTrainer.__init__`` builds it, except
-    that the model is wrapped by :func:`wrap_ddp` (CPU processes)."""
+    """detectron2's DefaultTrainer, whose model is wrapped by :func:`wrap_ddp` (CPU processes
+    too); its ``__init__`` is detectron2's own."""
 
     def __init__(self, cfg):
-        super(DefaultTrainer, self).__init__()          # TrainerBase
-        if not logging.getLogger('detectron2').isEnabledFor(logging.INFO):
-            setup_logger()
-        cfg = DefaultTrainer.auto_scale_workers(cfg, comm.get_world_size())
-        model = self.build_model(cfg)
-        optimizer = self.build_optimizer(cfg, model)
-        data_loader = self.build_train_loader(cfg)
-        model = wrap_ddp(model)
-        self._trainer = (AMPTrainer if cfg.SOLVER.AMP.ENABLED else SimpleTrainer)(model, data_loader, optimizer)
-        self.scheduler = self.build_lr_scheduler(cfg, optimizer)
-        self.checkpointer = DetectionCheckpointer(model, cfg.OUTPUT_DIR, trainer=weakref.proxy(self))
-        self.start_iter = 0
-        self.max_iter = cfg.SOLVER.MAX_ITER
-        self.cfg = cfg
-        self.register_hooks(self.build_hooks())
+        with _models_wrapped_by(wrap_ddp):
+            super().__init__(cfg)
 
     def build_writers(self):
         """detectron2's writers; without the ``tensorboard`` package (e.g. a pure-Python install
@@ -108,5 +108,4 @@ class DistributedTrainer(DefaultTrainer):
         logging.getLogger('detectron2').warning(
             'the tensorboard package is not installed: no TensorBoard events are written '
             '(metrics.json and the log are)')
-        return [CommonMetricPrinter(self.max_iter),
-                JSONWriter(os.path.join(self.cfg.OUTPUT_DIR, 'metrics.json'))]
+        return [CommonMetricPrinter(self.max_iter), JSONWriter(os.path.join(self.cfg.OUTPUT_DIR, 'metrics.json'))]

@@ -43,7 +43,7 @@ def config_env_defaults(config_path: str) -> List[Tuple[str, str]]:
                     return
                 for base in [bases] if isinstance(bases, str) else bases:
                     base = ENV_PATTERN.sub(lambda m: os.environ.get(m.group(1), m.group(2)), base)
-                    if base.startswith(SCOPE + '::'):          # segssl's own, shipped configs
+                    if base.startswith(SCOPE + '::'):  # segssl's own, shipped configs
                         visit(os.path.join(configs_dir(), base.split('::', 1)[1]))
                     elif '::' not in base:
                         visit(os.path.join(os.path.dirname(path), base))
@@ -60,7 +60,7 @@ def variable_setting(path: str, pairs: Sequence[Tuple[str, str]]) -> Optional[Tu
         if value == path:
             return var, var in os.environ
     for var, value in sorted(values, key=lambda v: -len(v[1])):
-        if value and path.startswith(value.rstrip('/') + '/'):       # a folder the variable names
+        if value and path.startswith(value.rstrip('/') + '/'):  # a folder the variable names
             return var, var in os.environ
     return None
 
@@ -111,12 +111,12 @@ def missing_checkpoints(cfg, config_path: str, tool: str, checkpoint_arg: Option
             pairs = config_env_defaults(config_path)
         setting = variable_setting(path, pairs) if kind != 'test' else None
         var = setting[0] if setting else None
-        origin = key if not var else (f'{key}, set by {var}' if setting[1] else
-                                      f"{key}, set by {var}, which is not set: the config's default")
+        origin = key if not var else (
+            f'{key}, set by {var}' if setting[1] else f"{key}, set by {var}, which is not set: the config's default")
         if kind == 'init':
             off = key[:-len('.checkpoint')] if key.endswith('init_cfg.checkpoint') else key
-            how = (f'set {var} to a converted backbone ({CONVERT})' if var else
-                   f'point {key} at a converted backbone ({CONVERT})')
+            how = (f'set {var} to a converted backbone ({CONVERT})'
+                   if var else f'point {key} at a converted backbone ({CONVERT})')
             how += f', or start from random weights with --cfg-options {off}=None'
         elif kind == 'hook':
             how = f'set {var} to an existing checkpoint' if var else f'point {key} at an existing checkpoint'

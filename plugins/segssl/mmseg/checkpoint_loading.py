@@ -11,7 +11,7 @@ mmengine's ``CheckpointLoader`` reads every local file (``--resume``, ``load_fro
 
 Importing ``segssl.mmseg`` registers :func:`load_from_local` as mmengine's loader for local
 paths (``CheckpointLoader.register_scheme(prefixes='', force=True)``, mmengine's extension
-point). It loads with ``segssl.convert.safe_pickle``: tensors, arrays, numbers, strings,
+point). It loads with ``segssl.io.safe_pickle``: tensors, arrays, numbers, strings,
 containers, ``HistoryBuffer`` and the other data mmengine checkpoints hold, and nothing that
 could run code, on every torch version. ``SEGSSL_TRUST_PICKLE=1`` unpickles fully instead, for
 a file the user trusts.
@@ -23,7 +23,7 @@ import pickle
 import torch
 from mmengine.runner.checkpoint import CheckpointLoader
 
-from segssl.convert import safe_pickle
+from segssl.io import safe_pickle
 
 TRUST_VARIABLE = 'SEGSSL_TRUST_PICKLE'
 

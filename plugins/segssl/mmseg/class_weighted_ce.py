@@ -1,9 +1,9 @@
-"""Class-weighted cross entropy as PyTorch (and seed 001's ERFNet training) computes it.
+"""Class-weighted cross entropy as PyTorch (and the ERFNet thesis's ERFNet training) computes it.
 
     L = sum_i w_{y_i} (-log p_{i, y_i}) / sum_i w_{y_i},   i over pixels with y_i != ignore
 
 This is ``torch.nn.CrossEntropyLoss(weight=w, ignore_index=255)``, the loss erfnet_pytorch
-trains with, with w the ENet weights (seed 001 Eq. 4.1; tools/compute_class_weights.py). Why
+trains with, with w the ENet weights (the ERFNet thesis Eq. 4.1; tools/compute_class_weights.py). Why
 not mmseg's ``CrossEntropyLoss(class_weight=...)``: in mmseg 1.2.2 its mean reduction indexes
 the class weights with every label, ignore pixels included, and fails with ``IndexError: index
 255 is out of bounds`` as soon as a label map holds an ignored pixel (every Cityscapes one).

@@ -1,4 +1,4 @@
-"""ClassMix semi-supervised training around any mmseg EncoderDecoder (seed 004, 3.2).
+"""ClassMix semi-supervised training around any mmseg EncoderDecoder (the ClassMix/DACS thesis, 3.2).
 
 One training step on B labelled images (x_l, y_l) and B unlabelled images x_u:
 
@@ -28,7 +28,7 @@ bypasses the module's); a teacher evaluated after training therefore lacks the l
 """
 import copy
 import warnings
-from typing import Dict, Optional, Sequence, Tuple
+from typing import Dict, Optional, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -36,9 +36,9 @@ from mmengine.model import BaseModel
 from mmseg.models.utils import resize
 from mmseg.registry import MODELS
 
-from segssl.core import (class_mix_masks, confidence_weights, cow_mix_masks, cut_mix_masks, ema_update, mix,
-                         strong_augment, teacher_momentum)
-from segssl.core.consistency_loss import LOSSES, weighted_pixel_loss
+from segssl.core import (MixedBatch, MixStep, class_mix_masks, confidence_weights, cow_mix_masks, cut_mix_masks,
+                         ema_update, mix, strong_augment, teacher_momentum)
+from segssl.core.weighted_pixel_loss import LOSSES, weighted_pixel_loss
 
 from .random_state import rank_seed
 
@@ -58,18 +58,21 @@ class ClassMixSegmentor(BaseModel):
             rampup_steps (10000), rampup_c (5).
         unsup_loss: 'ce' or 'squared_error'.
         soft_targets: train against the teacher's mixed probabilities instead of pseudo-labels.
-        strong_aug: None (the seed's default SSL: mixing only) or kwargs of core.strong_augment
+        strong_aug: None (the report's default SSL: mixing only) or kwargs of core.strong_augment
             (jitter_p, jitter_strength, blur_p, blur_sigma, blur_kernel_fraction).
         eval_model: 'student' or 'teacher' for val / test / predict.
         seed: seed of the generator of masks and augmentations (rank r draws from seed + r; every
             rank's state is saved and restored by RandomStateHook). The generator lives on the
             model's device (a new one, seeded the same, when the model or the data moves).
+        keep_last_mix: keep the last step's mix in ``last_mix`` (a detached core.MixStep, before
+            strong augmentation); MixVisualizationHook switches it on in the iterations it saves.
     """
+    mix_pairing = 'rolled'  # see core.MixStep: image b mixed with image (b + 1) mod N
 
-    def __init__(self, segmentor: dict, mix: Optional[dict] = None, alpha: float = 0.99,
-                 weight: Optional[dict] = None, unsup_loss: str = 'ce', soft_targets: bool = False,
-                 strong_aug: Optional[dict] = None, eval_model: str = 'student', ignore_index: int = 255,
-                 seed: int = 0, data_preprocessor: Optional[dict] = None, init_cfg=None):
+    def __init__(self, segmentor: dict, mix: Optional[dict] = None, alpha: float = 0.99, weight: Optional[dict] = None,
+                 unsup_loss: str = 'ce', soft_targets: bool = False, strong_aug: Optional[dict] = None,
+                 eval_model: str = 'student', ignore_index: int = 255, seed: int = 0, keep_last_mix: bool = False,
+                 data_preprocessor: Optional[dict] = None, init_cfg=None):
         segmentor = copy.deepcopy(dict(segmentor))
         seg_dp = segmentor.pop('data_preprocessor', None) or {}
         if data_preprocessor is None:
@@ -85,7 +88,7 @@ class ClassMixSegmentor(BaseModel):
         if not 0 <= alpha <= 1:
             raise ValueError(f'ClassMixSegmentor alpha={alpha}: expected [0, 1]')
         self.weight_cfg = dict(scheme='threshold_proportion', tau=0.968, base=1.0) if weight is None else dict(weight)
-        confidence_weights(torch.full((1, 2, 1, 1), 0.5), **self.weight_cfg)      # bad keys fail here
+        confidence_weights(torch.full((1, 2, 1, 1), 0.5), **self.weight_cfg)  # bad keys fail here
         self.alpha, self.unsup_loss, self.soft_targets = alpha, unsup_loss, soft_targets
         self.strong_aug = None if strong_aug is None else dict(strong_aug)
         self.eval_model, self.ignore_index = eval_model, ignore_index
@@ -94,15 +97,16 @@ class ClassMixSegmentor(BaseModel):
         self.teacher.requires_grad_(False)
         self.teacher.eval()
         self.num_classes = self.student.decode_head.num_classes
-        self.register_buffer('iteration', torch.zeros((), dtype=torch.long))   # checkpointed mirror
-        self._iteration = 0                                     # k, read by the schedules
-        self._seed = rank_seed(seed)                            # each rank its own stream
+        self.register_buffer('iteration', torch.zeros((), dtype=torch.long))  # checkpointed mirror
+        self._iteration = 0  # k, read by the schedules
+        self._seed = rank_seed(seed)  # each rank its own stream
         self._generator = torch.Generator().manual_seed(self._seed)
-        self._restored_state = None             # a loaded state not yet taken by a use on a device
+        self._restored_state = None  # a loaded state not yet taken by a use on a device
+        self.keep_last_mix, self.last_mix = bool(keep_last_mix), None
 
     # ---- state ---------------------------------------------------------------------------------
     def init_weights(self):
-        self.teacher._is_init = True          # initialised as a copy of the student below
+        self.teacher._is_init = True  # initialised as a copy of the student below
         super().init_weights()
         self.teacher.load_state_dict(self.student.state_dict())
 
@@ -120,11 +124,11 @@ class ClassMixSegmentor(BaseModel):
     @iteration_count.setter
     def iteration_count(self, value: int):
         self._iteration = int(value)
-        self.iteration.fill_(self._iteration)               # a device fill, no host sync
+        self.iteration.fill_(self._iteration)  # a device fill, no host sync
 
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
-        self._iteration = int(self.iteration)               # one host read per load, not per step
+        self._iteration = int(self.iteration)  # one host read per load, not per step
 
     @property
     def generator(self) -> torch.Generator:
@@ -143,15 +147,15 @@ class ClassMixSegmentor(BaseModel):
             if self._restored_state is not None:
                 try:
                     self._generator.set_state(self._restored_state)
-                except RuntimeError:                 # another device type's state: the seed stays
+                except RuntimeError:  # another device type's state: the seed stays
                     pass
         self._restored_state = None
         return self._generator
 
     def _apply(self, fn, *args, **kwargs):
         out = super()._apply(fn, *args, **kwargs)
-        buffer = self._buffers.get('iteration')                # (absent while __init__ runs)
-        if buffer is not None and buffer.device.type != 'meta':   # .to(device) / .cuda(): follow the model
+        buffer = self._buffers.get('iteration')  # (absent while __init__ runs)
+        if buffer is not None and buffer.device.type != 'meta':  # .to(device) / .cuda(): follow the model
             self.generator_on(buffer.device)
         return out
 
@@ -162,15 +166,15 @@ class ClassMixSegmentor(BaseModel):
         return self.generator.get_state()
 
     def set_extra_state(self, state):
-        if isinstance(state, dict):                   # checkpoints written before the change
+        if isinstance(state, dict):  # checkpoints written before the change
             state = state.get('generator')
         if state is None:
             return
-        state = state.detach().cpu()                  # mmengine loads onto the current device
-        self._restored_state = state                  # for a move of the model right after loading
+        state = state.detach().cpu()  # mmengine loads onto the current device
+        self._restored_state = state  # for a move of the model right after loading
         try:
             self.generator.set_state(state)
-        except RuntimeError as e:                     # a state saved by another device type's generator
+        except RuntimeError as e:  # a state saved by another device type's generator
             warnings.warn(f'{type(self).__name__}: the checkpoint\'s mask generator state does not fit this '
                           f'{self.generator.device.type} generator ({str(e).splitlines()[0]}); reseeded '
                           f'with rank_seed(seed) (moving the model to the device type that saved it restores it)')
@@ -230,8 +234,8 @@ class ClassMixSegmentor(BaseModel):
         make = cut_mix_masks if kind == 'cutmix' else cow_mix_masks
         return make(n, h, w, generator=g, device=device, **cfg)
 
-    def mix_batch(self, inputs: torch.Tensor, pseudo_labels: torch.Tensor, probs: torch.Tensor,
-                  weights: torch.Tensor, labelled: Dict[str, torch.Tensor]) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def mix_batch(self, inputs: torch.Tensor, pseudo_labels: torch.Tensor, probs: torch.Tensor, weights: torch.Tensor,
+                  labelled: Dict[str, torch.Tensor]) -> MixedBatch:
         """Build the mixed batch (the method DACS overrides).
 
         Args:
@@ -241,18 +245,19 @@ class ClassMixSegmentor(BaseModel):
             weights: (N, H, W) lambda_u per pixel (0 on padding).
             labelled: dict(inputs=(N, 3, H, W), labels=(N, H, W) long) of the labelled batch.
         Returns:
-            mixed images (N, 3, H, W); targets: (N, H, W) long, or (N, C, H, W) probabilities with
-            ``soft_targets``; weights (N, H, W).
+            core.MixedBatch: images (N, 3, H, W); targets (N, H, W) long, or (N, C, H, W)
+            probabilities with ``soft_targets``; weights (N, H, W); masks (N, H, W) bool. Its
+            pairs are ``mix_pairing``'s.
         """
         masks = self.make_masks(pseudo_labels)
         targets = mix(probs, masks) if self.soft_targets else mix(pseudo_labels, masks)
-        return mix(inputs, masks), targets, mix(weights, masks)
+        return MixedBatch(mix(inputs, masks), targets, mix(weights, masks), masks)
 
     def augment(self, images: torch.Tensor) -> torch.Tensor:
         """core.strong_augment on normalised images (undo normalisation, augment, redo)."""
         dp = self.data_preprocessor
-        x, _ = strong_augment(dp.to_rgb01(images).clamp(0, 1), generator=self.generator_on(images.device),
-                              **self.strong_aug)
+        x, _ = strong_augment(
+            dp.to_rgb01(images).clamp(0, 1), generator=self.generator_on(images.device), **self.strong_aug)
         return dp.from_rgb01(x)
 
     def loss(self, labelled: dict, unlabelled: dict) -> Dict[str, torch.Tensor]:
@@ -268,14 +273,19 @@ class ClassMixSegmentor(BaseModel):
             weights = confidence_weights(probs, step=k, **self.weight_cfg) * valid
             tau = self.weight_cfg.get('tau', 0.968)
             confident = ((probs.max(1).values > tau) & valid).sum() / valid.sum().clamp_min(1)
-            lab = dict(inputs=labelled['inputs'], labels=torch.stack(
-                [s.gt_sem_seg.data[0] for s in labelled['data_samples']]).long())
-            mixed, targets, mixed_w = self.mix_batch(x_u, pseudo, probs, weights, lab)
-            if self.strong_aug is not None:
-                mixed = self.augment(mixed)
+            lab = dict(inputs=labelled['inputs'],
+                       labels=torch.stack([s.gt_sem_seg.data[0] for s in labelled['data_samples']]).long())
+            out = self.mix_batch(x_u, pseudo, probs, weights, lab)
+            if self.keep_last_mix:  # detached references, no copy, no sync
+                self.last_mix = MixStep(MixedBatch(*(t.detach() for t in out)), x_u.detach(), {
+                    key: v.detach()
+                    for key, v in lab.items()
+                }, self.mix_pairing)
+            mixed = self.augment(out.images) if self.strong_aug is not None else out.images
         logits = self.logits(self.student, mixed)
-        losses['unsup.loss_mix'] = weighted_pixel_loss(logits, targets, mixed_w, self.unsup_loss, self.ignore_index)
-        losses['unsup.weight'] = mixed_w.mean().detach()
+        losses['unsup.loss_mix'] = weighted_pixel_loss(logits, out.targets, out.weights, self.unsup_loss,
+                                                       self.ignore_index)
+        losses['unsup.weight'] = out.weights.mean().detach()
         losses['unsup.confident'] = confident.detach().float()
-        losses['unsup.teacher_alpha'] = x_u.new_full((), alpha, dtype=torch.float32)   # a fill, no copy
+        losses['unsup.teacher_alpha'] = x_u.new_full((), alpha, dtype=torch.float32)  # a fill, no copy
         return losses

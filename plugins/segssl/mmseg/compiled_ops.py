@@ -15,8 +15,10 @@ REASON = 'this mmcv (mmcv-lite) has no compiled extension mmcv._ext'
 HOW_TO_GET_IT = ('install full mmcv with its ops instead of mmcv-lite: `make setup` builds mmcv '
                  '2.1.0 for the pinned torch, or take OpenMMLab\'s wheel for your torch and CUDA '
                  '(`mim install "mmcv>=2.0.0,<2.2.0"`)')
-ANSWERS = {'get_compiler_version': lambda: 'none: mmcv._ext is a segssl placeholder',
-           'get_compiling_cuda_version': lambda: 'none: mmcv._ext is a segssl placeholder'}
+ANSWERS = {
+    'get_compiler_version': lambda: 'none: mmcv._ext is a segssl placeholder',
+    'get_compiling_cuda_version': lambda: 'none: mmcv._ext is a segssl placeholder'
+}
 
 
 def install_mmcv_placeholder_if_missing() -> bool:
@@ -24,4 +26,4 @@ def install_mmcv_placeholder_if_missing() -> bool:
     return install_placeholder_if_missing(
         'mmcv', '_ext', REASON, HOW_TO_GET_IT, stubs=True, answers=ANSWERS,
         missing_package_hint='segssl.mmseg needs mmcv (full mmcv 2.1.0, or mmcv-lite 2.1.0): '
-                             'run `make setup`, or `pip install -e .[mmseg]`')
+        'run `make setup`, or `pip install -e .[mmseg]`')

@@ -1,4 +1,4 @@
-"""DACS: domain adaptation by cross-domain mixed sampling (seed 004, 3.2 and 5.2), as a
+"""DACS: domain adaptation by cross-domain mixed sampling (the ClassMix/DACS thesis, 3.2 and 5.2), as a
 ClassMixSegmentor whose mixing is replaced (everything else, teacher EMA, weighting, loss,
 evaluation, is ClassMix's).
 
@@ -18,7 +18,6 @@ images x^T (the ``unlabelled`` part):
 import json
 from typing import Optional, Sequence, Union
 
-import torch
 from mmseg.registry import MODELS
 
 from segssl.core import DistributionAlignment, confidence_weights, inter_mix
@@ -53,12 +52,12 @@ class DACSSegmentor(ClassMixSegmentor):
         mode: 'inter' (DACS), 'intra' (IntraMix) or 'intra_aligned' (distribution-aligned IntraMix).
         proportion: share p of the source classes pasted (0.5).
         alignment: dict(prior=list or JSON path, momentum=0.99) for mode='intra_aligned'; the prior
-            is the target class distribution (the seed used Cityscapes' ground truth).
+            is the target class distribution (the report used Cityscapes' ground truth).
         strong_aug: defaults to the DACS jitter + blur (None turns it off).
     """
 
-    def __init__(self, segmentor: dict, mode: str = 'inter', proportion: float = 0.5,
-                 alignment: Optional[dict] = None, strong_aug: Optional[dict] = DACS_STRONG_AUG, **kwargs):
+    def __init__(self, segmentor: dict, mode: str = 'inter', proportion: float = 0.5, alignment: Optional[dict] = None,
+                 strong_aug: Optional[dict] = DACS_STRONG_AUG, **kwargs):
         if mode not in MIX_MODES:
             raise ValueError(f'DACSSegmentor mode={mode!r}: expected one of {MIX_MODES}')
         if kwargs.get('soft_targets'):
@@ -79,15 +78,18 @@ class DACSSegmentor(ClassMixSegmentor):
                                  f'{num_classes}')
             self.alignment = DistributionAlignment(prior, ignore_index=self.ignore_index, **cfg)
 
+    @property
+    def mix_pairing(self) -> str:
+        """'labelled' for InterMix (source b pasted on target b), else ClassMix's 'rolled'."""
+        return 'labelled' if self.mode == 'inter' else 'rolled'
+
     def mix_batch(self, inputs, pseudo_labels, probs, weights, labelled):
         """See ClassMixSegmentor.mix_batch; ``labelled`` is the source batch."""
         if self.mode == 'inter':
-            out = inter_mix(labelled['inputs'], labelled['labels'], inputs, pseudo_labels, weights,
-                            self.proportion, self.ignore_index, self.generator_on(inputs.device),
-                            num_classes=self.num_classes)
-            return out.images, out.labels, out.weights
+            return inter_mix(labelled['inputs'], labelled['labels'], inputs, pseudo_labels, weights, self.proportion,
+                             self.ignore_index, self.generator_on(inputs.device), num_classes=self.num_classes)
         if self.mode == 'intra_aligned':
-            valid = pseudo_labels != self.ignore_index                # padding is ignore, see loss()
+            valid = pseudo_labels != self.ignore_index  # padding is ignore, see loss()
             self.alignment.update(pseudo_labels)
             probs = self.alignment.align(probs)
             pseudo_labels = probs.argmax(1).masked_fill(~valid, self.ignore_index)

@@ -29,7 +29,7 @@ class PairedSegDataPreProcessor(SegDataPreProcessor):
         """Undo the normalisation: (N, 3, H, W) network inputs -> RGB in [0, 1] (before clamping)."""
         x = inputs * self.std + self.mean if self._enable_normalize else inputs
         x = x / 255.0
-        return x if self.channel_conversion else x.flip(1)     # loaded BGR unless converted
+        return x if self.channel_conversion else x.flip(1)  # loaded BGR unless converted
 
     def from_rgb01(self, x: torch.Tensor) -> torch.Tensor:
         """Inverse of :meth:`to_rgb01`."""

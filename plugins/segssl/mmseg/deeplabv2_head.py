@@ -1,4 +1,4 @@
-"""DeepLab-v2's ASPP classifier (seed 004; Chen et al. 2017), which mmseg does not ship.
+"""DeepLab-v2's ASPP classifier (the ClassMix/DACS thesis; Chen et al. 2017), which mmseg does not ship.
 
     logits = sum_r conv3x3_r(x),   r in (6, 12, 18, 24)
 
@@ -19,7 +19,7 @@ from mmseg.registry import MODELS
 @MODELS.register_module()
 class DeepLabV2Head(BaseDecodeHead):
     """Args:
-        dilations: the ASPP rates (seed 004: 6, 12, 18, 24).
+        dilations: the ASPP rates (the ClassMix/DACS thesis: 6, 12, 18, 24).
         in_channels: C_in of the last backbone stage (2048 for ResNet-50/101).
         num_classes: output channels of each branch.
         sum_first_two: sum only the first two branches, as the public reference code does
@@ -30,7 +30,7 @@ class DeepLabV2Head(BaseDecodeHead):
 
     def __init__(self, dilations=(6, 12, 18, 24), sum_first_two=False, **kwargs):
         kwargs.setdefault('channels', kwargs.get('num_classes', 19))
-        kwargs.setdefault('dropout_ratio', 0.0)   # DeepLab-v2's classifier has no dropout
+        kwargs.setdefault('dropout_ratio', 0.0)  # DeepLab-v2's classifier has no dropout
         # DeepLab-v2 initialises its classifier N(0, 0.01), bias 0.
         kwargs.setdefault('init_cfg', dict(type='Normal', std=0.01, override=dict(name='aspp')))
         super().__init__(**kwargs)
@@ -38,9 +38,8 @@ class DeepLabV2Head(BaseDecodeHead):
             raise ValueError(f'DeepLabV2Head dilations={dilations!r}: expected positive rates')
         self.dilations = tuple(int(d) for d in dilations)
         self.aspp = nn.ModuleList(
-            nn.Conv2d(self.in_channels, self.out_channels, 3, padding=d, dilation=d, bias=True)
-            for d in self.dilations)
-        self.conv_seg = None      # the branches are the classifier
+            nn.Conv2d(self.in_channels, self.out_channels, 3, padding=d, dilation=d, bias=True) for d in self.dilations)
+        self.conv_seg = None  # the branches are the classifier
         self.summed = 2 if sum_first_two else len(self.aspp)
         for branch in self.aspp[self.summed:]:
             branch.requires_grad_(False)

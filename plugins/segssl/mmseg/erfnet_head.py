@@ -1,11 +1,11 @@
-"""ERFNet's last layer as an mmseg decode head (seed 001 Table 3.1, layer 23; Romera et al.).
+"""ERFNet's last layer as an mmseg decode head (the ERFNet thesis Table 3.1, layer 23; Romera et al.).
 
     logits = ConvTranspose2d(16, K, kernel 2, stride 2)(x)
 
 mmseg's ``ERFNet`` backbone ends at the 16-channel decoder features at 1/2 resolution
 (N, 16, H/2, W/2); the original network's ``decoder.output_conv`` upsamples them to
 (N, K, H, W) class logits. mmseg's own ERFNet config puts an ``FCNHead`` there instead; this
-head is the seed's layer. The layer the seed "replaces" when transferring is this one: it is
+head is the report's layer. The layer the report "replaces" when transferring is this one: it is
 built fresh for the config's ``num_classes``.
 """
 import torch.nn as nn

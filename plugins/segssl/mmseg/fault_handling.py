@@ -10,7 +10,7 @@ and (:mod:`.random_state`) every rank's random state across ``--resume``.
 - :class:`NonFiniteSkipOptimWrapper` skips ``optimizer.step()`` while any gradient is
   non-finite (gradients are checked after DDP's all-reduce, so every rank skips together);
   :class:`NonFiniteSkipAmpOptimWrapper` is the same for mixed precision (mmseg's ``--amp``).
-  A :class:`segssl.mmseg.distributed.SegsslRunner` whose NonFiniteLossHook has ``action='skip'``
+  A :class:`segssl.mmseg.runner.SegsslRunner` whose NonFiniteLossHook has ``action='skip'``
   builds one of the two in place of ``OptimWrapper`` / ``AmpOptimWrapper``, so a config keeps
   ``type='OptimWrapper'`` and ``--amp`` still works.
 - :class:`AtomicCheckpointHook` is mmengine's CheckpointHook, except that a checkpoint and the
@@ -20,8 +20,9 @@ and (:mod:`.random_state`) every rank's random state across ``--resume``.
 - The random state across ``--resume``: :class:`.random_state.RandomStateHook`.
 """
 import math
+import os
 import os.path as osp
-from typing import Optional
+import shutil
 
 import torch
 from mmengine.dist import all_gather_object, all_reduce, get_rank, is_main_process
@@ -31,7 +32,7 @@ from mmengine.optim import AmpOptimWrapper, OptimWrapper
 from mmengine.registry import OPTIM_WRAPPERS
 from mmseg.registry import HOOKS
 
-from segssl.convert.atomic import atomic_outputs
+from segssl.io.atomic import atomic_outputs, temporary_folder
 
 ATOMIC_BACKEND = 'segssl_atomic_local'
 
@@ -43,7 +44,7 @@ def non_finite_terms(log_vars) -> dict:
     bad = {}
     for name, value in (log_vars or {}).items():
         if 'loss' not in name:
-            continue                     # accuracies etc. are logged, not optimised
+            continue  # accuracies etc. are logged, not optimised
         if isinstance(value, torch.Tensor):
             if value.numel() and not bool(torch.isfinite(value.detach()).all()):
                 bad[name] = value.detach().float().mean().item()
@@ -60,7 +61,7 @@ class NonFiniteLossHook(Hook):
     naming the iteration (1-based, as mmengine's logs count), the rank and the term(s). Skipping
     needs a skipping optimizer wrapper: SegsslRunner builds it; another runner needs
     ``optim_wrapper.type`` 'NonFiniteSkipOptimWrapper' or 'NonFiniteSkipAmpOptimWrapper'."""
-    priority = 'ABOVE_NORMAL'      # before MomentumUpdateHook / EMA hooks and CheckpointHook
+    priority = 'ABOVE_NORMAL'  # before MomentumUpdateHook / EMA hooks and CheckpointHook
 
     def __init__(self, action: str = 'stop'):
         if action not in ('stop', 'skip'):
@@ -81,8 +82,8 @@ class NonFiniteLossHook(Hook):
         if flag.item() == 0:
             return
         per_rank = all_gather_object((get_rank(), bad))
-        where = '; '.join(f'rank {r}: ' + ', '.join(f'{k}={v}' for k, v in terms.items())
-                          for r, terms in per_rank if terms)
+        where = '; '.join(f'rank {r}: ' + ', '.join(f'{k}={v}' for k, v in terms.items()) for r, terms in per_rank
+                          if terms)
         message = f'non-finite loss at iteration {runner.iter + 1}: {where}'
         runner.message_hub.update_info('non_finite_loss', message)
         if self.action == 'stop':
@@ -135,9 +136,12 @@ class NonFiniteSkipAmpOptimWrapper(AmpOptimWrapper):
 
 SKIPPING_WRAPPERS = (NonFiniteSkipOptimWrapper, NonFiniteSkipAmpOptimWrapper)
 # the wrapper a runner builds for the given type when its NonFiniteLossHook skips
-SKIPPING_VARIANT = {'OptimWrapper': 'NonFiniteSkipOptimWrapper', OptimWrapper: 'NonFiniteSkipOptimWrapper',
-                    'AmpOptimWrapper': 'NonFiniteSkipAmpOptimWrapper',
-                    AmpOptimWrapper: 'NonFiniteSkipAmpOptimWrapper'}
+SKIPPING_VARIANT = {
+    'OptimWrapper': 'NonFiniteSkipOptimWrapper',
+    OptimWrapper: 'NonFiniteSkipOptimWrapper',
+    'AmpOptimWrapper': 'NonFiniteSkipAmpOptimWrapper',
+    AmpOptimWrapper: 'NonFiniteSkipAmpOptimWrapper'
+}
 
 
 class AtomicLocalBackend(LocalBackend):
@@ -145,7 +149,7 @@ class AtomicLocalBackend(LocalBackend):
     destination folder and rename it over the destination (complete or absent, never half)."""
 
     def put(self, obj: bytes, filepath) -> None:
-        with atomic_outputs(str(filepath)) as (tmp,):
+        with atomic_outputs(str(filepath)) as (tmp, ):
             with open(tmp, 'wb') as f:
                 f.write(obj)
 
@@ -169,30 +173,57 @@ class AtomicCheckpointHook(CheckpointHook):
         super().before_train(runner)
 
     def _save_checkpoint_with_step(self, runner, step, meta):
-        retired: Optional[int] = None
-        if self.max_keep_ckpts > 0 and not (self.keep_ckpt_ids and self.keep_ckpt_ids[-1] == step):
-            if len(self.keep_ckpt_ids) == self.max_keep_ckpts:
-                retired = self.keep_ckpt_ids.popleft()
-            self.keep_ckpt_ids.append(step)
-            runner.message_hub.update_info('keep_ckpt_ids', list(self.keep_ckpt_ids))
-        ckpt_filename = self.filename_tmpl.format(step)
-        self.last_ckpt = self.file_backend.join_path(self.out_dir, ckpt_filename)
-        runner.message_hub.update_info('last_ckpt', self.last_ckpt)
         # runner.save_checkpoint runs on rank 0 only: what a hook needs from every rank for the
         # checkpoint (RandomStateHook: each rank's random state) is collected here, on all ranks
         for hook in runner.hooks:
             if callable(getattr(hook, 'gather_for_checkpoint', None)):
                 hook.gather_for_checkpoint(runner)
-        runner.save_checkpoint(self.out_dir, ckpt_filename, self.file_client_args,
-                               save_optimizer=self.save_optimizer,
-                               save_param_scheduler=self.save_param_scheduler, meta=meta,
-                               by_epoch=self.by_epoch, backend_args=self.backend_args, **self.args)
-        if not is_main_process():
-            return
-        AtomicLocalBackend().put_text(self.last_ckpt, osp.join(runner.work_dir, 'last_checkpoint'))
-        if retired is not None and retired != step:
-            path = self.file_backend.join_path(self.out_dir, self.filename_tmpl.format(retired))
-            if self.file_backend.isfile(path):
-                self.file_backend.remove(path)
-            elif self.file_backend.isdir(path):
-                self.file_backend.rmtree(path)
+        # mmengine's own step, with two things deferred until the checkpoint is whole: the
+        # removal of the checkpoint it retires (recorded by _DeferredRemovals), and its plain
+        # open() of WORK_DIR/last_checkpoint (made in a temporary folder, then renamed into place)
+        backend, self.file_backend = self.file_backend, _DeferredRemovals(self.file_backend)
+        pointer_dir = temporary_folder(runner.work_dir, '.last_checkpoint.') if is_main_process() else None
+        try:
+            super()._save_checkpoint_with_step(_WorkDirAt(runner, pointer_dir) if pointer_dir else runner, step, meta)
+            if pointer_dir is not None:
+                os.replace(osp.join(pointer_dir, 'last_checkpoint'), osp.join(runner.work_dir, 'last_checkpoint'))
+                self.file_backend.run_removals(keep=self.last_ckpt)
+        finally:
+            self.file_backend = backend
+            if pointer_dir is not None:
+                shutil.rmtree(pointer_dir, ignore_errors=True)
+
+
+class _DeferredRemovals:
+    """A file backend whose ``remove`` / ``rmtree`` are recorded instead of done, and done by
+    :meth:`run_removals` (everything else is the wrapped backend's)."""
+
+    def __init__(self, backend):
+        self._backend = backend
+        self._removals = []
+
+    def remove(self, path) -> None:
+        self._removals.append(('remove', path))
+
+    def rmtree(self, path) -> None:
+        self._removals.append(('rmtree', path))
+
+    def run_removals(self, keep) -> None:
+        for op, path in self._removals:
+            if path != keep:
+                getattr(self._backend, op)(path)
+
+    def __getattr__(self, name):
+        return getattr(self._backend, name)
+
+
+class _WorkDirAt:
+    """The runner, with ``work_dir`` elsewhere (where mmengine's CheckpointHook writes its
+    ``last_checkpoint`` pointer); every other attribute is the runner's own."""
+
+    def __init__(self, runner, work_dir: str):
+        self._runner = runner
+        self.work_dir = work_dir
+
+    def __getattr__(self, name):
+        return getattr(self._runner, name)

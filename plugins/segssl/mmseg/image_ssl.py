@@ -1,5 +1,5 @@
-"""Image-level self-supervised models as mmengine models: BYOL (seed 002), SimCLR (seed 003, and
-seed 001's SimCLR task) and seed 003's video anchor variant. The losses live in
+"""Image-level self-supervised models as mmengine models: BYOL (the Mask R-CNN thesis), SimCLR (the SimCLR report, and
+the ERFNet thesis's SimCLR task) and the SimCLR report's video anchor variant. The losses live in
 ``segssl.core.image_contrastive``; the inputs are PackPixelViews' (N, 4, 3, H, W) views
 ([online v1, online v2, target v1, target v2], normalised by PixelViewsDataPreProcessor) or
 PackFrameClip's (N, 1 + p, 3, H, W) anchor + frames.
@@ -8,7 +8,6 @@ Checkpoint layout (what segssl.convert reads as the 'segssl' format): ``online_b
 the encoder to transfer; BYOL adds ``online_projector.*``, ``predictor.*``,
 ``target_backbone.*``, ``target_projector.*``; SimCLR adds ``projector.*``.
 """
-import copy
 from typing import List, Optional, Sequence, Union
 
 import torch
@@ -16,7 +15,9 @@ import torch.nn as nn
 from mmengine.model import BaseModel
 from mmseg.registry import MODELS
 
-from segssl.core import anchor_weights, ema_update, nt_xent_loss, symmetric_byol_loss, video_anchor_loss
+from segssl.core import anchor_weights, nt_xent_loss, symmetric_byol_loss, video_anchor_loss
+
+from .momentum_target import MomentumTargetModel
 
 
 def build_mlp(in_channels: int, hidden_channels: int, out_channels: int = 256,
@@ -31,7 +32,7 @@ def build_mlp(in_channels: int, hidden_channels: int, out_channels: int = 256,
 
 def pooled_features(backbone: nn.Module, x: torch.Tensor, pool: str = 'avg') -> torch.Tensor:
     """Global pool of the backbone's last output: (N, 3, H, W) -> (N, C) (y of BYOL). ``pool``:
-    'avg' (BYOL, SimCLR) or 'max' (seed 001's head, 3.1.2: "a 2D max pooling layer")."""
+    'avg' (BYOL, SimCLR) or 'max' (the ERFNet thesis's head, 3.1.2: "a 2D max pooling layer")."""
     feat = backbone(x)[-1]
     return feat.amax(dim=(2, 3)) if pool == 'max' else feat.mean(dim=(2, 3))
 
@@ -55,25 +56,25 @@ class _ImageSSLModel(BaseModel):
 
 
 @MODELS.register_module()
-class BYOL(_ImageSSLModel):
+class BYOL(_ImageSSLModel, MomentumTargetModel):
     """BYOL: online f_theta + g_theta + q_theta, target f_xi + g_xi = EMA of f_theta + g_theta.
 
     Args:
-        backbone: mmseg backbone config (ResNet(depth=50, out_indices=(3,)); seed 002 starts it
+        backbone: mmseg backbone config (ResNet(depth=50, out_indices=(3,)); the Mask R-CNN thesis starts it
             from ImageNet weights: ``init_cfg=dict(type='Pretrained', checkpoint=...)``, or random
             with ``init_cfg=None``).
         projector: dict(in_channels (2048 for R50), hidden_channels (4096 baseline, 2048 seed
             002's final), out_channels 256, batch_norm True).
         predictor: dict(hidden_channels, batch_norm); its input and output are the projector's
-            out_channels (seed 002: 256 -> H -> 256, same architecture as the projector).
+            out_channels (the Mask R-CNN thesis: 256 -> H -> 256, same architecture as the projector).
         symmetric: L(q(z1), z2') + L(q(z2), z1') (default) or the first term only.
     The target momentum tau (0.996 -> 1, cosine) is set by MomentumUpdateHook(base_momentum=0.996)
-    through :meth:`momentum_update`.
+    through :meth:`momentum_update`. The target starts as a copy of the (possibly pretrained)
+    online branch, BN statistics included (MomentumTargetModel.build_target).
     """
 
-    def __init__(self, backbone: dict, projector: dict, predictor: Optional[dict] = None,
-                 symmetric: bool = True, loss_weight: float = 1.0,
-                 data_preprocessor: Optional[dict] = None, init_cfg=None):
+    def __init__(self, backbone: dict, projector: dict, predictor: Optional[dict] = None, symmetric: bool = True,
+                 loss_weight: float = 1.0, data_preprocessor: Optional[dict] = None, init_cfg=None):
         super().__init__(data_preprocessor=data_preprocessor or dict(type='PixelViewsDataPreProcessor'),
                          init_cfg=init_cfg)
         projector = dict(dict(hidden_channels=4096, out_channels=256, batch_norm=True), **projector)
@@ -84,23 +85,8 @@ class BYOL(_ImageSSLModel):
         self.online_projector = build_mlp(**projector)
         out = projector['out_channels']
         self.predictor = build_mlp(out, predictor['hidden_channels'], out, predictor['batch_norm'])
-        self.target_backbone = copy.deepcopy(self.online_backbone)
-        self.target_projector = copy.deepcopy(self.online_projector)
-        for p in list(self.target_backbone.parameters()) + list(self.target_projector.parameters()):
-            p.requires_grad_(False)
+        self.build_target(copy_buffers_at_init=True)
         self.symmetric, self.loss_weight = symmetric, loss_weight
-
-    def init_weights(self):
-        super().init_weights()
-        # the target starts as a copy of the (possibly pretrained) online branch, BN stats included
-        ema_update(self.target_backbone, self.online_backbone, 0.0, buffers=True)
-        ema_update(self.target_projector, self.online_projector, 0.0, buffers=True)
-
-    @torch.no_grad()
-    def momentum_update(self, momentum: float) -> None:
-        """xi <- tau xi + (1 - tau) theta over the target encoder and projector."""
-        ema_update(self.target_backbone, self.online_backbone, momentum)
-        ema_update(self.target_projector, self.online_projector, momentum)
 
     def online(self, x: torch.Tensor) -> torch.Tensor:
         """q_theta(g_theta(f_theta(x))): (N, 3, H, W) -> (N, out)."""
@@ -127,30 +113,29 @@ class SimCLR(_ImageSSLModel):
     """SimCLR: encoder f + projector g (Linear - BN - ReLU - Linear), NT-Xent over the 2N views.
 
     Args:
-        backbone: mmseg backbone config (seed 003: ``ResNet3x3Stem(depth=34)``; seed 001:
+        backbone: mmseg backbone config (the SimCLR report: ``ResNet3x3Stem(depth=34)``; the ERFNet thesis:
             mmseg ``ERFNet`` with ``encoder_only=True``).
         projector: dict(in_channels (512 for R18/R34, 128 for the ERFNet encoder),
             hidden_channels (default in_channels), out_channels 128 (SimCLR's), batch_norm True
-            (seed 001's head, 3.1.2: Linear 128 - ReLU - Linear, batch_norm False)).
-        temperature: tau of NT-Xent (0.5, seeds 001 and 003).
+            (the ERFNet thesis's head, 3.1.2: Linear 128 - ReLU - Linear, batch_norm False)).
+        temperature: tau of NT-Xent (0.5, the ERFNet thesis and the SimCLR report).
         pool: how the backbone's last (N, C, h, w) map becomes h = (N, C): 'avg' (SimCLR's global
-            average pool, default) or 'max' (seed 001, 3.2.7 + 3.1.2: the ERFNet encoder's
+            average pool, default) or 'max' (the ERFNet thesis, 3.2.7 + 3.1.2: the ERFNet encoder's
             (N, 128, H/8, W/8) max-pooled into the classification head, which is the projector).
-        encoder_only: drop the backbone's ``decoder`` (mmseg ``ERFNet``: seed 001 trains only the
+        encoder_only: drop the backbone's ``decoder`` (mmseg ``ERFNet``: the ERFNet thesis trains only the
             encoder with SimCLR), so its last output is the encoder's and the checkpoint holds
             ``online_backbone.encoder.*`` alone. The backbone must have a ``decoder`` ModuleList.
     The two views go through the encoder as one batch of 2N (SimCLR's batch statistics).
     """
 
-    def __init__(self, backbone: dict, projector: dict, temperature: float = 0.5,
-                 loss_weight: float = 1.0, pool: str = 'avg', encoder_only: bool = False,
-                 data_preprocessor: Optional[dict] = None, init_cfg=None):
+    def __init__(self, backbone: dict, projector: dict, temperature: float = 0.5, loss_weight: float = 1.0,
+                 pool: str = 'avg', encoder_only: bool = False, data_preprocessor: Optional[dict] = None,
+                 init_cfg=None):
         super().__init__(data_preprocessor=data_preprocessor or dict(type='PixelViewsDataPreProcessor'),
                          init_cfg=init_cfg)
         if 'in_channels' not in projector:
             raise KeyError('SimCLR: projector needs in_channels (the backbone output width, 512 for R34)')
-        projector = dict(dict(hidden_channels=projector['in_channels'], out_channels=128,
-                              batch_norm=True), **projector)
+        projector = dict(dict(hidden_channels=projector['in_channels'], out_channels=128, batch_norm=True), **projector)
         if temperature <= 0:
             raise ValueError(f'SimCLR: temperature={temperature!r}, expected > 0')
         if pool not in ('avg', 'max'):
@@ -176,13 +161,13 @@ class SimCLR(_ImageSSLModel):
             return out
         _check_views(inputs, 2, 'SimCLR')
         n = inputs.shape[0]
-        z = self.embed(inputs[:, :2].transpose(0, 1).flatten(0, 1))          # [v1 of all; v2 of all]
+        z = self.embed(inputs[:, :2].transpose(0, 1).flatten(0, 1))  # [v1 of all; v2 of all]
         return dict(loss=self.loss_weight * nt_xent_loss(z[:n], z[n:], self.temperature))
 
 
 @MODELS.register_module()
 class VideoAnchorSimCLR(SimCLR):
-    """Seed 003's video variant: L = sum_{i=1}^{p} lambda_i NT-Xent(z_0, z_i) over an anchor frame
+    """The SimCLR report's video variant: L = sum_{i=1}^{p} lambda_i NT-Xent(z_0, z_i) over an anchor frame
     x_0 and p other frames x_1..x_p of each of N videos (PackFrameClip: inputs (N, 1 + p, 3, H, W)).
 
     Args:
@@ -193,8 +178,7 @@ class VideoAnchorSimCLR(SimCLR):
 
     def __init__(self, backbone: dict, projector: dict, num_frames: int = 3,
                  frame_weights: Union[str, Sequence[float]] = 'linear', **kwargs):
-        kwargs.setdefault('data_preprocessor', dict(type='PixelViewsDataPreProcessor',
-                                                    num_views=num_frames + 1))
+        kwargs.setdefault('data_preprocessor', dict(type='PixelViewsDataPreProcessor', num_views=num_frames + 1))
         super().__init__(backbone, projector, **kwargs)
         self.num_frames = num_frames
         self.register_buffer('frame_weights', anchor_weights(num_frames, frame_weights), persistent=False)

@@ -52,8 +52,8 @@ def spread_sample(n: int, k: Optional[int]) -> List[int]:
 
 
 def _describe_sample(checked: int, total: int, option: str) -> str:
-    return (f'all {total} checked' if checked == total else
-            f'{checked} of {total} checked, spread evenly: preflight.{option}=None checks all')
+    return (f'all {total} checked'
+            if checked == total else f'{checked} of {total} checked, spread evenly: preflight.{option}=None checks all')
 
 
 # --------------------------------------------------------------------------- labels, images
@@ -103,7 +103,7 @@ def _reason(e: BaseException) -> str:
 def _run(fn, items, workers: int):
     if workers <= 1 or len(items) < 8:
         return [fn(i) for i in items]
-    with ThreadPoolExecutor(workers) as pool:      # decoding (cv2, zlib) releases the GIL
+    with ThreadPoolExecutor(workers) as pool:  # decoding (cv2, zlib) releases the GIL
         return list(pool.map(fn, items))
 
 
@@ -119,13 +119,14 @@ class DatasetCheck:
 
     def __init__(self, where: str, ds_cfg: dict, num_classes: Optional[int], classes_key: Optional[str],
                  max_labels: Optional[int] = 200, max_images: Optional[int] = 50,
-                 workers: int = min(8, os.cpu_count() or 1)):
+                 workers: int = min(8,
+                                    os.cpu_count() or 1)):
         self.where, self.ds_cfg = where, ds_cfg
         self.num_classes, self.classes_key = num_classes, classes_key
         self.max_labels, self.max_images, self.workers = max_labels, max_images, workers
         self.problems: List[str] = []
-        self.unreadable: List[Tuple[int, str, str]] = []     # (position in the full list, path, reason)
-        self.keep: Optional[List[int]] = None                # indices= that leave them out
+        self.unreadable: List[Tuple[int, str, str]] = []  # (position in the full list, path, reason)
+        self.keep: Optional[List[int]] = None  # indices= that leave them out
 
     def build(self):
         """The dataset with its full data list (no pipeline, no ``indices``), or None if it
@@ -137,13 +138,13 @@ class DatasetCheck:
         try:
             return DATASETS.build(dict(cfg, pipeline=[], lazy_init=False))
         except ValueError as e:
-            if 'at least one array' in str(e):               # mmengine cannot serialise an empty list
+            if 'at least one array' in str(e):  # mmengine cannot serialise an empty list
                 get = self.ds_cfg.get
                 self.problems.append(f"{self.where} lists no samples (data_root {get('data_root')!r}, data_prefix "
                                      f"{dict(get('data_prefix') or {})}, img_suffix {get('img_suffix', '.jpg')!r}): "
                                      'expected image files there with the suffix the dataset names')
             return None
-        except Exception:                                   # noqa: BLE001  mmseg's own error follows
+        except Exception:  # noqa: BLE001  mmseg's own error follows
             return None
 
     def run(self, skip_unreadable: bool = False) -> None:
@@ -159,11 +160,12 @@ class DatasetCheck:
 
         def sample(k):
             return [(selected[i], ds.get_data_info(selected[i])) for i in spread_sample(len(selected), k)]
+
         if load_ann:
             self._check_labels(TRANSFORMS.build(load_ann), ds, sample(self.max_labels), len(selected))
         if load_img:
-            self._check_images(TRANSFORMS.build(load_img), sample(self.max_images), len(selected),
-                               skip_unreadable, selected)
+            self._check_images(TRANSFORMS.build(load_img), sample(self.max_images), len(selected), skip_unreadable,
+                               selected)
 
     def _check_labels(self, loader, ds, infos, total) -> None:
         infos = [(pos, info) for pos, info in infos if info.get('seg_map_path')]
@@ -180,7 +182,7 @@ class DatasetCheck:
             _, info = item
             try:
                 seg = loader(dict(info, seg_fields=[]))['gt_seg_map']
-            except Exception as e:                          # noqa: BLE001  named in the message
+            except Exception as e:  # noqa: BLE001  named in the message
                 return info['seg_map_path'], None, _reason(e)
             present = np.bincount(np.asarray(seg, np.uint8).ravel(), minlength=256)
             return info['seg_map_path'], np.flatnonzero(present), ''
@@ -213,7 +215,7 @@ class DatasetCheck:
             try:
                 ok = loader(dict(info)) is not None
                 return pos, info['img_path'], '' if ok else 'the loader returned nothing'
-            except Exception as e:                          # noqa: BLE001  named in the message
+            except Exception as e:  # noqa: BLE001  named in the message
                 return pos, info['img_path'], _reason(e)
 
         self.unreadable = [r for r in _run(decode, infos, self.workers) if r[2]]

@@ -2,7 +2,7 @@
 
 - ``PerClassMetricsHook``: the per-class values IoUMetric computes (``IoU.<class>``, ...) in the
   metrics it returns, so they reach scalars.json and every visualizer backend.
-- ``SynthiaIoUMetric``: IoU over class subsets beside mmseg's 19-class mIoU (seed 004, Table 4.4:
+- ``SynthiaIoUMetric``: IoU over class subsets beside mmseg's 19-class mIoU (the ClassMix/DACS thesis, Table 4.4:
   SYNTHIA -> Cityscapes is reported as mIoU over SYNTHIA's 16 classes and mIoU* over 13, leaving
   out wall, fence, pole). IoU_c = TP_c / (TP_c + FP_c + FN_c) from the accumulated 19-class areas
   (predictions of a class outside the subset still count as false positives); mIoU_S =
@@ -16,7 +16,7 @@ from mmengine.hooks import Hook
 from mmseg.evaluation import IoUMetric
 from mmseg.registry import HOOKS, METRICS
 
-from segssl.core.uda_labels import SYNTHIA_13_CLASSES, SYNTHIA_16_CLASSES
+from segssl.data.uda_labels import SYNTHIA_13_CLASSES, SYNTHIA_16_CLASSES
 
 
 @METRICS.register_module()
@@ -30,8 +30,10 @@ class SynthiaIoUMetric(IoUMetric):
 
     def __init__(self, class_subsets: Dict[str, Sequence[int]] = None, **kwargs) -> None:
         super().__init__(**kwargs)
-        self.class_subsets = {k: tuple(int(c) for c in v) for k, v in (class_subsets or dict(
-            mIoU16=SYNTHIA_16_CLASSES, mIoU13=SYNTHIA_13_CLASSES)).items()}
+        self.class_subsets = {
+            k: tuple(int(c) for c in v)
+            for k, v in (class_subsets or dict(mIoU16=SYNTHIA_16_CLASSES, mIoU13=SYNTHIA_13_CLASSES)).items()
+        }
 
     def compute_metrics(self, results: list) -> Dict[str, float]:
         metrics = super().compute_metrics(results)
@@ -61,8 +63,11 @@ def per_class_metrics(metric: IoUMetric, results: list) -> Dict[str, float]:
     per_class.pop('aAcc', None)
     classes = metric.dataset_meta['classes']
     # in float64: mmseg's areas are float32 on some torch versions, and 66.67 should read 66.67
-    return {f'{name}.{cls}': round(float(v) * 100, 2) for name, values in per_class.items()
-            for cls, v in zip(classes, values)}
+    return {
+        f'{name}.{cls}': round(float(v) * 100, 2)
+        for name, values in per_class.items()
+        for cls, v in zip(classes, values)
+    }
 
 
 @HOOKS.register_module()

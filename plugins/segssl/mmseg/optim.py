@@ -14,7 +14,7 @@ parameters and biases, but it can only set ``lr`` and ``weight_decay`` per param
 and otherwise behaves like the default constructor (``type`` of the wrapper, ``clip_grad``,
 ``accumulative_counts``, AMP ...).
 
-Seed 000 (PixPro) schedule, for ``batch`` images per iteration over all GPUs, ``E`` epochs:
+The PixPro thesis (PixPro) schedule, for ``batch`` images per iteration over all GPUs, ``E`` epochs:
 base lr 1.0 x batch/256, momentum 0.9, weight decay 4e-4, 5 linear warm-up epochs, then cosine
 to ``eta_min`` (PixPro: 1e-6). Warm-up and cosine are mmengine's own schedulers::
 
@@ -53,6 +53,8 @@ from torch import nn
 
 from segssl.core.lars import LARS, lars_param_groups
 
+from .runner_model import bare_model
+
 __all__ = ['LARS', 'LARSOptimWrapperConstructor']
 
 OPTIMIZERS.register_module(module=LARS)
@@ -72,29 +74,25 @@ class LARSOptimWrapperConstructor(DefaultOptimWrapperConstructor):
         paramwise_cfg (dict, optional): only ``exclude_bn_and_bias`` (bool, default True).
     """
 
-    _KEYS = ('exclude_bn_and_bias',)
+    _KEYS = ('exclude_bn_and_bias', )
 
     def __init__(self, optim_wrapper_cfg: dict, paramwise_cfg: Optional[dict] = None):
         # (a paramwise_cfg that is not a dict is reported by the parent class)
-        unknown = (sorted(set(paramwise_cfg) - set(self._KEYS))
-                   if isinstance(paramwise_cfg, dict) else [])
+        unknown = (sorted(set(paramwise_cfg) - set(self._KEYS)) if isinstance(paramwise_cfg, dict) else [])
         if unknown:
-            raise ValueError(
-                f'LARSOptimWrapperConstructor: paramwise_cfg keys {unknown} are not supported; '
-                f'expected only {list(self._KEYS)} (BN parameters and biases are already kept '
-                'out of weight decay and of the trust ratio)')
+            raise ValueError(f'LARSOptimWrapperConstructor: paramwise_cfg keys {unknown} are not supported; '
+                             f'expected only {list(self._KEYS)} (BN parameters and biases are already kept '
+                             'out of weight decay and of the trust ratio)')
         super().__init__(optim_wrapper_cfg, paramwise_cfg)
         self.exclude_bn_and_bias = bool(self.paramwise_cfg.get('exclude_bn_and_bias', True))
 
     def __call__(self, model: nn.Module) -> OptimWrapper:
-        if hasattr(model, 'module'):  # (Distributed)DataParallel / MMDistributedDataParallel
-            model = model.module
+        model = bare_model(model)  # (Distributed)DataParallel / MMDistributedDataParallel
         optim_wrapper_cfg = self.optim_wrapper_cfg.copy()
         optim_wrapper_cfg.setdefault('type', 'OptimWrapper')
         optimizer_cfg = self.optimizer_cfg.copy()
         weight_decay = self.base_wd if self.base_wd is not None else 0.0
-        optimizer_cfg['params'] = lars_param_groups(
-            model, weight_decay, exclude_bn_and_bias=self.exclude_bn_and_bias)
+        optimizer_cfg['params'] = lars_param_groups(model, weight_decay, exclude_bn_and_bias=self.exclude_bn_and_bias)
         if not optimizer_cfg['params']:
             raise ValueError(f'LARSOptimWrapperConstructor: {type(model).__name__} has no '
                              'parameter with requires_grad=True to optimise')

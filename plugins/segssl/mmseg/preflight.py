@@ -18,8 +18,8 @@ from typing import Iterable, List, Tuple
 
 from mmengine.config import Config, DictAction
 
-LOADERS = {'train.py': ('train_dataloader', 'val_dataloader'), 'test.py': ('test_dataloader',)}
-DATASET_KEYS = ('dataset', 'datasets', 'labelled', 'unlabelled')      # wrappers, PairedDataset
+LOADERS = {'train.py': ('train_dataloader', 'val_dataloader'), 'test.py': ('test_dataloader', )}
+DATASET_KEYS = ('dataset', 'datasets', 'labelled', 'unlabelled')  # wrappers, PairedDataset
 
 
 def _dataset_items(cfg, key: str) -> Iterable[Tuple[str, dict]]:
@@ -42,8 +42,9 @@ def _datasets(cfg) -> Iterable[dict]:
 
 
 def _used_loaders(cfg, loaders: Iterable[str]) -> List[str]:
-    return [loader for loader in loaders if cfg.get(loader) and
-            not (loader == 'val_dataloader' and not cfg.get('val_cfg'))]
+    return [
+        loader for loader in loaders if cfg.get(loader) and not (loader == 'val_dataloader' and not cfg.get('val_cfg'))
+    ]
 
 
 def missing_data_folders(cfg: Config, loaders: Iterable[str]) -> List[str]:
@@ -65,19 +66,21 @@ def missing_data_folders(cfg: Config, loaders: Iterable[str]) -> List[str]:
 
 def split_file_problems(loader: str, ds: dict) -> List[str]:
     """A dataset read through an ``ann_file`` (a label split): the file exists, and every id in
-    it names an existing image and label map (segssl.splits.check_data_list)."""
+    it names an existing image and label map (segssl.data.splits.check_data_list)."""
     ann = ds.get('ann_file') or ''
     if not ann:
         return []
     root = ds.get('data_root') or ''
     path = ann if os.path.isabs(ann) or not root else os.path.join(root, ann)
     if not os.path.isfile(path):
-        return [f'{loader}.dataset: ann_file {path!r} does not exist (label splits: run '
-                '`python tools/make_label_splits.py DATA_ROOT --dataset ...`)']
+        return [
+            f'{loader}.dataset: ann_file {path!r} does not exist (label splits: run '
+            '`python tools/make_label_splits.py DATA_ROOT --dataset ...`)'
+        ]
     from mmengine.registry import init_default_scope
     from mmseg.registry import DATASETS
 
-    from segssl.splits import check_data_list
+    from segssl.data.splits import check_data_list
     init_default_scope('mmseg')
     cfg = dict(ds, pipeline=[], lazy_init=True)
     try:
@@ -125,29 +128,33 @@ def run_preflight(tool: str, args) -> list:
     p.add_argument('--cfg-options', nargs='+', action=DictAction)
     known, _ = p.parse_known_args(args)
     if not known.config or known.config.startswith('-') or '::' in known.config:
-        return args                         # mmseg's own script reports these
+        return args  # mmseg's own script reports these
     if not os.path.isfile(known.config):
         what = 'is not a file' if os.path.exists(known.config) else 'does not exist'
-        fail(tool, [f'config {known.config} {what}: expected the path of an mmengine config file '
-                    '(e.g. configs/quickstart/fcn_r18-d8_synthetic-128x256.py)'])
+        fail(tool, [
+            f'config {known.config} {what}: expected the path of an mmengine config file '
+            '(e.g. configs/quickstart/fcn_r18-d8_synthetic-128x256.py)'
+        ])
     try:
         cfg = Config.fromfile(known.config)
-    except (FileNotFoundError, ValueError) as e:   # raised while parsing, e.g. a template's classes.txt
+    except (FileNotFoundError, ValueError) as e:  # raised while parsing, e.g. a template's classes.txt
         fail(tool, [f'config {known.config}: {str(e).strip()}'])
     if known.cfg_options:
         try:
             cfg.merge_from_dict(known.cfg_options)
-        except (TypeError, KeyError, ValueError) as e:      # mmengine's merge names the key
+        except (TypeError, KeyError, ValueError) as e:  # mmengine's merge names the key
             fail(tool, [f'--cfg-options: {str(e).strip()}'])
-    if cfg.get('custom_imports'):           # datasets/transforms a config registers (as mmengine's Runner)
+    if cfg.get('custom_imports'):  # datasets/transforms a config registers (as mmengine's Runner)
         from mmengine.utils import import_modules_from_strings
         import_modules_from_strings(**cfg.custom_imports)
     problems = missing_data_folders(cfg, LOADERS[tool])
     if problems:
-        fail(tool, [f'data not found for config {known.config}: ' + '; '.join(problems) +
-                    ': expected a dataset in the layout the config names (for the synthetic set: run '
-                    '`python tools/make_synthetic_data.py DIR` and set SEGSSL_DATA_ROOT=DIR, or fix '
-                    'data_root in the config / with --cfg-options)'])
+        fail(tool, [
+            f'data not found for config {known.config}: ' + '; '.join(problems) +
+            ': expected a dataset in the layout the config names (for the synthetic set: run '
+            '`python tools/make_synthetic_data.py DIR` and set SEGSSL_DATA_ROOT=DIR, or fix '
+            'data_root in the config / with --cfg-options)'
+        ])
     from .checkpoint_checks import missing_checkpoints
     from .input_checks import preflight_options
     try:

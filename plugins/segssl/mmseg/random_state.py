@@ -20,9 +20,10 @@ import numpy as np
 import torch
 from mmengine.dist import all_gather_object, get_rank, get_world_size
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
 from mmengine.runner import EpochBasedTrainLoop
 from mmseg.registry import HOOKS
+
+from .runner_model import runner_model
 
 
 def rank_seed(seed: int) -> int:
@@ -35,8 +36,8 @@ def _numpy_state(saved):
     numbers; checkpoints written before that hold the tuple itself)."""
     if not isinstance(saved, dict):
         return saved
-    return (saved['bit_generator'], saved['key'].cpu().numpy().astype(np.uint32), saved['pos'],
-            saved['has_gauss'], saved['cached_gaussian'])
+    return (saved['bit_generator'], saved['key'].cpu().numpy().astype(np.uint32), saved['pos'], saved['has_gauss'],
+            saved['cached_gaussian'])
 
 
 def _generators(runner):
@@ -44,18 +45,23 @@ def _generators(runner):
     DACS: ``module.generator``)."""
     if runner is None:
         return {}
-    model = runner.model.module if is_model_wrapper(runner.model) else runner.model
-    return {name: m.generator for name, m in model.named_modules()
-            if isinstance(getattr(m, 'generator', None), torch.Generator)}
+    return {
+        name: m.generator
+        for name, m in runner_model(runner).named_modules()
+        if isinstance(getattr(m, 'generator', None), torch.Generator)
+    }
 
 
 def _own_state(runner) -> dict:
     # tensors and plain numbers only: torch.load(weights_only=True) reads them
     name, key, pos, has_gauss, cached = np.random.get_state()
-    state = dict(torch=torch.get_rng_state(), python=random.getstate(),
-                 numpy=dict(bit_generator=name, key=torch.from_numpy(key.astype(np.int64)),
-                            pos=int(pos), has_gauss=int(has_gauss), cached_gaussian=float(cached)),
-                 generators={n: g.get_state() for n, g in _generators(runner).items()})
+    state = dict(
+        torch=torch.get_rng_state(), python=random.getstate(),
+        numpy=dict(bit_generator=name, key=torch.from_numpy(key.astype(np.int64)), pos=int(pos),
+                   has_gauss=int(has_gauss), cached_gaussian=float(cached)), generators={
+                       n: g.get_state()
+                       for n, g in _generators(runner).items()
+                   })
     if torch.cuda.is_available():
         state['cuda'] = torch.cuda.get_rng_state_all()
     return state
@@ -84,7 +90,7 @@ class RandomStateHook(Hook):
         gathered, self._gathered = self._gathered, None
         if gathered:
             state = dict(gathered[0], other_ranks=gathered[1:])
-        else:     # one process (or a checkpoint hook that does not gather): this rank's
+        else:  # one process (or a checkpoint hook that does not gather): this rank's
             state = _own_state(runner)
         checkpoint['segssl_rng_state'] = state
 
@@ -103,7 +109,7 @@ class RandomStateHook(Hook):
     def _restore(self, runner, all_states: bool) -> None:
         pending, self._pending = self._pending, None
         if pending is None or runner.iter != pending[0]:
-            return           # a fine-tuning load_from, or a checkpoint without the state
+            return  # a fine-tuning load_from, or a checkpoint without the state
         saved, rank = pending[1], get_rank()
         others = saved.get('other_ranks', [])
         if rank > len(others):
@@ -120,7 +126,7 @@ class RandomStateHook(Hook):
             if name in generators:
                 try:
                     generators[name].set_state(g_state.cpu())
-                except RuntimeError as e:      # saved by another device type's generator (CPU <-> CUDA)
+                except RuntimeError as e:  # saved by another device type's generator (CPU <-> CUDA)
                     runner.logger.warning(f'RandomStateHook: the saved state of {name or "the model"}.generator '
                                           f'does not fit its {generators[name].device.type} generator '
                                           f'({str(e).splitlines()[0]}); it keeps its fresh stream')

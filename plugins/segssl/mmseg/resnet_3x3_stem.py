@@ -1,5 +1,5 @@
-"""Seed 003's ResNet variant as an mmseg backbone: the 7x7 stride-2 stem convolution replaced by a
-3x3 stride-1 one and the max-pool removed (seed 003, "Backbone Encoder"), so a 32-64 px image
+"""The SimCLR report's ResNet variant as an mmseg backbone: the 7x7 stride-2 stem convolution replaced by a
+3x3 stride-1 one and the max-pool removed (the SimCLR report, "Backbone Encoder"), so a 32-64 px image
 keeps 4x more resolution through the network. Everything else is mmseg's ResNet (any depth,
 dilations, out_indices, norm_cfg, init_cfg), and the parameter names are mmseg's / torchvision's
 (``conv1.weight`` is (stem_channels, 3, 3, 3)), so ``segssl.convert`` writes checkpoints for it
@@ -26,6 +26,6 @@ class ResNet3x3Stem(ResNet):
 
     def _make_stem_layer(self, in_channels, stem_channels):
         super()._make_stem_layer(in_channels, stem_channels)
-        self.conv1 = build_conv_layer(self.conv_cfg, in_channels, stem_channels, kernel_size=3,
-                                      stride=1, padding=1, bias=False)
+        self.conv1 = build_conv_layer(self.conv_cfg, in_channels, stem_channels, kernel_size=3, stride=1, padding=1,
+                                      bias=False)
         self.maxpool = nn.Identity()

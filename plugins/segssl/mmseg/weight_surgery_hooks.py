@@ -1,11 +1,11 @@
-"""Seed 001's transfer manager as mmengine hooks: re-initialise layers, reset BatchNorm layers,
+"""The ERFNet thesis's transfer manager as mmengine hooks: re-initialise layers, reset BatchNorm layers,
 splice layers from another checkpoint, filter-energy re-initialisation, magnitude pruning with
 a fixed mask, and staged fine-tuning (encoder frozen first). The maths is in
 :mod:`segssl.core.weight_surgery`; these hooks only pick the tensors and log what they changed.
 
 Why hooks and not an ``init_cfg`` type: mmengine applies ``init_cfg`` inside
 ``model.init_weights()`` module by module, *before* ``load_from`` and before resuming, and an
-initialiser sees one module, no second checkpoint and no logger of the run. The seed's
+initialiser sees one module, no second checkpoint and no logger of the run. The report's
 operations act on the weights as loaded (pretrained encoder + decoder), may need a second
 checkpoint (splice, energy refill from a donor), must be logged, and pruning must act again
 after every optimizer step. ``Hook.before_train`` runs after ``init_weights``, ``load_from``
@@ -14,22 +14,18 @@ so: hooks, used from a config as
 
     custom_hooks = [dict(type='ReinitLayersHook', layers=(13, 16))]
 
-Layers are the seed's indices (:func:`segssl.core.weight_surgery.layer_numbering`: ERFNet
+Layers are the report's indices (:func:`segssl.core.weight_surgery.layer_numbering`: ERFNet
 encoder 1-16, decoder 17-22, head 23; ResNet stem 1, then one per residual block). A run that
 resumes (``runner.iter > 0``) keeps its trained weights: the init hooks then do nothing.
 """
 import torch
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
 from mmseg.registry import HOOKS
 
-from segssl.core.weight_surgery import (filter_energy_refill_, layer_numbering, magnitude_prune_mask,
-                                        names_in_layers, norm_layer_names, parameter_counts, reinit_,
-                                        splice_)
+from segssl.core.weight_surgery import (filter_energy_refill_, layer_numbering, magnitude_prune_mask, names_in_layers,
+                                        norm_layer_names, parameter_counts, reinit_, splice_)
 
-
-def _model(runner):
-    return runner.model.module if is_model_wrapper(runner.model) else runner.model
+from .runner_model import runner_model
 
 
 def load_aligned_state(path, model_names):
@@ -38,8 +34,8 @@ def load_aligned_state(path, model_names):
     Accepts an mmengine/mmseg checkpoint (``state_dict``, keys with or without ``backbone.``,
     ``module.``) or an erfnet_pytorch checkpoint (read by :func:`segssl.convert.erfnet.read_erfnet`).
     Returns ``{model name: tensor}`` for every model name found. The file is read as data
-    (:func:`segssl.convert.loading.load_checkpoint_file`): a pickle that would run code is refused."""
-    from segssl.convert.loading import load_checkpoint_file
+    (:func:`segssl.io.load_checkpoint_file`): a pickle that would run code is refused."""
+    from segssl.io import load_checkpoint_file
     obj = load_checkpoint_file(path)
     sd = obj.get('state_dict', obj) if isinstance(obj, dict) else None
     if not isinstance(sd, dict):
@@ -61,7 +57,7 @@ def load_aligned_state(path, model_names):
 class _SurgeryHook(Hook):
     """Common part: the model's tensors of ``layers`` (seed indices, inclusive; None = all),
     optionally only those whose name starts with ``prefix``."""
-    priority = 'VERY_HIGH'   # before any other before_train hook looks at the weights
+    priority = 'VERY_HIGH'  # before any other before_train hook looks at the weights
 
     def __init__(self, layers=None, arch='auto', prefix=''):
         self.layers = None if layers is None else tuple(layers)
@@ -102,14 +98,14 @@ class ReinitLayersHook(_SurgeryHook):
         if self._resumed(runner):
             return
         g = torch.Generator().manual_seed(self.seed)
-        self._log(runner, 'Kaiming re-initialised', reinit_(self._selected(_model(runner)), g))
+        self._log(runner, 'Kaiming re-initialised', reinit_(self._selected(runner_model(runner)), g))
 
 
 @HOOKS.register_module()
 class ResetNormStatsHook(_SurgeryHook):
     """Reset the BatchNorm layers in ``layers`` (None: the whole model) after loading: running
     statistics to mean 0, var 1, count 0 and, with ``affine`` (default), the scale to 1 and the
-    shift to 0, i.e. PyTorch's fresh ``BatchNorm2d``. Seed 001 Section 5.1 (line ~349): "when we
+    shift to 0, i.e. PyTorch's fresh ``BatchNorm2d``. The ERFNet thesis Section 5.1 (line ~349): "when we
     reset the batchnorm parameters after pre-training the performance does not decrease": its
     parameters are the scale and shift, so ``affine=True`` is the default; ``affine=False``
     resets the running statistics only."""
@@ -121,10 +117,9 @@ class ResetNormStatsHook(_SurgeryHook):
     def before_train(self, runner):
         if self._resumed(runner):
             return
-        sel = self._selected(_model(runner))
+        sel = self._selected(runner_model(runner))
         names = norm_layer_names(sel, self.affine)
-        self._log(runner, 'BN reset' + (' (with affine)' if self.affine else ''),
-                  reinit_({n: sel[n] for n in names}))
+        self._log(runner, 'BN reset' + (' (with affine)' if self.affine else ''), reinit_({n: sel[n] for n in names}))
 
 
 @HOOKS.register_module()
@@ -140,7 +135,7 @@ class SpliceLayersHook(_SurgeryHook):
     def before_train(self, runner):
         if self._resumed(runner):
             return
-        sel = self._selected(_model(runner))
+        sel = self._selected(runner_model(runner))
         src = load_aligned_state(self.checkpoint, sel)
         self._log(runner, f'spliced from {self.checkpoint}', splice_(sel, src, list(sel), self.checkpoint))
 
@@ -169,7 +164,7 @@ class FilterEnergyReinitHook(_SurgeryHook):
     def before_train(self, runner):
         if self._resumed(runner):
             return
-        model = _model(runner)
+        model = runner_model(runner)
         sel = self._selected(model)
         convs = _conv_weights(model, sel)
         donor = {}
@@ -183,14 +178,15 @@ class FilterEnergyReinitHook(_SurgeryHook):
         touched = []
         for name, (m, out_dim) in convs.items():
             bias = m.bias.data if m.bias is not None else None
-            _, rep = filter_energy_refill_(m.weight.data, self.keep_ratio, bias, out_dim,
-                                           donor.get(name), donor.get(name[:-6] + 'bias'), g)
+            _, rep = filter_energy_refill_(m.weight.data, self.keep_ratio, bias, out_dim, donor.get(name),
+                                           donor.get(name[:-6] + 'bias'), g)
             self.replaced[name] = rep
             if len(rep):
                 touched += [name] + ([name[:-6] + 'bias'] if bias is not None else [])
         n_rep = sum(len(r) for r in self.replaced.values())
-        self._log(runner, f'energy re-init keep {self.keep_ratio}, {n_rep} filters refilled from '
-                  f'{self.donor_checkpoint or "Kaiming"}', touched)
+        self._log(
+            runner, f'energy re-init keep {self.keep_ratio}, {n_rep} filters refilled from '
+            f'{self.donor_checkpoint or "Kaiming"}', touched)
 
 
 @HOOKS.register_module()
@@ -211,7 +207,7 @@ class MagnitudePruneHook(_SurgeryHook):
     the count after the previous iteration's mask, as when it was counted every iteration
     (``LoggerHook``, priority BELOW_NORMAL, logs before this hook re-applies the mask). The masks
     are moved to the parameters' device once, in ``before_train``."""
-    priority = 'LOW'   # re-applied before CheckpointHook (VERY_LOW) saves the weights
+    priority = 'LOW'  # re-applied before CheckpointHook (VERY_LOW) saves the weights
 
     def __init__(self, ratio=0.5, layers=(1, 16), count_interval=None, **kwargs):
         super().__init__(layers, **kwargs)
@@ -220,16 +216,18 @@ class MagnitudePruneHook(_SurgeryHook):
             raise ValueError(f'MagnitudePruneHook: count_interval={count_interval!r}: expected an int > 0 or None')
         self.ratio, self.count_interval = ratio, count_interval
         self.masks = {}
-        self._masked = []           # (parameter, mask on its device)
-        self._count_every = None    # inner iterations between counts (None: before/after train only)
+        self._masked = []  # (parameter, mask on its device)
+        self._count_every = None  # inner iterations between counts (None: before/after train only)
 
     def before_train(self, runner):
         from mmengine.hooks import LoggerHook
-        model = _model(runner)
+        model = runner_model(runner)
         params = dict(model.named_parameters())
         # on resume the pruned weights are the zeros, so recomputing the mask finds them again
-        self.masks = {n: magnitude_prune_mask(t, self.ratio).to(params[n].device)
-                      for n, t in self._selected(model).items() if n in params and t.dim() >= 2}
+        self.masks = {
+            n: magnitude_prune_mask(t, self.ratio).to(params[n].device)
+            for n, t in self._selected(model).items() if n in params and t.dim() >= 2
+        }
         self._masked = [(params[n], m) for n, m in self.masks.items()]
         loggers = [h.interval for h in runner.hooks if isinstance(h, LoggerHook)]
         self._count_every = self.count_interval or (min(loggers) if loggers else None)
@@ -242,7 +240,7 @@ class MagnitudePruneHook(_SurgeryHook):
     def _apply(self, model=None):
         """Re-apply the masks (``model`` is unused: the parameters were taken in before_train)."""
         for k, (p, m) in enumerate(self._masked):
-            if m.device != p.device:        # the model moved after before_train: move once more
+            if m.device != p.device:  # the model moved after before_train: move once more
                 m = m.to(p.device)
                 self._masked[k] = (p, m)
             p.data.mul_(m)
@@ -256,14 +254,14 @@ class MagnitudePruneHook(_SurgeryHook):
     def before_train_iter(self, runner, batch_idx, data_batch=None):
         n = self._count_every
         if n and (self.every_n_inner_iters(batch_idx, n) or self.end_of_epoch(runner.train_dataloader, batch_idx)):
-            self.nonzero = parameter_counts(_model(runner).named_parameters())[1]
+            self.nonzero = parameter_counts(runner_model(runner).named_parameters())[1]
             runner.message_hub.update_scalar('train/nonzero_params', self.nonzero)
 
     def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None):
         self._apply()
 
     def after_train(self, runner):
-        self._report(runner, _model(runner))
+        self._report(runner, runner_model(runner))
 
 
 @HOOKS.register_module()
@@ -283,8 +281,7 @@ class StagedFineTuneHook(Hook):
     runs need nothing."""
     priority = 'VERY_HIGH'
 
-    def __init__(self, frozen=40, by_epoch=True, frozen_prefixes=('backbone.encoder.',),
-                 freeze_norm_stats=True):
+    def __init__(self, frozen=40, by_epoch=True, frozen_prefixes=('backbone.encoder.', ), freeze_norm_stats=True):
         self.frozen, self.by_epoch = frozen, by_epoch
         self.frozen_prefixes = tuple(frozen_prefixes)
         self.freeze_norm_stats = freeze_norm_stats
@@ -293,13 +290,12 @@ class StagedFineTuneHook(Hook):
     def before_train(self, runner):
         ddp = torch.nn.parallel.DistributedDataParallel
         if isinstance(runner.model, ddp) and not runner.model.find_unused_parameters:
-            raise ValueError(
-                'StagedFineTuneHook: the model is wrapped in DistributedDataParallel with '
-                'find_unused_parameters=False, but the frozen parameters get no gradient; set '
-                "model_wrapper_cfg=dict(type='MMDistributedDataParallel', find_unused_parameters=True)")
+            raise ValueError('StagedFineTuneHook: the model is wrapped in DistributedDataParallel with '
+                             'find_unused_parameters=False, but the frozen parameters get no gradient; set '
+                             "model_wrapper_cfg=dict(type='MMDistributedDataParallel', find_unused_parameters=True)")
 
     def _set(self, runner, frozen):
-        model = _model(runner)
+        model = runner_model(runner)
         names = [n for n, _ in model.named_parameters() if n.startswith(self.frozen_prefixes)]
         if not names:
             raise ValueError(f'StagedFineTuneHook: no parameter starts with {self.frozen_prefixes}')
@@ -325,10 +321,9 @@ class StagedFineTuneHook(Hook):
         if frozen != self.is_frozen:
             self._set(runner, frozen)
         if frozen and self.freeze_norm_stats:
-            for _, m in self._frozen_norms(_model(runner)):
+            for _, m in self._frozen_norms(runner_model(runner)):
                 m.eval()
 
     def _frozen_norms(self, model):
         return [(n, m) for n, m in model.named_modules()
-                if (n + '.').startswith(self.frozen_prefixes)
-                and isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+                if (n + '.').startswith(self.frozen_prefixes) and isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]

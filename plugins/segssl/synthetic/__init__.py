@@ -7,5 +7,7 @@ from .frames import generate_frame_folders
 from .render import RENDERINGS, render
 from .scenes import CITYSCAPES_CLASSES, THING_CLASSES, Scene, check_size, make_scene
 
-__all__ = ['CITYSCAPES_CLASSES', 'THING_CLASSES', 'PARTS', 'RENDERINGS', 'Scene', 'check_size',
-           'generate', 'generate_frame_folders', 'make_scene', 'render', 'rle_encode']
+__all__ = [
+    'CITYSCAPES_CLASSES', 'THING_CLASSES', 'PARTS', 'RENDERINGS', 'Scene', 'check_size', 'generate',
+    'generate_frame_folders', 'make_scene', 'render', 'rle_encode'
+]

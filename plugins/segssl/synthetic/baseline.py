@@ -30,9 +30,8 @@ def majority_class_miou(cityscapes_root: str, num_classes: int = 19, ignore_inde
         valid = lab[lab != ignore_index]
         gt = np.bincount(valid.ravel(), minlength=num_classes)[:num_classes]
         intersect[majority] += gt[majority]
-        union += gt                      # every class's gt pixels are in its union
+        union += gt  # every class's gt pixels are in its union
         union[majority] += valid.size - gt[majority]  # plus the majority's false positives
     with np.errstate(invalid='ignore', divide='ignore'):
         iou = np.where(union > 0, intersect / np.maximum(union, 1), np.nan)
-    return {'majority_class': majority, 'mIoU': float(np.nanmean(iou) * 100),
-            'classes_present': int((union > 0).sum())}
+    return {'majority_class': majority, 'mIoU': float(np.nanmean(iou) * 100), 'classes_present': int((union > 0).sum())}

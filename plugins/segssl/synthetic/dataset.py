@@ -15,13 +15,12 @@ built in a temporary folder beside ``out`` and renamed into place, so it is neve
 """
 import json
 import os
-import shutil
 from typing import Dict, Iterable, List
 
 import numpy as np
 from PIL import Image
 
-from segssl.convert.atomic import temporary_folder
+from segssl.io.atomic import atomic_folders
 
 from .render import render
 from .scenes import CITYSCAPES_CLASSES, ID, THING_CLASSES, check_size, make_scene
@@ -62,8 +61,10 @@ def write_cityscapes(root, part, num_train, num_val, height, width, seed) -> Dic
             rng = _rng(seed, part, split, i)
             scene = make_scene(rng, height, width)
             stem = f'synth_000000_{i:06d}'
-            _save_png(render(scene, rng, look), os.path.join(root, part, 'leftImg8bit', split, 'synth', stem + '_leftImg8bit.png'))
-            _save_png(scene.label, os.path.join(root, part, 'gtFine', split, 'synth', stem + '_gtFine_labelTrainIds.png'))
+            _save_png(render(scene, rng, look),
+                      os.path.join(root, part, 'leftImg8bit', split, 'synth', stem + '_leftImg8bit.png'))
+            _save_png(scene.label, os.path.join(root, part, 'gtFine', split, 'synth',
+                                                stem + '_gtFine_labelTrainIds.png'))
             pixels += np.bincount(scene.label.ravel(), minlength=len(CITYSCAPES_CLASSES))[:len(CITYSCAPES_CLASSES)]
         stats[split] = pixels.tolist()
     return stats
@@ -87,16 +88,37 @@ def write_coco(root, num_train, num_val, height, width, seed, min_area=16) -> Di
                 ys, xs = np.nonzero(mask)
                 area = int(mask.sum())
                 annotations.append({
-                    'id': len(annotations) + 1, 'image_id': i + 1, 'category_id': cat_of[cls],
-                    'segmentation': rle_encode(mask), 'area': area,
-                    'bbox': [int(xs.min()), int(ys.min()), int(xs.max() - xs.min() + 1), int(ys.max() - ys.min() + 1)],
-                    'iscrowd': int(area < min_area)})
+                    'id':
+                    len(annotations) + 1,
+                    'image_id':
+                    i + 1,
+                    'category_id':
+                    cat_of[cls],
+                    'segmentation':
+                    rle_encode(mask),
+                    'area':
+                    area,
+                    'bbox': [int(xs.min()),
+                             int(ys.min()),
+                             int(xs.max() - xs.min() + 1),
+                             int(ys.max() - ys.min() + 1)],
+                    'iscrowd':
+                    int(area < min_area)
+                })
         path = os.path.join(root, 'coco', 'annotations', f'instances_{split}.json')
         os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(path, 'w') as f:
-            json.dump({'info': {'description': 'segssl synthetic street scenes', 'version': '1'},
-                       'licenses': [], 'images': images, 'annotations': annotations,
-                       'categories': categories}, f, sort_keys=True)
+            json.dump(
+                {
+                    'info': {
+                        'description': 'segssl synthetic street scenes',
+                        'version': '1'
+                    },
+                    'licenses': [],
+                    'images': images,
+                    'annotations': annotations,
+                    'categories': categories
+                }, f, sort_keys=True)
         counts[split] = len(annotations)
     return counts
 
@@ -107,8 +129,8 @@ def _check_count(name, value):
                          f'in [1, {MAX_IMAGES}]')
 
 
-def generate(out: str, num_train: int = 48, num_val: int = 16, height: int = 128, width: int = 256,
-             seed: int = 0, parts: Iterable[str] = PARTS, overwrite: bool = False) -> Dict:
+def generate(out: str, num_train: int = 48, num_val: int = 16, height: int = 128, width: int = 256, seed: int = 0,
+             parts: Iterable[str] = PARTS, overwrite: bool = False) -> Dict:
     """Generate the synthetic datasets under ``out`` (see the module docstring); return meta."""
     check_size(height, width)
     _check_count('num_train', num_train)
@@ -120,13 +142,19 @@ def generate(out: str, num_train: int = 48, num_val: int = 16, height: int = 128
     out = os.path.abspath(out)
     if os.path.exists(out) and not overwrite:
         raise FileExistsError(f'{out} already exists: pass overwrite=True (--overwrite) to replace it')
-    parent = os.path.dirname(out)
-    os.makedirs(parent, exist_ok=True)
-    tmp = temporary_folder(parent, '.' + os.path.basename(out) + '.partial-')
-    try:
-        meta = {'generator': 'segssl.synthetic', 'version': 1, 'seed': seed, 'height': height,
-                'width': width, 'num_train': num_train, 'num_val': num_val, 'parts': list(parts),
-                'classes': list(CITYSCAPES_CLASSES), 'thing_classes': list(THING_CLASSES)}
+    with atomic_folders(out) as (tmp, ):
+        meta = {
+            'generator': 'segssl.synthetic',
+            'version': 1,
+            'seed': seed,
+            'height': height,
+            'width': width,
+            'num_train': num_train,
+            'num_val': num_val,
+            'parts': list(parts),
+            'classes': list(CITYSCAPES_CLASSES),
+            'thing_classes': list(THING_CLASSES)
+        }
         for part in parts:
             if part == 'coco':
                 meta['coco_annotations'] = write_coco(tmp, num_train, num_val, height, width, seed)
@@ -134,10 +162,4 @@ def generate(out: str, num_train: int = 48, num_val: int = 16, height: int = 128
                 meta[f'{part}_pixels'] = write_cityscapes(tmp, part, num_train, num_val, height, width, seed)
         with open(os.path.join(tmp, 'meta.json'), 'w') as f:
             json.dump(meta, f, indent=1, sort_keys=True)
-        if os.path.exists(out):
-            shutil.rmtree(out)
-        os.rename(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return meta

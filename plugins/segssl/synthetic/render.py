@@ -1,7 +1,7 @@
 """Colour renderings of a Scene: a flat, game-like "source" look and a textured "target" look.
 
 The two looks share the scene geometry and class semantics but differ in palette, texture,
-noise, blur and colour balance, which is the domain gap that domain adaptation (seed 004)
+noise, blur and colour balance, which is the domain gap that domain adaptation (the ClassMix/DACS thesis)
 has to bridge. Both are deterministic given the generator.
 """
 import numpy as np
@@ -10,17 +10,15 @@ from PIL import Image, ImageFilter
 from .scenes import ID, Scene
 
 # Flat "game" palette (RGB), one colour per train id.
-SOURCE_PALETTE = np.array([
-    (128, 64, 128), (232, 35, 244), (70, 70, 70), (102, 102, 156), (190, 153, 153),
-    (153, 153, 153), (250, 170, 30), (220, 220, 0), (107, 142, 35), (152, 251, 152),
-    (70, 130, 180), (220, 20, 60), (255, 0, 0), (0, 0, 142), (0, 0, 70), (0, 60, 100),
-    (0, 80, 100), (0, 0, 230), (119, 11, 32)], dtype=np.float32)
+SOURCE_PALETTE = np.array([(128, 64, 128), (232, 35, 244), (70, 70, 70), (102, 102, 156), (190, 153, 153),
+                           (153, 153, 153), (250, 170, 30), (220, 220, 0), (107, 142, 35), (152, 251, 152),
+                           (70, 130, 180), (220, 20, 60), (255, 0, 0), (0, 0, 142), (0, 0, 70), (0, 60, 100),
+                           (0, 80, 100), (0, 0, 230), (119, 11, 32)], dtype=np.float32)
 # "Real" palette: duller, shifted colours of the same classes.
-TARGET_PALETTE = np.array([
-    (90, 88, 96), (150, 140, 135), (120, 105, 95), (140, 130, 120), (110, 100, 80),
-    (80, 80, 85), (60, 60, 40), (200, 190, 60), (60, 100, 45), (130, 150, 90),
-    (150, 180, 215), (170, 60, 60), (190, 90, 40), (60, 70, 120), (90, 90, 110), (180, 160, 60),
-    (120, 130, 140), (40, 40, 150), (140, 50, 80)], dtype=np.float32)
+TARGET_PALETTE = np.array([(90, 88, 96), (150, 140, 135), (120, 105, 95), (140, 130, 120), (110, 100, 80), (80, 80, 85),
+                           (60, 60, 40), (200, 190, 60), (60, 100, 45), (130, 150, 90), (150, 180, 215), (170, 60, 60),
+                           (190, 90, 40), (60, 70, 120), (90, 90, 110), (180, 160, 60), (120, 130, 140), (40, 40, 150),
+                           (140, 50, 80)], dtype=np.float32)
 RENDERINGS = ('source', 'target')
 _VARIED = (ID['car'], ID['truck'], ID['bus'], ID['person'], ID['rider'], ID['building'])
 

@@ -10,9 +10,9 @@ from typing import List, Tuple
 import numpy as np
 from PIL import Image, ImageDraw
 
-CITYSCAPES_CLASSES = ('road', 'sidewalk', 'building', 'wall', 'fence', 'pole', 'traffic light',
-                      'traffic sign', 'vegetation', 'terrain', 'sky', 'person', 'rider', 'car',
-                      'truck', 'bus', 'train', 'motorcycle', 'bicycle')
+CITYSCAPES_CLASSES = ('road', 'sidewalk', 'building', 'wall', 'fence', 'pole', 'traffic light', 'traffic sign',
+                      'vegetation', 'terrain', 'sky', 'person', 'rider', 'car', 'truck', 'bus', 'train', 'motorcycle',
+                      'bicycle')
 ID = {name: i for i, name in enumerate(CITYSCAPES_CLASSES)}
 THING_CLASSES = ('person', 'rider', 'car', 'truck', 'bus', 'train', 'motorcycle', 'bicycle')
 MIN_HEIGHT, MIN_WIDTH, MAX_SIDE = 32, 32, 2048
@@ -66,14 +66,14 @@ class _Canvas:
         inst = np.asarray(self.instance, dtype=np.int32)
         present = set(np.unique(inst).tolist())
         # Keep only instances still visible after occlusion; ids stay as drawn.
-        return Scene(np.asarray(self.label, dtype=np.uint8).copy(), inst.copy(),
-                     [(i, c) for i, c in self.instances if i in present])
+        return Scene(
+            np.asarray(self.label, dtype=np.uint8).copy(), inst.copy(),
+            [(i, c) for i, c in self.instances if i in present])
 
 
 def _road_edges(y, hz, H, W, vp, top_half, bottom_left, bottom_right):
     t = (y - hz) / max(H - hz, 1)
-    return (vp - top_half + t * (bottom_left - (vp - top_half)),
-            vp + top_half + t * (bottom_right - (vp + top_half)))
+    return (vp - top_half + t * (bottom_left - (vp - top_half)), vp + top_half + t * (bottom_right - (vp + top_half)))
 
 
 def make_scene(rng: np.random.Generator, height: int, width: int) -> Scene:
@@ -81,11 +81,11 @@ def make_scene(rng: np.random.Generator, height: int, width: int) -> Scene:
     check_size(height, width)
     H, W = height, width
     c = _Canvas(H, W, ID['sky'])
-    hz = H * rng.uniform(0.33, 0.5)                      # horizon row
-    vp = W * rng.uniform(0.35, 0.65)                     # vanishing point column
+    hz = H * rng.uniform(0.33, 0.5)  # horizon row
+    vp = W * rng.uniform(0.35, 0.65)  # vanishing point column
     top_half = W * rng.uniform(0.02, 0.06)
     bl, br = -W * rng.uniform(0.0, 0.4), W * (1 + rng.uniform(0.0, 0.4))
-    swl, swr = W * rng.uniform(0.15, 0.35), W * rng.uniform(0.15, 0.35)   # sidewalk widths at bottom
+    swl, swr = W * rng.uniform(0.15, 0.35), W * rng.uniform(0.15, 0.35)  # sidewalk widths at bottom
 
     # Background band: buildings along the horizon, trees, terrain below.
     x = -rng.uniform(0, 0.1) * W
@@ -96,7 +96,7 @@ def make_scene(rng: np.random.Generator, height: int, width: int) -> Scene:
             c.rect(x, top, x + bw, hz + 1, ID['building'])
         x += bw
     c.rect(0, hz, W, H, ID['terrain'])
-    for _ in range(rng.integers(0, 4)):                  # tree crowns at the horizon
+    for _ in range(rng.integers(0, 4)):  # tree crowns at the horizon
         tx, r = W * rng.random(), H * rng.uniform(0.06, 0.18)
         c.ellipse(tx - r, hz - 1.8 * r, tx + r, hz + 0.3 * r, ID['vegetation'])
         c.rect(tx - r * 0.12, hz - 0.3 * r, tx + r * 0.12, hz + 0.5 * r, ID['vegetation'])
@@ -105,7 +105,7 @@ def make_scene(rng: np.random.Generator, height: int, width: int) -> Scene:
     c.poly([(vp - top_half * 1.6, hz), (vp - top_half, hz), (bl, H), (bl - swl, H)], ID['sidewalk'])
     c.poly([(vp + top_half, hz), (vp + top_half * 1.6, hz), (br + swr, H), (br, H)], ID['sidewalk'])
     c.poly([(vp - top_half, hz), (vp + top_half, hz), (br, H), (bl, H)], ID['road'])
-    if rng.random() < 0.6:                               # a wall or fence behind one sidewalk
+    if rng.random() < 0.6:  # a wall or fence behind one sidewalk
         cls = ID['wall'] if rng.random() < 0.5 else ID['fence']
         side, h = rng.integers(2), H * rng.uniform(0.06, 0.14)
         x_far = vp - top_half * 1.6 if side == 0 else vp + top_half * 1.6
@@ -122,7 +122,7 @@ def make_scene(rng: np.random.Generator, height: int, width: int) -> Scene:
         objects.append(('pole', hz + (H - hz) * rng.uniform(0.0, 0.8)))
     objects.sort(key=lambda o: o[1])
     for kind, y in objects:
-        s = 0.15 + 0.85 * (y - hz) / (H - hz)            # perspective scale, 0.15 far .. 1 near
+        s = 0.15 + 0.85 * (y - hz) / (H - hz)  # perspective scale, 0.15 far .. 1 near
         left, right = _road_edges(y, hz, H, W, vp, top_half, bl, br)
         if kind == 'vehicle':
             _vehicle(c, rng, rng.uniform(left, right), y, s * H)
@@ -131,7 +131,8 @@ def make_scene(rng: np.random.Generator, height: int, width: int) -> Scene:
             xs = left - abs(sw) * rng.uniform(0.2, 1) if sw > 0 else right + abs(sw) * rng.uniform(0.2, 1)
             _walker(c, rng, xs, y, s * H)
         else:
-            xs = left - s * swl * rng.uniform(0.3, 0.9) if rng.random() < 0.5 else right + s * swr * rng.uniform(0.3, 0.9)
+            xs = left - s * swl * rng.uniform(0.3, 0.9) if rng.random(
+            ) < 0.5 else right + s * swr * rng.uniform(0.3, 0.9)
             _pole(c, rng, xs, y, s * H)
     return c.scene()
 
@@ -144,9 +145,9 @@ def _vehicle(c, rng, x, y, u):
     if kind == 'car':
         w, h = u * rng.uniform(0.35, 0.5), u * rng.uniform(0.14, 0.2)
         c.poly([(x - w / 2, y - h * 0.1), (x + w / 2, y - h * 0.1), (x + w / 2, y - h * 0.6),
-                (x + w * 0.3, y - h * 0.6), (x + w * 0.18, y - h), (x - w * 0.22, y - h),
-                (x - w * 0.32, y - h * 0.6), (x - w / 2, y - h * 0.6)], ID[kind], i)
-        for wx in (x - w * 0.3, x + w * 0.3):           # wheels belong to the car
+                (x + w * 0.3, y - h * 0.6), (x + w * 0.18, y - h), (x - w * 0.22, y - h), (x - w * 0.32, y - h * 0.6),
+                (x - w / 2, y - h * 0.6)], ID[kind], i)
+        for wx in (x - w * 0.3, x + w * 0.3):  # wheels belong to the car
             c.ellipse(wx - h * 0.18, y - h * 0.28, wx + h * 0.18, y + h * 0.05, ID[kind], i)
     elif kind == 'truck':
         w, h = u * rng.uniform(0.45, 0.6), u * rng.uniform(0.3, 0.4)
@@ -163,7 +164,7 @@ def _walker(c, rng, x, y, u):
     h = u * rng.uniform(0.28, 0.36)
     if rng.random() < 0.7:
         i = c.new_instance(ID['person'])
-        c.rect(x - h * 0.1, y - h * 0.45, x - h * 0.02, y, ID['person'], i)      # legs
+        c.rect(x - h * 0.1, y - h * 0.45, x - h * 0.02, y, ID['person'], i)  # legs
         c.rect(x + h * 0.02, y - h * 0.45, x + h * 0.1, y, ID['person'], i)
         c.rect(x - h * 0.13, y - h * 0.82, x + h * 0.13, y - h * 0.42, ID['person'], i)
         c.ellipse(x - h * 0.08, y - h, x + h * 0.08, y - h * 0.82, ID['person'], i)

@@ -71,15 +71,15 @@ class FolderSegDataset(BaseSegDataset):
         **kwargs: the rest of mmseg's ``BaseSegDataset`` (``pipeline``, ``test_mode`` ...).
     """
 
-    def __init__(self, data_root: str, data_prefix: dict = None, classes_root: str = None,
-                 ann_file: str = '', with_labels: bool = True, extensions=IMAGE_EXTENSIONS, **kwargs):
+    def __init__(self, data_root: str, data_prefix: dict = None, classes_root: str = None, ann_file: str = '',
+                 with_labels: bool = True, extensions=IMAGE_EXTENSIONS, **kwargs):
         classes = read_classes(classes_root or data_root)
         self.with_labels = with_labels
         self.extensions = tuple(e.lower() for e in extensions)
         prefix = dict(dict(img_path='images/train', seg_map_path='labels/train'), **(data_prefix or {}))
         super().__init__(data_root=data_root, data_prefix=prefix, ann_file=ann_file,
-                         metainfo=dict(classes=classes, palette=palette(len(classes))),
-                         img_suffix='', seg_map_suffix='.png', reduce_zero_label=False, **kwargs)
+                         metainfo=dict(classes=classes, palette=palette(len(classes))), img_suffix='',
+                         seg_map_suffix='.png', reduce_zero_label=False, **kwargs)
 
     def load_data_list(self) -> List[dict]:
         img_dir, seg_dir = self.data_prefix['img_path'], self.data_prefix['seg_map_path']
@@ -125,28 +125,37 @@ def custom_datasets(root: str, crop, scale, ratio_range=(0.5, 2.0), split: str =
     classes = read_classes(root)
     split = '' if split == 'all' else split
     h, w = crop
-    labelled_pipeline = [dict(type='LoadImageFromFile'), dict(type='LoadAnnotations'),
-                         dict(type='RandomResize', scale=scale, ratio_range=ratio_range, keep_ratio=True),
-                         dict(type='RandomCrop', crop_size=(h, w), cat_max_ratio=0.75),
-                         dict(type='RandomFlip', prob=0.5), dict(type='PackSegInputs')]
-    image_pipeline = [dict(type='LoadImageFromFile'),
-                      dict(type='RandomResize', scale=scale, ratio_range=ratio_range, keep_ratio=True),
-                      dict(type='RandomCrop', crop_size=(h, w)), dict(type='RandomFlip', prob=0.5),
-                      dict(type='PackSegInputs')]
-    val_pipeline = [dict(type='LoadImageFromFile'), dict(type='Resize', scale=scale, keep_ratio=True),
-                    dict(type='LoadAnnotations'), dict(type='PackSegInputs')]
+    labelled_pipeline = [
+        dict(type='LoadImageFromFile'),
+        dict(type='LoadAnnotations'),
+        dict(type='RandomResize', scale=scale, ratio_range=ratio_range, keep_ratio=True),
+        dict(type='RandomCrop', crop_size=(h, w), cat_max_ratio=0.75),
+        dict(type='RandomFlip', prob=0.5),
+        dict(type='PackSegInputs')
+    ]
+    image_pipeline = [
+        dict(type='LoadImageFromFile'),
+        dict(type='RandomResize', scale=scale, ratio_range=ratio_range, keep_ratio=True),
+        dict(type='RandomCrop', crop_size=(h, w)),
+        dict(type='RandomFlip', prob=0.5),
+        dict(type='PackSegInputs')
+    ]
+    val_pipeline = [
+        dict(type='LoadImageFromFile'),
+        dict(type='Resize', scale=scale, keep_ratio=True),
+        dict(type='LoadAnnotations'),
+        dict(type='PackSegInputs')
+    ]
     folder = dict(_delete_=True, type='FolderSegDataset', data_root=root)
     return dict(
         classes=classes, num_classes=len(classes),
-        labelled=dict(folder, ann_file=f'splits/{split}/labelled.txt' if split else '',
-                      pipeline=labelled_pipeline),
-        unlabelled=(dict(_delete_=True, type='UnlabelledImageFolder', data_root=root,
-                         data_prefix=dict(img_path='unlabelled'), pipeline=image_pipeline)
-                    if os.path.isdir(os.path.join(root, 'unlabelled')) else
+        labelled=dict(folder, ann_file=f'splits/{split}/labelled.txt' if split else '', pipeline=labelled_pipeline),
+        unlabelled=(dict(_delete_=True, type='UnlabelledImageFolder', data_root=root, data_prefix=dict(
+            img_path='unlabelled'), pipeline=image_pipeline) if os.path.isdir(os.path.join(root, 'unlabelled')) else
                     dict(folder, with_labels=False, ann_file=f'splits/{split}/unlabelled.txt' if split else '',
                          pipeline=image_pipeline)),
-        val=dict(folder, data_prefix=dict(img_path='images/val', seg_map_path='labels/val'),
-                 pipeline=val_pipeline, test_mode=True),
-        source=dict(folder, data_root=os.path.join(root, 'source'), classes_root=root,
-                    data_prefix=dict(img_path='images', seg_map_path='labels'), pipeline=labelled_pipeline),
+        val=dict(folder, data_prefix=dict(img_path='images/val', seg_map_path='labels/val'), pipeline=val_pipeline,
+                 test_mode=True), source=dict(folder, data_root=os.path.join(root, 'source'), classes_root=root,
+                                              data_prefix=dict(img_path='images',
+                                                               seg_map_path='labels'), pipeline=labelled_pipeline),
         target=dict(folder, with_labels=False, pipeline=image_pipeline))

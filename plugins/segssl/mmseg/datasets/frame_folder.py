@@ -1,4 +1,4 @@
-"""Videos as folders of frames, for seed 003's video anchor loss.
+"""Videos as folders of frames, for the SimCLR report's video anchor loss.
 
     data_root/VIDEO_A/frame_000.png, frame_001.png, ...     (one folder per video; nested
     data_root/VIDEO_B/...                                     folders such as class/video/ work)
@@ -56,15 +56,14 @@ class FrameFolderDataset(BaseDataset):
         items, short = [], 0
         for dirpath, dirnames, filenames in os.walk(folder, followlinks=True):
             dirnames[:] = sorted(d for d in dirnames if not d.startswith('.'))
-            frames = sorted(f for f in filenames
-                            if not f.startswith('.') and f.lower().endswith(self.extensions))
+            frames = sorted(f for f in filenames if not f.startswith('.') and f.lower().endswith(self.extensions))
             if not frames:
                 continue
             if len(frames) < self.min_frames:
                 short += 1
                 continue
-            items.append(dict(frame_paths=[os.path.join(dirpath, f) for f in frames],
-                              video=os.path.relpath(dirpath, folder)))
+            items.append(
+                dict(frame_paths=[os.path.join(dirpath, f) for f in frames], video=os.path.relpath(dirpath, folder)))
         items.sort(key=lambda d: d['video'])
         if not items:
             raise FileNotFoundError(f'FrameFolderDataset: no video under {folder!r}: expected '

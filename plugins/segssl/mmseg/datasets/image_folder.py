@@ -19,7 +19,7 @@ from typing import List, Optional, Sequence
 from mmengine.dataset import BaseDataset
 from mmseg.registry import DATASETS
 
-from segssl.splits import IMAGE_EXTENSIONS, list_images  # noqa: F401  (re-exported)
+from segssl.data.splits import IMAGE_EXTENSIONS, list_images  # noqa: F401  (re-exported)
 
 
 @DATASETS.register_module()
@@ -44,10 +44,9 @@ class UnlabelledImageFolder(BaseDataset):
     METAINFO = dict()
 
     def __init__(self, data_root: str = '', data_prefix: dict = dict(img_path=''),
-                 extensions: Sequence[str] = IMAGE_EXTENSIONS, max_images: Optional[int] = None,
-                 **kwargs):
+                 extensions: Sequence[str] = IMAGE_EXTENSIONS, max_images: Optional[int] = None, **kwargs):
         if isinstance(extensions, str):
-            extensions = (extensions,)
+            extensions = (extensions, )
         exts = []
         for ext in extensions:
             if not isinstance(ext, str) or not ext.strip('.'):
@@ -58,8 +57,7 @@ class UnlabelledImageFolder(BaseDataset):
             raise ValueError('UnlabelledImageFolder: extensions is empty: expected at least one '
                              'file extension such as ".jpg"')
         self.extensions = tuple(exts)
-        if max_images is not None and (isinstance(max_images, bool) or int(max_images) != max_images
-                                       or max_images < 1):
+        if max_images is not None and (isinstance(max_images, bool) or int(max_images) != max_images or max_images < 1):
             raise ValueError(f'UnlabelledImageFolder: max_images={max_images!r}: expected a '
                              'positive integer or None')
         self.max_images = None if max_images is None else int(max_images)
@@ -74,15 +72,13 @@ class UnlabelledImageFolder(BaseDataset):
         folder = self.data_prefix['img_path'] or '.'
         if not os.path.isdir(folder):
             what = 'does not exist' if not os.path.exists(folder) else 'is not a folder'
-            raise FileNotFoundError(
-                f'UnlabelledImageFolder: image folder {folder!r} {what} (data_root='
-                f'{self.data_root!r}, data_prefix={self.data_prefix!r}): expected a folder of '
-                'images, e.g. ImageNet train/<class>/*.JPEG or Cityscapes leftImg8bit/train')
+            raise FileNotFoundError(f'UnlabelledImageFolder: image folder {folder!r} {what} (data_root='
+                                    f'{self.data_root!r}, data_prefix={self.data_prefix!r}): expected a folder of '
+                                    'images, e.g. ImageNet train/<class>/*.JPEG or Cityscapes leftImg8bit/train')
         relative = list_images(folder, self.extensions)
         if not relative:
-            raise FileNotFoundError(
-                f'UnlabelledImageFolder: no image under {folder!r} (searched recursively): '
-                f'expected files ending in one of {list(self.extensions)} (any case)')
+            raise FileNotFoundError(f'UnlabelledImageFolder: no image under {folder!r} (searched recursively): '
+                                    f'expected files ending in one of {list(self.extensions)} (any case)')
         if self.max_images is not None:
             relative = relative[:self.max_images]
         return [dict(img_path=os.path.join(folder, rel)) for rel in relative]

@@ -1,4 +1,4 @@
-"""A labelled and an unlabelled sample together, for consistency training (seed 004: ClassMix's
+"""A labelled and an unlabelled sample together, for consistency training (the ClassMix/DACS thesis: ClassMix's
 labelled + unlabelled batches; DACS's source + target batches).
 
     train_dataloader = dict(
@@ -23,12 +23,13 @@ import numpy as np
 from mmengine.dataset import BaseDataset
 from mmseg.registry import DATASETS
 
-from segssl.splits import check_data_list
+from segssl.data.splits import check_data_list
 
 
 def _describe(ds) -> str:
     ann = getattr(ds, 'ann_file', '')
-    return f"{type(ds).__name__}({'ann_file=' + repr(ann) if ann else 'data_root=' + repr(getattr(ds, 'data_root', ''))})"
+    where = 'ann_file=' + repr(ann) if ann else 'data_root=' + repr(getattr(ds, 'data_root', ''))
+    return f'{type(ds).__name__}({where})'
 
 
 @DATASETS.register_module()
@@ -44,8 +45,8 @@ class PairedDataset:
             and target sets are different datasets and pass trivially.
     """
 
-    def __init__(self, labelled, unlabelled, seed: int = 0, check_files: bool = True,
-                 disjoint: bool = True, lazy_init: bool = False):
+    def __init__(self, labelled, unlabelled, seed: int = 0, check_files: bool = True, disjoint: bool = True,
+                 lazy_init: bool = False):
         self.labelled = self._build('labelled', labelled)
         self.unlabelled = self._build('unlabelled', unlabelled)
         self.seed, self.check_files, self.disjoint = int(seed), check_files, disjoint
@@ -59,7 +60,7 @@ class PairedDataset:
             return cfg
         try:
             return DATASETS.build(cfg)
-        except ValueError as e:            # mmengine cannot serialise an empty data list
+        except ValueError as e:  # mmengine cannot serialise an empty data list
             where = f"{cfg.get('type')}(ann_file={cfg.get('ann_file', '')!r})"
             raise ValueError(f'PairedDataset {name} set {where} could not be built: {e} '
                              '(no samples: an empty split file or folder?)') from e
@@ -81,8 +82,8 @@ class PairedDataset:
         self._fully_initialized = True
 
     def _check(self) -> None:
-        parts = (('labelled', self.labelled, ('img_path', 'seg_map_path')),
-                 ('unlabelled', self.unlabelled, ('img_path',)))
+        parts = (('labelled', self.labelled, ('img_path', 'seg_map_path')), ('unlabelled', self.unlabelled,
+                                                                             ('img_path', )))
         for name, ds, keys in parts:
             where = f'PairedDataset {name} set {_describe(ds)}'
             if isinstance(ds, BaseDataset):

@@ -1,4 +1,4 @@
-"""The synthetic source domains of seed 004's domain adaptation, registered into mmseg's DATASETS.
+"""The synthetic source domains of the ClassMix/DACS thesis's domain adaptation, registered into mmseg's DATASETS.
 
 Both carry Cityscapes' 19 classes and palette and read the ``*_labelTrainIds.png`` files that
 ``tools/convert_gta5.py`` / ``tools/convert_synthia.py`` write (mmseg 1.x has neither dataset)::
@@ -19,8 +19,7 @@ class GTA5Dataset(CityscapesDataset):
 
     def __init__(self, img_suffix='.png', seg_map_suffix='_labelTrainIds.png',
                  data_prefix=dict(img_path='images', seg_map_path='labels'), **kwargs) -> None:
-        super().__init__(img_suffix=img_suffix, seg_map_suffix=seg_map_suffix,
-                         data_prefix=data_prefix, **kwargs)
+        super().__init__(img_suffix=img_suffix, seg_map_suffix=seg_map_suffix, data_prefix=data_prefix, **kwargs)
 
 
 @DATASETS.register_module()
@@ -29,5 +28,4 @@ class SynthiaDataset(CityscapesDataset):
 
     def __init__(self, img_suffix='.png', seg_map_suffix='_labelTrainIds.png',
                  data_prefix=dict(img_path='RGB', seg_map_path='GT/LABELS'), **kwargs) -> None:
-        super().__init__(img_suffix=img_suffix, seg_map_suffix=seg_map_suffix,
-                         data_prefix=data_prefix, **kwargs)
+        super().__init__(img_suffix=img_suffix, seg_map_suffix=seg_map_suffix, data_prefix=data_prefix, **kwargs)

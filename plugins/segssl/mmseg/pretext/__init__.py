@@ -1,4 +1,4 @@
-"""Seed 001's image-level pretext tasks on the mmseg side (label makers in segssl.core).
+"""The ERFNet thesis's image-level pretext tasks on the mmseg side (label makers in segssl.core).
 
 Encoder-only tasks (rotation, jigsaw, relative patch): ``*Pretext`` transform ->
 ``PackPretextInputs`` -> ``PretextClassifier``. Encoder-decoder tasks: ``OtsuPretext`` ->
@@ -7,14 +7,14 @@ Encoder-only tasks (rotation, jigsaw, relative patch): ``*Pretext`` transform ->
 ``ColorizationHead``. Each starts from an ImageNet-classification encoder through
 ``init_cfg=dict(type='PretrainedERFNetEncoder', checkpoint=...)`` on the ERFNet backbone.
 """
-from .classifier import PretextClassifier, PretextDataPreProcessor  # noqa: F401
-from .colorization_head import ColorizationHead  # noqa: F401
-from .encoder_init import PretrainedERFNetEncoder  # noqa: F401
-from .transforms import (ColorizationPretext, JigsawPretext, OtsuPretext,  # noqa: F401
-                         PackColorizationInputs, PackPretextInputs, RelativePatchPretext,
-                         RotationPretext)
+from .classifier import PretextClassifier, PretextDataPreProcessor
+from .colorization_head import ColorizationHead
+from .encoder_init import PretrainedERFNetEncoder
+from .transforms import (ColorizationPretext, JigsawPretext, OtsuPretext, PackColorizationInputs, PackPretextInputs,
+                         RelativePatchPretext, RotationPretext)
 
-__all__ = ['ColorizationHead', 'ColorizationPretext', 'JigsawPretext', 'OtsuPretext',
-           'PackColorizationInputs', 'PackPretextInputs', 'PretextClassifier',
-           'PretextDataPreProcessor', 'PretrainedERFNetEncoder', 'RelativePatchPretext',
-           'RotationPretext']
+__all__ = [
+    'ColorizationHead', 'ColorizationPretext', 'JigsawPretext', 'OtsuPretext', 'PackColorizationInputs',
+    'PackPretextInputs', 'PretextClassifier', 'PretextDataPreProcessor', 'PretrainedERFNetEncoder',
+    'RelativePatchPretext', 'RotationPretext'
+]

@@ -1,4 +1,4 @@
-"""Encoder-only pretext classifiers of seed 001 (rotation, jigsaw, relative patch) as one
+"""Encoder-only pretext classifiers of the ERFNet thesis (rotation, jigsaw, relative patch) as one
 mmengine model, and the data preprocessor that feeds it.
 
 Checkpoint layout: ``backbone.encoder.*`` (mmseg ``ERFNet`` names, the same keys an mmseg
@@ -12,42 +12,29 @@ from typing import List, Optional
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from mmengine.model import BaseDataPreprocessor, BaseModel
+from mmengine.model import BaseModel
 from mmseg.registry import MODELS
+
+from ..stacked_preprocessor import StackedImagesPreProcessor
 
 TASKS = ('rotation', 'jigsaw', 'relative_patch')
 
 
 @MODELS.register_module()
-class PretextDataPreProcessor(BaseDataPreprocessor):
+class PretextDataPreProcessor(StackedImagesPreProcessor):
     """Stacks ``PackPretextInputs``' (C, H, W) or (T, C, h, w) uint8 inputs into (N, C, H, W) or
     (N, T, C, h, w) float, BGR -> RGB, normalised with ``mean``/``std`` (0-255 units, RGB)."""
 
-    def __init__(self, mean=(123.675, 116.28, 103.53), std=(58.395, 57.12, 57.375),
-                 bgr_to_rgb: bool = True):
-        super().__init__()
-        self.register_buffer('mean', torch.tensor(mean, dtype=torch.float32).view(3, 1, 1), False)
-        self.register_buffer('std', torch.tensor(std, dtype=torch.float32).view(3, 1, 1), False)
-        self.bgr_to_rgb = bgr_to_rgb
-
-    def forward(self, data: dict, training: bool = False) -> dict:
-        data = self.cast_data(data)
-        inputs = data['inputs']
-        x = torch.stack(list(inputs)) if isinstance(inputs, (list, tuple)) else inputs
+    def check_inputs(self, x: torch.Tensor) -> None:
         if x.dim() not in (4, 5) or x.shape[-3] != 3:
             raise ValueError('PretextDataPreProcessor: expected inputs (N, 3, H, W) or '
                              f'(N, T, 3, h, w) from PackPretextInputs, got {tuple(x.shape)}')
-        x = x.float()
-        if self.bgr_to_rgb:
-            x = x.flip(-3)
-        return dict(inputs=(x - self.mean) / self.std, data_samples=data.get('data_samples'))
 
 
 def classification_head(in_features: int, hidden: int, num_classes: int) -> nn.Sequential:
-    """Linear(in, hidden) -> ReLU -> Linear(hidden, K): seed 001's head (3.1.2: hidden 128 after
+    """Linear(in, hidden) -> ReLU -> Linear(hidden, K): the ERFNet thesis's head (3.1.2: hidden 128 after
     the max-pooled 128-d encoder features; 3.2.3: hidden 4096 after the concatenated tiles)."""
-    return nn.Sequential(nn.Linear(in_features, hidden), nn.ReLU(inplace=True),
-                         nn.Linear(hidden, num_classes))
+    return nn.Sequential(nn.Linear(in_features, hidden), nn.ReLU(inplace=True), nn.Linear(hidden, num_classes))
 
 
 @MODELS.register_module()
@@ -58,9 +45,9 @@ class PretextClassifier(BaseModel):
       FC ``hidden_channels`` (128) -> ReLU -> FC ``num_classes`` (4).
     - ``jigsaw`` / ``relative_patch``: T tiles (N, T, 3, h, w) -> the same (siamese) encoder per
       tile -> max-pool -> concatenation (T * 128) -> FC ``hidden_channels`` (4096) -> ReLU ->
-      FC ``num_classes`` (number of permutations / 8). Seed 001 feeds each tile's "feature
+      FC ``num_classes`` (number of permutations / 8). The ERFNet thesis feeds each tile's "feature
       vector" to the concatenation without saying its size; here it is the tile's max-pooled
-      encoder output, as in the seed's classification head (3.1.2).
+      encoder output, as in the report's classification head (3.1.2).
 
     Args:
         backbone (dict): an mmseg backbone (ERFNet; its decoder is removed). Its last output is
@@ -71,11 +58,10 @@ class PretextClassifier(BaseModel):
         num_tiles (int): T for the tile tasks (jigsaw 9, relative patch 2); 1 for rotation.
     """
 
-    def __init__(self, backbone: dict, task: str = 'rotation', num_classes: int = 4,
-                 hidden_channels: int = 128, feature_channels: int = 128, num_tiles: int = 1,
-                 data_preprocessor: Optional[dict] = None, init_cfg=None):
-        super().__init__(data_preprocessor=data_preprocessor or dict(type='PretextDataPreProcessor'),
-                         init_cfg=init_cfg)
+    def __init__(self, backbone: dict, task: str = 'rotation', num_classes: int = 4, hidden_channels: int = 128,
+                 feature_channels: int = 128, num_tiles: int = 1, data_preprocessor: Optional[dict] = None,
+                 init_cfg=None):
+        super().__init__(data_preprocessor=data_preprocessor or dict(type='PretextDataPreProcessor'), init_cfg=init_cfg)
         if task not in TASKS:
             raise ValueError(f'PretextClassifier: task={task!r}: expected one of {TASKS}')
         if (task == 'rotation') != (num_tiles == 1):
@@ -84,7 +70,7 @@ class PretextClassifier(BaseModel):
         self.task, self.num_classes, self.num_tiles = task, int(num_classes), int(num_tiles)
         self.backbone = MODELS.build(backbone)
         if isinstance(getattr(self.backbone, 'decoder', None), nn.ModuleList):
-            self.backbone.decoder = nn.ModuleList()          # encoder-only task
+            self.backbone.decoder = nn.ModuleList()  # encoder-only task
         self.pool = nn.AdaptiveMaxPool2d(1)
         self.head = classification_head(feature_channels * num_tiles, hidden_channels, num_classes)
 
@@ -103,7 +89,7 @@ class PretextClassifier(BaseModel):
             raise ValueError(f'PretextClassifier({self.task}): expected (N, {self.num_tiles}, 3, '
                              f'h, w) tiles, got {tuple(inputs.shape)}')
         n = inputs.shape[0]
-        feats = self.features(inputs.flatten(0, 1)).view(n, -1)    # tile order kept
+        feats = self.features(inputs.flatten(0, 1)).view(n, -1)  # tile order kept
         return self.head(feats)
 
     @staticmethod

@@ -1,4 +1,4 @@
-"""Colorization decode head: mmseg's FCNHead regressing (a*, b*) with MSE (seed 001, 3.2.5)."""
+"""Colorization decode head: mmseg's FCNHead regressing (a*, b*) with MSE (the ERFNet thesis, 3.2.5)."""
 from typing import List
 
 import torch
@@ -34,8 +34,9 @@ class ColorizationHead(FCNHead):
             raise KeyError('ColorizationHead: data samples lack "gt_ab" (pack with '
                            'PackColorizationInputs after ColorizationPretext)')
         # the loss in float32 whatever the logits' dtype (AMP): the a*b* targets are not rounded
-        target = torch.stack([s.gt_ab.data for s in batch_data_samples]).to(
-            device=seg_logits.device, dtype=torch.promote_types(seg_logits.dtype, torch.float32))
+        target = torch.stack([s.gt_ab.data for s in batch_data_samples
+                              ]).to(device=seg_logits.device,
+                                    dtype=torch.promote_types(seg_logits.dtype, torch.float32))
         pred = resize(seg_logits.to(target.dtype), size=target.shape[2:], mode='bilinear',
                       align_corners=self.align_corners)
         return dict(loss_mse=self.loss_weight * F.mse_loss(pred, target))

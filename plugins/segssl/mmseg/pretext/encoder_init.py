@@ -1,8 +1,8 @@
 """``init_cfg=dict(type='PretrainedERFNetEncoder', checkpoint=FILE)``: an mmseg ``ERFNet``
-backbone whose encoder (the seed's layers 1-16, ``encoder.*``) comes from ``FILE`` and nothing
+backbone whose encoder (the report's layers 1-16, ``encoder.*``) comes from ``FILE`` and nothing
 else, checked tensor by tensor.
 
-Seed 001 (001_06df34aad1e5772c.txt, Section 5.1, line ~347): "All of the self-supervised methods
+The ERFNet thesis (001_06df34aad1e5772c.txt, Section 5.1, line ~347): "All of the self-supervised methods
 are first initialized with an encoder pretrained on ImageNet classification". An ImageNet
 classifier has no decoder, so the encoder-decoder tasks (Otsu, colorization) keep a random
 decoder; mmengine's ``Pretrained`` would load whatever decoder the file carries, and with
@@ -42,15 +42,18 @@ class PretrainedERFNetEncoder:
         src = read_erfnet(self.checkpoint, self.trust_pickle)['encoder']
         missing = [k for k in own if k not in src and not k.endswith('num_batches_tracked')]
         unexpected = [k for k in src if k not in own]
-        wrong = [f'{k} {tuple(src[k].shape)} (model {tuple(own[k].shape)})' for k in own
-                 if k in src and src[k].shape != own[k].shape]
+        wrong = [
+            f'{k} {tuple(src[k].shape)} (model {tuple(own[k].shape)})' for k in own
+            if k in src and src[k].shape != own[k].shape
+        ]
         if missing or unexpected or wrong:
             raise ValueError(f'{self.checkpoint}: its ERFNet encoder does not fit the model: '
                              f'missing {missing[:6]}, unexpected {unexpected[:6]}, '
                              f'wrong shape {wrong[:6]}')
         module.load_state_dict({k: src[k] for k in own if k in src}, strict=False)
-        print_log(f'PretrainedERFNetEncoder: {len(src)} encoder tensors from {self.checkpoint} '
-                  '(the decoder, if any, keeps its initialisation)', logger='current')
+        print_log(
+            f'PretrainedERFNetEncoder: {len(src)} encoder tensors from {self.checkpoint} '
+            '(the decoder, if any, keeps its initialisation)', logger='current')
         if hasattr(module, '_params_init_info'):
             update_init_info(module, init_info=self._get_init_info())
 

@@ -1,6 +1,6 @@
-"""Data transforms that make seed 001's pretext inputs and labels (the maths is in segssl.core).
+"""Data transforms that make the ERFNet thesis's pretext inputs and labels (the maths is in segssl.core).
 
-Put them after the geometric / photometric augmentation steps a config chooses (the seed varies
+Put them after the geometric / photometric augmentation steps a config chooses (the report varies
 augmentation per task: that is the config's pipeline), except :class:`OtsuPretext`, which goes
 right after loading so that crops and flips move its labels with the image.
 
@@ -19,8 +19,7 @@ from mmseg.registry import TRANSFORMS
 
 from segssl.core.lab import colorization_pair
 from segssl.core.otsu import otsu_labels, rgb_to_gray_uint8
-from segssl.core.pretext import (hamming_permutation_set, jigsaw_sample, relative_patch_sample,
-                                 rotation_sample)
+from segssl.core.pretext import hamming_permutation_set, jigsaw_sample, relative_patch_sample, rotation_sample
 
 ORDERS = ('bgr', 'rgb')
 
@@ -40,11 +39,11 @@ def _image(results, who):
 
 @TRANSFORMS.register_module()
 class RotationPretext(BaseTransform):
-    """Rotate ``img`` counter-clockwise by k * 90 degrees, k uniform (seed 001, 3.2.2); sets
+    """Rotate ``img`` counter-clockwise by k * 90 degrees, k uniform (the ERFNet thesis, 3.2.2); sets
     ``pretext_label`` = k. The image must be square (crop it first).
 
     Args:
-        num_rotations (int): 4 (0/90/180/270, the seed) or 2 (0/180).
+        num_rotations (int): 4 (0/90/180/270, the report) or 2 (0/180).
     """
 
     def __init__(self, num_rotations: int = 4):
@@ -78,42 +77,50 @@ class _TileTask(BaseTransform):
 
     def _augment(self, tiles: np.ndarray) -> np.ndarray:
         out = []
-        for t in tiles:                           # each tile separately (seed 001, 3.2.3)
+        for t in tiles:  # each tile separately (the ERFNet thesis, 3.2.3)
             r = dict(img=np.ascontiguousarray(t), img_shape=t.shape[:2])
             for step in self.tile_pipeline:
                 r = step(r)
             out.append(r['img'])
         return np.stack(out)
 
+    def _sample(self, img: np.ndarray):
+        """(tiles, pretext label) of one image (the task's sampler from segssl.core.pretext)."""
+        raise NotImplementedError
+
+    def transform(self, results: Dict) -> Dict:
+        name = type(self).__name__
+        img = _image(results, name)
+        try:
+            tiles, label = self._sample(img)
+        except ValueError as e:
+            raise ValueError(f'{name} on {results.get("img_path")}: {e}') from None
+        results.update(tiles=self._augment(tiles), pretext_label=label)
+        return results
+
 
 @TRANSFORMS.register_module()
 class JigsawPretext(_TileTask):
     """Cut a (grid * cell)^2 image into grid^2 tiles of ``tile`` px at random offsets inside their
     cells, shuffle them by a random member of the max-Hamming permutation set; sets ``tiles``
-    (grid^2, tile, tile, C) and ``pretext_label`` (the permutation's index). Seed 001, 3.2.3.
+    (grid^2, tile, tile, C) and ``pretext_label`` (the permutation's index). The ERFNet thesis, 3.2.3.
 
     Args:
         num_permutations (int): size of the permutation set = number of classes (100).
         permutation_seed (int): seed of the set's first permutation (the set is then fixed).
-        grid, cell, tile (int): 3, 75, 64 (the seed: 225 px crop, 75 px cells, 64 px tiles).
-        tile_pipeline (list[dict]): transforms applied to each tile on its own (the seed's
+        grid, cell, tile (int): 3, 75, 64 (the report: 225 px crop, 75 px cells, 64 px tiles).
+        tile_pipeline (list[dict]): transforms applied to each tile on its own (the report's
             per-patch colour jitter: ``[dict(type='PhotoMetricDistortion')]``); [] for none.
     """
 
-    def __init__(self, num_permutations: int = 100, permutation_seed: int = 0, grid: int = 3,
-                 cell: int = 75, tile: int = 64, tile_pipeline: Sequence[dict] = ()):
+    def __init__(self, num_permutations: int = 100, permutation_seed: int = 0, grid: int = 3, cell: int = 75,
+                 tile: int = 64, tile_pipeline: Sequence[dict] = ()):
         super().__init__(grid, cell, tile, tile_pipeline)
         self.num_permutations, self.permutation_seed = int(num_permutations), int(permutation_seed)
         self.permutations = hamming_permutation_set(num_permutations, grid * grid, permutation_seed)
 
-    def transform(self, results: Dict) -> Dict:
-        img = _image(results, 'JigsawPretext')
-        try:
-            tiles, label = jigsaw_sample(img, self.permutations, self.grid, self.cell, self.tile)
-        except ValueError as e:
-            raise ValueError(f'JigsawPretext on {results.get("img_path")}: {e}') from None
-        results.update(tiles=self._augment(tiles), pretext_label=label)
-        return results
+    def _sample(self, img: np.ndarray):
+        return jigsaw_sample(img, self.permutations, self.grid, self.cell, self.tile)
 
     def __repr__(self):
         return (f'{self.__class__.__name__}(num_permutations={self.num_permutations}, '
@@ -123,21 +130,15 @@ class JigsawPretext(_TileTask):
 
 @TRANSFORMS.register_module()
 class RelativePatchPretext(_TileTask):
-    """Centre tile + one random neighbour of the jigsaw grid (seed 001, 3.2.4: "patches are
+    """Centre tile + one random neighbour of the jigsaw grid (the ERFNet thesis, 3.2.4: "patches are
     extracted in the same way as the jigsaw task"); sets ``tiles`` (2, tile, tile, C) =
     [centre, neighbour] and ``pretext_label`` in 0..7 (segssl.core.pretext.NEIGHBOURS)."""
 
     def __init__(self, cell: int = 75, tile: int = 64, tile_pipeline: Sequence[dict] = ()):
         super().__init__(3, cell, tile, tile_pipeline)
 
-    def transform(self, results: Dict) -> Dict:
-        img = _image(results, 'RelativePatchPretext')
-        try:
-            tiles, label = relative_patch_sample(img, 3, self.cell, self.tile)
-        except ValueError as e:
-            raise ValueError(f'RelativePatchPretext on {results.get("img_path")}: {e}') from None
-        results.update(tiles=self._augment(tiles), pretext_label=label)
-        return results
+    def _sample(self, img: np.ndarray):
+        return relative_patch_sample(img, 3, self.cell, self.tile)
 
     def __repr__(self):
         return (f'{self.__class__.__name__}(cell={self.cell}, tile={self.tile}, '
@@ -148,10 +149,10 @@ class RelativePatchPretext(_TileTask):
 class ColorizationPretext(BaseTransform):
     """Replace ``img`` by its L* channel tiled to 3 channels, scaled by 2.55 to the 0-255 range
     of the images the fine-tuned network sees (so the usual mean/std normalisation applies), and
-    set ``gt_ab`` (2, H, W) float32 = (a*, b*) / ``ab_scale`` (seed 001, 3.2.5).
+    set ``gt_ab`` (2, H, W) float32 = (a*, b*) / ``ab_scale`` (the ERFNet thesis, 3.2.5).
 
     Args:
-        ab_scale (float): divisor of the a*, b* targets. The seed's MSE does not say their scale;
+        ab_scale (float): divisor of the a*, b* targets. The report's MSE does not say their scale;
             128 maps them to about [-1, 1] (common in colorization code), so the head, which
             starts near 0, needs no large outputs; 1 keeps raw values.
         channel_order (str): 'bgr' (mmcv's loader) or 'rgb'.
@@ -177,10 +178,10 @@ class ColorizationPretext(BaseTransform):
 @TRANSFORMS.register_module()
 class OtsuPretext(BaseTransform):
     """Per-pixel multilevel-Otsu classes of the grey image as ``gt_seg_map`` (uint8, classes
-    0..K-1), registered in ``seg_fields`` so crops / flips / resizes move it (seed 001, 3.2.6).
+    0..K-1), registered in ``seg_fields`` so crops / flips / resizes move it (the ERFNet thesis, 3.2.6).
 
     Args:
-        classes (int): K, the number of clusters (the seed: 4, its maximum).
+        classes (int): K, the number of clusters (the report: 4, its maximum).
         channel_order (str): 'bgr' (mmcv's loader) or 'rgb'.
     """
 

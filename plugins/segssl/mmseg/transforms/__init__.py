@@ -1,5 +1,5 @@
-"""Two-view transforms for pixel-level pretraining (seed 000 / PixPro), registered in mmseg's
-TRANSFORMS. A seed 000 pipeline::
+"""Two-view transforms for pixel-level pretraining (the PixPro thesis / PixPro), registered in mmseg's
+TRANSFORMS. A the PixPro thesis pipeline::
 
     [dict(type='LoadImageFromFile'),
      dict(type='TwoViewCrop', size=224),                    # views, view_boxes/flips/warps/size
@@ -15,5 +15,7 @@ from .pack_pixel_views import PackPixelViews
 from .two_view_crop import TwoViewCrop, sample_resized_crop_box
 from .view_color_augment import ViewColorAugment
 
-__all__ = ['AffineView', 'FrameClipViews', 'PackFrameClip', 'SampleFrameClip', 'OnlineRandomErasing', 'OnlineRandomPatchedErasing', 'PackPixelViews',
-           'TwoViewCrop', 'ViewColorAugment', 'sample_resized_crop_box']
+__all__ = [
+    'AffineView', 'FrameClipViews', 'PackFrameClip', 'SampleFrameClip', 'OnlineRandomErasing',
+    'OnlineRandomPatchedErasing', 'PackPixelViews', 'TwoViewCrop', 'ViewColorAugment', 'sample_resized_crop_box'
+]

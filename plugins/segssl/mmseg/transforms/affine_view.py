@@ -1,4 +1,4 @@
-"""Affine warp of one view, recording its inverse warp for matching (seed 000, 3.2)."""
+"""Affine warp of one view, recording its inverse warp for matching (the PixPro thesis, 3.2)."""
 from typing import Dict, Optional, Sequence, Tuple, Union
 
 import cv2
@@ -24,23 +24,23 @@ class AffineView(BaseTransform):
     """Warp ``results['views'][view]`` by an affine map (cv2.warpAffine, bilinear, zero border)
     and record the inverse warp in ``results['view_warps'][view]``.
 
-    The seed applies it to view 1 (``view=0``) before erasing, so the target copy and the online
+    The report applies it to view 1 (``view=0``) before erasing, so the target copy and the online
     copy are both the warped view; ``segssl.core.lattice_from_boxes(..., warp=view_warps)`` then
-    places the warped view's feature bins in original-image coordinates (the seed's
+    places the warped view's feature bins in original-image coordinates (the report's
     "inverse-warped feature map"). Convention and formula: ``segssl.core.affine`` (continuous pixel
     coordinates, rotation/shear about the view centre (w/2, h/2), positive angle
     counter-clockwise as displayed). A second AffineView on the same view composes.
 
     Args:
-        view: which view to warp (0 = view 1, the seed's choice; 1 = view 2).
+        view: which view to warp (0 = view 1, the report's choice; 1 = view 2).
         mode: 'fixed': angle = ``degrees``, translation = ``translate``, shear = ``shear``;
             'random': drawn per sample, angle ~ U(-degrees, degrees), t_x ~ U(-translate[0],
             translate[0]), t_y likewise, shear_x ~ U(-shear[0], shear[0]), shear_y likewise.
-            (The seed's random affine is "per batch": for that, draw once per batch in the model
+            (The report's random affine is "per batch": for that, draw once per batch in the model
             with ``segssl.core.affine.random_affine_params`` + ``warp_images``.)
         degrees: rotation in degrees. translate: (t_x, t_y) pixels. shear: (shear_x, shear_y)
             degrees (a number means both).
-    Seed 000 rows: rotation = ``AffineView(mode='fixed', degrees=30, translate=(0, 0),
+    The PixPro thesis rows: rotation = ``AffineView(mode='fixed', degrees=30, translate=(0, 0),
     shear=(0, 0))``; fixed affine = ``AffineView(mode='fixed', degrees=30, translate=(10, 10),
     shear=(10, 10))`` (the defaults); random affine = ``AffineView(mode='random', degrees=45,
     translate=(100, 100), shear=(10, 0))``.
@@ -51,8 +51,8 @@ class AffineView(BaseTransform):
     """
 
     def __init__(self, view: int = 0, mode: str = 'fixed', degrees: float = 30.0,
-                 translate: Union[float, Sequence[float]] = (10.0, 10.0),
-                 shear: Union[float, Sequence[float]] = (10.0, 10.0)):
+                 translate: Union[float, Sequence[float]] = (10.0, 10.0), shear: Union[float,
+                                                                                       Sequence[float]] = (10.0, 10.0)):
         if view not in (0, 1):
             raise ValueError(f'AffineView: view={view!r}, expected 0 (view 1) or 1 (view 2)')
         if mode not in MODES:
@@ -70,8 +70,7 @@ class AffineView(BaseTransform):
         if self.mode == 'fixed':
             return dict(angle=self.degrees, translate=self.translate, shear=self.shear)
         u = np.random.uniform(-1.0, 1.0, size=5)
-        return dict(angle=u[0] * self.degrees,
-                    translate=(u[1] * self.translate[0], u[2] * self.translate[1]),
+        return dict(angle=u[0] * self.degrees, translate=(u[1] * self.translate[0], u[2] * self.translate[1]),
                     shear=(u[3] * self.shear[0], u[4] * self.shear[1]))
 
     def transform(self, results: Dict) -> Optional[Dict]:
@@ -81,14 +80,15 @@ class AffineView(BaseTransform):
                            f'(run TwoViewCrop first), for {results.get("img_path")}')
         if 'online_views' in results:
             raise ValueError('AffineView: results already has "online_views" (erasing ran first); '
-                             'seed 000 warps the view before erasing: put AffineView before it')
+                             'the PixPro thesis warps the view before erasing: put AffineView before it')
         img = views[self.view]
         h, w = img.shape[:2]
-        forward = affine_matrix(**self.params(), center=(w / 2, h / 2))         # float64 (2, 3)
+        forward = affine_matrix(**self.params(), center=(w / 2, h / 2))  # float64 (2, 3)
         inverse = invert_affine(forward)
-        warped = cv2.warpAffine(img, to_index_convention(inverse).numpy(), (w, h),
-                                flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-                                borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+        warped = cv2.warpAffine(img,
+                                to_index_convention(inverse).numpy(), (w, h),
+                                flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_CONSTANT,
+                                borderValue=0)
         if warped.ndim == 2 and img.ndim == 3:
             warped = warped[:, :, None]
         views = list(views)
@@ -99,10 +99,8 @@ class AffineView(BaseTransform):
         # new inverse = old inverse after this inverse: warped pixel -> previous view -> un-warped
         warps[self.view] = compose_affine(inverse, old).numpy()
         results['view_warps'] = warps
-        affine = np.array(results.get('view_affine', np.tile(np.eye(2, 3), (2, 1, 1))),
-                          dtype=np.float32, copy=True)
-        affine[self.view] = compose_affine(torch.as_tensor(affine[self.view], dtype=torch.float64),
-                                           forward).numpy()
+        affine = np.array(results.get('view_affine', np.tile(np.eye(2, 3), (2, 1, 1))), dtype=np.float32, copy=True)
+        affine[self.view] = compose_affine(torch.as_tensor(affine[self.view], dtype=torch.float64), forward).numpy()
         results['view_affine'] = affine
         return results
 

@@ -1,4 +1,4 @@
-"""Clip transforms for seed 003's video anchor loss: sample an anchor frame x_0 and the p frames
+"""Clip transforms for the SimCLR report's video anchor loss: sample an anchor frame x_0 and the p frames
 after it, augment each like a SimCLR view, pack them as (1 + p, 3, H, W)."""
 from typing import Dict, Optional, Sequence
 
@@ -22,7 +22,7 @@ class SampleFrameClip(BaseTransform):
 
     Args:
         num_frames: p, the frames after the anchor (3).
-        frame_interval: step between sampled frames (1: successive frames, as seed 003's x_1..x_p
+        frame_interval: step between sampled frames (1: successive frames, as the SimCLR report's x_1..x_p
             "successive set of images"; its folders kept one frame in 100 of the video).
     Adds ``frames`` (list of 1 + p arrays, anchor first), ``frame_indices`` (int64 (1 + p,)).
     """
@@ -69,11 +69,11 @@ class FrameClipViews(BaseTransform):
             grey p 0.2, blur p 0.5, no solarize).
     """
 
-    def __init__(self, size: int = 64, scale: Sequence[float] = (0.08, 1.0),
-                 ratio: Sequence[float] = (3 / 4, 4 / 3), flip_prob: float = 0.5,
-                 interpolation: str = 'bilinear', color: Optional[dict] = None):
-        color = dict(dict(jitter_prob=0.8, brightness=0.8, contrast=0.8, saturation=0.8, hue=0.2,
-                          grayscale_prob=0.2, blur_prob=0.5, solarize_prob=0.0), **(color or {}))
+    def __init__(self, size: int = 64, scale: Sequence[float] = (0.08, 1.0), ratio: Sequence[float] = (3 / 4, 4 / 3),
+                 flip_prob: float = 0.5, interpolation: str = 'bilinear', color: Optional[dict] = None):
+        color = dict(
+            dict(jitter_prob=0.8, brightness=0.8, contrast=0.8, saturation=0.8, hue=0.2, grayscale_prob=0.2,
+                 blur_prob=0.5, solarize_prob=0.0), **(color or {}))
         for k in ('jitter_prob', 'grayscale_prob', 'blur_prob', 'solarize_prob'):
             if not isinstance(color[k], (int, float)):
                 raise ValueError(f'FrameClipViews: color[{k!r}]={color[k]!r}: expected one '

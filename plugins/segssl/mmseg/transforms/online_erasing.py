@@ -1,12 +1,12 @@
-"""Erasing of the ONLINE copy of each view only (seed 000, 3.3). The maths: segssl.core.erasing."""
+"""Erasing of the ONLINE copy of each view only (the PixPro thesis, 3.3). The maths: segssl.core.erasing."""
 from typing import Dict, Optional, Sequence
 
 import numpy as np
 from mmcv.transforms import BaseTransform
 from mmseg.registry import TRANSFORMS
 
-from segssl.core.erasing import (FILLS, IMAGENET_MEAN_RGB, IMAGENET_STD_RGB, erase,
-                                 patch_erasing_mask, rectangle_mask, sample_erasing_rectangle)
+from segssl.core.erasing import (FILLS, IMAGENET_MEAN_RGB, IMAGENET_STD_RGB, erase, patch_erasing_mask, rectangle_mask,
+                                 sample_erasing_rectangle)
 
 
 class _OnlineErasing(BaseTransform):
@@ -15,8 +15,7 @@ class _OnlineErasing(BaseTransform):
     ``views`` (the target copies) stay untouched. Records ``online_erased`` bool (2,): whether
     each online view was erased by this transform (or an earlier one)."""
 
-    def __init__(self, p: float, fill: str, mean: Sequence[float], std: Sequence[float],
-                 channel_order: str):
+    def __init__(self, p: float, fill: str, mean: Sequence[float], std: Sequence[float], channel_order: str):
         if not 0 <= p <= 1:
             raise ValueError(f'{type(self).__name__}: p={p!r}, expected a probability')
         if fill not in FILLS:
@@ -63,7 +62,7 @@ class _OnlineErasing(BaseTransform):
 
 @TRANSFORMS.register_module()
 class OnlineRandomErasing(_OnlineErasing):
-    """Random Erasing (Zhong et al.; seed 000 eqs. 3.3-3.4) of each online view with probability p.
+    """Random Erasing (Zhong et al.; the PixPro thesis eqs. 3.3-3.4) of each online view with probability p.
 
     S_e / S ~ U(s_l, s_h) (``scale``), aspect r_e = H_e / W_e ~ U(r_1, r_2) (``ratio``),
     H_e = sqrt(S_e r_e), W_e = sqrt(S_e / r_e), top-left (x_e, y_e) uniform; everything is drawn
@@ -73,7 +72,7 @@ class OnlineRandomErasing(_OnlineErasing):
     Args:
         p: probability per view (seed: 1.0; one run 0.5).
         scale: (s_l, s_h) = (0.02, 0.4). ratio: (r_1, r_2) = (0.3, 1 / 0.3).
-        fill: 'black' (seed's best, 72.56 mIoU) or 'gaussian' (mean + std * N(0, 1) per pixel and
+        fill: 'black' (the report's best, 72.56 mIoU) or 'gaussian' (mean + std * N(0, 1) per pixel and
             channel, ``mean``/``std`` ImageNet's in 0-255 RGB units, i.e. N(0, 1) after
             normalisation; clipped to uint8).
         channel_order: of the views ('bgr' from LoadImageFromFile): mean/std are reordered.
@@ -82,9 +81,8 @@ class OnlineRandomErasing(_OnlineErasing):
     target copies in ``views`` stay untouched. Randomness: numpy's global state.
     """
 
-    def __init__(self, p: float = 1.0, scale: Sequence[float] = (0.02, 0.4),
-                 ratio: Sequence[float] = (0.3, 1 / 0.3), fill: str = 'black',
-                 max_attempts: int = 100, mean: Sequence[float] = IMAGENET_MEAN_RGB,
+    def __init__(self, p: float = 1.0, scale: Sequence[float] = (0.02, 0.4), ratio: Sequence[float] = (0.3, 1 / 0.3),
+                 fill: str = 'black', max_attempts: int = 100, mean: Sequence[float] = IMAGENET_MEAN_RGB,
                  std: Sequence[float] = IMAGENET_STD_RGB, channel_order: str = 'bgr'):
         super().__init__(p, fill, mean, std, channel_order)
         if not 0 < scale[0] <= scale[1] <= 1:
@@ -105,11 +103,11 @@ class OnlineRandomErasing(_OnlineErasing):
 
 @TRANSFORMS.register_module()
 class OnlineRandomPatchedErasing(_OnlineErasing):
-    """Random Patched Erasing (seed 000, 3.3) of each online view with probability p:
+    """Random Patched Erasing (the PixPro thesis, 3.3) of each online view with probability p:
     ``num_patches`` squares of side ``patch_size`` at uniform positions (fully inside the view),
     overlapping freely; the union is filled.
 
-    The seed is inconsistent about the size: its mask formula (P_x - s, P_x + s) gives squares
+    The report is inconsistent about the size: its mask formula (P_x - s, P_x + s) gives squares
     of side 2s = 20, but its figure caption says "50 patches of size 10x10" and its text "about
     10% of the image was erased" (50 x 10^2 ~ 10% of 224^2). We follow the caption and the 10%:
     side ``patch_size`` = 10 by default (set 20 for the formula's reading).
@@ -122,9 +120,9 @@ class OnlineRandomPatchedErasing(_OnlineErasing):
     Creates ``online_views`` (a copy of ``views`` if not present) and erases only those.
     """
 
-    def __init__(self, p: float = 1.0, num_patches: int = 50, patch_size: int = 10,
-                 fill: str = 'black', mean: Sequence[float] = IMAGENET_MEAN_RGB,
-                 std: Sequence[float] = IMAGENET_STD_RGB, channel_order: str = 'bgr'):
+    def __init__(self, p: float = 1.0, num_patches: int = 50, patch_size: int = 10, fill: str = 'black',
+                 mean: Sequence[float] = IMAGENET_MEAN_RGB, std: Sequence[float] = IMAGENET_STD_RGB,
+                 channel_order: str = 'bgr'):
         super().__init__(p, fill, mean, std, channel_order)
         if num_patches < 0 or patch_size < 1:
             raise ValueError(f'OnlineRandomPatchedErasing: num_patches={num_patches!r}, '

@@ -23,12 +23,12 @@ class PackPixelViews(BaseTransform):
     ``torch.as_tensor`` and ``segssl.core.lattice_from_boxes`` take them directly.
     """
 
-    def __init__(self, meta_keys: Sequence[str] = ('img_path', 'ori_shape', 'view_boxes',
-                                                   'view_flips', 'view_warps', 'view_size')):
+    def __init__(self, meta_keys: Sequence[str] = ('img_path', 'ori_shape', 'view_boxes', 'view_flips', 'view_warps',
+                                                   'view_size')):
         self.meta_keys = tuple(meta_keys)
 
     def transform(self, results: Dict) -> Optional[Dict]:
-        missing = [k for k in ('views',) + REQUIRED_KEYS if k not in results]
+        missing = [k for k in ('views', ) + REQUIRED_KEYS if k not in results]
         if missing:
             raise KeyError(f'PackPixelViews: results lacks {missing} (run TwoViewCrop first), '
                            f'for {results.get("img_path")}')

@@ -1,4 +1,4 @@
-"""Two RandomResizedCrop views of one image, with their boxes and flips (seed 000, 2.4.1 / 3.1)."""
+"""Two RandomResizedCrop views of one image, with their boxes and flips (the PixPro thesis, 2.4.1 / 3.1)."""
 import math
 from typing import Dict, Optional, Sequence, Tuple
 
@@ -7,8 +7,12 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 from mmseg.registry import TRANSFORMS
 
-INTERPOLATIONS = {'nearest': cv2.INTER_NEAREST, 'bilinear': cv2.INTER_LINEAR,
-                  'bicubic': cv2.INTER_CUBIC, 'area': cv2.INTER_AREA}
+INTERPOLATIONS = {
+    'nearest': cv2.INTER_NEAREST,
+    'bilinear': cv2.INTER_LINEAR,
+    'bicubic': cv2.INTER_CUBIC,
+    'area': cv2.INTER_AREA
+}
 
 
 def sample_resized_crop_box(height: int, width: int, scale: Sequence[float] = (0.08, 1.0),
@@ -47,7 +51,7 @@ def sample_resized_crop_box(height: int, width: int, scale: Sequence[float] = (0
 @TRANSFORMS.register_module()
 class TwoViewCrop(BaseTransform):
     """Two random resized crops v1, v2 of ``results['img']``, each flipped horizontally with
-    probability ``flip_prob`` after cropping (PixPro / seed 000: two 224 x 224 crops).
+    probability ``flip_prob`` after cropping (PixPro / the PixPro thesis: two 224 x 224 crops).
 
     The crop of box (x1, y1, x2, y2) (integer pixels, x2/y2 exclusive) is resized to size x size,
     so view pixel (col c, row r) has its centre at original-image point
@@ -70,9 +74,8 @@ class TwoViewCrop(BaseTransform):
     Randomness: numpy's global state (seeded by mmengine per worker), like mmcv's transforms.
     """
 
-    def __init__(self, size: int = 224, scale: Sequence[float] = (0.08, 1.0),
-                 ratio: Sequence[float] = (3 / 4, 4 / 3), flip_prob: float = 0.5,
-                 interpolation: str = 'bilinear'):
+    def __init__(self, size: int = 224, scale: Sequence[float] = (0.08, 1.0), ratio: Sequence[float] = (3 / 4, 4 / 3),
+                 flip_prob: float = 0.5, interpolation: str = 'bilinear'):
         if not (isinstance(size, (int, np.integer)) and size > 0):
             raise ValueError(f'TwoViewCrop: size={size!r}, expected a positive int')
         if not 0 < scale[0] <= scale[1] <= 1:
@@ -89,8 +92,7 @@ class TwoViewCrop(BaseTransform):
 
     def _view(self, img: np.ndarray) -> Tuple[np.ndarray, Tuple[int, int, int, int], bool]:
         x1, y1, x2, y2 = sample_resized_crop_box(img.shape[0], img.shape[1], self.scale, self.ratio)
-        view = cv2.resize(img[y1:y2, x1:x2], (self.size, self.size),
-                          interpolation=INTERPOLATIONS[self.interpolation])
+        view = cv2.resize(img[y1:y2, x1:x2], (self.size, self.size), interpolation=INTERPOLATIONS[self.interpolation])
         if view.ndim == 2 and img.ndim == 3:
             view = view[:, :, None]
         flip = bool(np.random.rand() < self.flip_prob)

@@ -1,4 +1,4 @@
-"""BYOL / PixPro photometric augmentation of each view (seed 000, 3.1; numpy + cv2)."""
+"""BYOL / PixPro photometric augmentation of each view (the PixPro thesis, 3.1; numpy + cv2)."""
 from typing import Dict, Optional, Sequence, Tuple, Union
 
 import cv2
@@ -33,7 +33,7 @@ def adjust_hue(img: np.ndarray, shift: float, bgr: bool) -> np.ndarray:
 @TRANSFORMS.register_module()
 class ViewColorAugment(BaseTransform):
     """Per-view photometric augmentation of ``results['views']`` (BYOL's asymmetric recipe,
-    used by PixPro and seed 000), in this order, each step drawn independently per view:
+    used by PixPro and the PixPro thesis), in this order, each step drawn independently per view:
 
     1. colour jitter with probability ``jitter_prob`` (p = 0.8): brightness, contrast,
        saturation, hue factors drawn as torchvision's ColorJitter (brightness b ~ U(1-0.4, 1+0.4),
@@ -97,8 +97,8 @@ class ViewColorAugment(BaseTransform):
                 f = np.random.uniform(max(0.0, 1 - self.saturation), 1 + self.saturation)
                 img = np.clip(img * f + _gray(img, self._rgb_index) * (1 - f), 0, 1)
             elif k == 3 and self.hue > 0:
-                img = np.clip(adjust_hue(img, np.random.uniform(-self.hue, self.hue),
-                                         self.channel_order == 'bgr'), 0, 1)
+                img = np.clip(adjust_hue(img, np.random.uniform(-self.hue, self.hue), self.channel_order == 'bgr'), 0,
+                              1)
         return img.astype(np.float32)
 
     def augment(self, view: np.ndarray, index: int) -> np.ndarray:
@@ -113,8 +113,7 @@ class ViewColorAugment(BaseTransform):
         if np.random.rand() < self.blur_prob[index]:
             sigma = np.random.uniform(*self.blur_sigma)
             k = self.blur_kernel_size or 0
-            img = cv2.GaussianBlur(img, (k, k), sigmaX=sigma, sigmaY=sigma,
-                                   borderType=cv2.BORDER_REFLECT_101)
+            img = cv2.GaussianBlur(img, (k, k), sigmaX=sigma, sigmaY=sigma, borderType=cv2.BORDER_REFLECT_101)
         out = np.clip(np.rint(img * 255.0), 0, 255).astype(np.uint8)
         if np.random.rand() < self.solarize_prob[index]:
             out = np.where(out >= self.solarize_threshold, 255 - out, out).astype(np.uint8)

@@ -1,19 +1,20 @@
-"""Qualitative figures (matplotlib, PNG, written atomically like ``segssl.plots``):
+"""Qualitative figures (matplotlib, PNG, written atomically like ``segssl.runs.plots``):
 
-- ``plot_pixel_pairs``: two views of one image with their positive pixel pairs (seed 000, PixPro)
+- ``plot_pixel_pairs``: two views of one image with their positive pixel pairs (the PixPro thesis, PixPro)
   drawn as lines between the centres of matched feature bins;
 - ``plot_prediction_grid``: one row per image: image, ground truth, predictions of several runs;
 - ``plot_mix_step``: one ClassMix / DACS step: image a, image b, mask M, mixed image
   x' = M x_a + (1 - M) x_b, mixed pseudo-label, mixed weight map.
 
 No mm* imports: the mmseg side (running the view transforms, inference, the training hook) is in
-``segssl.mmseg.figures``. Each function returns the arrays it drew, so tests check pixel values.
+``segssl.mmseg`` (``pixpro_views``, ``run_inference``, ``mix_visualization_hook``). Each function returns
+the arrays it drew, so tests check pixel values.
 """
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from segssl.plots import _save
+from .plots import _save
 
 
 def _pyplot():
@@ -130,13 +131,15 @@ def plot_prediction_grid(images: List[np.ndarray], gts: List[np.ndarray], preds:
     if n == 0 or len(gts) != n or any(len(p) != n for p in preds.values()):
         raise ValueError(f'plot_prediction_grid: {n} images, {len(gts)} ground truths, predictions per run '
                          f'{ {k: len(v) for k, v in preds.items()} }; expected equal non-zero counts')
-    panels = [[np.asarray(images[i], dtype=np.uint8), colorize(gts[i], palette, ignore_index)]
-              + [colorize(p[i], palette, ignore_index) for p in preds.values()] for i in range(n)]
+    panels = [[np.asarray(images[i], dtype=np.uint8),
+               colorize(gts[i], palette, ignore_index)] +
+              [colorize(p[i], palette, ignore_index) for p in preds.values()] for i in range(n)]
     titles = ['image', 'ground truth'] + list(preds)
     plt = _pyplot()
     h, w = panels[0][0].shape[:2]
-    fig, axes = plt.subplots(n, len(titles), figsize=(2.6 * len(titles) * w / max(h, w) + 0.5,
-                                                      2.6 * n * h / max(h, w) + 0.5), squeeze=False)
+    fig, axes = plt.subplots(n, len(titles),
+                             figsize=(2.6 * len(titles) * w / max(h, w) + 0.5, 2.6 * n * h / max(h, w) + 0.5),
+                             squeeze=False)
     for i, row in enumerate(panels):
         for j, panel in enumerate(row):
             axes[i, j].imshow(panel, interpolation='nearest')
@@ -153,9 +156,9 @@ def plot_prediction_grid(images: List[np.ndarray], gts: List[np.ndarray], preds:
     return panels
 
 
-def plot_mix_step(image_a: np.ndarray, image_b: np.ndarray, mask: np.ndarray, mixed: np.ndarray,
-                  target: np.ndarray, weight: np.ndarray, palette: Sequence[Sequence[int]], out_png: str,
-                  ignore_index: int = 255, title: str = '') -> Dict[str, np.ndarray]:
+def plot_mix_step(image_a: np.ndarray, image_b: np.ndarray, mask: np.ndarray, mixed: np.ndarray, target: np.ndarray,
+                  weight: np.ndarray, palette: Sequence[Sequence[int]], out_png: str, ignore_index: int = 255,
+                  title: str = '') -> Dict[str, np.ndarray]:
     """One mixing step of one sample in six panels: image a, image b, mask M (white = from a),
     mixed image, mixed pseudo-label (colourised; soft (C, H, W) targets are shown by argmax),
     mixed weight map (viridis, 0..1; its range in the title).
@@ -164,9 +167,14 @@ def plot_mix_step(image_a: np.ndarray, image_b: np.ndarray, mask: np.ndarray, mi
     as float)."""
     target = np.asarray(target)
     labels = target.argmax(0) if target.ndim == 3 else target
-    panels = {'image a': np.asarray(image_a, np.uint8), 'image b': np.asarray(image_b, np.uint8),
-              'mask': (np.asarray(mask, bool) * 255).astype(np.uint8), 'mixed image': np.asarray(mixed, np.uint8),
-              'pseudo-label': colorize(labels, palette, ignore_index), 'weight': np.asarray(weight, np.float64)}
+    panels = {
+        'image a': np.asarray(image_a, np.uint8),
+        'image b': np.asarray(image_b, np.uint8),
+        'mask': (np.asarray(mask, bool) * 255).astype(np.uint8),
+        'mixed image': np.asarray(mixed, np.uint8),
+        'pseudo-label': colorize(labels, palette, ignore_index),
+        'weight': np.asarray(weight, np.float64)
+    }
     plt = _pyplot()
     h, w = panels['image a'].shape[:2]
     fig, axes = plt.subplots(1, 6, figsize=(6 * 2.4 * w / max(h, w), 2.4 * h / max(h, w) + 0.6))

@@ -1,4 +1,4 @@
-"""Pixel consistency loss of PixPro / seed 000 (2.4.1):
+"""Pixel consistency loss of PixPro / the PixPro thesis (2.4.1):
 
     L = -cos(y_i, x'_j) - cos(y_j, x'_i), averaged over the positive pairs (i, j) of each image,
         then over the batch;
@@ -26,25 +26,25 @@ from .matching import FeatureLattice, positive_pairs_dense, sum_positive_targets
 #: largest HW_a * HW_b matched densely by default: 21 x 21 maps (194k pairs, 0.8 MB per image),
 #: where the two paths cost the same on the CPU (benchmarks/results/matching_paths.md); on a GPU
 #: the dense matmul gains more (not measured here)
-DENSE_MAX_PAIRS = 21 ** 4
+DENSE_MAX_PAIRS = 21**4
 
 
 def _one_direction(y, target, la: FeatureLattice, lb: FeatureLattice, tau, dense):
     """Per image: sum over positive pairs of cos(y_i, x'_j), and the number of pairs. (N,), (N,)."""
     N, C = y.shape[:2]
-    yn = F.normalize(y.flatten(2), dim=1)                                  # (N, C, HWa)
-    tn = F.normalize(target.detach().flatten(2), dim=1)                    # (N, C, HWb)
+    yn = F.normalize(y.flatten(2), dim=1)  # (N, C, HWa)
+    tn = F.normalize(target.detach().flatten(2), dim=1)  # (N, C, HWb)
     if dense:
-        A = positive_pairs_dense(la, lb, tau).to(y.dtype)                  # (N, HWa, HWb)
+        A = positive_pairs_dense(la, lb, tau).to(y.dtype)  # (N, HWa, HWb)
         cos = torch.bmm(yn.transpose(1, 2), tn)
         return (cos * A).sum((1, 2)), A.sum((1, 2))
     sums, counts = sum_positive_targets(tn.view(N, C, lb.height, lb.width), la, lb, tau)
     return (yn * sums).sum((1, 2)), counts.sum(1)
 
 
-def pixel_consistency_loss(y1: torch.Tensor, x2_target: torch.Tensor, y2: torch.Tensor,
-                           x1_target: torch.Tensor, lattice1: FeatureLattice, lattice2: FeatureLattice,
-                           tau: float = 0.7, dense: Optional[bool] = None, loss_weight: float = 1.0) -> torch.Tensor:
+def pixel_consistency_loss(y1: torch.Tensor, x2_target: torch.Tensor, y2: torch.Tensor, x1_target: torch.Tensor,
+                           lattice1: FeatureLattice, lattice2: FeatureLattice, tau: float = 0.7,
+                           dense: Optional[bool] = None, loss_weight: float = 1.0) -> torch.Tensor:
     """Symmetric pixel consistency loss (scalar).
 
     Args:

@@ -1,5 +1,5 @@
 """Reading detectron2's ``metrics.json`` (one JSON record per line, written by ``JSONWriter``
-every 20 iterations: losses are medians over the last 20 iterations) into curves, and seed 002's
+every 20 iterations: losses are medians over the last 20 iterations) into curves, and the Mask R-CNN thesis's
 final-loss table. Framework-free: the file is plain JSON lines."""
 import json
 import math
@@ -7,7 +7,7 @@ import os
 
 import numpy as np
 
-from segssl.core.smoothing import ema_smooth
+from segssl.runs.smoothing import ema_smooth
 
 LOSSES = ('loss_box_reg', 'loss_cls', 'loss_mask')
 LOSS_SUM = 'loss_box_reg+loss_cls+loss_mask'
@@ -70,7 +70,7 @@ def final_loss_table(runs, beta=0.99, debias=True):
     rows = [head]
     for label, curves in runs:
         cells, last_it = [], None
-        for key in LOSSES + (LOSS_SUM,):
+        for key in LOSSES + (LOSS_SUM, ):
             its, raw, sm = smoothed(curves, key, beta, debias)
             last_it = int(its[-1])
             cells.append(f'{sm[-1]:.4f} ({raw[-1]:.4f})')

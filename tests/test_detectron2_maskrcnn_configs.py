@@ -1,4 +1,4 @@
-"""Seed 002's detectron2 configs against the seed (batch 8, lr 0.03, 100k iterations with steps at
+"""The Mask R-CNN thesis's detectron2 configs against the report (batch 8, lr 0.03, 100k iterations with steps at
 40k/80k, the 50k/32k short schedule, gamma 0.1), the norm and input conventions of each
 initialisation, the SyncBN fallback and the MODEL.WEIGHTS / SEGSSL.INIT check. One subprocess
 loads every config (detectron2 is imported once)."""
@@ -8,7 +8,6 @@ import os
 import textwrap
 
 import pytest
-
 from conftest import ROOT, run_tool
 
 pytest.importorskip('detectron2', reason='detectron2 is installed by `make setup`')
@@ -16,7 +15,10 @@ D2 = os.path.join(ROOT, 'configs', 'detectron2')
 TORCHVISION_MEAN = [123.675, 116.28, 103.53]
 TORCHVISION_STD = [58.395, 57.12, 57.375]
 NORMS = {  # init -> (RESNETS.NORM, FPN.NORM, FREEZE_AT): one protocol for the three rows (issue 20)
-    'ssl': ('SyncBN', 'SyncBN', 0), 'scratch': ('SyncBN', 'SyncBN', 0), 'imagenet': ('SyncBN', 'SyncBN', 0)}
+    'ssl': ('SyncBN', 'SyncBN', 0),
+    'scratch': ('SyncBN', 'SyncBN', 0),
+    'imagenet': ('SyncBN', 'SyncBN', 0)
+}
 
 
 @pytest.fixture(scope='module')
@@ -24,7 +26,8 @@ def loaded(tmp_path_factory):
     """{config file name: selected values}, plus the results of the fallback/check probes."""
     tmp = tmp_path_factory.mktemp('cfg')
     script = tmp / 'probe.py'
-    script.write_text(textwrap.dedent(f'''
+    script.write_text(
+        textwrap.dedent(f'''
         import glob, json, os
         import segssl.detectron2
         from detectron2.config import get_cfg
@@ -44,7 +47,8 @@ def loaded(tmp_path_factory):
                 stride_in_1x1=c.MODEL.RESNETS.STRIDE_IN_1X1, fmt=c.INPUT.FORMAT,
                 mean=list(c.MODEL.PIXEL_MEAN), std=list(c.MODEL.PIXEL_STD), mask_on=c.MODEL.MASK_ON,
                 batch=c.SOLVER.IMS_PER_BATCH, lr=c.SOLVER.BASE_LR, max_iter=c.SOLVER.MAX_ITER,
-                steps=list(c.SOLVER.STEPS), gamma=c.SOLVER.GAMMA, warmup=c.SOLVER.WARMUP_ITERS, eval_period=c.TEST.EVAL_PERIOD,
+                steps=list(c.SOLVER.STEPS), gamma=c.SOLVER.GAMMA, warmup=c.SOLVER.WARMUP_ITERS,
+                eval_period=c.TEST.EVAL_PERIOD,
                 train=list(c.DATASETS.TRAIN), test=list(c.DATASETS.TEST),
                 subset=[c.SEGSSL.COCO_SUBSET.DIR, c.SEGSSL.COCO_SUBSET.NAME], out=c.OUTPUT_DIR)
         probes = {{}}
@@ -85,10 +89,10 @@ def seed_rows():
 
 
 @pytest.mark.parametrize('init,sched', seed_rows())
-def test_seed002_config_matches_the_seed(loaded, init, sched):
+def test_maskrcnn_config_matches_the_seed(loaded, init, sched):
     c = loaded['configs'][f'mask_rcnn_R_50_FPN_{init}_coco-subset_{sched}.yaml']
     assert (c['batch'], c['lr'], c['gamma']) == (8, 0.03, 0.1)
-    assert c['warmup'] == 1000                # detectron2's default, well before the first step
+    assert c['warmup'] == 1000  # detectron2's default, well before the first step
     assert (c['max_iter'], c['steps']) == ((100000, [40000, 80000]) if sched == '100k' else (50000, [32000]))
     assert c['init'] == init and (c['norm'], c['fpn_norm'], c['freeze_at']) == NORMS[init]
     assert (c['weights'] == '') == (init == 'scratch')
@@ -99,22 +103,24 @@ def test_seed002_config_matches_the_seed(loaded, init, sched):
     assert 0 < c['eval_period'] <= c['max_iter'] and c['out'].endswith(f'{init}_coco-subset_{sched}')
 
 
-@pytest.mark.parametrize('name', ['mask_rcnn_R_50_FPN_synthetic_ssl.yaml', 'mask_rcnn_R_50_FPN_synthetic_imagenet.yaml',
-                                  'mask_rcnn_R_50_FPN_synthetic_scratch.yaml', 'mask_rcnn_R_18_FPN_synthetic_ssl.yaml',
-                                  'mask_rcnn_R_18_FPN_synthetic_scratch.yaml'])
+@pytest.mark.parametrize('name', [
+    'mask_rcnn_R_50_FPN_synthetic_ssl.yaml', 'mask_rcnn_R_50_FPN_synthetic_imagenet.yaml',
+    'mask_rcnn_R_50_FPN_synthetic_scratch.yaml', 'mask_rcnn_R_18_FPN_synthetic_ssl.yaml',
+    'mask_rcnn_R_18_FPN_synthetic_scratch.yaml'
+])
 def test_synthetic_configs_keep_the_seeds_schedule_shape(loaded, name):
     c = loaded['configs'][name]
     init = name.split('_')[-1][:-5]
     assert c['init'] == init and (c['norm'], c['fpn_norm'], c['freeze_at']) == NORMS[init]
     assert [s / c['max_iter'] for s in c['steps']] == [0.4, 0.8] and c['gamma'] == 0.1
-    assert c['warmup'] < c['steps'][0]        # the warm-up ends before the first lr step
+    assert c['warmup'] < c['steps'][0]  # the warm-up ends before the first lr step
     assert c['train'] == ['segssl_synthetic_coco_train'] and c['fmt'] == 'RGB'
     assert c['mean'] == TORCHVISION_MEAN and c['std'] == TORCHVISION_STD
     assert (c['depth'], c['res2']) == ((18, 64) if '_R_18_' in name else (50, 256))
 
 
 def test_every_config_file_is_covered(loaded):
-    # 13 + detectron2's FrozenBN ImageNet recipe for 100k and 50k (tests/test_seed000_002_003_protocol.py)
+    # 13 + detectron2's FrozenBN ImageNet recipe for 100k and 50k (tests/test_pixpro_maskrcnn_simclr_protocol.py)
     assert len(loaded['configs']) == len(glob.glob(os.path.join(D2, '*.yaml'))) == 15
 
 
@@ -125,7 +131,7 @@ def test_sync_bn_fallback(loaded):
     assert p['1-cpu'] == [keys, 'BN', 'BN', '', 'BN'] and p['1-cuda'] == p['1-cpu']
     naive = [[k, 'SyncBN', 'naiveSyncBN'] for k, _, _ in keys]
     assert p['2-cpu'] == [naive, 'naiveSyncBN', 'naiveSyncBN', '', 'naiveSyncBN']
-    assert p['8-cuda'] == [[], 'SyncBN', 'SyncBN', '', 'SyncBN']     # real SyncBN on GPUs
+    assert p['8-cuda'] == [[], 'SyncBN', 'SyncBN', '', 'SyncBN']  # real SyncBN on GPUs
     assert p['off'] == [[], 'SyncBN']
 
 

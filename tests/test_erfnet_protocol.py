@@ -1,9 +1,9 @@
-"""Seed 001's (001_06df34aad1e5772c.txt) protocol pinned in the configs: every pretext task starts
+"""The ERFNet thesis's (001_06df34aad1e5772c.txt) protocol pinned in the configs: every pretext task starts
 from an ImageNet-classification encoder (~347) with scratch one switch away, Table 5.3's
 ImageNet-initialised vs scratch rotation (~349, ~365), Table 5.6's rotation on ImageNet with and
 without augmentation (~379-381), SimCLR on the ERFNet encoder (~255-269) with its fine-tune,
 and the BN reset of "the batchnorm parameters" (~349). Configs are resolved with mmengine and
-compared to the seed's values; models are built and initialised from tiny files written here."""
+compared to the report's values; models are built and initialised from tiny files written here."""
 import json
 import logging
 import os
@@ -14,27 +14,31 @@ import pytest
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from conftest import ROOT, load_ckpt, skip_without_mmseg
 
-from conftest import ROOT, load_ckpt
-
-pytest.importorskip('mmseg', reason='the mmseg stack is built by `make setup`')
+skip_without_mmseg()
 PRETRAIN = os.path.join(ROOT, 'configs', 'pretrain')
 FINETUNE = os.path.join(ROOT, 'configs', 'finetune', 'erfnet')
 DEFAULT_ENCODER = 'work_dirs/pretrained/erfnet_imagenet_mmseg.pth'
 ENVS = ('SEGSSL_IMAGENET_ENCODER', 'SEGSSL_BACKBONE', 'SEGSSL_CLASS_WEIGHTS', 'SEGSSL_DATA_ROOT')
-# the seed's pretext rows (each starts from the ImageNet encoder) and the new ones
-IMAGENET_INIT = ['erfnet_rotation-waug_1xb128_cityscapes-extra.py', 'erfnet_rotation-noaug_1xb128_cityscapes-extra.py',
-                 'erfnet_jigsaw_1xb128_cityscapes-extra.py', 'erfnet_relative-patch_1xb128_cityscapes-extra.py',
-                 'erfnet_colorization_1xb20_cityscapes-extra.py', 'erfnet_otsu-waug_1xb20_cityscapes-extra.py',
-                 'erfnet_otsu-noaug_1xb20_imagenet-224.py', 'erfnet_rotation-waug_1xb128_imagenet-224.py',
-                 'erfnet_rotation-noaug_1xb128_imagenet-224.py', 'erfnet_simclr_1xb128_cityscapes-extra.py']
-TWINS = ['erfnet_rotation_synthetic.py', 'erfnet_jigsaw_synthetic.py', 'erfnet_relative-patch_synthetic.py',
-         'erfnet_colorization_synthetic.py', 'erfnet_otsu_synthetic.py', 'erfnet_simclr_synthetic.py']
+# the report's pretext rows (each starts from the ImageNet encoder) and the new ones
+IMAGENET_INIT = [
+    'erfnet_rotation-waug_1xb128_cityscapes-extra.py', 'erfnet_rotation-noaug_1xb128_cityscapes-extra.py',
+    'erfnet_jigsaw_1xb128_cityscapes-extra.py', 'erfnet_relative-patch_1xb128_cityscapes-extra.py',
+    'erfnet_colorization_1xb20_cityscapes-extra.py', 'erfnet_otsu-waug_1xb20_cityscapes-extra.py',
+    'erfnet_otsu-noaug_1xb20_imagenet-224.py', 'erfnet_rotation-waug_1xb128_imagenet-224.py',
+    'erfnet_rotation-noaug_1xb128_imagenet-224.py', 'erfnet_simclr_1xb128_cityscapes-extra.py'
+]
+TWINS = [
+    'erfnet_rotation_synthetic.py', 'erfnet_jigsaw_synthetic.py', 'erfnet_relative-patch_synthetic.py',
+    'erfnet_colorization_synthetic.py', 'erfnet_otsu_synthetic.py', 'erfnet_simclr_synthetic.py'
+]
 
 
 @pytest.fixture(scope='module')
 def mm():
     import segssl.mmseg  # noqa: F401
+    # isort: split
     from mmengine.registry import init_default_scope
     from mmseg.registry import HOOKS, MODELS
     init_default_scope('mmseg')
@@ -71,7 +75,7 @@ def files(mm, tmp_path_factory):
     same encoder in erfnet_pytorch's layout, and ENet class weights for 19 classes."""
     MODELS, _ = mm
     from segssl.convert.erfnet import original_erfnet_name
-    d = tmp_path_factory.mktemp('seed001')
+    d = tmp_path_factory.mktemp('erfnet')
     sd = random_erfnet_state(MODELS, 1)
     enc = {k: v for k, v in sd.items() if k.startswith('encoder.')}
     torch.save({'state_dict': enc}, d / 'imagenet_encoder.pth')
@@ -106,8 +110,10 @@ def _encoder(model):
     return bb, {k: v.clone() for k, v in bb.state_dict().items()}
 
 
-@pytest.mark.parametrize('name', ['erfnet_rotation-waug_1xb128_cityscapes-extra.py', 'erfnet_otsu-waug_1xb20_cityscapes-extra.py',
-                                  'erfnet_simclr_1xb128_cityscapes-extra.py'])
+@pytest.mark.parametrize('name', [
+    'erfnet_rotation-waug_1xb128_cityscapes-extra.py', 'erfnet_otsu-waug_1xb20_cityscapes-extra.py',
+    'erfnet_simclr_1xb128_cityscapes-extra.py'
+])
 @pytest.mark.parametrize('source', ['encoder', 'full', 'original'])
 def test_the_imagenet_encoder_loads_into_the_encoder_only(name, source, mm, files, monkeypatch):
     """Rotation (PretextClassifier), Otsu (EncoderDecoder with a decoder) and SimCLR built from
@@ -126,7 +132,7 @@ def test_the_imagenet_encoder_loads_into_the_encoder_only(name, source, mm, file
     assert len(enc) == len(src) == len(files['enc'])
     assert all(torch.equal(after[k], src[k]) for k in enc)
     dec = [k for k in after if k.startswith('decoder.')]
-    assert (len(dec) > 0) == (name.startswith('erfnet_otsu'))        # encoder-only models have none
+    assert (len(dec) > 0) == (name.startswith('erfnet_otsu'))  # encoder-only models have none
     assert all(torch.equal(after[k], before[k]) for k in dec)
 
 
@@ -138,7 +144,7 @@ def test_a_file_without_the_whole_encoder_is_refused_by_name(mm, files):
     torch.save({'state_dict': partial}, path)
     net = MODELS.build(dict(type='ERFNet'))
     with pytest.raises(ValueError, match=r'partial.pth: its ERFNet encoder does not fit the model: '
-                                         r"missing \['encoder.15."):
+                       r"missing \['encoder.15."):
         initialize(net, dict(type='PretrainedERFNetEncoder', checkpoint=str(path)))
 
 
@@ -164,7 +170,7 @@ def test_table_5_3_imagenet_initialised_and_scratch_rotation_differ_only_in_the_
     assert scratch.optim_wrapper.optimizer.type == 'Adam' and scratch.optim_wrapper.optimizer.lr == 5e-4
     assert [(p.type, p.power, p.by_epoch) for p in scratch.param_scheduler] == [('PolyLR', 0.9, True)]
     model = MODELS.build(scratch.model)
-    model.init_weights()                                    # nothing to load: random encoder
+    model.init_weights()  # nothing to load: random encoder
     assert model.task == 'rotation' and model.num_classes == 4
 
 
@@ -177,20 +183,25 @@ def test_table_5_6_rotation_on_imagenet_with_and_without_augmentation(name, augm
     ds = cfg.train_dataloader.dataset
     assert ds.data_root == 'data/imagenet/' and ds.data_prefix.img_path == 'train'
     assert cfg.train_dataloader.batch_size == 128 and cfg.augment == augment
-    if augment:   # "random translation, cropping, and color jittering, along with normalization"
+    if augment:  # "random translation, cropping, and color jittering, along with normalization"
         assert cfg.train_pipeline[1:] == [
             dict(type='Resize', scale=(4096, 256), keep_ratio=True),
-            dict(type='RandomCrop', crop_size=(224, 224)), dict(type='PhotoMetricDistortion'),
-            dict(type='RotationPretext', num_rotations=4), dict(type='PackPretextInputs')]
-    else:         # "the image is just resized and randomly rotated"
+            dict(type='RandomCrop', crop_size=(224, 224)),
+            dict(type='PhotoMetricDistortion'),
+            dict(type='RotationPretext', num_rotations=4),
+            dict(type='PackPretextInputs')
+        ]
+    else:  # "the image is just resized and randomly rotated"
         assert cfg.train_pipeline[1:] == [
             dict(type='Resize', scale=(224, 224), keep_ratio=False),
-            dict(type='RotationPretext', num_rotations=4), dict(type='PackPretextInputs')]
-    assert cfg.model.data_preprocessor.mean == [123.675, 116.28, 103.53]     # the normalisation
+            dict(type='RotationPretext', num_rotations=4),
+            dict(type='PackPretextInputs')
+        ]
+    assert cfg.model.data_preprocessor.mean == [123.675, 116.28, 103.53]  # the normalisation
     opt = cfg.optim_wrapper.optimizer
     assert (opt.type, opt.lr) == ('Adam', 5e-4)
     np.random.seed(0)
-    img = np.random.randint(0, 256, (300, 451, 3), np.uint8)                 # any ImageNet size
+    img = np.random.randint(0, 256, (300, 451, 3), np.uint8)  # any ImageNet size
     r = dict(img=img, img_shape=img.shape[:2], ori_shape=img.shape[:2], img_path='x.JPEG')
     for step in cfg.train_pipeline[1:]:
         r = TRANSFORMS.build(step)(r)
@@ -202,7 +213,7 @@ def test_table_5_6_rotation_on_imagenet_with_and_without_augmentation(name, augm
 
 # ------------------------------------------------------------------------------------ SimCLR
 def nt_xent_by_hand(z, n, tau):
-    """Seed 001 Eq. (3.5), averaged over the 2N samples: sample i's positive is i +- N."""
+    """The ERFNet thesis Eq. (3.5), averaged over the 2N samples: sample i's positive is i +- N."""
     z = z.double()
     total = 0.0
     for i in range(2 * n):
@@ -222,7 +233,7 @@ def test_simclr_pretext_config_follows_seed_001_and_its_loss_is_eq_3_5(mm, monke
     # 3.1.2's head: max-pool -> Linear 128 -> ReLU -> Linear (no BatchNorm)
     assert m.projector == dict(in_channels=128, hidden_channels=128, out_channels=128, batch_norm=False)
     assert m.backbone.type == 'ERFNet' and m.backbone.enc_downsample_channels == (16, 64, 128)
-    assert cfg.train_dataloader.batch_size == 128                              # encoder-only task
+    assert cfg.train_dataloader.batch_size == 128  # encoder-only task
     assert cfg.train_dataloader.dataset.data_prefix.img_path == 'leftImg8bit/train_extra'
     assert (cfg.optim_wrapper.optimizer.type, cfg.optim_wrapper.optimizer.lr) == ('Adam', 5e-4)
     assert [(p.type, p.power, p.by_epoch) for p in cfg.param_scheduler] == [('PolyLR', 0.9, True)]
@@ -243,10 +254,10 @@ def test_simclr_pretext_config_follows_seed_001_and_its_loss_is_eq_3_5(mm, monke
     inputs = torch.randn(3, 4, 3, 32, 32)
     with torch.no_grad():
         loss = model(inputs, mode='loss')['loss']
-        x = inputs[:, :2].transpose(0, 1).flatten(0, 1)                      # [v1 of all; v2 of all]
+        x = inputs[:, :2].transpose(0, 1).flatten(0, 1)  # [v1 of all; v2 of all]
         for block in model.online_backbone.encoder:
             x = block(x)
-        assert x.shape == (6, 128, 4, 4)                                    # 128 x H/8 x W/8
+        assert x.shape == (6, 128, 4, 4)  # 128 x H/8 x W/8
         h = x.flatten(2).max(dim=2).values
         z = layers[2](F.relu(layers[0](h)))
     assert float(loss) == pytest.approx(nt_xent_by_hand(z, 3, 0.5), rel=1e-5)
@@ -257,8 +268,9 @@ def test_simclr_model_options_are_checked(mm):
     with pytest.raises(ValueError, match="pool='sum', expected 'avg' or 'max'"):
         MODELS.build(dict(type='SimCLR', backbone=dict(type='ERFNet'), projector=dict(in_channels=128), pool='sum'))
     with pytest.raises(ValueError, match='encoder_only=True needs a backbone with a decoder'):
-        MODELS.build(dict(type='SimCLR', backbone=dict(type='ResNet', depth=18), projector=dict(in_channels=512),
-                          encoder_only=True))
+        MODELS.build(
+            dict(type='SimCLR', backbone=dict(type='ResNet', depth=18), projector=dict(in_channels=512),
+                 encoder_only=True))
 
 
 @pytest.mark.parametrize('name', ['erfnet_simclr_1xb20_cityscapes-512x1024.py', 'erfnet_simclr_synthetic-128x256.py'])
@@ -284,23 +296,23 @@ def test_simclr_finetune_takes_the_simclr_encoder_and_a_random_decoder(name, mm,
     assert sorted(k for k in state if k.startswith('encoder.')) == sorted(src)
     assert all(torch.equal(state[k], v) for k, v in src.items())
     assert dec_before and all(torch.equal(state[k], v) for k, v in dec_before.items())
-    assert seg.decode_head.conv_seg.weight.shape == (16, 19, 2, 2)          # new last layer
+    assert seg.decode_head.conv_seg.weight.shape == (16, 19, 2, 2)  # new last layer
 
 
 # ---------------------------------------------------------------------------------- BN reset
 def _fake_runner(model):
-    return types.SimpleNamespace(model=model, iter=0, logger=logging.getLogger('seed001'))
+    return types.SimpleNamespace(model=model, iter=0, logger=logging.getLogger('erfnet'))
 
 
-@pytest.mark.parametrize('name', ['erfnet_rotation-bnreset_1xb20_cityscapes-512x1024.py',
-                                  'erfnet_rotation-bnreset_synthetic-128x256.py'])
+@pytest.mark.parametrize(
+    'name', ['erfnet_rotation-bnreset_1xb20_cityscapes-512x1024.py', 'erfnet_rotation-bnreset_synthetic-128x256.py'])
 def test_bnreset_resets_the_batchnorm_parameters_and_statistics(name, mm, files, monkeypatch):
     MODELS, HOOKS = mm
     cfg = load(os.path.join(FINETUNE, name), monkeypatch, SEGSSL_BACKBONE=files['full'],
                SEGSSL_CLASS_WEIGHTS=files['weights'])
     assert cfg.custom_hooks == [dict(type='ResetNormStatsHook', layers=(1, 16), affine=True)]
     seg = MODELS.build(cfg.model)
-    seg.init_weights()                                                       # the 'pretrained' encoder
+    seg.init_weights()  # the 'pretrained' encoder
     loaded = torch.load(files['full'])['state_dict']
     before = {k: v.clone() for k, v in seg.state_dict().items()}
     assert all(torch.equal(before['backbone.' + k], v) for k, v in loaded.items())
@@ -308,25 +320,29 @@ def test_bnreset_resets_the_batchnorm_parameters_and_statistics(name, mm, files,
     after = seg.state_dict()
     bns = {n: m for n, m in seg.named_modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)}
     enc = [n for n in bns if n.startswith('backbone.encoder.')]
-    assert len(enc) == 3 + 2 * 13                                           # 3 downsamplers, 13 non-bt-1D
-    for n in enc:                                                            # a fresh BatchNorm's values
+    assert len(enc) == 3 + 2 * 13  # 3 downsamplers, 13 non-bt-1D
+    for n in enc:  # a fresh BatchNorm's values
         fresh = nn.BatchNorm2d(bns[n].num_features).state_dict()
         for leaf, v in fresh.items():
             assert torch.equal(after[f'{n}.{leaf}'], v), f'{n}.{leaf}'
         # the loaded values were not already the reset ones
         assert not torch.equal(before[f'{n}.weight'], fresh['weight'])
         assert not torch.equal(before[f'{n}.running_var'], fresh['running_var'])
-    reset = {f'{n}.{leaf}' for n in enc for leaf in ('weight', 'bias', 'running_mean', 'running_var',
-                                                     'num_batches_tracked')}
-    assert all(torch.equal(after[k], before[k]) for k in after if k not in reset)   # the rest as loaded
+    reset = {
+        f'{n}.{leaf}'
+        for n in enc
+        for leaf in ('weight', 'bias', 'running_mean', 'running_var', 'num_batches_tracked')
+    }
+    assert all(torch.equal(after[k], before[k]) for k in after if k not in reset)  # the rest as loaded
 
 
 def test_bn_reset_hook_follows_the_seed_by_default_and_keeps_affine_when_asked(mm, files):
     MODELS, HOOKS = mm
     from segssl.mmseg import ResetNormStatsHook
     assert ResetNormStatsHook().affine is True
-    net = MODELS.build(dict(type='EncoderDecoder', backbone=dict(type='ERFNet'),
-                            decode_head=dict(type='ERFNetOutputHead', in_channels=16, num_classes=4)))
+    net = MODELS.build(
+        dict(type='EncoderDecoder', backbone=dict(type='ERFNet'), decode_head=dict(type='ERFNetOutputHead',
+                                                                                   in_channels=16, num_classes=4)))
     net.backbone.load_state_dict(torch.load(files['full'])['state_dict'])
     before = {k: v.clone() for k, v in net.state_dict().items()}
     HOOKS.build(dict(type='ResetNormStatsHook', layers=(1, 16), affine=False)).before_train(_fake_runner(net))
@@ -340,17 +356,18 @@ def test_bn_reset_hook_follows_the_seed_by_default_and_keeps_affine_when_asked(m
 
 
 def test_smoke_simclr_twin_trains_two_iterations_and_its_encoder_fine_tunes(mm, files, synthetic_root, tmp_path,
-                                                                             monkeypatch):
+                                                                            monkeypatch):
     """2 iterations of erfnet_simclr_synthetic.py through mmseg's train script; the checkpoint holds
     only online_backbone.encoder.* and projector.*, and the fine-tune twin takes its encoder."""
     from conftest import run_tool
     MODELS, _ = mm
     work = tmp_path / 'simclr'
-    r = run_tool(['tools/train.py', os.path.join(PRETRAIN, 'erfnet_simclr_synthetic.py'), '--work-dir', str(work),
-                  '--cfg-options', 'train_cfg.max_iters=2', 'param_scheduler.0.end=2',
-                  'default_hooks.checkpoint.interval=2', 'train_dataloader.batch_size=4',
-                  'default_hooks.logger.interval=1'],
-                 env={'SEGSSL_DATA_ROOT': synthetic_root}, timeout=600)
+    r = run_tool([
+        'tools/train.py',
+        os.path.join(PRETRAIN, 'erfnet_simclr_synthetic.py'), '--work-dir',
+        str(work), '--cfg-options', 'train_cfg.max_iters=2', 'param_scheduler.0.end=2',
+        'default_hooks.checkpoint.interval=2', 'train_dataloader.batch_size=4', 'default_hooks.logger.interval=1'
+    ], env={'SEGSSL_DATA_ROOT': synthetic_root}, timeout=600)
     assert r.returncode == 0, r.stdout[-4000:]
     sd = load_ckpt(work / 'iter_2.pth')['state_dict']
     assert {k.split('.')[0] + '.' + k.split('.')[1] for k in sd if k.startswith('online_backbone.')} == \
@@ -361,5 +378,5 @@ def test_smoke_simclr_twin_trains_two_iterations_and_its_encoder_fine_tunes(mm, 
     seg = MODELS.build(cfg.model)
     seg.init_weights()
     state = seg.backbone.state_dict()
-    assert all(torch.equal(state[k[len('online_backbone.'):]], v) for k, v in sd.items()
-               if k.startswith('online_backbone.'))
+    assert all(
+        torch.equal(state[k[len('online_backbone.'):]], v) for k, v in sd.items() if k.startswith('online_backbone.'))

@@ -71,8 +71,8 @@ def global_batch_note(world_size: int, batch_size: int, auto_scale_lr) -> str:
     base, real = int(auto_scale_lr['base_batch_size']), int(world_size) * int(batch_size)
     if real == base:
         return ''
-    keep = (f'train_dataloader.batch_size={base // world_size}' if base % world_size == 0
-            else f'a per-GPU batch whose product with {world_size} processes is {base}')
+    keep = (f'train_dataloader.batch_size={base // world_size}' if base %
+            world_size == 0 else f'a per-GPU batch whose product with {world_size} processes is {base}')
     return (f'global batch {real} ({world_size} process(es) x {batch_size}) differs from the '
             f'{base} this config\'s learning rate is set for (auto_scale_lr.base_batch_size); '
             f'the lr is not scaled: pass --auto-scale-lr to scale it by {real}/{base}, or set '
@@ -80,8 +80,7 @@ def global_batch_note(world_size: int, batch_size: int, auto_scale_lr) -> str:
 
 
 # the hooks mmengine's Runner.register_default_hooks adds unless given None
-MMENGINE_DEFAULT_HOOKS = ('runtime_info', 'timer', 'logger', 'param_scheduler', 'checkpoint',
-                          'sampler_seed')
+MMENGINE_DEFAULT_HOOKS = ('runtime_info', 'timer', 'logger', 'param_scheduler', 'checkpoint', 'sampler_seed')
 
 
 @RUNNERS.register_module()
@@ -133,9 +132,8 @@ class SegsslRunner(Runner):
             model = convert_sync_batchnorm(model, self.cfg.sync_bn)
         model = convert_sync_batchnorm_any_device(model)
         if model_wrapper_cfg is None:
-            return MMDistributedDataParallel(
-                module=model, broadcast_buffers=False,
-                find_unused_parameters=self.cfg.get('find_unused_parameters', False))
+            return MMDistributedDataParallel(module=model, broadcast_buffers=False,
+                                             find_unused_parameters=self.cfg.get('find_unused_parameters', False))
         cfg = dict(model_wrapper_cfg)
         cfg.setdefault('type', 'MMDistributedDataParallel')
         return MODEL_WRAPPERS.build(cfg, default_args=dict(module=model))

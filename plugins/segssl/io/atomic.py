@@ -1,10 +1,13 @@
-"""Write files so that a destination is either complete or absent, never half-written.
+"""Write files and folders so that a destination is either complete or absent, never half-written.
 
-Every writer of the bridge writes to a hidden temporary file in the destination's own folder
-(``.<name>.<random>.tmp``, so the final rename stays on one file system) and renames it over
-the destination with :func:`os.replace` only once the content is complete and flushed. When
-several files belong together (detectron2's ``.pkl`` and its ``.yaml``) all are written to
-temporaries first and renamed only when every one of them succeeded.
+Every tool, hook and writer of segssl writes through here: checkpoints of the bridge, split
+lists, tables, figures, done-files of experiments, exported datasets. A file is written to a
+hidden temporary file in the destination's own folder (``.<name>.<random>.tmp``, so the final
+rename stays on one file system) and renamed over the destination with :func:`os.replace` only
+once the content is complete and flushed. When several files belong together (detectron2's
+``.pkl`` and its ``.yaml``, a results ``.md`` and ``.csv``) all are written to temporaries first
+and renamed only when every one of them succeeded. :func:`atomic_folders` does the same for
+folders that are filled and then renamed into place.
 
 Permissions: a file written here ends up with the mode a plain ``open(dst, 'w')`` would give
 it: ``0o666 & ~umask`` for a new file (0644 under umask 022, 0600 under 077), as mmengine's and
@@ -15,12 +18,14 @@ the 0600 of :func:`tempfile.mkstemp`). The temporary file is created with ``os.o
 (``0o777 & ~umask``, what :func:`os.makedirs` gives).
 """
 import os
+import shutil
 import stat
 from contextlib import contextmanager
 
-_CREATE_FLAGS = (os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, 'O_NOFOLLOW', 0)
-                 | getattr(os, 'O_BINARY', 0))
+_CREATE_FLAGS = (os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, 'O_NOFOLLOW', 0) | getattr(os, 'O_BINARY', 0))
 _ATTEMPTS = 100
+
+__all__ = ['atomic_outputs', 'atomic_write_text', 'atomic_folders', 'temporary_folder']
 
 
 def _random_name(prefix, suffix):
@@ -119,3 +124,45 @@ def temporary_folder(parent, prefix):
             continue
         return path
     raise FileExistsError(f'{parent}: no free temporary name {prefix}*.tmp after {_ATTEMPTS} tries')
+
+
+def atomic_write_text(dst, text):
+    """Write the string ``text`` to ``dst`` through :func:`atomic_outputs` (one file)."""
+    with atomic_outputs(dst) as (tmp, ):
+        with open(tmp, 'w') as f:
+            f.write(text)
+
+
+@contextmanager
+def atomic_folders(*dsts):
+    """Yield one new empty temporary folder per destination folder; rename them all into place
+    on success.
+
+    Args:
+        *dsts (str): destination folder paths (their parents are created).
+
+    Yields:
+        list[str]: temporary folders ``.<name>.<random>.tmp`` beside each destination (made by
+        :func:`temporary_folder`, mode ``0o777 & ~umask``), in the order of ``dsts``.
+
+    On any exception inside the block every temporary folder is removed and no destination is
+    touched. On success an existing destination is first moved aside (into a temporary folder
+    of its own, removed at the end) and the new folder renamed in its place, so ``dst`` holds
+    either its old or its new complete content, never a half-written or mixed one (it is absent
+    only between those two renames, not while the folder is being filled).
+    """
+    staged, aside = [], []
+    try:
+        for dst in dsts:
+            dst = os.path.abspath(dst)
+            staged.append(temporary_folder(os.path.dirname(dst), '.' + os.path.basename(dst) + '.'))
+        yield list(staged)
+        for dst in dsts:
+            dst = os.path.abspath(dst)
+            if os.path.lexists(dst):
+                aside.append(temporary_folder(os.path.dirname(dst), '.' + os.path.basename(dst) + '.old.'))
+                os.replace(dst, os.path.join(aside[-1], os.path.basename(dst)))
+            os.replace(staged.pop(0), dst)
+    finally:
+        for tmp in staged + aside:
+            shutil.rmtree(tmp, ignore_errors=True)

@@ -1,6 +1,6 @@
 """A pickle module that rebuilds data and never runs code: the default reader of every
 checkpoint file segssl loads (``torch.load(..., pickle_module=safe_pickle)`` and plain
-pickles).
+pickles), by the bridge, mmengine's local checkpoint loader, the figures and the tools.
 
 A pickle is a program: its ``GLOBAL`` / ``STACK_GLOBAL`` / ``INST`` opcodes import any
 ``module.name`` and its ``REDUCE`` / ``NEWOBJ`` / ``BUILD`` opcodes call what was imported, so a
@@ -33,17 +33,21 @@ import pickle
 __all__ = ['RefusedGlobal', 'Unpickler', 'load', 'loads', 'ALLOWED_GLOBALS']
 
 _NUMPY = {'_reconstruct', 'scalar'}
-_TORCH_REBUILD = {'_rebuild_tensor', '_rebuild_tensor_v2', '_rebuild_tensor_v3',
-                  '_rebuild_parameter', '_rebuild_parameter_with_state',
-                  '_rebuild_sparse_tensor', '_rebuild_meta_tensor_no_storage',
-                  '_rebuild_qtensor', '_rebuild_device_tensor_from_numpy'}
-_TORCH_DTYPES = {'float16', 'float32', 'float64', 'bfloat16', 'complex32', 'complex64',
-                 'complex128', 'uint8', 'int8', 'int16', 'int32', 'int64', 'bool',
-                 'half', 'float', 'double', 'long', 'int', 'short', 'cfloat', 'cdouble',
-                 'quint8', 'qint8', 'qint32', 'quint4x2', 'float8_e4m3fn', 'float8_e5m2'}
-_TORCH_STORAGES = {f'{t}Storage' for t in ('Float', 'Double', 'Half', 'BFloat16', 'Long', 'Int',
-                                           'Short', 'Char', 'Byte', 'Bool', 'ComplexFloat',
-                                           'ComplexDouble', 'QUInt8', 'QInt8', 'QInt32', 'QUInt4x2')}
+_TORCH_REBUILD = {
+    '_rebuild_tensor', '_rebuild_tensor_v2', '_rebuild_tensor_v3', '_rebuild_parameter',
+    '_rebuild_parameter_with_state', '_rebuild_sparse_tensor', '_rebuild_meta_tensor_no_storage', '_rebuild_qtensor',
+    '_rebuild_device_tensor_from_numpy'
+}
+_TORCH_DTYPES = {
+    'float16', 'float32', 'float64', 'bfloat16', 'complex32', 'complex64', 'complex128', 'uint8', 'int8', 'int16',
+    'int32', 'int64', 'bool', 'half', 'float', 'double', 'long', 'int', 'short', 'cfloat', 'cdouble', 'quint8', 'qint8',
+    'qint32', 'quint4x2', 'float8_e4m3fn', 'float8_e5m2'
+}
+_TORCH_STORAGES = {
+    f'{t}Storage'
+    for t in ('Float', 'Double', 'Half', 'BFloat16', 'Long', 'Int', 'Short', 'Char', 'Byte', 'Bool', 'ComplexFloat',
+              'ComplexDouble', 'QUInt8', 'QInt8', 'QInt32', 'QUInt4x2')
+}
 
 #: module -> names a checkpoint's pickle may import; nothing else is ever imported or called
 ALLOWED_GLOBALS = {
@@ -111,8 +115,7 @@ def _load_from_bytes(data):
     import sys
 
     import torch
-    return torch.load(io.BytesIO(data), map_location='cpu', pickle_module=sys.modules[__name__],
-                      weights_only=False)
+    return torch.load(io.BytesIO(data), map_location='cpu', pickle_module=sys.modules[__name__], weights_only=False)
 
 
 class Unpickler(pickle.Unpickler):

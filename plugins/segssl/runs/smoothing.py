@@ -1,4 +1,4 @@
-"""Exponential moving average of a logged curve (seed 002 plots its losses EMA-smoothed, beta 0.99).
+"""Exponential moving average of a logged curve (the Mask R-CNN thesis plots its losses EMA-smoothed, beta 0.99).
 
 For values ``x_1 .. x_n`` and ``beta``:
 
@@ -27,7 +27,7 @@ def ema_smooth(values, beta=0.99, debias=True):
         t += 1
         if debias:
             m = beta * m + (1 - beta) * x
-            out[i] = m / (1 - beta ** t)
+            out[i] = m / (1 - beta**t)
         else:
             m = x if t == 1 else beta * m + (1 - beta) * x
             out[i] = m

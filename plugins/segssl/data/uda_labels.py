@@ -1,5 +1,5 @@
 """Label ids of the synthetic UDA sources (GTA5, SYNTHIA RAND-CITYSCAPES) -> the 19 Cityscapes
-train ids (seed 004, 3.3.3-3.3.4). Framework-free (numpy).
+train ids (the ClassMix/DACS thesis, 3.3.3-3.3.4). Framework-free (numpy).
 
 GTA5 (Richter et al.) labels are palette PNGs whose indices are Cityscapes *label ids* (0-33);
 they map through Cityscapes' own id -> trainId table (cityscapesscripts ``labels.py``).
@@ -8,25 +8,62 @@ SYNTHIA RAND-CITYSCAPES labels are 16-bit PNGs whose first (R) channel holds SYN
 8 car, 9 traffic sign, 10 pedestrian, 11 bicycle, 12 motorcycle, 13 parking-slot, 14 road-work,
 15 traffic light, 16 terrain, 17 rider, 18 truck, 19 bus, 20 train, 21 wall, 22 lanemarking).
 Terrain, truck and train do not occur in SYNTHIA's images, so it has 16 of the 19 classes;
-the 13-class figure also leaves out wall, fence and pole (seed 004, Table 4.4).
+the 13-class figure also leaves out wall, fence and pole (the ClassMix/DACS thesis, Table 4.4).
 Every other id maps to the ignore index 255.
 """
 import numpy as np
 
 IGNORE_INDEX = 255
-CITYSCAPES_TRAIN_CLASSES = (
-    'road', 'sidewalk', 'building', 'wall', 'fence', 'pole', 'traffic light', 'traffic sign',
-    'vegetation', 'terrain', 'sky', 'person', 'rider', 'car', 'truck', 'bus', 'train',
-    'motorcycle', 'bicycle')
+CITYSCAPES_TRAIN_CLASSES = ('road', 'sidewalk', 'building', 'wall', 'fence', 'pole', 'traffic light', 'traffic sign',
+                            'vegetation', 'terrain', 'sky', 'person', 'rider', 'car', 'truck', 'bus', 'train',
+                            'motorcycle', 'bicycle')
 
 # Cityscapes label id -> train id (the ids GTA5's label PNGs use)
-GTA5_ID_TO_TRAIN_ID = {7: 0, 8: 1, 11: 2, 12: 3, 13: 4, 17: 5, 19: 6, 20: 7, 21: 8, 22: 9,
-                       23: 10, 24: 11, 25: 12, 26: 13, 27: 14, 28: 15, 31: 16, 32: 17, 33: 18}
+GTA5_ID_TO_TRAIN_ID = {
+    7: 0,
+    8: 1,
+    11: 2,
+    12: 3,
+    13: 4,
+    17: 5,
+    19: 6,
+    20: 7,
+    21: 8,
+    22: 9,
+    23: 10,
+    24: 11,
+    25: 12,
+    26: 13,
+    27: 14,
+    28: 15,
+    31: 16,
+    32: 17,
+    33: 18
+}
 # SYNTHIA RAND-CITYSCAPES id -> train id
-SYNTHIA_ID_TO_TRAIN_ID = {3: 0, 4: 1, 2: 2, 21: 3, 5: 4, 7: 5, 15: 6, 9: 7, 6: 8, 16: 9,
-                          1: 10, 10: 11, 17: 12, 8: 13, 18: 14, 19: 15, 20: 16, 12: 17, 11: 18}
+SYNTHIA_ID_TO_TRAIN_ID = {
+    3: 0,
+    4: 1,
+    2: 2,
+    21: 3,
+    5: 4,
+    7: 5,
+    15: 6,
+    9: 7,
+    6: 8,
+    16: 9,
+    1: 10,
+    10: 11,
+    17: 12,
+    8: 13,
+    18: 14,
+    19: 15,
+    20: 16,
+    12: 17,
+    11: 18
+}
 
-SYNTHIA_ABSENT = (9, 14, 16)                    # terrain, truck, train
+SYNTHIA_ABSENT = (9, 14, 16)  # terrain, truck, train
 SYNTHIA_16_CLASSES = tuple(c for c in range(19) if c not in SYNTHIA_ABSENT)
 SYNTHIA_13_CLASSES = tuple(c for c in SYNTHIA_16_CLASSES if c not in (3, 4, 5))  # no wall/fence/pole
 

@@ -16,8 +16,8 @@ from typing import Callable, List
 import numpy as np
 from PIL import Image
 
-from segssl.convert.atomic import atomic_outputs
-from segssl.core.uda_labels import GTA5_ID_TO_TRAIN_ID, SYNTHIA_ID_TO_TRAIN_ID, to_train_ids
+from segssl.data.uda_labels import GTA5_ID_TO_TRAIN_ID, SYNTHIA_ID_TO_TRAIN_ID, to_train_ids
+from segssl.io.atomic import atomic_outputs
 
 TRAIN_ID_SUFFIX = '_labelTrainIds.png'
 LAYOUTS = {'gta5': ('images', 'labels'), 'synthia': ('RGB', os.path.join('GT', 'LABELS'))}
@@ -39,7 +39,7 @@ def read_gta5_ids(path: str) -> np.ndarray:
 def read_synthia_ids(path: str) -> np.ndarray:
     """(H, W) SYNTHIA ids: the first (R) channel of a SYNTHIA RAND-CITYSCAPES label PNG."""
     import cv2
-    arr = cv2.imread(path, cv2.IMREAD_UNCHANGED)                 # BGR order, uint16
+    arr = cv2.imread(path, cv2.IMREAD_UNCHANGED)  # BGR order, uint16
     if arr is None:
         raise LabelFormatError(f'{path}: not a readable PNG')
     if arr.ndim != 3 or arr.shape[2] < 3:
@@ -55,7 +55,7 @@ def convert_label_file(src: str, read: Callable, table: dict) -> str:
     """Write ``<src stem>_labelTrainIds.png`` (uint8, L mode) beside ``src``; return its path."""
     dst = src[:-len('.png')] + TRAIN_ID_SUFFIX
     train_ids = to_train_ids(read(src), table)
-    with atomic_outputs(dst) as (tmp,):
+    with atomic_outputs(dst) as (tmp, ):
         Image.fromarray(train_ids, mode='L').save(tmp, format='PNG')
     return dst
 
@@ -88,7 +88,7 @@ def convert_dataset(root: str, dataset: str, out_dir: str = None, nproc: int = 1
     out_dir = out_dir or root
     os.makedirs(out_dir, exist_ok=True)
     split = os.path.join(out_dir, 'train.txt')
-    with atomic_outputs(split) as (tmp,):
+    with atomic_outputs(split) as (tmp, ):
         with open(tmp, 'w') as f:
             f.writelines(os.path.basename(s)[:-len('.png')] + '\n' for s in srcs)
     return outs
@@ -98,9 +98,9 @@ def main(dataset: str, argv=None) -> int:
     import argparse
 
     from segssl.cli import HelpFormatter
-    parser = argparse.ArgumentParser(description=f'Convert {dataset.upper()} labels to Cityscapes '
-                                     f'train ids ({TRAIN_ID_SUFFIX} beside each label)',
-                                     formatter_class=HelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=f'Convert {dataset.upper()} labels to Cityscapes '
+        f'train ids ({TRAIN_ID_SUFFIX} beside each label)', formatter_class=HelpFormatter)
     parser.add_argument('root', help=f'{dataset} data path (with {LAYOUTS[dataset][0]}/ and {LAYOUTS[dataset][1]}/)')
     parser.add_argument('-o', '--out-dir', help='where train.txt goes (default: root)')
     parser.add_argument('--nproc', default=1, type=int, help='number of processes')

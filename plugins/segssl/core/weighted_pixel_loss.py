@@ -1,4 +1,4 @@
-"""Pixel-weighted unsupervised loss of consistency training (seed 004, 2.1.1 and 3.2).
+"""Pixel-weighted unsupervised loss of consistency training (the ClassMix/DACS thesis, 2.1.1 and 3.2).
 
     L_u = 1/(N H W) sum_{n,i} w_{n,i} l(q_{n,i}, y_{n,i})
 
@@ -17,8 +17,8 @@ import torch.nn.functional as F
 LOSSES = ('ce', 'squared_error')
 
 
-def weighted_pixel_loss(logits: torch.Tensor, targets: torch.Tensor, weights: torch.Tensor,
-                        kind: str = 'ce', ignore_index: int = 255) -> torch.Tensor:
+def weighted_pixel_loss(logits: torch.Tensor, targets: torch.Tensor, weights: torch.Tensor, kind: str = 'ce',
+                        ignore_index: int = 255) -> torch.Tensor:
     """logits (N, C, H, W); targets (N, H, W) integer or (N, C, H, W) probabilities; weights
     (N, H, W). Returns the scalar L_u."""
     if kind not in LOSSES:
@@ -36,14 +36,14 @@ def weighted_pixel_loss(logits: torch.Tensor, targets: torch.Tensor, weights: to
         if kind == 'ce':
             per_pixel = -(targets * F.log_softmax(logits, 1)).sum(1)
         else:
-            per_pixel = ((targets - F.softmax(logits, 1)) ** 2).sum(1)
+            per_pixel = ((targets - F.softmax(logits, 1))**2).sum(1)
     else:
         # hard targets without a (N, C, H, W) one-hot tensor (160 MB at 2 x 19 x 512 x 1024)
         valid = targets != ignore_index
         index = torch.where(valid, targets, torch.zeros_like(targets)).long()
         if kind == 'ce':
             per_pixel = F.cross_entropy(logits, index, reduction='none')
-        else:   # sum_c (y_c - p_c)^2 = sum_c p_c^2 - 2 p_t + 1
+        else:  # sum_c (y_c - p_c)^2 = sum_c p_c^2 - 2 p_t + 1
             p = F.softmax(logits, 1)
             per_pixel = p.pow(2).sum(1) - 2 * p.gather(1, index[:, None])[:, 0] + 1
     return (weights * torch.where(valid, per_pixel, torch.zeros_like(per_pixel))).mean()

@@ -1,13 +1,13 @@
-"""Issue 20, the seed 000 / 002 / 003 items: each config resolved through its _base_ chain against
-the seed's value.
+"""Issue 20, the PixPro thesis / 002 / 003 items: each config resolved through its _base_ chain against
+the report's value.
 
-- seed 000 (~558): FCN-16 fine-tuning augments with random scale 0.5-2, a 768 crop and a flip only;
-- seed 000 (~618, ~733): the rows "LocalPPM 5x5 + Momentum BN (48)" (69.60) and "fixed affine +
+- the PixPro thesis (~558): FCN-16 fine-tuning augments with random scale 0.5-2, a 768 crop and a flip only;
+- the PixPro thesis (~618, ~733): the rows "LocalPPM 5x5 + Momentum BN (48)" (69.60) and "fixed affine +
   Random Erasing Black" (71.46) have configs that build their models and run their pipelines;
-- seed 002 (~675): BYOL's encoder starts from (converted) ImageNet weights, loaded into both branches;
-- seed 002 (~777, ~908, Table 4.3): the ImageNet, BYOL and scratch Mask R-CNN rows share one
+- the Mask R-CNN thesis (~675): BYOL's encoder starts from (converted) ImageNet weights, loaded into both branches;
+- the Mask R-CNN thesis (~777, ~908, Table 4.3): the ImageNet, BYOL and scratch Mask R-CNN rows share one
   protocol; detectron2's FrozenBN ImageNet recipe is a separate config;
-- seed 003 (~50): pixel accuracy is taken on the 128 x 128 masks.
+- the SimCLR report (~50): pixel accuracy is taken on the 128 x 128 masks.
 No real data or downloaded weights: the images, trimaps and checkpoints are written here."""
 import json
 import os
@@ -16,10 +16,9 @@ import textwrap
 import numpy as np
 import pytest
 import torch
+from conftest import ROOT, run_tool, skip_without_mmseg
 
-from conftest import ROOT, run_tool
-
-pytest.importorskip('mmseg', reason='the mmseg stack is built by `make setup`')
+skip_without_mmseg()
 CONFIGS = os.path.join(ROOT, 'configs')
 PRETRAIN = os.path.join(CONFIGS, 'pretrain')
 FINETUNE = os.path.join(CONFIGS, 'finetune')
@@ -33,6 +32,7 @@ def load(path):
 
 def run_pipeline(pipeline, results):
     import segssl.mmseg  # noqa: F401
+    # isort: split
     from mmengine.registry import init_default_scope
     from mmseg.registry import TRANSFORMS
     init_default_scope('mmseg')
@@ -41,14 +41,14 @@ def run_pipeline(pipeline, results):
     return results
 
 
-# ---------------------------------------------------------------- seed 000: FCN-16 augmentation
+# ---------------------------------------------------------------- the PixPro thesis: FCN-16 augmentation
 def test_fcn16_cityscapes_augments_as_seed_000(tmp_path, monkeypatch):
     from PIL import Image
     monkeypatch.setenv('SEGSSL_BACKBONE', str(tmp_path / 'r50.pth'))
     cfg = load(os.path.join(FINETUNE, 'fcn16_r50-d16_1xb7_cityscapes-768x768.py'))
     pipe = cfg.train_dataloader.dataset.pipeline
-    assert [t['type'] for t in pipe] == ['LoadImageFromFile', 'LoadAnnotations', 'RandomResize',
-                                         'RandomCrop', 'RandomFlip', 'PackSegInputs']
+    assert [t['type'] for t in pipe
+            ] == ['LoadImageFromFile', 'LoadAnnotations', 'RandomResize', 'RandomCrop', 'RandomFlip', 'PackSegInputs']
     assert pipe[2] == dict(type='RandomResize', scale=(2048, 1024), ratio_range=(0.5, 2.0), keep_ratio=True)
     assert pipe[3] == dict(type='RandomCrop', crop_size=(768, 768), cat_max_ratio=1.0)
     assert pipe[4] == dict(type='RandomFlip', prob=0.5)
@@ -67,9 +67,10 @@ def test_fcn16_cityscapes_augments_as_seed_000(tmp_path, monkeypatch):
     np.random.seed(0)
     factors = []
     for _ in range(6):
-        r = run_pipeline(pipe, dict(img_path=str(tmp_path / 'x_leftImg8bit.png'),
-                                    seg_map_path=str(tmp_path / 'x_gtFine_labelTrainIds.png'),
-                                    reduce_zero_label=False, seg_fields=[]))
+        r = run_pipeline(
+            pipe,
+            dict(img_path=str(tmp_path / 'x_leftImg8bit.png'),
+                 seg_map_path=str(tmp_path / 'x_gtFine_labelTrainIds.png'), reduce_zero_label=False, seg_fields=[]))
         x, y = r['inputs'], r['data_samples'].gt_sem_seg.data
         assert tuple(x.shape) == (3, 768, 768) and tuple(y.shape) == (1, 768, 768)
         assert torch.equal(x, torch.tensor([230, 120, 10], dtype=x.dtype)[:, None, None].expand_as(x))  # BGR
@@ -78,7 +79,7 @@ def test_fcn16_cityscapes_augments_as_seed_000(tmp_path, monkeypatch):
     assert all(0.5 - 1e-3 <= f <= 2.0 + 1e-3 for f in factors) and len(set(factors)) > 1
 
 
-# ----------------------------------------------------- seed 000: the two rows without a config
+# ----------------------------------------------------- the PixPro thesis: the two rows without a config
 NEW_PIXPRO = {
     # file: (seed value, head, frame, Momentum BN, conv5 dilations, batch, lr)
     'pixpro_r50-d16_localppm5-mbn_3xb16-30ep_imagenet.py': ('69.60', 'local_ppm', 5, True, (1, 1, 1, 2), 48, 0.1875),
@@ -87,15 +88,16 @@ NEW_PIXPRO = {
 
 
 @pytest.mark.parametrize('name', sorted(NEW_PIXPRO))
-def test_new_seed000_rows_resolve_build_and_run(name, tmp_path):
+def test_new_pixpro_rows_resolve_build_and_run(name, tmp_path):
     import segssl.mmseg  # noqa: F401
+    # isort: split
     from mmengine.registry import init_default_scope
     from mmseg.registry import MODELS
     from PIL import Image
     value, head, frame, mbn, dilations, batch, lr = NEW_PIXPRO[name]
     path = os.path.join(PRETRAIN, name)
     header = ''.join(l for l in open(path) if l.startswith('#'))
-    assert value in header                     # the seed's mIoU in the header, as the other rows
+    assert value in header  # the report's mIoU in the header, as the other rows
     cfg = load(path)
     m = cfg.model
     assert (m.type, m.backbone.depth, m.tau, m.projector.hidden_channels) == ('PixPro', 50, 0.7, 4096)
@@ -103,8 +105,8 @@ def test_new_seed000_rows_resolve_build_and_run(name, tmp_path):
     assert (m.momentum_bn == dict(stat_momentum=0.9)) if mbn else m.momentum_bn is None
     assert tuple(m.backbone.get('dilations', (1, 1, 1, 1))) == dilations
     assert m.get('batch_affine') is None
-    assert cfg.auto_scale_lr == dict(enable=False, base_batch_size=batch)   # the row's global batch
-    assert cfg.train_dataloader.batch_size == batch // 3                    # on the thesis' 3 GPUs
+    assert cfg.auto_scale_lr == dict(enable=False, base_batch_size=batch)  # the row's global batch
+    assert cfg.train_dataloader.batch_size == batch // 3  # on the thesis' 3 GPUs
     opt = cfg.optim_wrapper.optimizer
     assert (opt.type, opt.momentum, opt.weight_decay) == ('LARS', 0.9, 4e-4) and opt.lr == pytest.approx(lr)
     assert opt.lr == pytest.approx(1.0 * batch / 256)
@@ -113,8 +115,10 @@ def test_new_seed000_rows_resolve_build_and_run(name, tmp_path):
     pipe = cfg.train_dataloader.dataset.pipeline
     types = [t['type'] for t in pipe]
     if name.startswith('pixpro_r50_affine'):
-        assert types == ['LoadImageFromFile', 'TwoViewCrop', 'ViewColorAugment', 'AffineView',
-                         'OnlineRandomErasing', 'PackPixelViews']
+        assert types == [
+            'LoadImageFromFile', 'TwoViewCrop', 'ViewColorAugment', 'AffineView', 'OnlineRandomErasing',
+            'PackPixelViews'
+        ]
         assert pipe[3] == dict(type='AffineView', view=0, mode='fixed', degrees=30, translate=(10, 10), shear=(10, 10))
         assert pipe[4] == dict(type='OnlineRandomErasing', p=1.0, scale=(0.02, 0.4), ratio=(0.3, 1 / 0.3), fill='black')
     else:
@@ -134,22 +138,23 @@ def test_new_seed000_rows_resolve_build_and_run(name, tmp_path):
             assert erased.any() and (r['online_views'][v][erased] == 0).all()
         # view 1 carries the fixed affine (its inverse warp is recorded), view 2 none
         assert np.allclose(r['view_affine'][1], np.eye(2, 3)) and not np.allclose(r['view_affine'][0], np.eye(2, 3))
-    x = run_pipeline(pipe[-1:], r)['inputs']     # [online v1, online v2, target v1, target v2]
+    x = run_pipeline(pipe[-1:], r)['inputs']  # [online v1, online v2, target v1, target v2]
     assert tuple(x.shape) == (4, 3, 224, 224)
 
 
-# --------------------------------------------------------------- seed 002: BYOL from ImageNet
+# --------------------------------------------------------------- the Mask R-CNN thesis: BYOL from ImageNet
 def test_byol_seed_rows_start_from_imagenet_weights(monkeypatch):
     monkeypatch.delenv('SEGSSL_BACKBONE', raising=False)
     for name in ('byol_r50-h4096_1xb64_coco2014-224.py', 'byol_r50-h2048_1xb64_coco2014-224.py'):
         cfg = load(os.path.join(PRETRAIN, name))
-        assert cfg.model.backbone.init_cfg == dict(
-            type='Pretrained', checkpoint='work_dirs/pretrained/torchvision_r50_mmseg.pth')
+        assert cfg.model.backbone.init_cfg == dict(type='Pretrained',
+                                                   checkpoint='work_dirs/pretrained/torchvision_r50_mmseg.pth')
         assert cfg.model.backbone.depth == 50
     header = open(os.path.join(PRETRAIN, 'byol_r50-h4096_1xb64_coco2014-224.py')).read().split('_base_')[0]
     assert 'starts from ImageNet weights' in header and '002 line ~675' in header
     monkeypatch.setenv('SEGSSL_BACKBONE', '/some/where/r50.pth')
-    assert load(os.path.join(PRETRAIN, 'byol_r50-h2048_1xb64_coco2014-224.py')).model.backbone.init_cfg.checkpoint == '/some/where/r50.pth'
+    assert load(os.path.join(
+        PRETRAIN, 'byol_r50-h2048_1xb64_coco2014-224.py')).model.backbone.init_cfg.checkpoint == '/some/where/r50.pth'
     # the CPU twin has no ImageNet ResNet-18 to start from: random, as before
     assert load(os.path.join(PRETRAIN, 'byol_r18_synthetic-64px.py')).model.backbone.init_cfg is None
     # random init is one option away
@@ -163,9 +168,11 @@ def test_byol_loads_a_converted_torchvision_resnet50_into_both_branches(tmp_path
     named by SEGSSL_BACKBONE: after init_weights the online encoder holds it exactly and the target
     is a copy (BN statistics included)."""
     import segssl.mmseg  # noqa: F401
+    # isort: split
     import torchvision
     from mmengine.registry import init_default_scope
     from mmseg.registry import MODELS
+
     from segssl.convert.bridge import convert
     torch.manual_seed(0)
     net = torchvision.models.resnet50()
@@ -189,7 +196,7 @@ def test_byol_loads_a_converted_torchvision_resnet50_into_both_branches(tmp_path
         assert torch.equal(target[k], v), k
 
 
-# --------------------------------------------------- seed 002: one Mask R-CNN protocol, 3 rows
+# --------------------------------------------------- the Mask R-CNN thesis: one Mask R-CNN protocol, 3 rows
 @pytest.fixture(scope='module')
 def d2(tmp_path_factory):
     pytest.importorskip('detectron2', reason='detectron2 is installed by `make setup`')
@@ -197,7 +204,8 @@ def d2(tmp_path_factory):
     fake = tmp / 'torchvision_r50.pkl'
     fake.write_bytes(b'not read: check_init only needs the file to exist')
     script = tmp / 'probe.py'
-    script.write_text(textwrap.dedent(f'''
+    script.write_text(
+        textwrap.dedent(f'''
         import glob, json, os
         import segssl.detectron2
         from detectron2.config import get_cfg
@@ -238,7 +246,7 @@ def d2(tmp_path_factory):
     return json.loads(r.stdout.split('JSON', 1)[1])
 
 
-def test_mask_rcnn_rows_of_seed002_share_one_protocol(d2):
+def test_mask_rcnn_rows_of_maskrcnn_share_one_protocol(d2):
     for s in ('100k', '50k'):
         rows = [d2[f'mask_rcnn_R_50_FPN_{i}_coco-subset_{s}.yaml'] for i in ('imagenet', 'ssl', 'scratch')]
         assert {(r['norm'], r['fpn_norm'], r['freeze_at']) for r in rows} == {('SyncBN', 'SyncBN', 0)}, s
@@ -263,11 +271,11 @@ def test_detectron2_frozenbn_imagenet_recipe_is_its_own_config(d2, sched):
     assert (f['max_iter'], f['steps']) == ((100000, [40000, 80000]) if sched == '100k' else (50000, [32000]))
     assert (f['lr'], f['batch']) == (0.03, 8) and f['out'].endswith(f'imagenet-frozenbn_coco-subset_{sched}')
     if sched == '100k':
-        assert f['stem_norm'] == 'FrozenBatchNorm2d' and f['frozen_bn'] == 53     # every BN of R50
+        assert f['stem_norm'] == 'FrozenBatchNorm2d' and f['frozen_bn'] == 53  # every BN of R50
         assert f['trainable'] == dict(stem=False, res2=False, res3=True, res4=True, res5=True)
 
 
-# ------------------------------------------------------------- seed 003: accuracy at 128 x 128
+# ------------------------------------------------------------- the SimCLR report: accuracy at 128 x 128
 def fake_pets(root):
     """One test photo of 256 x 384 whose trimap is made of uniform 2 x 3 blocks, so any nearest
     resize to 128 x 128 gives the block labels: rows 0-39 pet, 40-99 background, 100-127 border."""
@@ -277,7 +285,7 @@ def fake_pets(root):
         os.makedirs(os.path.join(pets, d))
     blocks = np.full((128, 128), 1, np.uint8)
     blocks[:40], blocks[100:] = 0, 2
-    trimap = np.repeat(np.repeat(blocks, 2, 0), 3, 1) + 1            # 1 pet, 2 background, 3 border
+    trimap = np.repeat(np.repeat(blocks, 2, 0), 3, 1) + 1  # 1 pet, 2 background, 3 border
     Image.fromarray(trimap).save(os.path.join(pets, 'annotations', 'trimaps', 'Abyssinian_1.png'))
     img = np.random.default_rng(0).integers(0, 255, (256, 384, 3), dtype=np.uint8)
     Image.fromarray(img).save(os.path.join(pets, 'images', 'Abyssinian_1.jpg'))
@@ -292,8 +300,8 @@ def test_pets_configs_evaluate_on_128x128_masks(fraction, tmp_path, monkeypatch)
     cfg = load(os.path.join(FINETUNE, f'twoblock_r34-os8_1xb32_pets-128x128_{fraction}.py'))
     for dl in (cfg.val_dataloader, cfg.test_dataloader):
         pipe = dl.dataset.pipeline
-        assert [t['type'] for t in pipe] == ['LoadImageFromFile', 'LoadAnnotations', 'Resize', 'KeyMapper',
-                                             'PackSegInputs']
+        assert [t['type']
+                for t in pipe] == ['LoadImageFromFile', 'LoadAnnotations', 'Resize', 'KeyMapper', 'PackSegInputs']
         assert pipe[2] == dict(type='Resize', scale=(128, 128), keep_ratio=False)
         assert pipe[3].mapping == dict(ori_shape='img_shape') and pipe[3].remapping == dict(ori_shape='ori_shape')
     assert cfg.val_evaluator == dict(type='IoUMetric', iou_metrics=['mIoU'])
@@ -304,12 +312,13 @@ def test_pets_pixel_accuracy_is_counted_on_the_128x128_masks(tmp_path, monkeypat
     (the block labels), the prediction is the network's own 128 x 128 argmax, and a known
     prediction (all 'pet') scores 40 / 128 = 31.25 % over 16384 pixels."""
     import segssl.mmseg  # noqa: F401
+    # isort: split
     from mmengine.dataset import pseudo_collate
     from mmengine.registry import init_default_scope
+    from mmengine.structures import PixelData
     from mmseg.evaluation import IoUMetric
     from mmseg.registry import DATASETS, MODELS
     from mmseg.structures import SegDataSample
-    from mmengine.structures import PixelData
     blocks = fake_pets(str(tmp_path))
     monkeypatch.setenv('SEGSSL_DATA_ROOT', str(tmp_path))
     cfg = load(os.path.join(FINETUNE, 'twoblock_r34-os8_1xb32_pets-128x128_full.py'))
@@ -327,12 +336,12 @@ def test_pets_pixel_accuracy_is_counted_on_the_128x128_masks(tmp_path, monkeypat
         metric.dataset_meta = ds.metainfo
         s = SegDataSample(gt_sem_seg=PixelData(data=gt), pred_sem_seg=PixelData(data=pred))
         metric.process({}, [s.to_dict()])
-        assert int(metric.results[0][2].sum()) == 128 * 128        # area_label: pixels counted
+        assert int(metric.results[0][2].sum()) == 128 * 128  # area_label: pixels counted
         return metric.compute_metrics(metric.results)['aAcc']
 
-    assert accuracy(torch.zeros(1, 128, 128, dtype=torch.long)) == 31.25      # all 'pet'
+    assert accuracy(torch.zeros(1, 128, 128, dtype=torch.long)) == 31.25  # all 'pet'
     assert accuracy(torch.from_numpy(blocks)[None].long()) == 100.0
-    shifted = torch.from_numpy(np.roll(blocks, 8, axis=0))[None].long()       # 3 x 8 rows wrong of 128
+    shifted = torch.from_numpy(np.roll(blocks, 8, axis=0))[None].long()  # 3 x 8 rows wrong of 128
     assert accuracy(shifted) == pytest.approx(100 * (128 - 24) / 128, abs=0.005)
     # the model's prediction stays at 128 x 128 and is its logits' argmax, not an upsampled copy
     cfg.model.backbone.init_cfg = None

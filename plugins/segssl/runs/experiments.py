@@ -1,6 +1,6 @@
 """Experiments over configs x seeds: plan the runs, run each through the tool it belongs to
 (mmseg's ``tools/train.py`` for ``.py`` configs, detectron2's ``tools/train_net.py`` for ``.yaml``),
-read back the metric the tool wrote, and tabulate mean +- std over seeds as the seeds' tables do.
+read back the metric the tool wrote, and tabulate mean +- std over seeds as the reports' tables do.
 
 Framework-free: it starts processes and reads JSON. A finished run leaves ``segssl_run.json``
 (written atomically, only after the tool succeeded and its metric was read), so re-running an
@@ -14,8 +14,9 @@ import os
 from dataclasses import dataclass
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
-from segssl.convert.atomic import atomic_outputs
-from segssl.runs import last_mmengine_metrics
+from segssl.io.atomic import atomic_outputs
+
+from .scalars import last_mmengine_metrics
 
 DONE_FILE = 'segssl_run.json'
 
@@ -42,8 +43,7 @@ class Run:
         raise ValueError(f'{self.config}: expected an mmseg .py or a detectron2 .yaml config')
 
 
-def plan_runs(configs: Sequence[str], seeds: Sequence[int], out: str,
-              extra: Sequence[str] = ()) -> List[Run]:
+def plan_runs(configs: Sequence[str], seeds: Sequence[int], out: str, extra: Sequence[str] = ()) -> List[Run]:
     """Every (config, seed) pair, each in ``out/<config name>/seed<seed>``."""
     if not configs or not seeds:
         raise ValueError(f'an experiment needs configs and seeds, got {list(configs)} and {list(seeds)}')
@@ -51,8 +51,10 @@ def plan_runs(configs: Sequence[str], seeds: Sequence[int], out: str,
     dup = {n for n in names if names.count(n) > 1}
     if dup:
         raise ValueError(f'two configs share the name(s) {sorted(dup)}: their work dirs would collide')
-    return [Run(c, int(s), os.path.join(out, n, f'seed{int(s)}'), tuple(extra))
-            for c, n in zip(configs, names) for s in seeds]
+    return [
+        Run(c, int(s), os.path.join(out, n, f'seed{int(s)}'), tuple(extra)) for c, n in zip(configs, names)
+        for s in seeds
+    ]
 
 
 def command(run: Run, python: str, launcher_prefix: Sequence[str] = ()) -> List[str]:
@@ -65,13 +67,15 @@ def command(run: Run, python: str, launcher_prefix: Sequence[str] = ()) -> List[
             cmd += ['--launcher', 'pytorch']
         extra = list(run.extra)
         seed = f'randomness.seed={run.seed}'
-        if '--cfg-options' in extra:     # train.py keeps only the last --cfg-options list: join them
+        if '--cfg-options' in extra:  # train.py keeps only the last --cfg-options list: join them
             extra.insert(extra.index('--cfg-options') + 1, seed)
         else:
             extra += ['--cfg-options', seed]
         return cmd + extra
-    return [python, 'tools/train_net.py', '--config-file', run.config,
-            'OUTPUT_DIR', run.work_dir, 'SEED', str(run.seed)] + list(run.extra)
+    return [
+        python, 'tools/train_net.py', '--config-file', run.config, 'OUTPUT_DIR', run.work_dir, 'SEED',
+        str(run.seed)
+    ] + list(run.extra)
 
 
 def read_metrics(run: Run, metric_key: str = 'mIoU') -> Dict[str, float]:
@@ -91,17 +95,27 @@ def is_finished(run: Run) -> bool:
     return os.path.isfile(os.path.join(run.work_dir, DONE_FILE))
 
 
+def finished_record(run: Run) -> dict:
+    """What :func:`mark_finished` recorded: ``config``, ``seed``, ``seconds`` and ``metrics``."""
+    with open(os.path.join(run.work_dir, DONE_FILE)) as f:
+        return json.load(f)
+
+
 def finished_metrics(run: Run) -> Dict[str, float]:
-    return json.load(open(os.path.join(run.work_dir, DONE_FILE)))['metrics']
+    return finished_record(run)['metrics']
 
 
 def mark_finished(run: Run, metrics: Dict[str, float], seconds: float) -> None:
     """Record a finished run atomically: the file exists only once complete."""
     dst = os.path.join(run.work_dir, DONE_FILE)
-    with atomic_outputs(dst) as (tmp,):
+    with atomic_outputs(dst) as (tmp, ):
         with open(tmp, 'w') as f:
-            json.dump({'config': run.config, 'seed': run.seed, 'seconds': round(seconds, 1),
-                       'metrics': metrics}, f, indent=1)
+            json.dump({
+                'config': run.config,
+                'seed': run.seed,
+                'seconds': round(seconds, 1),
+                'metrics': metrics
+            }, f, indent=1)
 
 
 def execute(runs: Sequence[Run], train: Callable[[Run], float], metric_key: str = 'mIoU',
@@ -126,7 +140,7 @@ def mean_std(values: Sequence[float]):
     if n == 0:
         raise ValueError('mean_std of no values')
     mean = sum(values) / n
-    std = math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1)) if n > 1 else 0.0
+    std = math.sqrt(sum((v - mean)**2 for v in values) / (n - 1)) if n > 1 else 0.0
     return mean, std
 
 
@@ -151,8 +165,7 @@ def table_markdown(rows: List[dict], metrics: Sequence[str]) -> str:
     for r in rows:
         cells = [f'{r["stats"][m][0]:.2f} +- {r["stats"][m][1]:.2f}' for m in metrics]
         per_seed = '; '.join(f'{m}: ' + ', '.join(f'{v:.2f}' for v in r['values'][m]) for m in metrics)
-        lines.append(f'| {r["config"]} | {", ".join(map(str, r["seeds"]))} | ' + ' | '.join(cells)
-                     + f' | {per_seed} |')
+        lines.append(f'| {r["config"]} | {", ".join(map(str, r["seeds"]))} | ' + ' | '.join(cells) + f' | {per_seed} |')
     return '\n'.join(lines) + '\n'
 
 
@@ -183,25 +196,29 @@ def write_tables(rows: List[dict], metrics: Sequence[str], out: str, stem: str =
 
 
 def compare_arms(a: Sequence[float], b: Sequence[float]) -> dict:
-    """The seeds' headline test, A against B over seeds: the difference of means, the larger of the
+    """The reports' headline test, A against B over seeds: the difference of means, the larger of the
     two sample stds (the seed-to-seed spread), whether A beats B by more than that spread, and
     whether every A run is above every B run."""
     (ma, sa), (mb, sb) = mean_std(a), mean_std(b)
     spread = max(sa, sb)
-    return dict(a_mean=ma, a_std=sa, b_mean=mb, b_std=sb, diff=ma - mb, spread=spread,
-                a_better_beyond_spread=(ma - mb) > spread, separated=min(a) > max(b))
+    return dict(a_mean=ma, a_std=sa, b_mean=mb, b_std=sb, diff=ma - mb, spread=spread, a_better_beyond_spread=(ma - mb)
+                > spread, separated=min(a) > max(b))
 
 
 def comparison_markdown(title: str, a_name: str, a: Sequence[float], b_name: str, b: Sequence[float],
                         seeds: Sequence[int], unit: str = 'mIoU') -> str:
-    """A seed-style table of two arms (per-seed values and mean +- std) and its verdict line."""
+    """A report-style table of two arms (per-seed values and mean +- std) and its verdict line."""
     c = compare_arms(a, b)
-    lines = [f'### {title}', '', '| arm | ' + ' | '.join(f'seed {s}' for s in seeds) + ' | mean +- std |',
-             '| --- |' + ' ---: |' * (len(seeds) + 1)]
+    lines = [
+        f'### {title}', '', '| arm | ' + ' | '.join(f'seed {s}' for s in seeds) + ' | mean +- std |',
+        '| --- |' + ' ---: |' * (len(seeds) + 1)
+    ]
     for name, vals, m, s in ((a_name, a, c['a_mean'], c['a_std']), (b_name, b, c['b_mean'], c['b_std'])):
         lines.append(f'| {name} | ' + ' | '.join(f'{v:.2f}' for v in vals) + f' | {m:.2f} +- {s:.2f} |')
     verdict = 'yes' if c['a_better_beyond_spread'] else 'no'
-    lines += ['', f'{a_name} - {b_name}: {c["diff"]:+.2f} {unit}; largest seed std {c["spread"]:.2f}; '
-              f'better by more than the seed spread: {verdict}; every {a_name} run above every {b_name} run: '
-              f'{"yes" if c["separated"] else "no"}']
+    lines += [
+        '', f'{a_name} - {b_name}: {c["diff"]:+.2f} {unit}; largest seed std {c["spread"]:.2f}; '
+        f'better by more than the seed spread: {verdict}; every {a_name} run above every {b_name} run: '
+        f'{"yes" if c["separated"] else "no"}'
+    ]
     return '\n'.join(lines) + '\n'

@@ -1,6 +1,6 @@
 """Seeded random COCO subsets: an N-image train subset and disjoint val/test subsets, as COCO json.
 
-Seed 002 fine-tunes on 20k random COCO 2017 train images and evaluates on 5k val / 5k test
+The Mask R-CNN thesis fine-tunes on 20k random COCO 2017 train images and evaluates on 5k val / 5k test
 images drawn from the same pool (a seeded split). ``make_coco_subsets`` writes
 ``<out>/<name>_{train,val,test}.json`` (each a complete COCO instances file holding only its
 images and their annotations) and ``<out>/<name>_manifest.json`` (image root, seed, sizes),
@@ -17,7 +17,7 @@ import os
 
 import numpy as np
 
-from segssl.convert.atomic import atomic_outputs
+from segssl.io.atomic import atomic_outputs
 
 SPLITS = ('train', 'val', 'test')
 
@@ -77,15 +77,15 @@ def default_image_root(src_json):
     return os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(src_json))), split)
 
 
-def make_coco_subsets(src_json, out_dir, name='coco2017_subset', num_train=20000, num_val=5000,
-                      num_test=5000, seed=0, image_root=None, only_annotated=False):
+def make_coco_subsets(src_json, out_dir, name='coco2017_subset', num_train=20000, num_val=5000, num_test=5000, seed=0,
+                      image_root=None, only_annotated=False):
     """Write the seeded train/val/test subsets of ``src_json`` under ``out_dir``.
 
     Args:
-        src_json (str): COCO instances json (seed 002: ``instances_train2017.json``).
+        src_json (str): COCO instances json (the Mask R-CNN thesis: ``instances_train2017.json``).
         out_dir (str): output folder.
         name (str): dataset name prefix: files and detectron2 names ``<name>_{train,val,test}``.
-        num_train, num_val, num_test (int): subset sizes (seed 002: 20000 / 5000 / 5000).
+        num_train, num_val, num_test (int): subset sizes (the Mask R-CNN thesis: 20000 / 5000 / 5000).
         seed (int): random seed of the draw.
         image_root (str | None): folder of the images; default :func:`default_image_root`.
         only_annotated (bool): draw only from images with at least one annotation.
@@ -104,17 +104,21 @@ def make_coco_subsets(src_json, out_dir, name='coco2017_subset', num_train=20000
         kind = 'annotated images' if only_annotated else 'images'
         raise ValueError(f'{src_json!r} ({len(pool)} {kind}): {e}') from None
     top = {k: v for k, v in data.items() if k not in ('images', 'annotations')}
-    outputs, manifest = {}, {'name': name, 'source': os.path.abspath(src_json),
-                             'image_root': image_root, 'seed': seed,
-                             'only_annotated': only_annotated, 'splits': {}}
+    outputs, manifest = {}, {
+        'name': name,
+        'source': os.path.abspath(src_json),
+        'image_root': image_root,
+        'seed': seed,
+        'only_annotated': only_annotated,
+        'splits': {}
+    }
     for split in SPLITS:
         keep = set(chosen[split])
         images = [im for im in data['images'] if im['id'] in keep]
         anns = [a for a in data['annotations'] if a['image_id'] in keep]
         fname = f'{name}_{split}.json'
         outputs[fname] = dict(top, images=images, annotations=anns)
-        manifest['splits'][split] = {'json': fname, 'num_images': len(images),
-                                     'num_annotations': len(anns)}
+        manifest['splits'][split] = {'json': fname, 'num_images': len(images), 'num_annotations': len(anns)}
     files = list(outputs) + [f'{name}_manifest.json']
     with atomic_outputs(*[os.path.join(out_dir, f) for f in files]) as tmps:
         for tmp, content in zip(tmps, list(outputs.values()) + [manifest]):
@@ -127,9 +131,8 @@ def read_manifest(out_dir, name):
     """The manifest of subsets ``name`` in ``out_dir``; a clear error if it is missing."""
     path = os.path.join(out_dir, f'{name}_manifest.json')
     if not os.path.isfile(path):
-        raise FileNotFoundError(
-            f'SEGSSL.COCO_SUBSET: {path!r} does not exist (DIR={out_dir!r}, NAME={name!r}); write '
-            f'it with `python tools/make_coco_subset.py instances_train2017.json {out_dir} '
-            f'--name {name}`')
+        raise FileNotFoundError(f'SEGSSL.COCO_SUBSET: {path!r} does not exist (DIR={out_dir!r}, NAME={name!r}); write '
+                                f'it with `python tools/make_coco_subset.py instances_train2017.json {out_dir} '
+                                f'--name {name}`')
     with open(path) as f:
         return json.load(f)

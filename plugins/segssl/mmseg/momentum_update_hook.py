@@ -1,9 +1,10 @@
 """mmengine hooks of segssl's self-supervised models."""
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
 from mmseg.registry import HOOKS
 
 from segssl.core import cosine_momentum
+
+from .runner_model import runner_model
 
 
 @HOOKS.register_module()
@@ -17,7 +18,7 @@ class MomentumUpdateHook(Hook):
         self.base_momentum, self.final_momentum = base_momentum, final_momentum
 
     def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None):
-        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+        model = runner_model(runner)
         if not hasattr(model, 'momentum_update'):
             raise TypeError(f'MomentumUpdateHook: {type(model).__name__} has no momentum_update(m)')
         m = cosine_momentum(runner.iter + 1, runner.max_iters, self.base_momentum, self.final_momentum)

@@ -9,7 +9,7 @@ import os
 import re
 from typing import Dict, List, Sequence, Tuple
 
-from segssl.convert.atomic import atomic_outputs
+from segssl.io.atomic import atomic_outputs
 
 _ROW = re.compile(r'^\|\s*(?P<name>[^|]+?)\s*\|\s*(?P<iou>nan|[-0-9.]+)\s*\|')
 
@@ -41,13 +41,12 @@ def per_class_iou(work_dir: str) -> Dict[str, float]:
 
 
 def _save(fig, out_png: str) -> str:
-    with atomic_outputs(out_png) as (tmp,):
+    with atomic_outputs(out_png) as (tmp, ):
         fig.savefig(tmp, format='png', dpi=110, bbox_inches='tight')
     return out_png
 
 
-def plot_curves(series: Dict[str, List[Tuple[float, float]]], out_png: str, ylabel: str,
-                title: str = '') -> str:
+def plot_curves(series: Dict[str, List[Tuple[float, float]]], out_png: str, ylabel: str, title: str = '') -> str:
     """One line per run: ``series`` maps a run label to its (step, value) points."""
     import matplotlib
     matplotlib.use('Agg')
@@ -84,8 +83,7 @@ def plot_per_class_bars(runs: Dict[str, Dict[str, float]], out_png: str, classes
     x, width = np.arange(len(classes)), 0.8 / len(runs)
     fig, ax = plt.subplots(figsize=(max(7, 0.5 * len(classes)), 4))
     for i, (label, ious) in enumerate(runs.items()):
-        ax.bar(x + i * width - 0.4 + width / 2, [ious.get(c, float('nan')) for c in classes], width,
-               label=label)
+        ax.bar(x + i * width - 0.4 + width / 2, [ious.get(c, float('nan')) for c in classes], width, label=label)
     ax.set_xticks(x, classes, rotation=60, ha='right')
     ax.set_ylabel('IoU (%)')
     ax.set_title(title)

@@ -1,4 +1,4 @@
-"""Fixed, seeded label-fraction splits for semi-supervised training (seed 004, 4.1.2).
+"""Fixed, seeded label-fraction splits for semi-supervised training (the ClassMix/DACS thesis, 4.1.2).
 
 A split is two files of image ids, one per line, in the form mmseg's ``ann_file`` reads
 (``<id>`` + the dataset's ``img_suffix`` under its image folder):
@@ -10,7 +10,7 @@ A split is two files of image ids, one per line, in the form mmseg's ``ann_file`
 All fractions come from ONE seeded permutation of the sorted training ids (numpy
 ``default_rng(seed)``): the labelled set of a fraction is its first ceil(f N) ids, so the splits are
 nested (1/30 within 1/8 within 1/4 ...) and the same on every machine. Cityscapes: 2975 ids ->
-100 / 372 / 744 / 1488 / 2975 (the seed's counts); VOC aug: 10,582 ids -> 106 / 212 / 530 /
+100 / 372 / 744 / 1488 / 2975 (the report's counts); VOC aug: 10,582 ids -> 106 / 212 / 530 /
 1323 / 2646 / 10,582.
 """
 import glob
@@ -24,8 +24,7 @@ import numpy as np
 
 FRACTIONS = {
     'cityscapes': (('1-30', 1 / 30), ('1-8', 1 / 8), ('1-4', 1 / 4), ('1-2', 1 / 2), ('full', 1.0)),
-    'voc_aug': (('1-100', 1 / 100), ('1-50', 1 / 50), ('1-20', 1 / 20), ('1-8', 1 / 8), ('1-4', 1 / 4),
-                ('full', 1.0)),
+    'voc_aug': (('1-100', 1 / 100), ('1-50', 1 / 50), ('1-20', 1 / 20), ('1-8', 1 / 8), ('1-4', 1 / 4), ('full', 1.0)),
     # your own data (README, "Your own data"): MYDATA/images/train/**/*.{jpg,png}
     'custom': (('1-30', 1 / 30), ('1-8', 1 / 8), ('1-4', 1 / 4), ('1-2', 1 / 2), ('full', 1.0)),
 }
@@ -44,6 +43,8 @@ def list_images(folder: str, extensions: Sequence[str] = IMAGE_EXTENSIONS) -> Li
             if not name.startswith('.') and name.lower().endswith(tuple(extensions)):
                 relative.append(name if rel_dir == '.' else os.path.join(rel_dir, name))
     return sorted(relative)
+
+
 CITYSCAPES_SUFFIX = '_leftImg8bit.png'
 
 
@@ -117,11 +118,13 @@ def write_splits(out: str, dataset: str, ids: Sequence[str], seed: int = 0,
                  fractions: Optional[Sequence[Tuple[str, float]]] = None) -> dict:
     """Write every fraction's labelled.txt / unlabelled.txt and meta.json under ``out``; all files
     appear together or not at all (temporaries renamed at the end). Returns the meta dict."""
-    from segssl.convert.atomic import atomic_outputs
+    from segssl.io.atomic import atomic_outputs
     fractions = FRACTIONS[dataset] if fractions is None else fractions
     splits = make_splits(ids, fractions, seed)
-    meta = dict(dataset=dataset, seed=seed, num_ids=len(set(ids)), ids_sha256=ids_hash(set(ids)),
-                fractions={name: len(lab) for name, (lab, _) in splits.items()})
+    meta = dict(dataset=dataset, seed=seed, num_ids=len(set(ids)), ids_sha256=ids_hash(set(ids)), fractions={
+        name: len(lab)
+        for name, (lab, _) in splits.items()
+    })
     files = {os.path.join(out, 'meta.json'): json.dumps(meta, indent=1, sort_keys=True) + '\n'}
     for name, (lab, unl) in splits.items():
         files[os.path.join(out, name, 'labelled.txt')] = ''.join(i + '\n' for i in lab)
@@ -133,7 +136,7 @@ def write_splits(out: str, dataset: str, ids: Sequence[str], seed: int = 0,
     return meta
 
 
-def check_data_list(data_list: Sequence[dict], where: str, keys: Sequence[str] = ('img_path',),
+def check_data_list(data_list: Sequence[dict], where: str, keys: Sequence[str] = ('img_path', ),
                     shown: int = 3) -> None:
     """Raise a ValueError naming ``where`` (e.g. the ann_file) if the list is empty or any of
     ``keys`` of its items names a file that does not exist."""
@@ -142,7 +145,6 @@ def check_data_list(data_list: Sequence[dict], where: str, keys: Sequence[str] =
     for key in keys:
         missing = [d[key] for d in data_list if d.get(key) and not os.path.isfile(d[key])]
         if missing:
-            raise ValueError(
-                f'{where}: {len(missing)} of {len(data_list)} samples name a {key} that does not exist, '
-                f'e.g. {missing[:shown]}; the split file does not match this dataset (make it with '
-                'tools/make_label_splits.py for this data root)')
+            raise ValueError(f'{where}: {len(missing)} of {len(data_list)} samples name a {key} that does not exist, '
+                             f'e.g. {missing[:shown]}; the split file does not match this dataset (make it with '
+                             'tools/make_label_splits.py for this data root)')

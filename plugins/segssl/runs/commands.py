@@ -1,0 +1,24 @@
+"""Running segssl's command-line tools from scripts (the demo, the experiments), with their output
+logged (framework-free: it only starts processes)."""
+import os
+import subprocess
+import sys
+import time
+
+
+def run_logged(cmd, log_path, cwd, env=None):
+    """Run ``cmd`` in ``cwd``, streaming its output to the console and to ``log_path``; exit with
+    a message naming the command and log if it fails. Returns the wall time in seconds."""
+    print(f'\n$ {" ".join(cmd)}\n  (log: {log_path})', flush=True)
+    os.makedirs(os.path.dirname(log_path), exist_ok=True)
+    t0 = time.time()
+    with open(log_path, 'w') as log:
+        proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                env=dict(os.environ, PYTHONUNBUFFERED='1', **(env or {})))
+        for line in proc.stdout:
+            sys.stdout.write(line)
+            log.write(line)
+        proc.wait()
+    if proc.returncode != 0:
+        sys.exit(f'step failed with exit code {proc.returncode}: {" ".join(cmd)} (see {log_path})')
+    return time.time() - t0
