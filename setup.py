@@ -28,11 +28,13 @@ setup(
         # exact, tested pins: requirements/stack.txt (tools/setup_env.sh installs them)
         # mmseg 1.2.2 imports ftfy and regex at `import mmseg.models`
         # mmengine 0.10 resolves config scopes (segssl::) with pkg_resources, gone after setuptools 80
-        'mmseg':
-        ['mmengine>=0.10,<1', 'mmcv>=2.0.0,<2.2.0', 'mmsegmentation>=1.2,<1.3', 'ftfy', 'regex', 'setuptools<81'],
+        'mmseg': [
+            'mmengine>=0.10,<1', 'mmcv>=2.0.0,<2.2.0', 'mmsegmentation>=1.2,<1.3', 'ftfy', 'regex', 'setuptools<81'
+        ],
         # the current stack (requirements/stack-current.txt): mmcv-lite, no compiled ops
-        'mmseg-lite':
-        ['mmengine>=0.10,<1', 'mmcv-lite>=2.0.0,<2.2.0', 'mmsegmentation>=1.2,<1.3', 'ftfy', 'regex', 'setuptools<81'],
+        'mmseg-lite': [
+            'mmengine>=0.10,<1', 'mmcv-lite>=2.0.0,<2.2.0', 'mmsegmentation>=1.2,<1.3', 'ftfy', 'regex', 'setuptools<81'
+        ],
         # what segssl.detectron2 imports besides detectron2 itself (tools/check_install.sh checks)
         'detectron2': ['pycocotools>=2.0', 'fvcore', 'iopath', 'omegaconf', 'yacs', 'PyYAML', 'opencv-python'],
         'test': ['pytest'],

@@ -20,46 +20,32 @@ def _classmix_cfg(data_root, splits, work_dir, record_dir, batch_size, launcher,
     size = (32, 64)
     resize = dict(type='Resize', scale=(size[1], size[0]), keep_ratio=False)
     cfg.merge_from_dict({
-        'work_dir':
-        work_dir,
-        'launcher':
-        launcher,
-        'train_cfg.max_iters':
-        iters,
-        'train_cfg.val_interval':
-        iters + 1,
-        'train_dataloader.batch_size':
-        batch_size,
-        'train_dataloader.dataset.labelled.ann_file':
-        f'{splits}/1-2/labelled.txt',
-        'train_dataloader.dataset.labelled.data_root':
-        data_root,
-        'train_dataloader.dataset.labelled.pipeline':
-        [dict(type='LoadImageFromFile'),
-         dict(type='LoadAnnotations'), resize,
-         dict(type='PackSegInputs')],
-        'train_dataloader.dataset.unlabelled.ann_file':
-        f'{splits}/1-2/unlabelled.txt',
-        'train_dataloader.dataset.unlabelled.data_root':
-        data_root,
-        'train_dataloader.dataset.unlabelled.pipeline':
-        [dict(type='LoadImageFromFile'), resize, dict(type='PackSegInputs')],
-        'model.segmentor.data_preprocessor.size':
-        size,
-        'model.mix':
-        dict(type='classmix', proportion=1.0),
-        'model.weight':
-        dict(scheme='constant', base=1.0),
-        'model.strong_aug':
-        None,
+        'work_dir': work_dir,
+        'launcher': launcher,
+        'train_cfg.max_iters': iters,
+        'train_cfg.val_interval': iters + 1,
+        'train_dataloader.batch_size': batch_size,
+        'train_dataloader.dataset.labelled.ann_file': f'{splits}/1-2/labelled.txt',
+        'train_dataloader.dataset.labelled.data_root': data_root,
+        'train_dataloader.dataset.labelled.pipeline': [
+            dict(type='LoadImageFromFile'),
+            dict(type='LoadAnnotations'), resize,
+            dict(type='PackSegInputs')
+        ],
+        'train_dataloader.dataset.unlabelled.ann_file': f'{splits}/1-2/unlabelled.txt',
+        'train_dataloader.dataset.unlabelled.data_root': data_root,
+        'train_dataloader.dataset.unlabelled.pipeline': [
+            dict(type='LoadImageFromFile'), resize, dict(type='PackSegInputs')
+        ],
+        'model.segmentor.data_preprocessor.size': size,
+        'model.mix': dict(type='classmix', proportion=1.0),
+        'model.weight': dict(scheme='constant', base=1.0),
+        'model.strong_aug': None,
         'param_scheduler': [dict(type='PolyLR', eta_min=1e-4, power=0.9, begin=0, end=iters, by_epoch=False)],
-        'default_hooks.logger.interval':
-        1,
-        'default_hooks.checkpoint.interval':
-        iters,
+        'default_hooks.logger.interval': 1,
+        'default_hooks.checkpoint.interval': iters,
         'custom_hooks': [dict(type='RecordRankHook', out_dir=record_dir)],
-        'log_level':
-        'WARNING'
+        'log_level': 'WARNING'
     })
     cfg.custom_imports = dict(imports=['segssl.mmseg', 'dist_testing'], allow_failed_imports=False)
     return cfg

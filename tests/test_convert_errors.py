@@ -277,25 +277,20 @@ def test_tensors_nested_under_an_unknown_key_are_counted(resnet18, tmp_path):
 
 
 SUFFIX_ERRORS = {
-    ('mmseg', 'OUT.pkl'):
-    'output suffix .pkl does not fit --to mmseg, which writes an mmengine '
+    ('mmseg', 'OUT.pkl'): 'output suffix .pkl does not fit --to mmseg, which writes an mmengine '
     'checkpoint (torch.save): expected .pth or .pt (.pkl is for --to '
     'detectron2); nothing was written',
-    ('torchvision', 'OUT.pkl'):
-    'output suffix .pkl does not fit --to torchvision, which writes a '
+    ('torchvision', 'OUT.pkl'): 'output suffix .pkl does not fit --to torchvision, which writes a '
     'torch.save state dict: expected .pth or .pt (.pkl is for --to '
     'detectron2); nothing was written',
-    ('detectron2', 'OUT.pth'):
-    'output suffix .pth does not fit --to detectron2, which writes a '
+    ('detectron2', 'OUT.pth'): 'output suffix .pth does not fit --to detectron2, which writes a '
     'detectron2 model-zoo pickle (DetectionCheckpointer unpickles only '
     'a .pkl file): expected .pkl (.pth is for --to mmseg or '
     'torchvision); nothing was written',
-    ('detectron2', 'OUT.yaml'):
-    'output suffix .yaml does not fit --to detectron2, which writes a '
+    ('detectron2', 'OUT.yaml'): 'output suffix .yaml does not fit --to detectron2, which writes a '
     'detectron2 model-zoo pickle (DetectionCheckpointer unpickles '
     'only a .pkl file): expected .pkl; nothing was written',
-    ('mmseg', 'OUT'):
-    'an output name without a suffix does not fit --to mmseg, which writes an '
+    ('mmseg', 'OUT'): 'an output name without a suffix does not fit --to mmseg, which writes an '
     'mmengine checkpoint (torch.save): expected .pth or .pt; nothing was written',
 }
 

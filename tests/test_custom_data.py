@@ -56,14 +56,12 @@ SHORT = [
 ]
 VAL = ['train_cfg.val_interval=3', 'val_dataloader.num_workers=0', 'val_dataloader.persistent_workers=False']
 TEMPLATES = {
-    'supervised_deeplabv2_r18-d8_custom-128x128.py':
-    SHORT + VAL + ['param_scheduler.0.end=3', 'train_dataloader.batch_size=2'],
-    'classmix_deeplabv2_r18-d8_custom-128x128.py':
-    SHORT + VAL + ['param_scheduler.0.end=3', 'train_dataloader.batch_size=2'],
-    'dacs_deeplabv2_r18-d8_custom-128x128.py':
-    SHORT + VAL + ['param_scheduler.0.end=3'],
-    'pixpro_r18-d16_custom.py':
-    SHORT + [
+    'supervised_deeplabv2_r18-d8_custom-128x128.py': SHORT + VAL +
+    ['param_scheduler.0.end=3', 'train_dataloader.batch_size=2'],
+    'classmix_deeplabv2_r18-d8_custom-128x128.py': SHORT + VAL +
+    ['param_scheduler.0.end=3', 'train_dataloader.batch_size=2'],
+    'dacs_deeplabv2_r18-d8_custom-128x128.py': SHORT + VAL + ['param_scheduler.0.end=3'],
+    'pixpro_r18-d16_custom.py': SHORT + [
         'train_dataloader.batch_size=4', 'param_scheduler.0.end=1', 'param_scheduler.1.begin=1',
         'param_scheduler.1.end=3', 'param_scheduler.1.T_max=2'
     ],

@@ -100,34 +100,23 @@ def _pixpro_cfg(work_dir, record_dir, batch_size, launcher, iters=3):
     cfg = Config.fromfile(PIXPRO)
     size = 48
     cfg.merge_from_dict({
-        'work_dir':
-        work_dir,
-        'launcher':
-        launcher,
-        'train_cfg.max_iters':
-        iters,
-        'model.projector.hidden_channels':
-        64,
-        'train_dataloader.batch_size':
-        batch_size,
-        'train_dataloader.num_workers':
-        0,
-        'train_dataloader.persistent_workers':
-        False,
+        'work_dir': work_dir,
+        'launcher': launcher,
+        'train_cfg.max_iters': iters,
+        'model.projector.hidden_channels': 64,
+        'train_dataloader.batch_size': batch_size,
+        'train_dataloader.num_workers': 0,
+        'train_dataloader.persistent_workers': False,
         'train_dataloader.dataset.pipeline': [
             dict(type='LoadImageFromFile'),
             dict(type='TwoViewCrop', size=size, scale=(1.0, 1.0), ratio=(2.0, 2.0), flip_prob=0.0),
             dict(type='PackPixelViews')
         ],
         'param_scheduler': [dict(type='LinearLR', start_factor=0.5, by_epoch=False, begin=0, end=iters)],
-        'default_hooks.logger.interval':
-        1,
-        'default_hooks.checkpoint.interval':
-        iters,
-        'custom_hooks':
-        cfg.custom_hooks + [dict(type='RecordRankHook', out_dir=record_dir)],
-        'log_level':
-        'WARNING'
+        'default_hooks.logger.interval': 1,
+        'default_hooks.checkpoint.interval': iters,
+        'custom_hooks': cfg.custom_hooks + [dict(type='RecordRankHook', out_dir=record_dir)],
+        'log_level': 'WARNING'
     })
     cfg.custom_imports = dict(imports=['segssl.mmseg', 'dist_testing'], allow_failed_imports=False)
     return cfg

@@ -15,27 +15,19 @@ DIR = os.path.join(ROOT, 'configs', 'finetune', 'erfnet')
 PRETEXTS = ('rotation', 'jigsaw', 'relpatch', 'colorization', 'otsu', 'simclr')
 # table row -> the hook the report's row needs (the ERFNet thesis Tables 5.1, 5.4, 5.7, 5.8)
 OPTIONS = {
-    'reset8-16':
-    dict(type='ReinitLayersHook', layers=(8, 16), seed=0),
-    'reset13-16':
-    dict(type='ReinitLayersHook', layers=(13, 16), seed=0),
-    'bnreset':
-    dict(type='ResetNormStatsHook', layers=(1, 16), affine=True),
-    'layer1-12-otsu13-16':
-    dict(type='SpliceLayersHook', checkpoint='OTSU', layers=(13, 16)),
-    'energy0.75-kaiming0.25':
-    dict(type='FilterEnergyReinitHook', keep_ratio=0.75, layers=(1, 16), donor_checkpoint=None, seed=0),
-    'energy0.9-imagenet0.1':
-    dict(type='FilterEnergyReinitHook', keep_ratio=0.9, layers=(1, 16), donor_checkpoint='IMAGENET', seed=0),
-    'lotto0.5':
-    dict(type='MagnitudePruneHook', ratio=0.5, layers=(1, 16)),
-    'lotto0.75':
-    dict(type='MagnitudePruneHook', ratio=0.25, layers=(1, 16)),
-    'pruned0.8':
-    dict(type='MagnitudePruneHook', ratio=0.8, layers=(1, 16)),
-    'staged40+150':
-    dict(type='StagedFineTuneHook', frozen=40, by_epoch=True, frozen_prefixes=('backbone.encoder.', ),
-         freeze_norm_stats=True),
+    'reset8-16': dict(type='ReinitLayersHook', layers=(8, 16), seed=0),
+    'reset13-16': dict(type='ReinitLayersHook', layers=(13, 16), seed=0),
+    'bnreset': dict(type='ResetNormStatsHook', layers=(1, 16), affine=True),
+    'layer1-12-otsu13-16': dict(type='SpliceLayersHook', checkpoint='OTSU', layers=(13, 16)),
+    'energy0.75-kaiming0.25': dict(type='FilterEnergyReinitHook', keep_ratio=0.75, layers=(1, 16),
+                                   donor_checkpoint=None, seed=0),
+    'energy0.9-imagenet0.1': dict(type='FilterEnergyReinitHook', keep_ratio=0.9, layers=(1, 16),
+                                  donor_checkpoint='IMAGENET', seed=0),
+    'lotto0.5': dict(type='MagnitudePruneHook', ratio=0.5, layers=(1, 16)),
+    'lotto0.75': dict(type='MagnitudePruneHook', ratio=0.25, layers=(1, 16)),
+    'pruned0.8': dict(type='MagnitudePruneHook', ratio=0.8, layers=(1, 16)),
+    'staged40+150': dict(type='StagedFineTuneHook', frozen=40, by_epoch=True, frozen_prefixes=('backbone.encoder.', ),
+                         freeze_norm_stats=True),
 }
 ENV = dict(SEGSSL_BACKBONE='ENC', SEGSSL_CLASS_WEIGHTS='W.json', SEGSSL_SPLICE_FROM='OTSU', SEGSSL_DONOR='IMAGENET')
 

@@ -197,12 +197,10 @@ def test_checkpoint_checks_in_process(tmp_path, monkeypatch, synthetic_root):
     assert missing_checkpoints(cfg, FINETUNE, 'test.py', str(tmp_path / 'r18.pth')) == []  # test.py: its argument
     cfg = Config.fromfile(CLASSMIX)
     cfg.merge_from_dict({
-        'model.segmentor.backbone.init_cfg':
-        dict(_delete_=True, type='Pretrained', checkpoint='no/r18.pth'),
-        'model.segmentor.decode_head.init_cfg':
-        dict(_delete_=True, type='Pretrained', checkpoint='torchvision://resnet18'),
-        'model.segmentor.pretrained':
-        'open-mmlab://resnet18_v1c'
+        'model.segmentor.backbone.init_cfg': dict(_delete_=True, type='Pretrained', checkpoint='no/r18.pth'),
+        'model.segmentor.decode_head.init_cfg': dict(_delete_=True, type='Pretrained',
+                                                     checkpoint='torchvision://resnet18'),
+        'model.segmentor.pretrained': 'open-mmlab://resnet18_v1c'
     })
     problems = missing_checkpoints(cfg, CLASSMIX, 'train.py')
     assert len(problems) == 1 and problems[0].startswith(

@@ -169,15 +169,15 @@ SEED_ROWS = {
     'erfnet_rotation-waug_1xb128_cityscapes-extra.py': ('rotation', 4, 128, 1, 128, 'leftImg8bit/train_extra', True),
     'erfnet_rotation-noaug_1xb128_cityscapes-extra.py': ('rotation', 4, 128, 1, 128, 'leftImg8bit/train_extra', False),
     'erfnet_jigsaw_1xb128_cityscapes-extra.py': ('jigsaw', 100, 4096, 9, 128, 'leftImg8bit/train_extra', True),
-    'erfnet_relative-patch_1xb128_cityscapes-extra.py':
-    ('relative_patch', 8, 4096, 2, 128, 'leftImg8bit/train_extra', True),
-    'erfnet_colorization_1xb20_cityscapes-extra.py':
-    ('colorization', 2, None, None, 20, 'leftImg8bit/train_extra', True),
+    'erfnet_relative-patch_1xb128_cityscapes-extra.py': ('relative_patch', 8, 4096, 2, 128, 'leftImg8bit/train_extra',
+                                                         True),
+    'erfnet_colorization_1xb20_cityscapes-extra.py': ('colorization', 2, None, None, 20, 'leftImg8bit/train_extra',
+                                                      True),
     'erfnet_otsu-waug_1xb20_cityscapes-extra.py': ('otsu', 4, None, None, 20, 'leftImg8bit/train_extra', True),
     'erfnet_otsu-noaug_1xb20_imagenet-224.py': ('otsu', 4, None, None, 20, 'train', False),
     # Table 5.3's scratch row and Table 5.6's ImageNet rows (tests/test_erfnet_protocol.py too)
-    'erfnet_rotation-waug-scratch_1xb128_cityscapes-extra.py':
-    ('rotation', 4, 128, 1, 128, 'leftImg8bit/train_extra', True),
+    'erfnet_rotation-waug-scratch_1xb128_cityscapes-extra.py': ('rotation', 4, 128, 1, 128, 'leftImg8bit/train_extra',
+                                                                True),
     'erfnet_rotation-waug_1xb128_imagenet-224.py': ('rotation', 4, 128, 1, 128, 'train', True),
     'erfnet_rotation-noaug_1xb128_imagenet-224.py': ('rotation', 4, 128, 1, 128, 'train', False),
 }

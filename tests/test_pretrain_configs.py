@@ -41,10 +41,10 @@ ROWS = {
                                                             translate=(10, 10), shear=(10, 10))),
     'pixpro_r50_affine-random_3xb21-30ep_imagenet.py': ('ppm', None, False, (1, 1, 1, 1), 64, 0.25, 30, None),
     'pixpro_r50_erase-black_3xb21-30ep_imagenet.py': ('ppm', None, False, (1, 1, 1, 1), 64, 0.25, 30, ERASE),
-    'pixpro_r50_erase-black-p0.5_3xb21-30ep_imagenet.py':
-    ('ppm', None, False, (1, 1, 1, 1), 64, 0.25, 30, dict(ERASE, p=0.5)),
-    'pixpro_r50_erase-gauss_3xb21-30ep_imagenet.py':
-    ('ppm', None, False, (1, 1, 1, 1), 64, 0.25, 30, dict(ERASE, fill='gaussian')),
+    'pixpro_r50_erase-black-p0.5_3xb21-30ep_imagenet.py': ('ppm', None, False, (1, 1, 1, 1), 64, 0.25, 30,
+                                                           dict(ERASE, p=0.5)),
+    'pixpro_r50_erase-gauss_3xb21-30ep_imagenet.py': ('ppm', None, False, (1, 1, 1, 1), 64, 0.25, 30,
+                                                      dict(ERASE, fill='gaussian')),
     'pixpro_r50_patch-erase-black_3xb21-30ep_imagenet.py': ('ppm', None, False, (1, 1, 1, 1), 64, 0.25, 30,
                                                             dict(type='OnlineRandomPatchedErasing', num_patches=50,
                                                                  patch_size=10, fill='black')),
@@ -54,8 +54,8 @@ ROWS = {
     'pixpro_r50-d16_localppm7-mbn_3xb16-30ep_imagenet.py': ('local_ppm', 7, True, D16, 48, 0.1875, 30, None),
     'pixpro_r50-d16_localppm5-mbn_3xb21-30ep_imagenet.py': ('local_ppm', 5, True, D16, 64, 0.25, 30, None),
     'pixpro_r50-d16_localppm5-mbn_3xb16-30ep_imagenet.py': ('local_ppm', 5, True, D16, 48, 0.1875, 30, None),
-    'pixpro_r50_affine-fixed_erase-black_3xb21-30ep_imagenet.py':
-    ('ppm', None, False, (1, 1, 1, 1), 64, 0.25, 30, ERASE),
+    'pixpro_r50_affine-fixed_erase-black_3xb21-30ep_imagenet.py': ('ppm', None, False, (1, 1, 1, 1), 64, 0.25, 30,
+                                                                   ERASE),
     'pixpro_r50_selfattn_3xb21-30ep_imagenet.py': ('self_attention', None, False, (1, 1, 1, 1), 64, 0.25, 30, None),
     'pixpro_r50_mbn_3xb21-30ep_imagenet.py': ('ppm', None, True, (1, 1, 1, 1), 64, 0.25, 30, None),
     'pixpro_r50-d16_final_4xb16-100ep_imagenet.py': ('local_ppm', 5, True, D16, 64, 0.25, 100, ERASE),

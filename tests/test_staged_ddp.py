@@ -14,24 +14,16 @@ def _staged_cfg(work_dir, launcher, iters=3, frozen=1):
     from mmengine.config import Config
     cfg = Config.fromfile(STAGED)
     cfg.merge_from_dict({
-        'work_dir':
-        work_dir,
-        'launcher':
-        launcher,
-        'train_cfg.max_iters':
-        iters,
-        'train_cfg.val_interval':
-        iters + 1,
-        'model.backbone.init_cfg':
-        None,
+        'work_dir': work_dir,
+        'launcher': launcher,
+        'train_cfg.max_iters': iters,
+        'train_cfg.val_interval': iters + 1,
+        'model.backbone.init_cfg': None,
         'model.decode_head.loss_decode.class_weight': [1.0] * 19,
         'model.data_preprocessor.size': (32, 32),
-        'train_dataloader.batch_size':
-        1,
-        'train_dataloader.num_workers':
-        0,
-        'train_dataloader.persistent_workers':
-        False,
+        'train_dataloader.batch_size': 1,
+        'train_dataloader.num_workers': 0,
+        'train_dataloader.persistent_workers': False,
         'train_dataloader.dataset.pipeline': [
             dict(type='LoadImageFromFile'),
             dict(type='LoadAnnotations'),
@@ -43,12 +35,9 @@ def _staged_cfg(work_dir, launcher, iters=3, frozen=1):
                  freeze_norm_stats=True)
         ],
         'param_scheduler': [dict(type='PolyLR', power=0.9, eta_min=0.0, by_epoch=False, begin=0, end=iters)],
-        'default_hooks.checkpoint.interval':
-        iters,
-        'default_hooks.logger.interval':
-        1,
-        'log_level':
-        'WARNING'
+        'default_hooks.checkpoint.interval': iters,
+        'default_hooks.logger.interval': 1,
+        'log_level': 'WARNING'
     })
     return cfg
 

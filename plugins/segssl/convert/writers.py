@@ -124,9 +124,9 @@ def write_mmseg(encoder, dst, head=None):
     else:
         backbone = 'ResNet' if encoder.stem == '7x7' else 'ResNet3x3Stem'
     meta = {
-        'segssl_convert':
-        dict(encoder.provenance, depth=encoder.depth, stem=encoder.stem, style=encoder.style, backbone_type=backbone,
-             decode_head_tensors=len(head or {}), target=f'mmseg {backbone}(style="{encoder.style}")')
+        'segssl_convert': dict(encoder.provenance, depth=encoder.depth, stem=encoder.stem, style=encoder.style,
+                               backbone_type=backbone, decode_head_tensors=len(head or {}),
+                               target=f'mmseg {backbone}(style="{encoder.style}")')
     }
     state = OrderedDict(encoder.state_dict)
     state.update(head or {})

@@ -88,22 +88,16 @@ def write_coco(root, num_train, num_val, height, width, seed, min_area=16) -> Di
                 ys, xs = np.nonzero(mask)
                 area = int(mask.sum())
                 annotations.append({
-                    'id':
-                    len(annotations) + 1,
-                    'image_id':
-                    i + 1,
-                    'category_id':
-                    cat_of[cls],
-                    'segmentation':
-                    rle_encode(mask),
-                    'area':
-                    area,
+                    'id': len(annotations) + 1,
+                    'image_id': i + 1,
+                    'category_id': cat_of[cls],
+                    'segmentation': rle_encode(mask),
+                    'area': area,
                     'bbox': [int(xs.min()),
                              int(ys.min()),
                              int(xs.max() - xs.min() + 1),
                              int(ys.max() - ys.min() + 1)],
-                    'iscrowd':
-                    int(area < min_area)
+                    'iscrowd': int(area < min_area)
                 })
         path = os.path.join(root, 'coco', 'annotations', f'instances_{split}.json')
         os.makedirs(os.path.dirname(path), exist_ok=True)
