@@ -203,7 +203,7 @@ def test_loss_gradients_reach_only_the_online_branch_and_are_zero_without_overla
 def test_default_matching_is_dense_for_small_maps_and_sparse_for_large(monkeypatch):
     """dense=None: the (HW, HW) matrix up to DENSE_MAX_PAIRS (21 x 21 maps), the sparse window
     above; the same loss either way."""
-    from segssl.core import pixel_consistency as pc
+    from segssl.core import pixpro_loss as pc
 
     def fails(*args, **kwargs):
         raise AssertionError('this path must not run')

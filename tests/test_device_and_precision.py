@@ -190,14 +190,16 @@ def test_colorization_loss_keeps_float32_targets_under_bfloat16_logits():
 
 @requires_mmseg
 def test_mix_visualization_records_on_rank_0_only(monkeypatch):
-    from segssl.mmseg import figures
-    hook = figures.MixVisualizationHook(interval=1)
-    runner = types.SimpleNamespace(iter=0)
+    from segssl.mmseg import mix_visualization_hook as mvh
+    hook = mvh.MixVisualizationHook(interval=1)
+    model = types.SimpleNamespace(keep_last_mix=False, last_mix='an older step')
+    runner = types.SimpleNamespace(iter=0, model=model)
     hook.before_train_iter(runner, 0)
-    assert hook._record
-    monkeypatch.setattr(figures, 'is_main_process', lambda: False)
+    assert hook._record and model.keep_last_mix is True and model.last_mix is None  # this step's mix
+    model.keep_last_mix = False
+    monkeypatch.setattr(mvh, 'is_main_process', lambda: False)
     hook.before_train_iter(runner, 0)
-    assert not hook._record
+    assert not hook._record and model.keep_last_mix is False  # other ranks keep nothing
 
 
 def test_detectron2_device_follows_the_machine(monkeypatch):

@@ -186,7 +186,10 @@ class AtomicCheckpointHook(CheckpointHook):
         try:
             super()._save_checkpoint_with_step(_WorkDirAt(runner, pointer_dir) if pointer_dir else runner, step, meta)
             if pointer_dir is not None:
-                os.replace(osp.join(pointer_dir, 'last_checkpoint'), osp.join(runner.work_dir, 'last_checkpoint'))
+                pointer = osp.join(pointer_dir, 'last_checkpoint')
+                with open(pointer, 'rb') as f:  # on disk before it replaces the old pointer
+                    os.fsync(f.fileno())
+                os.replace(pointer, osp.join(runner.work_dir, 'last_checkpoint'))
                 self.file_backend.run_removals(keep=self.last_ckpt)
         finally:
             self.file_backend = backend
