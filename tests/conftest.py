@@ -86,6 +86,19 @@ def run_tool(args, cwd=ROOT, timeout=900, env=None):
                           stderr=subprocess.STDOUT, text=True)
 
 
+def randomise_state(sd, batches_tracked):
+    """Fill a model's state dict in place with random weights and BN statistics (torch's global
+    generator, seeded by the caller): a stand-in 'pretrained' file; returns ``sd``."""
+    for k, v in sd.items():
+        if k.endswith('num_batches_tracked'):
+            v.fill_(batches_tracked)
+        elif k.endswith('running_var'):
+            v.uniform_(0.5, 2)
+        elif v.dtype.is_floating_point:
+            v.normal_(0, 0.1)
+    return sd
+
+
 def load_ckpt(path):
     """A checkpoint file as data, on every torch: an mmengine checkpoint holds a HistoryBuffer,
     which torch >= 2.6's default ``torch.load(weights_only=True)`` refuses; segssl's restricted

@@ -14,7 +14,7 @@ import pytest
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from conftest import ROOT, load_ckpt, skip_without_mmseg
+from conftest import ROOT, load_ckpt, randomise_state, skip_without_mmseg
 
 skip_without_mmseg()
 PRETRAIN = os.path.join(ROOT, 'configs', 'pretrain')
@@ -58,15 +58,7 @@ def load(path, monkeypatch, **env):
 def random_erfnet_state(MODELS, seed):
     """A default mmseg ERFNet's state with random weights and BN statistics (a 'pretrained' file)."""
     torch.manual_seed(seed)
-    sd = MODELS.build(dict(type='ERFNet')).state_dict()
-    for k, v in sd.items():
-        if k.endswith('num_batches_tracked'):
-            v.fill_(7)
-        elif k.endswith('running_var'):
-            v.uniform_(0.5, 2)
-        elif v.dtype.is_floating_point:
-            v.normal_(0, 0.1)
-    return sd
+    return randomise_state(MODELS.build(dict(type='ERFNet')).state_dict(), batches_tracked=7)
 
 
 @pytest.fixture(scope='module')

@@ -6,7 +6,7 @@ import os
 import statistics
 
 import pytest
-from conftest import requires_mmseg, run_tool
+from conftest import load_ckpt, requires_mmseg, run_tool
 
 from segssl.runs.experiments import compare_arms, comparison_markdown
 
@@ -69,6 +69,29 @@ def test_pixpro_transfer_figures_equal_the_runs_and_finished_steps_are_reused(sy
         assert "ann_file='splits/1-2/labelled.txt'" in log
     assert json.load(open(out / 'results_labels1-2.json'))['settings']['label_split'] == '1-2'
     assert json.load(open(out / 'results.json'))['runs'] == res['runs']  # the all-labels table is untouched
+
+    # the reports' regime: pretrain on an unlabelled pool, then the frozen-encoder measurement
+    pool = tmp_path / 'pool'
+    frozen = run_tool(cmd + ['--pool', '6', '--pool-dir', str(pool), '--evaluation', 'frozen', '--threads', '1'])
+    assert frozen.returncode == 0 and len(_trainings_in(frozen.stdout)) == 3, frozen.stdout[-3000:]
+    assert sorted(os.listdir(pool / 'images')) == [f'pool_{i:06d}.png' for i in range(6)]
+    pre_log = open(out / 'logs' / 'pretrain_2it_pool6_s3.log').read()
+    assert f"data_root='{pool}'" in pre_log and "img_path='images'" in pre_log
+    pooled = json.load(open(out / 'results_pool6.json'))
+    assert pooled['settings']['pool'] == 6 and set(pooled['verdicts']) == {'fcn16_frozen_mIoU'}
+    import torch
+    converted = load_ckpt(out / 'pretrain_2it_pool6_s3' / 'r18_mmseg.pth')['state_dict']
+    tuned = load_ckpt(out / 'fcn16_frozen_ssl_2it_pre2pool6_s3' / 'iter_2.pth')['state_dict']
+    for k in ('layer4.1.conv2.weight', 'layer1.0.bn1.running_mean', 'conv1.weight'):  # the encoder did not move
+        assert torch.equal(tuned['backbone.' + k], converted[k]), k
+    assert 'frozen_stages=4' in open(out / 'logs' / 'fcn16_frozen_random_2it_pre2pool6_s3.log').read()
+
+
+def test_thread_env_fixes_the_thread_count():
+    from segssl.runs import thread_env
+    assert thread_env(2) == {'OMP_NUM_THREADS': '2', 'MKL_NUM_THREADS': '2'}
+    with pytest.raises(ValueError, match=r'threads=0: expected an int >= 1'):
+        thread_env(0)
 
 
 def test_pixpro_transfer_rejects_zero_iterations(tmp_path):

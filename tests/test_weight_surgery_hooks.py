@@ -4,7 +4,7 @@ from the source checkpoint; pruned weights stay zero through Adam steps; a froze
 not move during the frozen stage and does after."""
 import pytest
 import torch
-from conftest import skip_without_mmseg
+from conftest import randomise_state, skip_without_mmseg
 from mmengine.hooks import Hook
 
 skip_without_mmseg()
@@ -21,15 +21,7 @@ def random_backbone_state(kind, seed):
     init_default_scope('mmseg')
     torch.manual_seed(seed)
     net = MODELS.build(dict(type='ERFNet') if kind == 'erfnet' else dict(type='ResNet', depth=18))
-    sd = net.state_dict()
-    for k, v in sd.items():
-        if k.endswith('num_batches_tracked'):
-            v.fill_(5)
-        elif k.endswith('running_var'):
-            v.uniform_(0.5, 2)
-        elif v.dtype.is_floating_point:
-            v.normal_(0, 0.1)
-    return sd
+    return randomise_state(net.state_dict(), batches_tracked=5)
 
 
 @pytest.fixture(scope='module')

@@ -18,7 +18,7 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, 'plugins'))
 
-from segssl.cli import HelpFormatter, fail  # noqa: E402
+from segssl.cli import HelpFormatter, fail
 
 TOOL = 'plot_pixel_pairs'
 DEFAULT_CONFIG = os.path.join(ROOT, 'configs', 'pretrain', 'pixpro_r18-d16_localppm5-mbn-erase_synthetic.py')

@@ -24,9 +24,10 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, 'plugins'))
 
-from segssl.cli import HelpFormatter  # noqa: E402
-from segssl.io.atomic import atomic_outputs  # noqa: E402
-from segssl.runs.experiments import Run, execute, finished_record  # noqa: E402
+from segssl.cli import HelpFormatter
+from segssl.io.atomic import atomic_outputs
+from segssl.runs import add_threads_option, thread_env
+from segssl.runs.experiments import Run, execute, finished_record
 
 CONFIGS = {
     'supervised': 'configs/semi/supervised_deeplabv2_r18-d8_synthetic-1-8_64x128.py',
@@ -37,7 +38,7 @@ CONFIGS = {
 def run(cmd, env=None, log=None):
     full_env = dict(os.environ,
                     PYTHONPATH=os.path.join(ROOT, 'plugins') + os.pathsep + os.environ.get('PYTHONPATH', ''),
-                    OMP_NUM_THREADS=os.environ.get('OMP_NUM_THREADS', '1'), **(env or {}))
+                    **(env or {}))
     with open(log, 'w') if log else open(os.devnull, 'w') as f:
         r = subprocess.run([sys.executable] + cmd, cwd=ROOT, env=full_env, stdout=f, stderr=subprocess.STDOUT)
     if r.returncode:
@@ -128,7 +129,11 @@ def main(argv=None):
         help='first train supervised-only N iterations per seed (in WORK_DIR/warmup), then start both '
         "methods from that seed's checkpoint: the protocol of the report, whose teacher never starts random "
         '(default: no warm start)')
+    add_threads_option(p, 1)
     args = p.parse_args(argv)
+    if args.threads < 1:
+        p.error(f'--threads must be >= 1, got {args.threads}')
+    os.environ.update(thread_env(args.threads))  # every run inherits it: figures independent of the shell
     if args.warm_start is not None and args.init_from:
         p.error('--warm-start and --init-from both set the starting weights: give one')
     if args.warm_start is not None and args.warm_start < 1:

@@ -25,9 +25,10 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, 'plugins'))
 
-from segssl.cli import HelpFormatter  # noqa: E402
-from segssl.io.atomic import atomic_outputs  # noqa: E402
-from segssl.runs.experiments import Run, command, execute, finished_record  # noqa: E402
+from segssl.cli import HelpFormatter
+from segssl.io.atomic import atomic_outputs
+from segssl.runs import add_threads_option, thread_env
+from segssl.runs.experiments import Run, command, execute, finished_record
 
 CONFIGS = {
     'source-only': 'configs/uda/source-only_deeplabv2_r18-d8_synthetic-source-to-cityscapes-64x128.py',
@@ -83,7 +84,11 @@ def main(argv=None):
     ap.add_argument('--iters', type=int, default=1000, help='training iterations per run')
     ap.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2], help='one run per method and seed')
     ap.add_argument('--methods', nargs='+', default=list(CONFIGS), choices=list(CONFIGS), help='methods to run')
+    add_threads_option(ap, 1)
     args = ap.parse_args(argv)
+    if args.threads < 1:
+        ap.error(f'--threads must be >= 1, got {args.threads}')
+    os.environ.update(thread_env(args.threads))  # every run inherits it: figures independent of the shell
     out = os.path.abspath(args.out)
     os.makedirs(out, exist_ok=True)
     data_root = os.path.abspath(args.data or os.path.join(out, 'data'))

@@ -27,14 +27,14 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, 'tools'))
 
-import run_classmix_experiment as classmix_tool  # noqa: E402  (its CONFIGS)
-import run_dacs_experiment as dacs_tool  # noqa: E402  (its CONFIGS and DATA)
-import run_pixpro_transfer as pixpro_tool  # noqa: E402  (its PRETRAIN / FINETUNE configs)
+import run_classmix_experiment as classmix_tool  # its CONFIGS
+import run_dacs_experiment as dacs_tool  # its CONFIGS and DATA
+import run_pixpro_transfer as pixpro_tool  # its PRETRAIN / FINETUNE configs
 
-from segssl.cli import HelpFormatter  # noqa: E402
-from segssl.io.atomic import atomic_outputs  # noqa: E402
-from segssl.runs import last_mmengine_metrics, mmengine_records, run_logged  # noqa: E402
-from segssl.synthetic.baseline import majority_class_miou  # noqa: E402
+from segssl.cli import HelpFormatter
+from segssl.io.atomic import atomic_outputs
+from segssl.runs import add_threads_option, last_mmengine_metrics, mmengine_records, run_logged, thread_env
+from segssl.synthetic.baseline import majority_class_miou
 
 STAGES = ('pixpro', 'classmix', 'dacs', 'maskrcnn')
 MASK_RCNN = pixpro_tool.MASK_RCNN
@@ -64,6 +64,7 @@ class Demo:
         self.results, self.minutes, self.curves = {}, {}, {}
 
     def run(self, cmd, name, env=None):
+        env = dict(thread_env(self.args.threads), **(env or {}))  # the figures must not depend on the shell
         return run_logged([self.py] + cmd, os.path.join(self.out, 'logs', name + '.log'), ROOT, env)
 
     # ---------------------------------------------------------------- data
@@ -302,7 +303,10 @@ def main(argv=None):
     p.add_argument('--tiny', action='store_true', help='2 iterations per run, a smoke test')
     p.add_argument('--iters', nargs='+', type=parse_iters, default=[], metavar='STAGE=N',
                    help=f'override iterations per run; STAGE in {list(ITERS)} (default: {ITERS})')
+    add_threads_option(p, 1)
     args = p.parse_args(argv)
+    if args.threads < 1:
+        p.error(f'--threads must be >= 1, got {args.threads}')
     args.iters = dict(args.iters)
     return Demo(args).main()
 

@@ -18,9 +18,9 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, 'plugins'))
 
-from segssl.cli import HelpFormatter  # noqa: E402
-from segssl.runs import run_logged  # noqa: E402
-from segssl.runs.experiments import command, execute, plan_runs, summarise, write_tables  # noqa: E402
+from segssl.cli import HelpFormatter
+from segssl.runs import run_logged
+from segssl.runs.experiments import command, execute, plan_runs, summarise, write_tables
 
 
 def main(argv=None):

@@ -5,7 +5,8 @@ detectron2 Mask R-CNN R18-FPN (the Mask R-CNN thesis), each against the same tra
 
     python tools/run_pixpro_transfer.py [--out work_dirs/pixpro_transfer] [--data data/synthetic]
         [--seeds 0 1 2] [--downstream fcn16 maskrcnn] [--pretrain-iters 300]
-        [--finetune-iters 200] [--mask-rcnn-iters 200] [--label-split 1-8]
+        [--finetune-iters 200] [--mask-rcnn-iters 200] [--label-split 1-8] [--pool 2000]
+        [--evaluation finetune frozen] [--threads 1]
 
 Per seed s: one pretraining (randomness.seed=s), converted --to mmseg and --to detectron2; then
 FCN-16 from the SSL weights and from random init, and Mask R-CNN from the SSL weights and from
@@ -18,6 +19,14 @@ OUT/results.md (per-seed values, mean +- std, and whether SSL beats random init 
 seed spread), both atomically. --label-split FRACTION fine-tunes FCN-16 on that seeded split's
 labelled images only (tools/make_label_splits.py, made if missing) and writes
 OUT/results_labels<FRACTION>.{json,md}: labels scarce, as segssl's users' are.
+
+--pool N pretrains on N unlabelled pool scenes (segssl.synthetic.pool, made once in --pool-dir)
+instead of the labelled train images: the reports' regime, pretraining on a large unlabelled set
+that is not the labelled one. --evaluation frozen adds a frozen-encoder measurement on the same
+checkpoints: the backbone frozen (mmseg frozen_stages=4: stem and all four stages, BN statistics
+fixed; detectron2 MODEL.BACKBONE.FREEZE_AT 5), only the head trained, against the same with the
+random-init backbone. Every run gets OMP_NUM_THREADS / MKL_NUM_THREADS = --threads (default 1),
+so the figures do not depend on the shell's settings.
 """
 import argparse
 import json
@@ -27,10 +36,11 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, 'plugins'))
 
-from segssl.cli import HelpFormatter  # noqa: E402
-from segssl.io.atomic import atomic_outputs  # noqa: E402
-from segssl.runs import last_mmengine_metrics, mmengine_records, run_logged  # noqa: E402
-from segssl.runs.experiments import compare_arms, comparison_markdown  # noqa: E402
+from segssl.cli import HelpFormatter
+from segssl.io.atomic import atomic_outputs
+from segssl.runs import add_threads_option, last_mmengine_metrics, mmengine_records, run_logged, thread_env
+from segssl.runs.experiments import compare_arms, comparison_markdown
+from segssl.synthetic.pool import ensure_pool
 
 PRETRAIN = 'configs/pretrain/pixpro_r18-d16_localppm5-mbn-erase_synthetic.py'
 FINETUNE = 'configs/finetune/fcn16_r18-d16_synthetic-128x256.py'
@@ -39,6 +49,10 @@ MASK_RCNN = {
     'scratch': 'configs/detectron2/mask_rcnn_R_18_FPN_synthetic_scratch.yaml'
 }
 DOWNSTREAMS = ('fcn16', 'maskrcnn')
+EVALUATIONS = ('finetune', 'frozen')
+# the frozen-encoder measurement: the whole backbone frozen, only the head trained
+FROZEN = {'fcn16': ['model.backbone.frozen_stages=4'], 'maskrcnn': ['MODEL.BACKBONE.FREEZE_AT', '5']}
+POOL_SIZE = (128, 256)  # the pool scenes' size: the synthetic data's
 
 
 def pretrain_opts(n, log_interval=10):
@@ -78,33 +92,49 @@ class Experiment:
         self.args, self.py = args, sys.executable
         self.out = os.path.abspath(os.path.join(ROOT, args.out))
         self.data = os.path.abspath(os.path.join(ROOT, args.data))
-        self.pre = f'pre{args.pretrain_iters}'  # run folders name their settings: no reuse across settings
+        pool_dir = args.pool_dir or f'data/synthetic-pool{args.pool}'
+        self.pool = os.path.abspath(os.path.join(ROOT, pool_dir)) if args.pool else None
+        # run folders name their settings: no reuse across settings
+        self.pre = f'pre{args.pretrain_iters}' + (f'pool{args.pool}' if args.pool else '')
         self.labels = f'_labels{args.label_split}' if args.label_split else ''
 
     def run(self, cmd, log, env=None):
+        env = dict(thread_env(self.args.threads), **(env or {}))  # the figures must not depend on the shell
         return run_logged([self.py] + cmd, os.path.join(self.out, 'logs', log + '.log'), ROOT, env)
 
     def pretrain(self, seed):
         """The report's pretraining and its two conversions; returns (mmseg .pth, detectron2 .pkl)."""
-        n = self.args.pretrain_iters
-        work = os.path.join(self.out, f'pretrain_{n}it_s{seed}')
-        ckpt = os.path.join(work, f'iter_{n}.pth')
+        work = self.pretrain_dir(seed)
+        ckpt = os.path.join(work, f'iter_{self.args.pretrain_iters}.pth')
         if not os.path.isfile(ckpt):
+            data = [] if self.pool is None else [
+                f'train_dataloader.dataset.data_root={self.pool}',
+                'train_dataloader.dataset.data_prefix.img_path=images'
+            ]
             self.run(['tools/train.py', PRETRAIN, '--work-dir', work, '--cfg-options', f'randomness.seed={seed}'] +
-                     pretrain_opts(n), os.path.basename(work), {'SEGSSL_DATA_ROOT': self.data})
+                     pretrain_opts(self.args.pretrain_iters) + data, os.path.basename(work),
+                     {'SEGSSL_DATA_ROOT': self.data})
         paths = os.path.join(work, 'r18_mmseg.pth'), os.path.join(work, 'r18_detectron2.pkl')
         for path, to in zip(paths, ('mmseg', 'detectron2')):
             if not os.path.isfile(path):
                 self.run(['tools/convert_checkpoint.py', ckpt, path, '--to', to], f'{os.path.basename(work)}_to_{to}')
         return paths
 
-    def fcn16(self, seed, init, backbone):
-        work = os.path.join(self.out, f'fcn16_{init}_{self.args.finetune_iters}it{self.labels}_{self.pre}_s{seed}')
+    def pretrain_dir(self, seed):
+        n = self.args.pretrain_iters
+        pool = f'_pool{self.args.pool}' if self.args.pool else ''
+        return os.path.join(self.out, f'pretrain_{n}it{pool}_s{seed}')
+
+    def fcn16(self, seed, init, backbone, evaluation='finetune'):
+        frozen = '_frozen' if evaluation == 'frozen' else ''
+        work = os.path.join(self.out,
+                            f'fcn16{frozen}_{init}_{self.args.finetune_iters}it{self.labels}_{self.pre}_s{seed}')
         try:
             return last_mmengine_metrics(work)
         except RuntimeError:
             pass
         extra = [] if init == 'ssl' else ['model.backbone.init_cfg=None']
+        extra += FROZEN['fcn16'] if frozen else []
         if self.args.label_split:
             extra.append(f'train_dataloader.dataset.ann_file=splits/{self.args.label_split}/labelled.txt')
         self.run(['tools/train.py', FINETUNE, '--work-dir', work, '--cfg-options', f'randomness.seed={seed}'] +
@@ -114,12 +144,14 @@ class Experiment:
                  })
         return last_mmengine_metrics(work)
 
-    def mask_rcnn(self, seed, init, weights):
-        work = os.path.join(self.out, f'mask_rcnn_{init}_{self.args.mask_rcnn_iters}it_{self.pre}_s{seed}')
+    def mask_rcnn(self, seed, init, weights, evaluation='finetune'):
+        frozen = '_frozen' if evaluation == 'frozen' else ''
+        work = os.path.join(self.out, f'mask_rcnn{frozen}_{init}_{self.args.mask_rcnn_iters}it_{self.pre}_s{seed}')
         done = os.path.join(work, 'eval_results.json')
         if not os.path.isfile(done):
             opts = mask_rcnn_opts(self.args.mask_rcnn_iters, work, self.data) + ['SEED', str(seed)]
             opts += ['MODEL.WEIGHTS', weights] if init == 'ssl' else []
+            opts += FROZEN['maskrcnn'] if frozen else []
             self.run(['tools/train_net.py', '--config-file', MASK_RCNN[init]] + opts, os.path.basename(work))
         return json.load(open(done))
 
@@ -130,21 +162,24 @@ class Experiment:
         city = os.path.join(self.data, 'cityscapes')
         if a.label_split and not os.path.isfile(os.path.join(city, 'splits', 'meta.json')):
             self.run(['tools/make_label_splits.py', city, '--dataset', 'cityscapes'], 'make_label_splits')
+        if self.pool is not None and ensure_pool(self.pool, a.pool, *POOL_SIZE):
+            print(f'wrote the pretraining pool: {a.pool} scenes in {self.pool}')
         runs = {}
         for seed in a.seeds:
             mmseg_w, d2_w = self.pretrain(seed)
-            losses = [
-                v for _, v in mmengine_records(os.path.join(self.out, f'pretrain_{a.pretrain_iters}it_s{seed}'), 'loss')
-            ]
+            losses = [v for _, v in mmengine_records(self.pretrain_dir(seed), 'loss')]
             rec = runs.setdefault(str(seed), {'pretrain_loss_first': losses[0], 'pretrain_loss_last': losses[-1]})
-            if 'fcn16' in a.downstream:
-                for init in ('ssl', 'random'):
-                    m = self.fcn16(seed, init, mmseg_w)
-                    rec[f'fcn16_{init}'] = dict(mIoU=m['mIoU'], aAcc=m['aAcc'])
-            if 'maskrcnn' in a.downstream:
+            for ev in a.evaluation:
+                key = '' if ev == 'finetune' else '_frozen'
+                if 'fcn16' in a.downstream:
+                    for init in ('ssl', 'random'):
+                        m = self.fcn16(seed, init, mmseg_w, ev)
+                        rec[f'fcn16{key}_{init}'] = dict(mIoU=m['mIoU'], aAcc=m['aAcc'])
+                if 'maskrcnn' not in a.downstream:
+                    continue
                 for init in ('ssl', 'scratch'):
-                    r = self.mask_rcnn(seed, init, d2_w)
-                    rec[f'mask_rcnn_{init}'] = {
+                    r = self.mask_rcnn(seed, init, d2_w, ev)
+                    rec[f'mask_rcnn{key}_{init}'] = {
                         'segm_AP': r['segm']['AP'],
                         'segm_AP50': r['segm']['AP50'],
                         'bbox_AP': r['bbox']['AP']
@@ -154,31 +189,41 @@ class Experiment:
 
     def write(self, runs):
         a, seeds = self.args, [str(s) for s in self.args.seeds]
-        head = (f'PixPro R18 pretraining on {self.data} ({a.pretrain_iters} iterations, batch 16), seeds '
-                f'{", ".join(seeds)}; each seed pretrains once and runs every downstream arm with that seed.')
+        source = (f'{a.pool} unlabelled pool scenes ({self.pool})'
+                  if self.pool else f'{self.data}\'s labelled train images')
+        head = (f'PixPro R18 pretraining on {source} ({a.pretrain_iters} iterations, batch 16), seeds '
+                f'{", ".join(seeds)}; each seed pretrains once and runs every downstream arm with that seed; '
+                f'{a.threads} thread(s) per run.')
         md, verdicts = ['# SSL init vs random init, synthetic data', '', head, ''], {}
-        pick = lambda key, metric: [runs[s][key][metric] for s in seeds]  # noqa: E731
-        if 'fcn16' in a.downstream:
-            labels = f'{a.label_split} of the labels' if a.label_split else 'all labels'
-            md.append(
-                comparison_markdown(f'FCN-16 R18 fine-tuning ({a.finetune_iters} iterations, {labels}): val mIoU',
-                                    'SSL init', pick('fcn16_ssl', 'mIoU'), 'random init', pick('fcn16_random',
-                                                                                               'mIoU'), a.seeds))
-            verdicts['fcn16_mIoU'] = compare_arms(pick('fcn16_ssl', 'mIoU'), pick('fcn16_random', 'mIoU'))
-        if 'maskrcnn' in a.downstream:
-            for metric, label in (('segm_AP', 'segm AP'), ('bbox_AP', 'bbox AP')):
+
+        def pick(key, metric):
+            return [runs[s][key][metric] for s in seeds]
+
+        labels = f'{a.label_split} of the labels' if a.label_split else 'all labels'
+        for ev in a.evaluation:
+            key, how = ('', 'fine-tuning') if ev == 'finetune' else ('_frozen', 'frozen encoder, head trained')
+            if 'fcn16' in a.downstream:
+                ssl, rnd = pick(f'fcn16{key}_ssl', 'mIoU'), pick(f'fcn16{key}_random', 'mIoU')
                 md.append(
-                    comparison_markdown(f'Mask R-CNN R18-FPN ({a.mask_rcnn_iters} iterations): val {label}', 'SSL init',
-                                        pick('mask_rcnn_ssl', metric), 'scratch', pick('mask_rcnn_scratch', metric),
-                                        a.seeds, unit='AP'))
-                verdicts[f'mask_rcnn_{metric}'] = compare_arms(pick('mask_rcnn_ssl', metric),
-                                                               pick('mask_rcnn_scratch', metric))
+                    comparison_markdown(f'FCN-16 R18 ({how}, {a.finetune_iters} iterations, {labels}): val mIoU',
+                                        'SSL init', ssl, 'random init', rnd, a.seeds))
+                verdicts[f'fcn16{key}_mIoU'] = compare_arms(ssl, rnd)
+            if 'maskrcnn' not in a.downstream:
+                continue
+            for metric, label in (('segm_AP', 'segm AP'), ('bbox_AP', 'bbox AP')):
+                ssl, rnd = pick(f'mask_rcnn{key}_ssl', metric), pick(f'mask_rcnn{key}_scratch', metric)
+                md.append(
+                    comparison_markdown(f'Mask R-CNN R18-FPN ({how}, {a.mask_rcnn_iters} iterations): val {label}',
+                                        'SSL init', ssl, 'scratch', rnd, a.seeds, unit='AP'))
+                verdicts[f'mask_rcnn{key}_{metric}'] = compare_arms(ssl, rnd)
         md.append('Command: `python tools/run_pixpro_transfer.py ' + ' '.join(sys.argv[1:]) + '`')
         summary = dict(
             settings=dict(seeds=a.seeds, pretrain_iters=a.pretrain_iters, finetune_iters=a.finetune_iters,
                           mask_rcnn_iters=a.mask_rcnn_iters, label_split=a.label_split, downstream=a.downstream,
-                          data=self.data), runs=runs, verdicts=verdicts)
-        stem = os.path.join(self.out, 'results' + self.labels)  # results_labels1-8.* beside the all-labels results.*
+                          data=self.data, pool=a.pool, pool_dir=self.pool, evaluation=a.evaluation, threads=a.threads),
+            runs=runs, verdicts=verdicts)
+        pool = f'_pool{a.pool}' if a.pool else ''
+        stem = os.path.join(self.out, 'results' + self.labels + pool)  # results_labels1-8_pool2000.* beside results.*
         with atomic_outputs(stem + '.json', stem + '.md') as (tj, tm):
             with open(tj, 'w') as f:
                 json.dump(summary, f, indent=1)
@@ -200,8 +245,18 @@ def main(argv=None):
     p.add_argument('--mask-rcnn-iters', type=int, default=200, help='Mask R-CNN training iterations')
     p.add_argument('--label-split', choices=['1-30', '1-8', '1-4', '1-2'],
                    help='fine-tune FCN-16 on this seeded fraction of the labels (default: all)')
+    p.add_argument(
+        '--pool', type=int, default=0, metavar='N',
+        help='pretrain on N unlabelled pool scenes, none of them labelled (default 0: on the labelled '
+        'train images)')
+    p.add_argument('--pool-dir', help='where the pool is made once and reused (default: data/synthetic-pool<N>)')
+    p.add_argument(
+        '--evaluation', nargs='+', default=['finetune'], choices=EVALUATIONS,
+        help='downstream measurements on the same checkpoints: end-to-end fine-tuning and/or the frozen '
+        'encoder with only the head trained')
+    add_threads_option(p, 1)
     args = p.parse_args(argv)
-    for k in ('pretrain_iters', 'finetune_iters', 'mask_rcnn_iters'):
+    for k in ('pretrain_iters', 'finetune_iters', 'mask_rcnn_iters', 'threads'):
         if getattr(args, k) < 1:
             p.error(f'--{k.replace("_", "-")} must be >= 1, got {getattr(args, k)}')
     return Experiment(args).main()

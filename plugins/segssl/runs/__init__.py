@@ -9,7 +9,10 @@ only inside the drawing functions).
 * :mod:`.experiments`: multi-seed experiments (plans, done-files, tables, ``compare_arms``);
 * :mod:`.plots` and :mod:`.figures`: curves, per-class bars and qualitative figures (PNG).
 """
-from .commands import run_logged
+from .commands import add_threads_option, run_logged, thread_env
 from .scalars import last_mmengine_metrics, mmengine_records, mmengine_scalars, scalars_files
 
-__all__ = ['last_mmengine_metrics', 'mmengine_records', 'mmengine_scalars', 'run_logged', 'scalars_files']
+__all__ = [
+    'add_threads_option', 'last_mmengine_metrics', 'mmengine_records', 'mmengine_scalars', 'run_logged',
+    'scalars_files', 'thread_env'
+]

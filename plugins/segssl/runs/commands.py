@@ -22,3 +22,19 @@ def run_logged(cmd, log_path, cwd, env=None):
     if proc.returncode != 0:
         sys.exit(f'step failed with exit code {proc.returncode}: {" ".join(cmd)} (see {log_path})')
     return time.time() - t0
+
+
+def add_threads_option(parser, default: int) -> None:
+    """``--threads N``: the CPU threads of every run a headline tool starts (see :func:`thread_env`)."""
+    parser.add_argument(
+        '--threads', type=int, default=default,
+        help='OMP_NUM_THREADS / MKL_NUM_THREADS of every run, fixed whatever the shell sets '
+        f'(default: {default})')
+
+
+def thread_env(threads: int) -> dict:
+    """The environment that fixes a run's CPU thread count (torch's intra-op pool reads
+    OMP_NUM_THREADS at start-up; MKL its own), so a tool's figures do not depend on the shell."""
+    if not isinstance(threads, int) or threads < 1:
+        raise ValueError(f'threads={threads!r}: expected an int >= 1')
+    return {'OMP_NUM_THREADS': str(threads), 'MKL_NUM_THREADS': str(threads)}
