@@ -34,8 +34,10 @@ def main(argv=None):
     p.add_argument('--size', type=parse_size, default=(128, 256), help='HEIGHTxWIDTH (default: 128x256)')
     p.add_argument('--seed', type=int, default=0, help='seed of every random draw (same options -> same files)')
     p.add_argument('--parts', default=','.join(PARTS), help='comma-separated subset of the parts to write')
-    p.add_argument('--pool', type=int, metavar='N',
-                   help='write only the unlabelled pretraining pool of N scenes (images/, meta.json) to OUT')
+    p.add_argument(
+        '--pool', type=int, metavar='N',
+        help='write only the unlabelled pretraining pool of N scenes (images/, meta.json) to OUT (default: no '
+        'pool, the labelled sets)')
     p.add_argument('--overwrite', action='store_true', help='replace OUT if it exists')
     args = p.parse_args(argv)
     if args.pool is not None:
