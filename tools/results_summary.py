@@ -41,7 +41,8 @@ ENTRIES = (
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=HelpFormatter)
     p.add_argument('--results', default='work_dirs/results', help='folder the RESULTS.md commands wrote into')
-    p.add_argument('--write', metavar='FILE', help='replace the summary table between the markers of FILE (default: print it only)')
+    p.add_argument('--write', metavar='FILE',
+                   help='replace the summary table between the markers of FILE (default: print it only)')
     args = p.parse_args(argv)
     try:
         table = summary_markdown(summary_rows(ENTRIES, os.path.join(ROOT, args.results)))

@@ -51,6 +51,7 @@ MASK_RCNN = pixpro_tool.MASK_RCNN
 ITERS = dict(pretrain=30, finetune=150, semi_warmup=300, semi=300, uda=1000, mask_rcnn=60)
 SEMI_SPLIT = '1-8'
 SSL_SPLIT = '1-8'  # story 1 fine-tunes on the seeded 1/8 of data/synthetic's 48 train images (6)
+SSL_LABELS = SSL_SPLIT.replace('-', '/')
 POOL, TINY_POOL = 2000, 16  # story 1 pretrains on this many unlabelled pool scenes (docs/RESULTS.md, P1)
 BACKGROUND_THRESHOLD = 0.1  # the demo's models are weak: keep any instance scored above 0.1
 NOTE = ('One seed at demo size is not evidence: no seed spread is measured here. docs/RESULTS.md has the '
@@ -209,8 +210,8 @@ class Demo:
         r, out = self.results, []
         if 'pixpro' in r:
             p = r['pixpro']
-            out += [(f'1 PixPro (pool) -> FCN-16, {SSL_SPLIT.replace("-", "/")} labels', 'val mIoU', 'SSL init',
-                     p['ssl']['mIoU'], 'random init', p['random']['mIoU']),
+            out += [(f'1 PixPro (pool) -> FCN-16, {SSL_LABELS} labels', 'val mIoU', 'SSL init', p['ssl']['mIoU'],
+                     'random init', p['random']['mIoU']),
                     ('1 (reference)', 'val mIoU', 'SSL init', p['ssl']['mIoU'], 'majority class',
                      p['majority_class_baseline']['mIoU'])]
         if 'classmix' in r:
@@ -271,7 +272,7 @@ class Demo:
                 continue
             t = time.time()
             header({
-                'pixpro': f'story 1: PixPro (LocalPPM) pretraining on the pool -> mmseg FCN-16 on {SSL_SPLIT} of the '
+                'pixpro': f'story 1: PixPro (LocalPPM) pretraining on the pool -> mmseg FCN-16 on {SSL_LABELS} of the '
                 'labels, vs random init',
                 'classmix': f'story 2: ClassMix vs supervised-only, {SEMI_SPLIT} of the labels',
                 'dacs': 'story 3: DACS vs source-only, synthetic source -> cityscapes',
