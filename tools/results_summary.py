@@ -21,21 +21,21 @@ from segssl.cli import HelpFormatter
 from segssl.io.atomic import atomic_outputs
 from segssl.runs.summary import Entry, replace_between_markers, summary_markdown, summary_rows
 
-PIXPRO = 'pixpro_pool/results_labels1-8_pool2000.json'
-ENTRIES = (
-    Entry('PixPro -> FCN-16 (P1)', 'fine-tuned, 1/8 labels', PIXPRO, 'pixpro', 'fcn16_ssl', 'fcn16_random',
-          'PixPro init', 'random init'),
-    Entry('PixPro -> FCN-16 (P1)', 'frozen encoder, 1/8 labels', PIXPRO, 'pixpro', 'fcn16_frozen_ssl',
-          'fcn16_frozen_random', 'PixPro init', 'random init'),
-    Entry('ClassMix, 1/8 labels (P2)', 'warm start, 1 thread', 'classmix_warm_t1/results.json', 'classmix', 'classmix',
-          'supervised', 'ClassMix', 'supervised'),
-    Entry('ClassMix, 1/8 labels (P2)', 'warm start, 2 threads', 'classmix_warm_t2/results.json', 'classmix', 'classmix',
-          'supervised', 'ClassMix', 'supervised'),
-    Entry('DACS (P2)', 'target val, 1 thread', 'dacs_t1/results.json', 'dacs', 'dacs', 'source-only', 'DACS',
-          'source-only'),
-    Entry('DACS (P2)', 'target val, 2 threads', 'dacs_t2/results.json', 'dacs', 'dacs', 'source-only', 'DACS',
-          'source-only'),
-)
+PIXPRO = 'pixpro_pool/results_labels{}_pool2000.json'
+ENTRIES = tuple(
+    Entry(f'PixPro -> FCN-16 ({p})', f'{how}, {split.replace("-", "/")} labels', PIXPRO.format(split), 'pixpro',
+          f'fcn16{key}_ssl', f'fcn16{key}_random', 'PixPro init', 'random init')
+    for p, split in (('P1', '1-8'), ('P1b', '1-30'))
+    for how, key in (('fine-tuned', ''), ('frozen encoder', '_frozen'))) + (
+        Entry('ClassMix, 1/8 labels (P2)', 'warm start, 1 thread', 'classmix_warm_t1/results.json', 'classmix',
+              'classmix', 'supervised', 'ClassMix', 'supervised'),
+        Entry('ClassMix, 1/8 labels (P2)', 'warm start, 2 threads', 'classmix_warm_t2/results.json', 'classmix',
+              'classmix', 'supervised', 'ClassMix', 'supervised'),
+        Entry('DACS (P2)', 'target val, 1 thread', 'dacs_t1/results.json', 'dacs', 'dacs', 'source-only', 'DACS',
+              'source-only'),
+        Entry('DACS (P2)', 'target val, 2 threads', 'dacs_t2/results.json', 'dacs', 'dacs', 'source-only', 'DACS',
+              'source-only'),
+    )
 
 
 def main(argv=None):
