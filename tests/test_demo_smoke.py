@@ -1,7 +1,8 @@
 """Smoke test of `make demo`'s runner at 2 iterations per run (--tiny), in two calls that together
-cover the four stories (--stages): each results.json holds only the stories asked for, and its
-numbers equal what each tool wrote (mmengine's scalars, detectron2's eval_results.json,
-remove_background's report.json, the majority-class baseline), with every difference = A - B."""
+cover the four stories (--stages), story 1 on a 16-scene pool. Each results.json holds only the
+stories asked for, and its numbers equal what each tool wrote (mmengine's scalars, detectron2's
+eval_results.json, remove_background's report.json, the majority-class baseline), with every
+difference = A - B."""
 import json
 import os
 import shutil
@@ -14,8 +15,11 @@ pytest.importorskip('detectron2', reason='detectron2 is installed by `make setup
 
 
 def _demo(data, small, out, stages):
-    r = run_tool(['tools/run_demo.py', '--data', data, '--small-data', small, '--out',
-                  str(out), '--tiny', '--stages'] + stages)
+    pool = os.path.join(os.path.dirname(small), 'pool')
+    r = run_tool([
+        'tools/run_demo.py', '--data', data, '--small-data', small, '--out',
+        str(out), '--pool-dir', pool, '--tiny', '--stages'
+    ] + stages)
     assert r.returncode == 0, r.stdout[-4000:]
     res = json.load(open(out / 'results.json'))
     assert res['stages'] == stages and res['iters'] == {k: 2 for k in res['iters']}
@@ -29,6 +33,8 @@ def _demo(data, small, out, stages):
 
 
 def test_smoke_demo_runner(synthetic_root, tmp_path):
+    from mmengine.config import Config
+
     from segssl.runs import last_mmengine_metrics, mmengine_records
     from segssl.synthetic.baseline import majority_class_miou
     small = tmp_path / 'small'  # the demo writes label splits into it
@@ -49,14 +55,24 @@ def test_smoke_demo_runner(synthetic_root, tmp_path):
         assert f'load model from: {start}' in open(out / 'logs' / f'semi_{run}.log').read()
 
     out = tmp_path / 'ssl'
-    stdout, res = _demo(synthetic_root, str(small), out, ['pixpro', 'maskrcnn'])
+    data = tmp_path / 'data'  # story 1 writes the label splits into it
+    shutil.copytree(synthetic_root, data)
+    stdout, res = _demo(str(data), str(small), out, ['pixpro', 'maskrcnn'])
     assert 'story 1: PixPro' in stdout and 'story 4: Mask R-CNN' in stdout and 'story 2' not in stdout
     assert not {'classmix', 'dacs'} & set(res)
     losses = mmengine_records(str(out / 'pixpro_pretrain'), 'loss')
+    pool = json.load(open(tmp_path / 'pool' / 'meta.json'))  # pretrained on the tiny pool, fine-tuned on 1/8
+    assert pool['num'] == res['pretrain']['pool'] == 16
+    cfg = Config.fromfile(str(out / 'pixpro_pretrain' / 'pixpro_r18-d16_localppm5-mbn-erase_synthetic.py'))
+    assert cfg.train_dataloader.dataset.data_root == str(tmp_path / 'pool')
+    for init in ('ssl', 'random'):
+        cfg = Config.fromfile(str(out / f'fcn16_{init}' / 'fcn16_r18-d16_synthetic-128x256.py'))
+        assert cfg.train_dataloader.dataset.ann_file == 'splits/1-8/labelled.txt'
+    assert os.path.isfile(data / 'cityscapes' / 'splits' / '1-8' / 'labelled.txt')
     assert (res['pretrain']['loss_first'], res['pretrain']['loss_last']) == (losses[0][1], losses[-1][1])
     for init in ('ssl', 'random'):
         assert res['pixpro'][init]['mIoU'] == last_mmengine_metrics(str(out / f'fcn16_{init}'))['mIoU']
-    assert res['pixpro']['majority_class_baseline'] == majority_class_miou(os.path.join(synthetic_root, 'cityscapes'))
+    assert res['pixpro']['majority_class_baseline'] == majority_class_miou(os.path.join(data, 'cityscapes'))
     for init in ('ssl', 'scratch'):
         det = json.load(open(out / f'mask_rcnn_{init}' / 'eval_results.json'))
         bg = json.load(open(out / f'background_{init}' / 'report.json'))['summary']

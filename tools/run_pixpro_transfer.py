@@ -86,6 +86,23 @@ def mask_rcnn_opts(n, work, data):
     ]
 
 
+def pool_opts(pool_dir):
+    """--cfg-options that point the PixPro pretraining at a pool folder (segssl.synthetic.pool)."""
+    return [f'train_dataloader.dataset.data_root={pool_dir}', 'train_dataloader.dataset.data_prefix.img_path=images']
+
+
+def label_split_opts(split):
+    """--cfg-options that fine-tune the synthetic mmseg configs on a seeded label split only."""
+    return [f'train_dataloader.dataset.ann_file=splits/{split}/labelled.txt'] if split else []
+
+
+def ensure_label_splits(run, data):
+    """Make data/cityscapes/splits (tools/make_label_splits.py) unless it is there; ``run(cmd, log)``."""
+    city = os.path.join(data, 'cityscapes')
+    if not os.path.isfile(os.path.join(city, 'splits', 'meta.json')):
+        run(['tools/make_label_splits.py', city, '--dataset', 'cityscapes'], 'make_label_splits')
+
+
 class Experiment:
 
     def __init__(self, args):
@@ -107,10 +124,7 @@ class Experiment:
         work = self.pretrain_dir(seed)
         ckpt = os.path.join(work, f'iter_{self.args.pretrain_iters}.pth')
         if not os.path.isfile(ckpt):
-            data = [] if self.pool is None else [
-                f'train_dataloader.dataset.data_root={self.pool}',
-                'train_dataloader.dataset.data_prefix.img_path=images'
-            ]
+            data = [] if self.pool is None else pool_opts(self.pool)
             self.run(['tools/train.py', PRETRAIN, '--work-dir', work, '--cfg-options', f'randomness.seed={seed}'] +
                      pretrain_opts(self.args.pretrain_iters) + data, os.path.basename(work),
                      {'SEGSSL_DATA_ROOT': self.data})
@@ -135,8 +149,7 @@ class Experiment:
             pass
         extra = [] if init == 'ssl' else ['model.backbone.init_cfg=None']
         extra += FROZEN['fcn16'] if frozen else []
-        if self.args.label_split:
-            extra.append(f'train_dataloader.dataset.ann_file=splits/{self.args.label_split}/labelled.txt')
+        extra += label_split_opts(self.args.label_split)
         self.run(['tools/train.py', FINETUNE, '--work-dir', work, '--cfg-options', f'randomness.seed={seed}'] +
                  finetune_opts(self.args.finetune_iters) + extra, os.path.basename(work), {
                      'SEGSSL_DATA_ROOT': self.data,
@@ -159,9 +172,8 @@ class Experiment:
         a = self.args
         if not os.path.isfile(os.path.join(self.data, 'meta.json')):
             self.run(['tools/make_synthetic_data.py', self.data], 'make_synthetic_data')
-        city = os.path.join(self.data, 'cityscapes')
-        if a.label_split and not os.path.isfile(os.path.join(city, 'splits', 'meta.json')):
-            self.run(['tools/make_label_splits.py', city, '--dataset', 'cityscapes'], 'make_label_splits')
+        if a.label_split:
+            ensure_label_splits(self.run, self.data)
         if self.pool is not None and ensure_pool(self.pool, a.pool, *POOL_SIZE):
             print(f'wrote the pretraining pool: {a.pool} scenes in {self.pool}')
         runs = {}
