@@ -43,4 +43,4 @@ gpu-check:
 	@bash tools/gpu_check.sh
 
 clean:
-	rm -rf work_dirs data/synthetic .pytest_cache
+	rm -rf work_dirs data/synthetic data/synthetic_64x128 data/synthetic-pool* .pytest_cache
