@@ -82,8 +82,10 @@ class Experiment:
         ckpt = os.path.join(work, f'iter_{n}.pth')
         if not os.path.isfile(ckpt):
             data = [] if self.pool is None else transfer.pool_opts(self.pool)
-            self.run(['tools/train.py', pretext_config(task), '--work-dir', work, '--cfg-options',
-                      f'randomness.seed={seed}'] + pretext_opts(n) + data, os.path.basename(work))
+            self.run([
+                'tools/train.py',
+                pretext_config(task), '--work-dir', work, '--cfg-options', f'randomness.seed={seed}'
+            ] + pretext_opts(n) + data, os.path.basename(work))
         return work, ckpt
 
     def erfnet(self, seed, init, ckpt, evaluation):
@@ -99,8 +101,9 @@ class Experiment:
         extra += [f'custom_hooks.0.frozen={n}'] if frozen else []
         extra += transfer.label_split_opts(self.args.label_split)
         env = {} if init == 'kaiming' else {'SEGSSL_BACKBONE': ckpt}
-        self.run(['tools/train.py', FINETUNE[evaluation], '--work-dir', work, '--cfg-options',
-                  f'randomness.seed={seed}'] + transfer.finetune_opts(n) + extra, os.path.basename(work), env)
+        self.run(
+            ['tools/train.py', FINETUNE[evaluation], '--work-dir', work, '--cfg-options', f'randomness.seed={seed}'] +
+            transfer.finetune_opts(n) + extra, os.path.basename(work), env)
         return last_mmengine_metrics(work)
 
     def main(self):
@@ -129,14 +132,17 @@ class Experiment:
 
     def write(self, runs):
         a, seeds = self.args, [str(s) for s in self.args.seeds]
-        source = f'{a.pool} unlabelled pool scenes ({self.pool})' if self.pool else f"{self.data}'s labelled train images"
+        source = f"{self.data}'s labelled train images"
+        if self.pool:
+            source = f'{a.pool} unlabelled pool scenes ({self.pool})'
         head = (f'ERFNet pretext pretraining ({", ".join(a.pretext)}) on {source}, {a.pretrain_iters} iterations '
                 f'from a random encoder, seeds {", ".join(seeds)}; each seed pretrains once per task and runs every '
                 f'downstream arm with that seed; {a.threads} thread(s) per run.')
         md, verdicts = ['# Pretext-trained ERFNet encoder vs Kaiming init, synthetic data', '', head, ''], {}
         labels = f'{a.label_split} of the labels' if a.label_split else 'all labels'
         for ev in a.evaluation:
-            key, how = ('', 'fine-tuned') if ev == 'finetune' else ('_frozen', 'frozen encoder, decoder and head trained')
+            key, how = ('', 'fine-tuned') if ev == 'finetune' else ('_frozen',
+                                                                    'frozen encoder, decoder and head trained')
             kaiming = [runs[s][f'erfnet{key}_kaiming']['mIoU'] for s in seeds]
             for task in a.pretext:
                 ssl = [runs[s][f'erfnet{key}_{task}']['mIoU'] for s in seeds]
@@ -145,8 +151,11 @@ class Experiment:
                                         f'{task} init', ssl, 'Kaiming init', kaiming, a.seeds))
                 verdicts[f'erfnet{key}_{task}_mIoU'] = compare_arms(ssl, kaiming)
         md.append('Command: `python tools/run_pretext_transfer.py ' + ' '.join(sys.argv[1:]) + '`')
-        settings = {k: getattr(a, k) for k in ('seeds', 'pretext', 'pretrain_iters', 'finetune_iters', 'label_split',
-                                               'pool', 'evaluation', 'threads')}
+        settings = {
+            k: getattr(a, k)
+            for k in ('seeds', 'pretext', 'pretrain_iters', 'finetune_iters', 'label_split', 'pool', 'evaluation',
+                      'threads')
+        }
         summary = dict(settings=dict(settings, data=self.data, pool_dir=self.pool), runs=runs, verdicts=verdicts)
         stem = os.path.join(self.out, 'results' + self.labels + self.pool_tag)
         with atomic_outputs(stem + '.json', stem + '.md') as (tj, tm):
@@ -172,9 +181,10 @@ def main(argv=None):
     p.add_argument('--pool', type=int, default=0, metavar='N',
                    help='pretrain on N unlabelled pool scenes (default 0: on the labelled train images)')
     p.add_argument('--pool-dir', help='where the pool is made once and reused (default: data/synthetic-pool<N>)')
-    p.add_argument('--evaluation', nargs='+', default=['finetune'], choices=tuple(FINETUNE),
-                   help='downstream measurements on the same checkpoints: end-to-end fine-tuning and/or the frozen '
-                   'encoder')
+    p.add_argument(
+        '--evaluation', nargs='+', default=['finetune'], choices=tuple(FINETUNE),
+        help='downstream measurements on the same checkpoints: end-to-end fine-tuning and/or the frozen '
+        'encoder')
     add_threads_option(p, 1)
     args = p.parse_args(argv)
     for k in ('pretrain_iters', 'finetune_iters', 'threads'):
