@@ -133,3 +133,58 @@ def test_classmix_warm_start_starts_both_arms_from_the_warm_up_model(synthetic_r
         str(data), '--warm-start', '2', '--init-from', start
     ])
     assert r.returncode != 0 and 'give one' in r.stdout
+
+
+@requires_mmseg
+def test_pretext_transfer_loads_each_checkpoint_freezes_the_encoder_and_reuses_finished_steps(synthetic_root, tmp_path):
+    import shutil
+
+    import torch
+    from mmengine.config import Config
+
+    from segssl.runs import last_mmengine_metrics
+    data, out, pool = tmp_path / 'data', tmp_path / 'pretext', tmp_path / 'pool'
+    shutil.copytree(synthetic_root, data)  # --label-split writes the splits into it
+    cmd = [
+        'tools/run_pretext_transfer.py', '--out',
+        str(out), '--data',
+        str(data), '--pretext', 'rotation', '--seeds', '3', '--pretrain-iters', '2', '--finetune-iters', '2', '--pool',
+        '6', '--pool-dir',
+        str(pool), '--label-split', '1-8', '--evaluation', 'finetune', 'frozen'
+    ]
+    r = run_tool(cmd)
+    assert r.returncode == 0, r.stdout[-4000:]
+    assert len(_trainings_in(r.stdout)) == 5  # pretext + (rotation, Kaiming) x (fine-tuned, frozen)
+    res = json.load(open(out / 'results_labels1-8_pool6.json'))
+    runs = res['runs']['3']
+    for arm, work in (('erfnet_rotation', 'erfnet_rotation_2it_labels1-8_pre2_pool6_s3'),
+                      ('erfnet_kaiming', 'erfnet_kaiming_2it_labels1-8_s3'),
+                      ('erfnet_frozen_rotation', 'erfnet_frozen_rotation_2it_labels1-8_pre2_pool6_s3'),
+                      ('erfnet_frozen_kaiming', 'erfnet_frozen_kaiming_2it_labels1-8_s3')):
+        assert runs[arm]['mIoU'] == last_mmengine_metrics(str(out / work))['mIoU'], arm
+        log = open(out / 'logs' / f'{work}.log').read()
+        assert 'randomness = dict(seed=3)' in log and "ann_file='splits/1-8/labelled.txt'" in log
+        ckpt = str(out / 'rotation_2it_pool6_s3' / 'iter_2.pth')
+        assert (f'in model from: {ckpt}' in log) == ('rotation' in arm), arm  # only the pretext arm loads it
+    v = res['verdicts']['erfnet_frozen_rotation_mIoU']
+    assert v['diff'] == pytest.approx(runs['erfnet_frozen_rotation']['mIoU'] - runs['erfnet_frozen_kaiming']['mIoU'])
+    # the pool is the pretext data
+    dumped = Config.fromfile(str(out / 'rotation_2it_pool6_s3' / 'erfnet_rotation_synthetic.py'))
+    assert dumped.train_dataloader.dataset.data_root == str(pool)
+    # frozen: the encoder (weights and BN statistics) is the pretext checkpoint's; the decoder trained
+    pre = load_ckpt(out / 'rotation_2it_pool6_s3' / 'iter_2.pth')['state_dict']
+    tuned = load_ckpt(out / 'erfnet_frozen_rotation_2it_labels1-8_pre2_pool6_s3' / 'iter_2.pth')['state_dict']
+    encoder = [k for k in pre if k.startswith('backbone.encoder.')]
+    assert len(encoder) > 100 and all(torch.equal(tuned[k], pre[k]) for k in encoder)
+    free = load_ckpt(out / 'erfnet_rotation_2it_labels1-8_pre2_pool6_s3' / 'iter_2.pth')['state_dict']
+    assert not all(torch.equal(free[k], pre[k]) for k in encoder)  # fine-tuned end to end: it moved
+    assert 'Command: `python tools/run_pretext_transfer.py' in open(out / 'results_labels1-8_pool6.md').read()
+
+    again = run_tool(cmd)  # everything finished: nothing is retrained
+    assert again.returncode == 0 and _trainings_in(again.stdout) == []
+    assert json.load(open(out / 'results_labels1-8_pool6.json'))['runs'] == res['runs']
+
+
+def test_pretext_transfer_rejects_zero_iterations(tmp_path):
+    r = run_tool(['tools/run_pretext_transfer.py', '--out', str(tmp_path), '--finetune-iters', '0'])
+    assert r.returncode != 0 and '--finetune-iters must be >= 1' in r.stdout

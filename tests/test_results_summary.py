@@ -61,7 +61,7 @@ def _files(folder):
 
 
 ENTRIES = [
-    Entry('s', 'pix', 'pix.json', 'pixpro', 'fcn16_ssl', 'fcn16_random', 'A', 'B'),
+    Entry('s', 'pix', 'pix.json', 'transfer', 'fcn16_ssl', 'fcn16_random', 'A', 'B'),
     Entry('s', 'cmx', 'cmx.json', 'classmix', 'classmix', 'supervised', 'A', 'B'),
     Entry('s', 'dacs', 'dacs.json', 'dacs', 'dacs', 'source-only', 'A', 'B'),
 ]
@@ -87,8 +87,8 @@ def test_errors_name_what_is_wrong(tmp_path):
     with pytest.raises(FileNotFoundError, match='no results file for "s, pix"'):
         summary_rows(ENTRIES[:1], str(tmp_path))
     with pytest.raises(ValueError, match='share 1 seed'):
-        arms({'runs': {'0': {'x': {'mIoU': 1}, 'y': {'mIoU': 2}}}}, 'pixpro', 'x', 'y')
-    with pytest.raises(ValueError, match='expected pixpro, classmix or dacs'):
+        arms({'runs': {'0': {'x': {'mIoU': 1}, 'y': {'mIoU': 2}}}}, 'transfer', 'x', 'y')
+    with pytest.raises(ValueError, match='expected transfer, classmix or dacs'):
         arms({}, 'byol', 'x', 'y')
     with pytest.raises(ValueError, match='expected one'):
         replace_between_markers('no markers', 'x')

@@ -23,7 +23,7 @@ from segssl.runs.summary import Entry, replace_between_markers, summary_markdown
 
 PIXPRO = 'pixpro_pool/results_labels{}_pool2000.json'
 ENTRIES = tuple(
-    Entry(f'PixPro -> FCN-16 ({p})', f'{how}, {split.replace("-", "/")} labels', PIXPRO.format(split), 'pixpro',
+    Entry(f'PixPro -> FCN-16 ({p})', f'{how}, {split.replace("-", "/")} labels', PIXPRO.format(split), 'transfer',
           f'fcn16{key}_ssl', f'fcn16{key}_random', 'PixPro init', 'random init')
     for p, split in (('P1', '1-8'), ('P1b', '1-30'))
     for how, key in (('fine-tuned', ''), ('frozen encoder', '_frozen'))) + (
@@ -35,7 +35,12 @@ ENTRIES = tuple(
               'source-only'),
         Entry('DACS (P2)', 'target val, 2 threads', 'dacs_t2/results.json', 'dacs', 'dacs', 'source-only', 'DACS',
               'source-only'),
-    )
+        Entry('DACS (P4)', 'target val, 1 thread', 'dacs_5seeds/results.json', 'dacs', 'dacs', 'source-only', 'DACS',
+              'source-only'),
+    ) + tuple(
+        Entry(f'{task} pretext -> ERFNet (P3)', f'{how}, 1/8 labels', 'erfnet_pool/results_labels1-8_pool2000.json',
+              'transfer', f'erfnet{key}_{task}', f'erfnet{key}_kaiming', f'{task} init', 'Kaiming init')
+        for task in ('rotation', 'colorization') for how, key in (('fine-tuned', ''), ('frozen encoder', '_frozen')))
 
 
 def main(argv=None):

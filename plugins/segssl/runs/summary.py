@@ -2,7 +2,8 @@
 
 Each headline comparison is an :class:`Entry`: which tool's ``results*.json`` it reads, and which
 two arms of it. :func:`arms` reads the per-seed values of both arms out of any of the three
-formats (``run_pixpro_transfer.py``, ``run_classmix_experiment.py``, ``run_dacs_experiment.py``);
+formats (``transfer``: ``run_pixpro_transfer.py`` and ``run_pretext_transfer.py``, which share one layout;
+``run_classmix_experiment.py``; ``run_dacs_experiment.py``);
 the verdict is :func:`segssl.runs.experiments.compare_arms` over them, the same for every story.
 Framework-free: it reads JSON.
 """
@@ -22,7 +23,7 @@ class Entry:
     story: str
     measurement: str
     path: str  # relative to the results folder
-    kind: str  # 'pixpro' | 'classmix' | 'dacs'
+    kind: str  # 'transfer' | 'classmix' | 'dacs'
     a: str  # the arm's key in that file
     b: str
     a_name: str
@@ -33,7 +34,7 @@ class Entry:
 def arms(results: dict, kind: str, a: str, b: str, metric: str = 'mIoU') -> Tuple[List[int], List[float], List[float]]:
     """(seeds, values of arm a, values of arm b) from one tool's results, seeds in ascending order;
     only seeds that both arms have."""
-    if kind == 'pixpro':
+    if kind == 'transfer':
         per = {int(s): rec for s, rec in results['runs'].items()}
         table = {arm: {s: rec[arm][metric] for s, rec in per.items() if arm in rec} for arm in (a, b)}
     elif kind == 'classmix':
@@ -41,7 +42,7 @@ def arms(results: dict, kind: str, a: str, b: str, metric: str = 'mIoU') -> Tupl
     elif kind == 'dacs':
         table = {arm: {int(r['seed']): r[metric] for r in results['results'] if r['method'] == arm} for arm in (a, b)}
     else:
-        raise ValueError(f'results kind {kind!r}: expected pixpro, classmix or dacs')
+        raise ValueError(f'results kind {kind!r}: expected transfer, classmix or dacs')
     seeds = sorted(set(table[a]) & set(table[b]))
     if len(seeds) < 2:
         raise ValueError(f'{kind} results: arms {a!r} and {b!r} share {len(seeds)} seed(s), need at least 2 for a '
