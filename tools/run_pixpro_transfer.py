@@ -37,9 +37,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, 'plugins'))
 
 from segssl.cli import HelpFormatter
-from segssl.io.atomic import atomic_outputs
 from segssl.runs import add_threads_option, last_mmengine_metrics, mmengine_records, run_logged, thread_env
-from segssl.runs.experiments import compare_arms, comparison_markdown
+from segssl.runs.experiments import compare_arms, comparison_markdown, write_results
 from segssl.synthetic.pool import ensure_pool
 
 PRETRAIN = 'configs/pretrain/pixpro_r18-d16_localppm5-mbn-erase_synthetic.py'
@@ -103,17 +102,37 @@ def ensure_label_splits(run, data):
         run(['tools/make_label_splits.py', city, '--dataset', 'cityscapes'], 'make_label_splits')
 
 
+def add_regime_options(p, finetuned):
+    """--label-split, --pool and --pool-dir: the pool regime's options, shared by the transfer tools."""
+    p.add_argument('--label-split', choices=['1-30', '1-8', '1-4', '1-2'],
+                   help=f'fine-tune {finetuned} on this seeded fraction of the labels (default: all)')
+    p.add_argument(
+        '--pool', type=int, default=0, metavar='N',
+        help='pretrain on N unlabelled pool scenes, none of them labelled (default 0: on the labelled '
+        'train images)')
+    p.add_argument('--pool-dir', help='where the pool is made once and reused (default: data/synthetic-pool<N>)')
+
+
+def check_regime_options(p, args):
+    if args.pool < 0:
+        p.error(f'--pool must be >= 0, got {args.pool}')
+
+
+def regime_paths(args):
+    """(out, data, pool or None, '_labels<F>' or ''): the folders and the run-name tag of the options."""
+    pool_dir = args.pool_dir or f'data/synthetic-pool{args.pool}'
+    pool = os.path.abspath(os.path.join(ROOT, pool_dir)) if args.pool else None
+    labels = f'_labels{args.label_split}' if args.label_split else ''
+    return os.path.abspath(os.path.join(ROOT, args.out)), os.path.abspath(os.path.join(ROOT, args.data)), pool, labels
+
+
 class Experiment:
 
     def __init__(self, args):
         self.args, self.py = args, sys.executable
-        self.out = os.path.abspath(os.path.join(ROOT, args.out))
-        self.data = os.path.abspath(os.path.join(ROOT, args.data))
-        pool_dir = args.pool_dir or f'data/synthetic-pool{args.pool}'
-        self.pool = os.path.abspath(os.path.join(ROOT, pool_dir)) if args.pool else None
+        self.out, self.data, self.pool, self.labels = regime_paths(args)
         # run folders name their settings: no reuse across settings
         self.pre = f'pre{args.pretrain_iters}' + (f'pool{args.pool}' if args.pool else '')
-        self.labels = f'_labels{args.label_split}' if args.label_split else ''
 
     def run(self, cmd, log, env=None):
         env = dict(thread_env(self.args.threads), **(env or {}))  # the figures must not depend on the shell
@@ -236,12 +255,7 @@ class Experiment:
             runs=runs, verdicts=verdicts)
         pool = f'_pool{a.pool}' if a.pool else ''
         stem = os.path.join(self.out, 'results' + self.labels + pool)  # results_labels1-8_pool2000.* beside results.*
-        with atomic_outputs(stem + '.json', stem + '.md') as (tj, tm):
-            with open(tj, 'w') as f:
-                json.dump(summary, f, indent=1)
-            with open(tm, 'w') as f:
-                f.write('\n'.join(md) + '\n')
-        print('\n' + '=' * 78 + '\n' + '\n'.join(md) + '\n' + '=' * 78)
+        print(write_results(stem, summary, md))
 
 
 def main(argv=None):
@@ -255,13 +269,7 @@ def main(argv=None):
     p.add_argument('--pretrain-iters', type=int, default=300, help='PixPro pretraining iterations')
     p.add_argument('--finetune-iters', type=int, default=200, help='FCN-16 fine-tuning iterations')
     p.add_argument('--mask-rcnn-iters', type=int, default=200, help='Mask R-CNN training iterations')
-    p.add_argument('--label-split', choices=['1-30', '1-8', '1-4', '1-2'],
-                   help='fine-tune FCN-16 on this seeded fraction of the labels (default: all)')
-    p.add_argument(
-        '--pool', type=int, default=0, metavar='N',
-        help='pretrain on N unlabelled pool scenes, none of them labelled (default 0: on the labelled '
-        'train images)')
-    p.add_argument('--pool-dir', help='where the pool is made once and reused (default: data/synthetic-pool<N>)')
+    add_regime_options(p, 'FCN-16')
     p.add_argument(
         '--evaluation', nargs='+', default=['finetune'], choices=EVALUATIONS,
         help='downstream measurements on the same checkpoints: end-to-end fine-tuning and/or the frozen '
@@ -271,6 +279,7 @@ def main(argv=None):
     for k in ('pretrain_iters', 'finetune_iters', 'mask_rcnn_iters', 'threads'):
         if getattr(args, k) < 1:
             p.error(f'--{k.replace("_", "-")} must be >= 1, got {getattr(args, k)}')
+    check_regime_options(p, args)
     return Experiment(args).main()
 
 

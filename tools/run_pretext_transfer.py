@@ -25,7 +25,6 @@ compare_arms' verdict per task and measurement (the layout run_pixpro_transfer.p
 tools/results_summary.py reads).
 """
 import argparse
-import json
 import os
 import sys
 
@@ -36,9 +35,8 @@ sys.path.insert(0, os.path.join(ROOT, 'tools'))
 import run_pixpro_transfer as transfer  # its option helpers: one copy of each
 
 from segssl.cli import HelpFormatter
-from segssl.io.atomic import atomic_outputs
 from segssl.runs import add_threads_option, last_mmengine_metrics, mmengine_records, run_logged, thread_env
-from segssl.runs.experiments import compare_arms, comparison_markdown
+from segssl.runs.experiments import compare_arms, comparison_markdown, write_results
 from segssl.synthetic.pool import ensure_pool
 
 PRETEXTS = ('rotation', 'colorization', 'jigsaw', 'relative-patch', 'otsu')
@@ -64,12 +62,8 @@ class Experiment:
 
     def __init__(self, args):
         self.args, self.py = args, sys.executable
-        self.out = os.path.abspath(os.path.join(ROOT, args.out))
-        self.data = os.path.abspath(os.path.join(ROOT, args.data))
-        pool_dir = args.pool_dir or f'data/synthetic-pool{args.pool}'
-        self.pool = os.path.abspath(os.path.join(ROOT, pool_dir)) if args.pool else None
+        self.out, self.data, self.pool, self.labels = transfer.regime_paths(args)
         self.pool_tag = f'_pool{args.pool}' if args.pool else ''
-        self.labels = f'_labels{args.label_split}' if args.label_split else ''
 
     def run(self, cmd, log, env=None):
         env = dict(thread_env(self.args.threads), SEGSSL_DATA_ROOT=self.data, **(env or {}))
@@ -158,12 +152,7 @@ class Experiment:
         }
         summary = dict(settings=dict(settings, data=self.data, pool_dir=self.pool), runs=runs, verdicts=verdicts)
         stem = os.path.join(self.out, 'results' + self.labels + self.pool_tag)
-        with atomic_outputs(stem + '.json', stem + '.md') as (tj, tm):
-            with open(tj, 'w') as f:
-                json.dump(summary, f, indent=1)
-            with open(tm, 'w') as f:
-                f.write('\n'.join(md) + '\n')
-        print('\n' + '=' * 78 + '\n' + '\n'.join(md) + '\n' + '=' * 78)
+        print(write_results(stem, summary, md))
 
 
 def main(argv=None):
@@ -176,11 +165,7 @@ def main(argv=None):
                    help='per seed one pretraining per task and its downstream runs')
     p.add_argument('--pretrain-iters', type=int, default=1000, help='pretext training iterations')
     p.add_argument('--finetune-iters', type=int, default=200, help='ERFNet fine-tuning iterations')
-    p.add_argument('--label-split', choices=['1-30', '1-8', '1-4', '1-2'],
-                   help='fine-tune on this seeded fraction of the labels (default: all)')
-    p.add_argument('--pool', type=int, default=0, metavar='N',
-                   help='pretrain on N unlabelled pool scenes (default 0: on the labelled train images)')
-    p.add_argument('--pool-dir', help='where the pool is made once and reused (default: data/synthetic-pool<N>)')
+    transfer.add_regime_options(p, 'ERFNet')
     p.add_argument(
         '--evaluation', nargs='+', default=['finetune'], choices=tuple(FINETUNE),
         help='downstream measurements on the same checkpoints: end-to-end fine-tuning and/or the frozen '
@@ -190,8 +175,7 @@ def main(argv=None):
     for k in ('pretrain_iters', 'finetune_iters', 'threads'):
         if getattr(args, k) < 1:
             p.error(f'--{k.replace("_", "-")} must be >= 1, got {getattr(args, k)}')
-    if args.pool < 0:
-        p.error(f'--pool must be >= 0, got {args.pool}')
+    transfer.check_regime_options(p, args)
     return Experiment(args).main()
 
 

@@ -195,6 +195,18 @@ def write_tables(rows: List[dict], metrics: Sequence[str], out: str, stem: str =
     return [md_path, csv_path]
 
 
+def write_results(stem: str, summary: dict, md_lines: Sequence[str]) -> str:
+    """A headline tool's ``<stem>.json`` (``summary``) and ``<stem>.md`` (the lines), both or neither;
+    returns the markdown, framed, for the tool to print."""
+    text = '\n'.join(md_lines)
+    with atomic_outputs(stem + '.json', stem + '.md') as (tj, tm):
+        with open(tj, 'w') as f:
+            json.dump(summary, f, indent=1)
+        with open(tm, 'w') as f:
+            f.write(text + '\n')
+    return '\n' + '=' * 78 + '\n' + text + '\n' + '=' * 78
+
+
 def compare_arms(a: Sequence[float], b: Sequence[float]) -> dict:
     """The reports' headline test, A against B over seeds: the difference of means, the larger of the
     two sample stds (the seed-to-seed spread), whether A beats B by more than that spread, and
