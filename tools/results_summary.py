@@ -40,7 +40,13 @@ ENTRIES = tuple(
     ) + tuple(
         Entry(f'{task} pretext -> ERFNet (P3)', f'{how}, 1/8 labels', 'erfnet_pool/results_labels1-8_pool2000.json',
               'transfer', f'erfnet{key}_{task}', f'erfnet{key}_kaiming', f'{task} init', 'Kaiming init')
-        for task in ('rotation', 'colorization') for how, key in (('fine-tuned', ''), ('frozen encoder', '_frozen')))
+        for task in ('rotation', 'colorization')
+        for how, key in (('fine-tuned', ''), ('frozen encoder', '_frozen'))) + tuple(
+            Entry('SimCLR -> two-block (P5)', f'{how}, 1/8 labels, val {name}',
+                  'simclr_pool/results_labels1-8_pool2000.json', 'transfer', f'twoblock{key}_ssl',
+                  f'twoblock{key}_scratch', 'SimCLR init', 'scratch', metric)
+            for metric, name in (('aAcc', 'pixel accuracy'), ('mIoU', 'mIoU'))
+            for how, key in (('fine-tuned', ''), ('frozen encoder', '_frozen')))
 
 
 def main(argv=None):

@@ -1,6 +1,7 @@
 #!/usr/bin/env python
 """`make demo`: the four stories of segssl, end to end on the synthetic data on a CPU, one seed
-each at demo size (about 10 min on a quiet 2-core machine, one thread), ending with ONE table.
+each at demo size (about 7 min on a quiet 2-core machine: two runs at once, one thread each),
+ending with ONE table.
 
 1. pixpro:   LocalPPM PixPro pretraining on the unlabelled pool (2000 scenes, none of them labelled)
              -> bridge (convert --to mmseg) -> FCN-16 fine-tune on 1/8 of the labels, vs the same
@@ -16,10 +17,12 @@ streamed. Results land in OUT (default work_dirs/demo): results.json, results.md
 curves*.png (training losses), pixel_pairs.png (PixPro's positive pairs), the runs' folders and logs.
 
     python tools/run_demo.py [--stages pixpro classmix dacs maskrcnn] [--data DIR] [--out DIR]
-        [--pool N] [--pool-dir DIR] [--tiny | --iters STAGE=N ...] [--threads 1]
+        [--pool N] [--pool-dir DIR] [--tiny | --iters STAGE=N ...] [--threads 1] [--jobs 2]
 
 Every run gets OMP_NUM_THREADS / MKL_NUM_THREADS = --threads (default 1): the figures printed do
-not depend on the shell. Stories 2 and 3 run the protocols of docs/RESULTS.md at seed 0, so their
+not depend on the shell. --jobs 2 (the default) runs stories 2-3 in a second lane beside stories 1
+and 4, their output in their logs only; each run still has --threads, so the figures are those of
+--jobs 1. Stories 2 and 3 run the protocols of docs/RESULTS.md at seed 0, so their
 rows equal seed 0 of its tables; stories 1 and 4 are cut to demo size.
 """
 import argparse
@@ -27,6 +30,7 @@ import glob
 import json
 import os
 import sys
+import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -46,7 +50,7 @@ STAGES = ('pixpro', 'classmix', 'dacs', 'maskrcnn')
 MASK_RCNN = pixpro_tool.MASK_RCNN
 # Demo-size iterations per run (one seed each; README: measured minutes per stage). Stories 2-3 run
 # at the size of their 3-seed experiments (run_classmix_experiment 300, run_dacs_experiment 1000);
-# PixPro pretraining (~2 s/iteration on one core), the fine-tunes and Mask R-CNN are cut to fit ~10 min.
+# PixPro pretraining (~2 s/iteration on one core), the fine-tunes and Mask R-CNN are cut to fit ~10 min on one lane (~6 min on two).
 # At 60 iterations Mask R-CNN is still near 0 AP in both arms: the demo shows the pipeline, not the effect.
 ITERS = dict(pretrain=30, finetune=150, semi_warmup=300, semi=300, uda=1000, mask_rcnn=60)
 SEMI_SPLIT = '1-8'
@@ -78,7 +82,8 @@ class Demo:
 
     def run(self, cmd, name, env=None):
         env = dict(thread_env(self.args.threads), **(env or {}))  # the figures must not depend on the shell
-        return run_logged([self.py] + cmd, os.path.join(self.out, 'logs', name + '.log'), ROOT, env)
+        echo = threading.current_thread() is threading.main_thread()  # one run streams to the console
+        return run_logged([self.py] + cmd, os.path.join(self.out, 'logs', name + '.log'), ROOT, env, echo)
 
     # ---------------------------------------------------------------- data
     def ensure_data(self, stages):
@@ -260,33 +265,67 @@ class Demo:
                 made.append(plot_curves(series, os.path.join(self.out, name), ylabel, 'segssl demo: ' + ylabel))
         return made
 
+    def stage(self, stage):
+        """Run one story (the PixPro pretraining first, once, for stories 1 and 4); time it."""
+        t = time.time()
+        header({
+            'pixpro': f'story 1: PixPro (LocalPPM) pretraining on the pool -> mmseg FCN-16 on {SSL_LABELS} of the '
+            'labels, vs random init',
+            'classmix': f'story 2: ClassMix vs supervised-only, {SEMI_SPLIT} of the labels',
+            'dacs': 'story 3: DACS vs source-only, synthetic source -> cityscapes',
+            'maskrcnn': 'story 4: Mask R-CNN from the PixPro weights vs scratch, background removal'
+        }[stage])
+        if stage in ('pixpro', 'maskrcnn') and self.ckpt is None:
+            self.ckpt = self.pretrain()
+        {
+            'pixpro': lambda: self.story_pixpro(self.ckpt),
+            'classmix': self.story_classmix,
+            'dacs': self.story_dacs,
+            'maskrcnn': lambda: self.story_maskrcnn(self.ckpt)
+        }[stage]()
+        self.minutes[stage] = round((time.time() - t) / 60, 2)
+
+    def lanes(self, stages):
+        """Stories 1 and 4 (they share the pretraining) in this thread, streamed; with --jobs 2, stories 2
+        and 3 at once in a second thread, logged to files only. Each run keeps its --threads, so the figures
+        are the same either way."""
+        ssl = [s for s in STAGES if s in stages and s in ('pixpro', 'maskrcnn')]
+        semi = [s for s in STAGES if s in stages and s in ('classmix', 'dacs')]
+        if self.args.jobs < 2 or not ssl or not semi:
+            for s in STAGES:  # one after another, in story order
+                if s in stages:
+                    self.stage(s)
+            return
+        failed = []
+
+        def background():
+            try:
+                for s in semi:
+                    self.stage(s)
+            except BaseException as e:  # run_logged's sys.exit included: re-raised in the main thread
+                failed.append(e)
+
+        print(f'\nstories {" and ".join(semi)} run beside the others; their output goes to {self.out}/logs/',
+              flush=True)
+        other = threading.Thread(target=background, name='demo-semi')
+        other.start()
+        try:
+            for s in ssl:
+                self.stage(s)
+        finally:
+            other.join()
+        if failed:
+            raise failed[0]
+
     def main(self):
         t0, stages = time.time(), self.args.stages
         os.makedirs(self.out, exist_ok=True)
         t = time.time()
         self.ensure_data(stages)
         self.minutes['data'] = round((time.time() - t) / 60, 2)
-        ckpt = None
-        for stage in STAGES:
-            if stage not in stages:
-                continue
-            t = time.time()
-            header({
-                'pixpro': f'story 1: PixPro (LocalPPM) pretraining on the pool -> mmseg FCN-16 on {SSL_LABELS} of the '
-                'labels, vs random init',
-                'classmix': f'story 2: ClassMix vs supervised-only, {SEMI_SPLIT} of the labels',
-                'dacs': 'story 3: DACS vs source-only, synthetic source -> cityscapes',
-                'maskrcnn': 'story 4: Mask R-CNN from the PixPro weights vs scratch, background removal'
-            }[stage])
-            if stage in ('pixpro', 'maskrcnn') and ckpt is None:
-                ckpt = self.pretrain()
-            {
-                'pixpro': lambda: self.story_pixpro(ckpt),
-                'classmix': self.story_classmix,
-                'dacs': self.story_dacs,
-                'maskrcnn': lambda: self.story_maskrcnn(ckpt)
-            }[stage]()
-            self.minutes[stage] = round((time.time() - t) / 60, 2)
+        self.ckpt = None
+        self.lanes(stages)
+        self.minutes = {k: self.minutes[k] for k in ('data', ) + STAGES if k in self.minutes}
         figures = self.figures()
         total = (time.time() - t0) / 60
         text = self.table(total)
@@ -328,9 +367,14 @@ def main(argv=None):
     p.add_argument('--iters', nargs='+', type=parse_iters, default=[], metavar='STAGE=N',
                    help=f'override iterations per run; STAGE in {list(ITERS)} (default: {ITERS})')
     add_threads_option(p, 1)
+    p.add_argument(
+        '--jobs', type=int, default=2,
+        help='runs at once: 2 runs stories 2-3 beside stories 1 and 4 (the figures do not change; '
+        '1: one after another)')
     args = p.parse_args(argv)
-    if args.threads < 1:
-        p.error(f'--threads must be >= 1, got {args.threads}')
+    for k in ('threads', 'jobs'):
+        if getattr(args, k) < 1:
+            p.error(f'--{k} must be >= 1, got {getattr(args, k)}')
     if args.pool < 0:
         p.error(f'--pool must be >= 1 (or 0 for the default), got {args.pool}')
     args.iters = dict(args.iters)

@@ -50,7 +50,7 @@ MASK_RCNN = {
 DOWNSTREAMS = ('fcn16', 'maskrcnn')
 EVALUATIONS = ('finetune', 'frozen')
 # the frozen-encoder measurement: the whole backbone frozen, only the head trained
-FROZEN = {'fcn16': ['model.backbone.frozen_stages=4'], 'maskrcnn': ['MODEL.BACKBONE.FREEZE_AT', '5']}
+FROZEN = {'mmseg': ['model.backbone.frozen_stages=4'], 'maskrcnn': ['MODEL.BACKBONE.FREEZE_AT', '5']}
 POOL_SIZE = (128, 256)  # the pool scenes' size: the synthetic data's
 
 
@@ -102,6 +102,16 @@ def ensure_label_splits(run, data):
         run(['tools/make_label_splits.py', city, '--dataset', 'cityscapes'], 'make_label_splits')
 
 
+def prepare(run, data, label_split, pool_dir, pool):
+    """The data, the label splits and the pool, each made once; ``run(cmd, log)``."""
+    if not os.path.isfile(os.path.join(data, 'meta.json')):
+        run(['tools/make_synthetic_data.py', data], 'make_synthetic_data')
+    if label_split:
+        ensure_label_splits(run, data)
+    if pool_dir is not None and ensure_pool(pool_dir, pool, *POOL_SIZE):
+        print(f'wrote the pretraining pool: {pool} scenes in {pool_dir}')
+
+
 def add_regime_options(p, finetuned):
     """--label-split, --pool and --pool-dir: the pool regime's options, shared by the transfer tools."""
     p.add_argument('--label-split', choices=['1-30', '1-8', '1-4', '1-2'],
@@ -138,17 +148,23 @@ class Experiment:
         env = dict(thread_env(self.args.threads), **(env or {}))  # the figures must not depend on the shell
         return run_logged([self.py] + cmd, os.path.join(self.out, 'logs', log + '.log'), ROOT, env)
 
+    # what a subclass (tools/run_simclr_transfer.py) swaps: the pretraining and the conversions it needs
+    PRETRAIN, CONVERSIONS, PREFIX = PRETRAIN, ('mmseg', 'detectron2'), 'pretrain'
+
+    def pretrain_opts(self):
+        return pretrain_opts(self.args.pretrain_iters)
+
     def pretrain(self, seed):
-        """The report's pretraining and its two conversions; returns (mmseg .pth, detectron2 .pkl)."""
+        """The pretraining and its conversions; returns their paths (mmseg .pth, detectron2 .pkl)."""
         work = self.pretrain_dir(seed)
         ckpt = os.path.join(work, f'iter_{self.args.pretrain_iters}.pth')
         if not os.path.isfile(ckpt):
             data = [] if self.pool is None else pool_opts(self.pool)
-            self.run(['tools/train.py', PRETRAIN, '--work-dir', work, '--cfg-options', f'randomness.seed={seed}'] +
-                     pretrain_opts(self.args.pretrain_iters) + data, os.path.basename(work),
-                     {'SEGSSL_DATA_ROOT': self.data})
-        paths = os.path.join(work, 'r18_mmseg.pth'), os.path.join(work, 'r18_detectron2.pkl')
-        for path, to in zip(paths, ('mmseg', 'detectron2')):
+            self.run(['tools/train.py', self.PRETRAIN, '--work-dir', work, '--cfg-options', f'randomness.seed={seed}'] +
+                     self.pretrain_opts() + data, os.path.basename(work), {'SEGSSL_DATA_ROOT': self.data})
+        paths = tuple(
+            os.path.join(work, f'r18_{to}.{"pkl" if to == "detectron2" else "pth"}') for to in self.CONVERSIONS)
+        for path, to in zip(paths, self.CONVERSIONS):
             if not os.path.isfile(path):
                 self.run(['tools/convert_checkpoint.py', ckpt, path, '--to', to], f'{os.path.basename(work)}_to_{to}')
         return paths
@@ -156,24 +172,32 @@ class Experiment:
     def pretrain_dir(self, seed):
         n = self.args.pretrain_iters
         pool = f'_pool{self.args.pool}' if self.args.pool else ''
-        return os.path.join(self.out, f'pretrain_{n}it{pool}_s{seed}')
+        return os.path.join(self.out, f'{self.PREFIX}_{n}it{pool}_s{seed}')
+
+    def pretrain_losses(self, seed):
+        losses = [v for _, v in mmengine_records(self.pretrain_dir(seed), 'loss')]
+        return {'pretrain_loss_first': losses[0], 'pretrain_loss_last': losses[-1]}
 
     def fcn16(self, seed, init, backbone, evaluation='finetune'):
+        return self.segmenter('fcn16', FINETUNE, seed, init, backbone, evaluation)
+
+    def segmenter(self, name, config, seed, init, backbone, evaluation):
+        """One mmseg fine-tune of ``config`` from the SSL weights (init 'ssl') or from random init (any other
+        init); the frozen evaluation freezes the whole backbone. Returns its last val metrics."""
         frozen = '_frozen' if evaluation == 'frozen' else ''
         work = os.path.join(self.out,
-                            f'fcn16{frozen}_{init}_{self.args.finetune_iters}it{self.labels}_{self.pre}_s{seed}')
+                            f'{name}{frozen}_{init}_{self.args.finetune_iters}it{self.labels}_{self.pre}_s{seed}')
         try:
             return last_mmengine_metrics(work)
         except RuntimeError:
             pass
         extra = [] if init == 'ssl' else ['model.backbone.init_cfg=None']
-        extra += FROZEN['fcn16'] if frozen else []
+        extra += FROZEN['mmseg'] if frozen else []
         extra += label_split_opts(self.args.label_split)
-        self.run(['tools/train.py', FINETUNE, '--work-dir', work, '--cfg-options', f'randomness.seed={seed}'] +
-                 finetune_opts(self.args.finetune_iters) + extra, os.path.basename(work), {
-                     'SEGSSL_DATA_ROOT': self.data,
-                     'SEGSSL_BACKBONE': backbone
-                 })
+        env = {'SEGSSL_DATA_ROOT': self.data}
+        env.update({'SEGSSL_BACKBONE': backbone} if init == 'ssl' else {})
+        self.run(['tools/train.py', config, '--work-dir', work, '--cfg-options', f'randomness.seed={seed}'] +
+                 finetune_opts(self.args.finetune_iters) + extra, os.path.basename(work), env)
         return last_mmengine_metrics(work)
 
     def mask_rcnn(self, seed, init, weights, evaluation='finetune'):
@@ -189,17 +213,11 @@ class Experiment:
 
     def main(self):
         a = self.args
-        if not os.path.isfile(os.path.join(self.data, 'meta.json')):
-            self.run(['tools/make_synthetic_data.py', self.data], 'make_synthetic_data')
-        if a.label_split:
-            ensure_label_splits(self.run, self.data)
-        if self.pool is not None and ensure_pool(self.pool, a.pool, *POOL_SIZE):
-            print(f'wrote the pretraining pool: {a.pool} scenes in {self.pool}')
+        prepare(self.run, self.data, a.label_split, self.pool, a.pool)
         runs = {}
         for seed in a.seeds:
             mmseg_w, d2_w = self.pretrain(seed)
-            losses = [v for _, v in mmengine_records(self.pretrain_dir(seed), 'loss')]
-            rec = runs.setdefault(str(seed), {'pretrain_loss_first': losses[0], 'pretrain_loss_last': losses[-1]})
+            rec = runs.setdefault(str(seed), self.pretrain_losses(seed))
             for ev in a.evaluation:
                 key = '' if ev == 'finetune' else '_frozen'
                 if 'fcn16' in a.downstream:

@@ -37,7 +37,6 @@ import run_pixpro_transfer as transfer  # its option helpers: one copy of each
 from segssl.cli import HelpFormatter
 from segssl.runs import add_threads_option, last_mmengine_metrics, mmengine_records, run_logged, thread_env
 from segssl.runs.experiments import compare_arms, comparison_markdown, write_results
-from segssl.synthetic.pool import ensure_pool
 
 PRETEXTS = ('rotation', 'colorization', 'jigsaw', 'relative-patch', 'otsu')
 FINETUNE = {
@@ -102,12 +101,7 @@ class Experiment:
 
     def main(self):
         a = self.args
-        if not os.path.isfile(os.path.join(self.data, 'meta.json')):
-            self.run(['tools/make_synthetic_data.py', self.data], 'make_synthetic_data')
-        if a.label_split:
-            transfer.ensure_label_splits(self.run, self.data)
-        if self.pool is not None and ensure_pool(self.pool, a.pool, *transfer.POOL_SIZE):
-            print(f'wrote the pretraining pool: {a.pool} scenes in {self.pool}')
+        transfer.prepare(self.run, self.data, a.label_split, self.pool, a.pool)
         runs = {}
         for seed in a.seeds:
             rec = runs.setdefault(str(seed), {})

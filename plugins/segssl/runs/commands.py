@@ -6,9 +6,10 @@ import sys
 import time
 
 
-def run_logged(cmd, log_path, cwd, env=None):
-    """Run ``cmd`` in ``cwd``, streaming its output to the console and to ``log_path``; exit with
-    a message naming the command and log if it fails. Returns the wall time in seconds."""
+def run_logged(cmd, log_path, cwd, env=None, echo=True):
+    """Run ``cmd`` in ``cwd``, writing its output to ``log_path`` and, with ``echo``, streaming it to
+    the console too; exit with a message naming the command and log if it fails. Returns the wall
+    time in seconds."""
     print(f'\n$ {" ".join(cmd)}\n  (log: {log_path})', flush=True)
     os.makedirs(os.path.dirname(log_path), exist_ok=True)
     t0 = time.time()
@@ -16,12 +17,16 @@ def run_logged(cmd, log_path, cwd, env=None):
         proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                 env=dict(os.environ, PYTHONUNBUFFERED='1', **(env or {})))
         for line in proc.stdout:
-            sys.stdout.write(line)
+            if echo:
+                sys.stdout.write(line)
             log.write(line)
         proc.wait()
     if proc.returncode != 0:
         sys.exit(f'step failed with exit code {proc.returncode}: {" ".join(cmd)} (see {log_path})')
-    return time.time() - t0
+    secs = time.time() - t0
+    if not echo:
+        print(f'  done in {secs / 60:.1f} min: {log_path}', flush=True)
+    return secs
 
 
 def add_threads_option(parser, default: int) -> None:
