@@ -50,7 +50,8 @@ STAGES = ('pixpro', 'classmix', 'dacs', 'maskrcnn')
 MASK_RCNN = pixpro_tool.MASK_RCNN
 # Demo-size iterations per run (one seed each; README: measured minutes per stage). Stories 2-3 run
 # at the size of their 3-seed experiments (run_classmix_experiment 300, run_dacs_experiment 1000);
-# PixPro pretraining (~2 s/iteration on one core), the fine-tunes and Mask R-CNN are cut to fit ~10 min on one lane (~6 min on two).
+# PixPro pretraining (~2 s/iteration on one core), the fine-tunes and Mask R-CNN are cut to fit ~10 min on
+# one lane (~6 min on two).
 # At 60 iterations Mask R-CNN is still near 0 AP in both arms: the demo shows the pipeline, not the effect.
 ITERS = dict(pretrain=30, finetune=150, semi_warmup=300, semi=300, uda=1000, mask_rcnn=60)
 SEMI_SPLIT = '1-8'
