@@ -112,8 +112,15 @@ def prepare(run, data, label_split, pool_dir, pool):
         print(f'wrote the pretraining pool: {pool} scenes in {pool_dir}')
 
 
-def add_regime_options(p, finetuned):
-    """--label-split, --pool and --pool-dir: the pool regime's options, shared by the transfer tools."""
+def pretrain_source(experiment):
+    """What an experiment's pretraining read, in words, for its results' heading."""
+    n, pool, data = experiment.args.pool, experiment.pool, experiment.data
+    return f'{n} unlabelled pool scenes ({pool})' if pool else f"{data}'s labelled train images"
+
+
+def add_regime_options(p, finetuned, trained='the head'):
+    """--label-split, --pool, --pool-dir, --evaluation and --threads: the pool regime's options, shared by
+    the transfer tools (``trained``: what the frozen measurement trains)."""
     p.add_argument('--label-split', choices=['1-30', '1-8', '1-4', '1-2'],
                    help=f'fine-tune {finetuned} on this seeded fraction of the labels (default: all)')
     p.add_argument(
@@ -121,9 +128,18 @@ def add_regime_options(p, finetuned):
         help='pretrain on N unlabelled pool scenes, none of them labelled (default 0: on the labelled '
         'train images)')
     p.add_argument('--pool-dir', help='where the pool is made once and reused (default: data/synthetic-pool<N>)')
+    p.add_argument(
+        '--evaluation', nargs='+', default=['finetune'], choices=EVALUATIONS,
+        help='downstream measurements on the same checkpoints: end-to-end fine-tuning and/or the frozen '
+        f'encoder with only {trained} trained')
+    add_threads_option(p, 1)
 
 
-def check_regime_options(p, args):
+def check_regime_options(p, args, positive=('pretrain_iters', 'finetune_iters', 'threads')):
+    """A one-line error for --pool < 0 or any of ``positive`` (argument names) < 1."""
+    for k in positive:
+        if getattr(args, k) < 1:
+            p.error(f'--{k.replace("_", "-")} must be >= 1, got {getattr(args, k)}')
     if args.pool < 0:
         p.error(f'--pool must be >= 0, got {args.pool}')
 
@@ -168,6 +184,9 @@ class Experiment:
             if not os.path.isfile(path):
                 self.run(['tools/convert_checkpoint.py', ckpt, path, '--to', to], f'{os.path.basename(work)}_to_{to}')
         return paths
+
+    def source(self):
+        return pretrain_source(self)
 
     def pretrain_dir(self, seed):
         n = self.args.pretrain_iters
@@ -238,9 +257,7 @@ class Experiment:
 
     def write(self, runs):
         a, seeds = self.args, [str(s) for s in self.args.seeds]
-        source = (f'{a.pool} unlabelled pool scenes ({self.pool})'
-                  if self.pool else f'{self.data}\'s labelled train images')
-        head = (f'PixPro R18 pretraining on {source} ({a.pretrain_iters} iterations, batch 16), seeds '
+        head = (f'PixPro R18 pretraining on {self.source()} ({a.pretrain_iters} iterations, batch 16), seeds '
                 f'{", ".join(seeds)}; each seed pretrains once and runs every downstream arm with that seed; '
                 f'{a.threads} thread(s) per run.')
         md, verdicts = ['# SSL init vs random init, synthetic data', '', head, ''], {}
@@ -288,16 +305,8 @@ def main(argv=None):
     p.add_argument('--finetune-iters', type=int, default=200, help='FCN-16 fine-tuning iterations')
     p.add_argument('--mask-rcnn-iters', type=int, default=200, help='Mask R-CNN training iterations')
     add_regime_options(p, 'FCN-16')
-    p.add_argument(
-        '--evaluation', nargs='+', default=['finetune'], choices=EVALUATIONS,
-        help='downstream measurements on the same checkpoints: end-to-end fine-tuning and/or the frozen '
-        'encoder with only the head trained')
-    add_threads_option(p, 1)
     args = p.parse_args(argv)
-    for k in ('pretrain_iters', 'finetune_iters', 'mask_rcnn_iters', 'threads'):
-        if getattr(args, k) < 1:
-            p.error(f'--{k.replace("_", "-")} must be >= 1, got {getattr(args, k)}')
-    check_regime_options(p, args)
+    check_regime_options(p, args, ('pretrain_iters', 'finetune_iters', 'mask_rcnn_iters', 'threads'))
     return Experiment(args).main()
 
 

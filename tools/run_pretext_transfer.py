@@ -35,7 +35,7 @@ sys.path.insert(0, os.path.join(ROOT, 'tools'))
 import run_pixpro_transfer as transfer  # its option helpers: one copy of each
 
 from segssl.cli import HelpFormatter
-from segssl.runs import add_threads_option, last_mmengine_metrics, mmengine_records, run_logged, thread_env
+from segssl.runs import last_mmengine_metrics, mmengine_records, run_logged, thread_env
 from segssl.runs.experiments import compare_arms, comparison_markdown, write_results
 
 PRETEXTS = ('rotation', 'colorization', 'jigsaw', 'relative-patch', 'otsu')
@@ -120,9 +120,7 @@ class Experiment:
 
     def write(self, runs):
         a, seeds = self.args, [str(s) for s in self.args.seeds]
-        source = f"{self.data}'s labelled train images"
-        if self.pool:
-            source = f'{a.pool} unlabelled pool scenes ({self.pool})'
+        source = transfer.pretrain_source(self)
         head = (f'ERFNet pretext pretraining ({", ".join(a.pretext)}) on {source}, {a.pretrain_iters} iterations '
                 f'from a random encoder, seeds {", ".join(seeds)}; each seed pretrains once per task and runs every '
                 f'downstream arm with that seed; {a.threads} thread(s) per run.')
@@ -159,16 +157,8 @@ def main(argv=None):
                    help='per seed one pretraining per task and its downstream runs')
     p.add_argument('--pretrain-iters', type=int, default=1000, help='pretext training iterations')
     p.add_argument('--finetune-iters', type=int, default=200, help='ERFNet fine-tuning iterations')
-    transfer.add_regime_options(p, 'ERFNet')
-    p.add_argument(
-        '--evaluation', nargs='+', default=['finetune'], choices=tuple(FINETUNE),
-        help='downstream measurements on the same checkpoints: end-to-end fine-tuning and/or the frozen '
-        'encoder')
-    add_threads_option(p, 1)
+    transfer.add_regime_options(p, 'ERFNet', "ERFNet's decoder and the head")
     args = p.parse_args(argv)
-    for k in ('pretrain_iters', 'finetune_iters', 'threads'):
-        if getattr(args, k) < 1:
-            p.error(f'--{k.replace("_", "-")} must be >= 1, got {getattr(args, k)}')
     transfer.check_regime_options(p, args)
     return Experiment(args).main()
 

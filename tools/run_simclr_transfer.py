@@ -29,7 +29,6 @@ sys.path.insert(0, os.path.join(ROOT, 'tools'))
 import run_pixpro_transfer as transfer  # the Experiment and option helpers: one copy of each
 
 from segssl.cli import HelpFormatter
-from segssl.runs import add_threads_option
 from segssl.runs.experiments import compare_arms, comparison_markdown, write_results
 
 PRETRAIN = 'configs/pretrain/simclr_r18-3x3stem_synthetic-32px.py'
@@ -79,9 +78,7 @@ class Experiment(transfer.Experiment):
 
     def write(self, runs):
         a, seeds = self.args, [str(s) for s in self.args.seeds]
-        source = (f'{a.pool} unlabelled pool scenes ({self.pool})'
-                  if self.pool else f'{self.data}\'s labelled train images')
-        head = (f'SimCLR R18 (3x3 stem) pretraining on {source} ({a.pretrain_iters} iterations, batch 16, 32 px '
+        head = (f'SimCLR R18 (3x3 stem) pretraining on {self.source()} ({a.pretrain_iters} iterations, batch 16, 32 px '
                 f'views), seeds {", ".join(seeds)}; each seed pretrains once and runs every downstream arm with '
                 f'that seed; {a.threads} thread(s) per run.')
         md, verdicts = ['# SimCLR init vs scratch, synthetic data', '', head, ''], {}
@@ -114,18 +111,10 @@ def main(argv=None):
                    help='per seed one pretraining and its downstream runs')
     p.add_argument('--pretrain-iters', type=int, default=1000, help='SimCLR pretraining iterations')
     p.add_argument('--finetune-iters', type=int, default=200, help='two-block fine-tuning iterations')
-    transfer.add_regime_options(p, 'the two-block network')
-    p.add_argument(
-        '--evaluation', nargs='+', default=['finetune'], choices=transfer.EVALUATIONS,
-        help='downstream measurements on the same checkpoints: end-to-end fine-tuning and/or the frozen '
-        'encoder with only the decoder trained')
+    transfer.add_regime_options(p, 'the two-block network', 'the decoder')
     p.add_argument('--arms', nargs='+', default=list(ARMS), choices=ARMS,
                    help='which arms to run (both write the results; one lets two processes share the work)')
-    add_threads_option(p, 1)
     args = p.parse_args(argv)
-    for k in ('pretrain_iters', 'finetune_iters', 'threads'):
-        if getattr(args, k) < 1:
-            p.error(f'--{k.replace("_", "-")} must be >= 1, got {getattr(args, k)}')
     transfer.check_regime_options(p, args)
     return Experiment(args).main()
 
