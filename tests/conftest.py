@@ -86,6 +86,11 @@ def run_tool(args, cwd=ROOT, timeout=900, env=None):
                           stderr=subprocess.STDOUT, text=True)
 
 
+def trainings_in(stdout):
+    """The ``$ ... tools/train.py`` lines a headline tool printed: the trainings it started (not reused)."""
+    return [line for line in stdout.splitlines() if line.startswith('$ ') and 'tools/train.py' in line]
+
+
 def randomise_state(sd, batches_tracked):
     """Fill a model's state dict in place with random weights and BN statistics (torch's global
     generator, seeded by the caller): a stand-in 'pretrained' file; returns ``sd``."""

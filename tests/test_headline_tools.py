@@ -6,7 +6,7 @@ import os
 import statistics
 
 import pytest
-from conftest import load_ckpt, requires_mmseg, run_tool
+from conftest import load_ckpt, requires_mmseg, run_tool, trainings_in
 
 from segssl.runs.experiments import compare_arms, comparison_markdown
 
@@ -28,10 +28,6 @@ def test_compare_arms_against_statistics(a, b):
 PIXPRO_CONFIG = 'configs/pretrain/pixpro_r18-d16_localppm5-mbn-erase_synthetic.py'
 
 
-def _trainings_in(stdout):
-    return [line for line in stdout.splitlines() if line.startswith('$ ') and 'tools/train.py' in line]
-
-
 @requires_mmseg
 def test_pixpro_transfer_figures_equal_the_runs_and_finished_steps_are_reused(synthetic_root, tmp_path):
     import shutil
@@ -47,7 +43,7 @@ def test_pixpro_transfer_figures_equal_the_runs_and_finished_steps_are_reused(sy
     ]
     r = run_tool(cmd)
     assert r.returncode == 0, r.stdout[-4000:]
-    assert len(_trainings_in(r.stdout)) == 3  # pretraining + two fine-tunes
+    assert len(trainings_in(r.stdout)) == 3  # pretraining + two fine-tunes
     res = json.load(open(out / 'results.json'))
     for init in ('ssl', 'random'):
         assert res['runs']['3'][f'fcn16_{init}']['mIoU'] == last_mmengine_metrics(str(
@@ -63,10 +59,10 @@ def test_pixpro_transfer_figures_equal_the_runs_and_finished_steps_are_reused(sy
     assert 'SSL init' in md and 'Command: `python tools/run_pixpro_transfer.py' in md
 
     again = run_tool(cmd)  # everything finished: nothing is retrained
-    assert again.returncode == 0 and _trainings_in(again.stdout) == []
+    assert again.returncode == 0 and trainings_in(again.stdout) == []
     assert json.load(open(out / 'results.json'))['runs'] == res['runs']
     scarce = run_tool(cmd + ['--label-split', '1-2'])  # labels scarce: new fine-tunes, same pretraining
-    assert scarce.returncode == 0 and len(_trainings_in(scarce.stdout)) == 2, scarce.stdout[-3000:]
+    assert scarce.returncode == 0 and len(trainings_in(scarce.stdout)) == 2, scarce.stdout[-3000:]
     for init in ('ssl', 'random'):
         log = open(out / 'logs' / f'fcn16_{init}_2it_labels1-2_pre2_s3.log').read()
         assert "ann_file='splits/1-2/labelled.txt'" in log
@@ -76,7 +72,7 @@ def test_pixpro_transfer_figures_equal_the_runs_and_finished_steps_are_reused(sy
     # the reports' regime: pretrain on an unlabelled pool, then the frozen-encoder measurement
     pool = tmp_path / 'pool'
     frozen = run_tool(cmd + ['--pool', '6', '--pool-dir', str(pool), '--evaluation', 'frozen', '--threads', '1'])
-    assert frozen.returncode == 0 and len(_trainings_in(frozen.stdout)) == 3, frozen.stdout[-3000:]
+    assert frozen.returncode == 0 and len(trainings_in(frozen.stdout)) == 3, frozen.stdout[-3000:]
     assert sorted(os.listdir(pool / 'images')) == [f'pool_{i:06d}.png' for i in range(6)]
     # the pool is the pretraining data (the config mmengine dumped in the work dir; its log wraps long lines)
     from mmengine.config import Config
@@ -154,7 +150,7 @@ def test_pretext_transfer_loads_each_checkpoint_freezes_the_encoder_and_reuses_f
     ]
     r = run_tool(cmd)
     assert r.returncode == 0, r.stdout[-4000:]
-    assert len(_trainings_in(r.stdout)) == 5  # pretext + (rotation, Kaiming) x (fine-tuned, frozen)
+    assert len(trainings_in(r.stdout)) == 5  # pretext + (rotation, Kaiming) x (fine-tuned, frozen)
     res = json.load(open(out / 'results_labels1-8_pool6.json'))
     runs = res['runs']['3']
     for arm, work in (('erfnet_rotation', 'erfnet_rotation_2it_labels1-8_pre2_pool6_s3'),
@@ -181,7 +177,7 @@ def test_pretext_transfer_loads_each_checkpoint_freezes_the_encoder_and_reuses_f
     assert 'Command: `python tools/run_pretext_transfer.py' in open(out / 'results_labels1-8_pool6.md').read()
 
     again = run_tool(cmd)  # everything finished: nothing is retrained
-    assert again.returncode == 0 and _trainings_in(again.stdout) == []
+    assert again.returncode == 0 and trainings_in(again.stdout) == []
     assert json.load(open(out / 'results_labels1-8_pool6.json'))['runs'] == res['runs']
 
 

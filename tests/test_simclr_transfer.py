@@ -8,13 +8,9 @@ import shutil
 import sys
 
 import pytest
-from conftest import ROOT, load_ckpt, requires_mmseg, run_tool
+from conftest import ROOT, load_ckpt, requires_mmseg, run_tool, trainings_in
 
 sys.path.insert(0, os.path.join(ROOT, 'tools'))
-
-
-def _trainings_in(stdout):
-    return [line for line in stdout.splitlines() if line.startswith('$ ') and 'tools/train.py' in line]
 
 
 def test_simclr_schedule_scales_the_earlier_protocol():
@@ -43,11 +39,11 @@ def test_simclr_transfer_figures_frozen_encoder_split_arms_and_reuse(synthetic_r
     ]
     ssl = run_tool(cmd + ['--arms', 'ssl'])  # one arm per process, as two cores share P5
     assert ssl.returncode == 0, ssl.stdout[-4000:]
-    assert len(_trainings_in(ssl.stdout)) == 3 and 'writes the results' in ssl.stdout
+    assert len(trainings_in(ssl.stdout)) == 3 and 'writes the results' in ssl.stdout
     assert not os.path.exists(out / 'results_labels1-8_pool6.json')  # one arm writes no results
     both = run_tool(cmd)  # the SSL arm reused, only the scratch arm trains
     assert both.returncode == 0, both.stdout[-4000:]
-    assert len(_trainings_in(both.stdout)) == 2
+    assert len(trainings_in(both.stdout)) == 2
     res = json.load(open(out / 'results_labels1-8_pool6.json'))
     runs, tag = res['runs']['3'], '2it_labels1-8_pre2pool6_s3'
     for arm in ('twoblock_ssl', 'twoblock_scratch', 'twoblock_frozen_ssl', 'twoblock_frozen_scratch'):
@@ -74,7 +70,7 @@ def test_simclr_transfer_figures_frozen_encoder_split_arms_and_reuse(synthetic_r
     assert 'val pixel accuracy' in md and 'Command: `python tools/run_simclr_transfer.py' in md
 
     again = run_tool(cmd)  # everything finished: nothing is retrained
-    assert again.returncode == 0 and _trainings_in(again.stdout) == []
+    assert again.returncode == 0 and trainings_in(again.stdout) == []
     assert json.load(open(out / 'results_labels1-8_pool6.json'))['runs'] == res['runs']
 
 
