@@ -105,9 +105,8 @@ def test_filter_energy_refill_moves_the_donor_to_the_weights_device():
     assert mode.writes == [('meta', 'meta'), ('meta', 'meta')]  # filters and biases, on the weight's device
 
 
-def test_global_batch_moments_of_float16_input_are_float32(monkeypatch):
-    """64 x 4 x 112 x 112: M = 802816 elements per channel, inf as a float16 count."""
-    monkeypatch.setattr(sync_batchnorm, '_all_reduce_no_grad', lambda t: t.clone())  # one process
+def test_global_batch_moments_of_float16_input_are_float32():
+    """64 x 4 x 112 x 112: M = 802816 elements per channel, inf as a float16 count (one process)."""
     g = torch.Generator().manual_seed(0)
     x = (torch.randn(64, 4, 112, 112, generator=g) * 2 + 3).half()
     mean, var, m = sync_batchnorm.global_batch_moments(x, differentiable=False)
@@ -115,6 +114,28 @@ def test_global_batch_moments_of_float16_input_are_float32(monkeypatch):
     assert mean.dtype == var.dtype == torch.float32 and float(m) == 64 * 112 * 112
     torch.testing.assert_close(mean.double(), x64.mean((0, 2, 3)), rtol=1e-5, atol=1e-5)
     torch.testing.assert_close(var.double(), x64.var((0, 2, 3), unbiased=False), rtol=1e-4, atol=1e-5)
+
+
+def test_global_batch_moments_in_one_process_need_no_process_group():
+    """Without torch.distributed initialised: the process's own moments, and the gradient of the
+    brute-force formula (gpu_check's tier 1 calls it so; a one-process gloo group it would have to
+    destroy can deadlock on the GIL, see tests/dist_testing.py)."""
+    assert not torch.distributed.is_initialized()
+    g = torch.Generator().manual_seed(3)
+    x = torch.randn(5, 3, 4, 6, generator=g, dtype=torch.float64, requires_grad=True)
+    w = torch.randn(2, 3, generator=g, dtype=torch.float64)
+    mean, var, m = sync_batchnorm.global_batch_moments(x)
+    flat = x.transpose(0, 1).reshape(3, -1)
+    ref_mean = flat.sum(1) / flat.shape[1]
+    ref_var = ((flat - ref_mean[:, None])**2).sum(1) / flat.shape[1]
+    assert float(m) == 5 * 4 * 6
+    torch.testing.assert_close(mean, ref_mean, rtol=1e-12, atol=1e-12)
+    torch.testing.assert_close(var, ref_var, rtol=1e-12, atol=1e-12)
+    got = torch.autograd.grad((w[0] * mean).sum() + (w[1] * var).sum(), x)[0]
+    ref = torch.autograd.grad((w[0] * ref_mean).sum() + (w[1] * ref_var).sum(), x)[0]
+    torch.testing.assert_close(got, ref, rtol=1e-12, atol=1e-12)
+    no_grad = sync_batchnorm.global_batch_moments(x.detach(), differentiable=False)
+    torch.testing.assert_close(no_grad[1], ref_var.detach(), rtol=1e-12, atol=1e-12)
 
 
 def test_allreduce_sync_bn_on_half_input_normalises_in_float32(monkeypatch):

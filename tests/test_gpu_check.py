@@ -33,11 +33,13 @@ def test_cpu_rehearsal_of_tier_1_reports_every_check(tmp_path):
 
 
 def test_cpu_rehearsal_of_a_tier_2_runner(tmp_path):
-    out = tmp_path / 'gpu_check.md'
+    out, scratch = tmp_path / 'gpu_check.md', tmp_path / 'tmp'
+    scratch.mkdir()
     r = run_tool(
         ['tools/gpu_check.py', '--device', 'cpu', '--tier', '2', '--iters', '2', '--only', 'DACS', '--out',
-         str(out)], timeout=900)
+         str(out)], timeout=900, env={'TMPDIR': str(scratch)})
     assert r.returncode == 0, r.stdout[-3000:]
+    assert os.listdir(scratch) == []  # the runs' work folder is removed when every check passed
     rows = {line.split(' | ')[1]: line for line in out.read_text().splitlines() if line.startswith('| 2 |')}
     assert set(rows) == {'DACS', 'DACS --amp'}
     assert ' passed | ' in rows['DACS'] and '2 iterations, loss' in rows['DACS']

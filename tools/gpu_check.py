@@ -137,9 +137,13 @@ def main(argv=None):
                 rows.append(dict(run_check(name, lambda fn=fn: fn(device, args.quick), device), tier=1))
     if 2 in args.tier:
         import gpu_check_runners
-        for name, fn in gpu_check_runners.checks(device, args.iters, args.quick):
-            if selected(name):
-                rows.append(dict(run_check(name, fn, device), tier=2))
+        runs = gpu_check_runners.Runs(device, args.iters, args.quick)
+        try:
+            for name, fn in gpu_check_runners.checks(runs):
+                if selected(name):
+                    rows.append(dict(run_check(name, fn, device), tier=2))
+        finally:
+            runs.close(keep=any(r['status'] == 'FAIL' for r in rows if r['tier'] == 2))
     return 0 if report(rows, args, device, started) else 1
 
 

@@ -23,7 +23,6 @@ import time
 from collections import OrderedDict
 
 import torch
-import torch.distributed as dist
 import torch.nn as nn
 import torch.nn.functional as F
 
@@ -108,20 +107,6 @@ def strict_fp32():
     finally:
         for (o, a), v in zip(flags, old or []):
             setattr(o, a, v)
-
-
-@contextlib.contextmanager
-def process_group():
-    """A one-process gloo group when none exists (global_batch_moments always all-reduces)."""
-    if dist.is_initialized():
-        yield
-        return
-    with tempfile.TemporaryDirectory() as tmp:
-        dist.init_process_group('gloo', init_method='file://' + os.path.join(tmp, 'store'), rank=0, world_size=1)
-        try:
-            yield
-        finally:
-            dist.destroy_process_group()
 
 
 def _to(obj, device):
@@ -254,13 +239,12 @@ def check_momentum_bn_autocast(device, quick):
     dtypes = [torch.float16, torch.bfloat16] if device.type == 'cuda' else [torch.bfloat16]
     note = '' if device.type == 'cuda' else ' (fp16 skipped: CPU autocast checked in bf16 only)'
     worst = (0.0, tols[dtypes[0]])
-    with process_group():
-        ref = compute(*_to((net, x, w), CPU))
-        dev = _to((net, x, w), device)
-        for dtype in dtypes:
-            d = assert_close(f'momentum_bn_autocast {dtype}', ref, compute(*_to(dev, device), dtype), tols[dtype])
-            worst = max(worst, (d, tols[dtype]), key=lambda p: p[0] / p[1])
-        ms = time_ms(lambda: [compute(*dev, dt) for dt in dtypes], device, quick)
+    ref = compute(*_to((net, x, w), CPU))
+    dev = _to((net, x, w), device)
+    for dtype in dtypes:
+        d = assert_close(f'momentum_bn_autocast {dtype}', ref, compute(*_to(dev, device), dtype), tols[dtype])
+        worst = max(worst, (d, tols[dtype]), key=lambda p: p[0] / p[1])
+    ms = time_ms(lambda: [compute(*dev, dt) for dt in dtypes], device, quick)
     names = '+'.join('fp16' if dt == torch.float16 else 'bf16' for dt in dtypes)
     return dict(
         max_abs_diff=worst[0], tolerance=worst[1], ms=ms,

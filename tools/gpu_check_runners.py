@@ -12,6 +12,7 @@ FCN-16 fine-tune from it; a ClassMix run killed after its first checkpoint and r
 import glob
 import json
 import os
+import shutil
 import signal
 import statistics
 import subprocess
@@ -68,6 +69,13 @@ class Runs:
             self.env['CUDA_VISIBLE_DEVICES'] = ''
         elif device.index is not None:
             self.env['CUDA_VISIBLE_DEVICES'] = str(device.index)
+
+    def close(self, keep):
+        """Remove the work folder; ``keep`` (a check failed) leaves it and says where."""
+        if keep:
+            print(f'[gpu_check] tier 2 files kept for the failed checks: {self.work}', flush=True)
+        else:
+            shutil.rmtree(self.work, ignore_errors=True)
 
     def data(self):
         if self.root is None:
@@ -210,9 +218,9 @@ def detectron2_figures(out):
                 timed=f'{train[-1]["iteration"] + 1} iterations, total loss {train[-1]["total_loss"]:.3g}')
 
 
-def checks(device, iters, quick):
-    """``[(name, fn)]`` in running order (the conversion uses the PixPro run's checkpoint)."""
-    runs = Runs(device, iters, quick)
+def checks(runs):
+    """``[(name, fn)]`` of ``runs`` (a :class:`Runs`) in running order (the conversion uses the
+    PixPro run's checkpoint)."""
     out = []
     for name, config, options in RUNNERS:
         for amp in (False, True):

@@ -31,11 +31,15 @@ def global_batch_moments(x: torch.Tensor,
 
     Counts and moments are taken in float32 for half-precision input (under AMP): in float16 a
     count above 65504 is inf (64 x 112 x 112 already is), and sums of that many terms lose the
-    mean. float32 and float64 input keep their dtype."""
+    mean. float32 and float64 input keep their dtype. In one process (torch.distributed not
+    initialised, or a world of one) they are that process's own moments, with no all-reduce."""
     if x.dtype in (torch.float16, torch.bfloat16):
         x = x.float()
     dims = [0] + list(range(2, x.dim()))
-    reduce = dist_nn.all_reduce if differentiable else _all_reduce_no_grad
+    if distributed_world_size() == 1:
+        reduce = _no_reduce
+    else:
+        reduce = dist_nn.all_reduce if differentiable else _all_reduce_no_grad
     count = torch.full((1, ), float(x.numel() // x.shape[1]), dtype=x.dtype, device=x.device)
     sums = reduce(torch.cat([x.sum(dims), count]))
     m = sums[-1]
@@ -43,6 +47,10 @@ def global_batch_moments(x: torch.Tensor,
     shape = [1, -1] + [1] * (x.dim() - 2)
     var = reduce((x - mean.view(shape)).pow(2).sum(dims)) / m
     return mean, var, m
+
+
+def _no_reduce(t: torch.Tensor) -> torch.Tensor:
+    return t
 
 
 def _all_reduce_no_grad(t: torch.Tensor) -> torch.Tensor:
