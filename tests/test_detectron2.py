@@ -117,6 +117,57 @@ def test_missing_synthetic_root_is_named(tmp_path):
     assert r.returncode != 0 and f'SEGSSL.SYNTHETIC_ROOT={missing!r}' in r.stdout, r.stdout[-3000:]
 
 
+def test_a_label_split_keeps_only_its_labelled_images(synthetic_root, tmp_path):
+    """SEGSSL.LABEL_SPLIT: segssl_synthetic_coco_train holds the split's images (the Mask R-CNN arms of
+    run_pixpro_transfer.py --label-split); a split that is missing or lists foreign ids is named."""
+    import shutil
+    root = tmp_path / 'data'
+    shutil.copytree(synthetic_root, root)
+    assert run_tool(['tools/make_label_splits.py', str(root / 'coco'), '--dataset', 'coco']).returncode == 0
+    out = run_snippet(
+        f"""
+        import json, os
+        from segssl.detectron2 import add_segssl_config, register_synthetic_coco  # first: the _C placeholder
+        from detectron2.config import get_cfg
+        from detectron2.data import DatasetCatalog
+        from segssl.detectron2.datasets import missing_synthetic_root
+        root = {str(root)!r}
+        def names():
+            return sorted(os.path.basename(d['file_name']) for d in DatasetCatalog.get('segssl_synthetic_coco_train'))
+        got = {{}}
+        register_synthetic_coco(root, '1-2')
+        got['split'] = names()
+        register_synthetic_coco(root)
+        got['all'] = names()
+        register_synthetic_coco(root, '1-8')
+        got['1-8'] = names()
+        try:
+            register_synthetic_coco(root, '1-3')
+        except FileNotFoundError as e:
+            got['missing'] = str(e)
+        with open(os.path.join(root, 'coco', 'splits', '1-4', 'labelled.txt'), 'a') as f:
+            f.write('999999\\n')
+        register_synthetic_coco(root, '1-4')
+        try:
+            DatasetCatalog.get('segssl_synthetic_coco_train')
+        except ValueError as e:
+            got['foreign'] = str(e)
+        cfg = add_segssl_config(get_cfg())
+        cfg.SEGSSL.LABEL_SPLIT = '1-8'
+        cfg.DATASETS.TRAIN = ('coco_2017_train', )
+        got['other_set'] = missing_synthetic_root(cfg)
+        print('RESULT', json.dumps(got))
+        """, tmp_path)
+    got = json.loads(out.split('RESULT ', 1)[1])
+    lab = {f'{i}.png' for i in open(root / 'coco' / 'splits' / '1-2' / 'labelled.txt').read().split()}
+    assert got['split'] == sorted(lab) and len(lab) == 3
+    assert got['all'] == sorted(os.listdir(root / 'coco' / 'train')) and len(got['all']) == 6
+    assert len(got['1-8']) == 1 and set(got['1-8']) <= lab  # the splits are nested
+    assert '1-3' in got['missing'] and 'make_label_splits.py' in got['missing'] and '--dataset coco' in got['missing']
+    assert 'lists 3 images, 1 of them not in the set' in got['foreign']
+    assert 'applies to segssl_synthetic_coco_train only' in got['other_set']
+
+
 def test_mask_rcnn_config_takes_converted_ssl_weights(synthetic_root, tmp_path):
     """The checkpoint bridge's .pkl, given by path as MODEL.WEIGHTS, loads into Mask R-CNN's
     backbone with no missing backbone key and no unused key (only FPN/RPN/ROI heads are new)."""

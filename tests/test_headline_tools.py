@@ -89,6 +89,40 @@ def test_pixpro_transfer_figures_equal_the_runs_and_finished_steps_are_reused(sy
     assert 'frozen_stages=4' in open(out / 'logs' / 'fcn16_frozen_random_2it_pre2pool6_s3.log').read()
 
 
+@requires_mmseg
+def test_pixpro_transfer_mask_rcnn_on_scarce_labels_in_two_lanes(synthetic_root, tmp_path):
+    """--label-split reaches Mask R-CNN (SEGSSL.LABEL_SPLIT, the COCO set's split made by the tool);
+    --arms scratch and --arms ssl share the runs, a run with both reuses them and writes the results."""
+    import shutil
+    pytest.importorskip('detectron2')
+    data, out = tmp_path / 'data', tmp_path / 'transfer'
+    shutil.copytree(synthetic_root, data)
+    cmd = [
+        'tools/run_pixpro_transfer.py', '--out',
+        str(out), '--data',
+        str(data), '--seeds', '3', '--downstream', 'maskrcnn', '--pretrain-iters', '2', '--mask-rcnn-iters', '2',
+        '--label-split', '1-2'
+    ]
+    scratch = run_tool(cmd + ['--arms', 'scratch'])
+    assert scratch.returncode == 0, scratch.stdout[-4000:]
+    assert 'writes the results' in scratch.stdout and not os.path.exists(out / 'results_labels1-2.json')
+    assert not os.path.exists(out / 'pretrain_2it_s3')  # the scratch lane does not pretrain
+    ssl = run_tool(cmd + ['--arms', 'ssl'])
+    assert ssl.returncode == 0, ssl.stdout[-4000:]
+    both = run_tool(cmd)
+    assert both.returncode == 0 and 'tools/train' not in both.stdout, both.stdout[-4000:]  # all reused
+    res = json.load(open(out / 'results_labels1-2.json'))
+    labelled = open(data / 'coco' / 'splits' / '1-2' / 'labelled.txt').read().split()
+    for init in ('ssl', 'scratch'):
+        work = out / f'mask_rcnn_{init}_2it_labels1-2_pre2_s3'
+        ev = json.load(open(work / 'eval_results.json'))
+        assert res['runs']['3'][f'mask_rcnn_{init}']['segm_AP'] == ev['segm']['AP']
+        log = open(out / 'logs' / f'{work.name}.log').read()
+        assert 'LABEL_SPLIT: 1-2' in open(work / 'config.yaml').read()
+        assert f'{len(labelled)} images left' in log, log[-3000:]  # only the split's images are trained on
+    assert set(res['verdicts']) == {'mask_rcnn_segm_AP', 'mask_rcnn_bbox_AP'}
+
+
 def test_thread_env_fixes_the_thread_count():
     from segssl.runs import thread_env
     assert thread_env(2) == {'OMP_NUM_THREADS': '2', 'MKL_NUM_THREADS': '2'}

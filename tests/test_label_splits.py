@@ -90,3 +90,22 @@ def test_preflight_names_a_split_that_does_not_match_the_data(synthetic_root, tm
         assert any(f"ann_file '{wrong}': 1 of 2 samples name a img_path that does not exist, e.g. "
                    f"['{data}/cityscapes/leftImg8bit/train/frankfurt/frankfurt_000000_000294_leftImg8bit.png']" in p
                    for p in problems), problems
+
+
+def test_coco_ids_are_the_instance_files_images_and_the_tool_splits_them(synthetic_root, tmp_path, capsys):
+    import json
+    import shutil
+    coco = tmp_path / 'coco'
+    shutil.copytree(os.path.join(synthetic_root, 'coco'), coco)
+    images = json.load(open(coco / 'annotations' / 'instances_train.json'))['images']
+    expected = sorted(os.path.splitext(im['file_name'])[0] for im in images)
+    assert list_train_ids('coco', str(coco)) == expected and len(expected) == 6
+    tool = runpy.run_path(os.path.join(ROOT, 'tools', 'make_label_splits.py'))
+    assert tool['main']([str(coco), '--dataset', 'coco']) == 0
+    meta = json.load(open(coco / 'splits' / 'meta.json'))
+    assert meta['dataset'] == 'coco' and meta['fractions'] == {'1-30': 1, '1-8': 1, '1-4': 2, '1-2': 3, 'full': 6}
+    lab = open(coco / 'splits' / '1-2' / 'labelled.txt').read().split()
+    assert lab == make_splits(expected, FRACTIONS['coco'], seed=0)['1-2'][0]
+    with pytest.raises(SystemExit) as e:
+        tool['main']([str(tmp_path), '--dataset', 'coco'])
+    assert e.value.code == 2 and 'annotations/instances_train.json' in capsys.readouterr().err

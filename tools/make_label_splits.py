@@ -3,10 +3,11 @@
 
     python tools/make_label_splits.py data/cityscapes --dataset cityscapes        # -> data/cityscapes/splits
     python tools/make_label_splits.py data/VOCdevkit/VOC2012 --dataset voc_aug
+    python tools/make_label_splits.py data/synthetic/coco --dataset coco   # Mask R-CNN: SEGSSL.LABEL_SPLIT
 
 Writes OUT/<fraction>/labelled.txt and unlabelled.txt (one image id per line, the form mmseg's
-``ann_file`` reads) and OUT/meta.json; cityscapes fractions 1-30, 1-8, 1-4, 1-2, full; voc_aug
-1-100, 1-50, 1-20, 1-8, 1-4, full. Same folder and seed -> identical files. See segssl.data.splits.
+``ann_file`` reads) and OUT/meta.json; cityscapes, custom and coco fractions 1-30, 1-8, 1-4, 1-2, full;
+voc_aug 1-100, 1-50, 1-20, 1-8, 1-4, full. Same folder and seed -> identical files. See segssl.data.splits.
 """
 import argparse
 import json
@@ -26,7 +27,7 @@ def main(argv=None):
         '--dataset', required=True, choices=sorted(FRACTIONS),
         help='where the training ids come from: cityscapes leftImg8bit/train, voc_aug '
         'ImageSets/Segmentation (trainaug, or train + aug, minus val), custom '
-        'images/train')
+        'images/train, coco annotations/instances_train.json (the file names)')
     p.add_argument('--out', help='output folder (default: ROOT/splits, the path the configs read)')
     p.add_argument('--seed', type=int, default=0, help='seed of the one permutation every fraction is a prefix of')
     p.add_argument('--overwrite', action='store_true', help='replace splits made with other ids or seed')

@@ -6,7 +6,7 @@ detectron2 Mask R-CNN R18-FPN (the Mask R-CNN thesis), each against the same tra
     python tools/run_pixpro_transfer.py [--out work_dirs/pixpro_transfer] [--data data/synthetic]
         [--seeds 0 1 2] [--downstream fcn16 maskrcnn] [--pretrain-iters 300]
         [--finetune-iters 200] [--mask-rcnn-iters 200] [--label-split 1-8] [--pool 2000]
-        [--evaluation finetune frozen] [--threads 1]
+        [--evaluation finetune frozen] [--arms ssl scratch] [--threads 1]
 
 Per seed s: one pretraining (randomness.seed=s), converted --to mmseg and --to detectron2; then
 FCN-16 from the SSL weights and from random init, and Mask R-CNN from the SSL weights and from
@@ -17,7 +17,8 @@ iterations (e.g. OUT/fcn16_ssl_200it_pre300_s0), so other settings never reuse t
 (every figure) and
 OUT/results.md (per-seed values, mean +- std, and whether SSL beats random init by more than the
 seed spread), both atomically. --label-split FRACTION fine-tunes FCN-16 on that seeded split's
-labelled images only (tools/make_label_splits.py, made if missing) and writes
+labelled images only, and trains Mask R-CNN on the same fraction of the COCO set's train images
+(SEGSSL.LABEL_SPLIT; tools/make_label_splits.py makes both splits if missing), and writes
 OUT/results_labels<FRACTION>.{json,md}: labels scarce, as segssl's users' are.
 
 --pool N pretrains on N unlabelled pool scenes (segssl.synthetic.pool, made once in --pool-dir)
@@ -25,8 +26,10 @@ instead of the labelled train images: the reports' regime, pretraining on a larg
 that is not the labelled one. --evaluation frozen adds a frozen-encoder measurement on the same
 checkpoints: the backbone frozen (mmseg frozen_stages=4: stem and all four stages, BN statistics
 fixed; detectron2 MODEL.BACKBONE.FREEZE_AT 5), only the head trained, against the same with the
-random-init backbone. Every run gets OMP_NUM_THREADS / MKL_NUM_THREADS = --threads (default 1),
-so the figures do not depend on the shell's settings.
+random-init backbone. --arms ssl or --arms scratch runs one arm only (no results written), so two
+processes can share the runs on two cores; a run with both arms then reuses them. Every run gets
+OMP_NUM_THREADS / MKL_NUM_THREADS = --threads (default 1), so the figures do not depend on the shell's
+settings.
 """
 import argparse
 import json
@@ -51,6 +54,7 @@ DOWNSTREAMS = ('fcn16', 'maskrcnn')
 EVALUATIONS = ('finetune', 'frozen')
 # the frozen-encoder measurement: the whole backbone frozen, only the head trained
 FROZEN = {'mmseg': ['model.backbone.frozen_stages=4'], 'maskrcnn': ['MODEL.BACKBONE.FREEZE_AT', '5']}
+ARMS = ('ssl', 'scratch')  # --arms; scratch is FCN-16's random init (its runs' folders say random)
 POOL_SIZE = (128, 256)  # the pool scenes' size: the synthetic data's
 
 
@@ -95,21 +99,42 @@ def label_split_opts(split):
     return [f'train_dataloader.dataset.ann_file=splits/{split}/labelled.txt'] if split else []
 
 
-def ensure_label_splits(run, data):
-    """Make data/cityscapes/splits (tools/make_label_splits.py) unless it is there; ``run(cmd, log)``."""
-    city = os.path.join(data, 'cityscapes')
-    if not os.path.isfile(os.path.join(city, 'splits', 'meta.json')):
-        run(['tools/make_label_splits.py', city, '--dataset', 'cityscapes'], 'make_label_splits')
+def ensure_label_splits(run, data, dataset='cityscapes'):
+    """Make data/<dataset>/splits (tools/make_label_splits.py) unless it is there; ``run(cmd, log)``.
+    cityscapes: the mmseg configs' images; coco: the Mask R-CNN train images (SEGSSL.LABEL_SPLIT)."""
+    folder = os.path.join(data, dataset)
+    if not os.path.isfile(os.path.join(folder, 'splits', 'meta.json')):
+        log = 'make_label_splits' + ('' if dataset == 'cityscapes' else f'_{dataset}')
+        run(['tools/make_label_splits.py', folder, '--dataset', dataset], log)
 
 
-def prepare(run, data, label_split, pool_dir, pool):
-    """The data, the label splits and the pool, each made once; ``run(cmd, log)``."""
+def prepare(run, data, label_split, pool_dir, pool, coco=False):
+    """The data, the label splits (``coco``: the Mask R-CNN set's too) and the pool, each made once;
+    ``run(cmd, log)``."""
     if not os.path.isfile(os.path.join(data, 'meta.json')):
         run(['tools/make_synthetic_data.py', data], 'make_synthetic_data')
     if label_split:
         ensure_label_splits(run, data)
+        if coco:
+            ensure_label_splits(run, data, 'coco')
     if pool_dir is not None and ensure_pool(pool_dir, pool, *POOL_SIZE):
         print(f'wrote the pretraining pool: {pool} scenes in {pool_dir}')
+
+
+def add_arms_option(p):
+    """--arms: which arms to run, so that two processes can share an experiment's runs on two cores."""
+    p.add_argument(
+        '--arms', nargs='+', default=list(ARMS), choices=ARMS,
+        help='which arms to run (scratch: random init; both write the results, one lets two '
+        'processes share the work) (default: %(default)s)')
+
+
+def one_arm_only(args):
+    """True, and says so, when --arms named one arm: the results need both."""
+    if set(args.arms) == set(ARMS):
+        return False
+    print(f'ran the {args.arms[0]} arm only; a run with both arms (it reuses these) writes the results')
+    return True
 
 
 def pretrain_source(experiment):
@@ -221,10 +246,12 @@ class Experiment:
 
     def mask_rcnn(self, seed, init, weights, evaluation='finetune'):
         frozen = '_frozen' if evaluation == 'frozen' else ''
-        work = os.path.join(self.out, f'mask_rcnn{frozen}_{init}_{self.args.mask_rcnn_iters}it_{self.pre}_s{seed}')
+        work = os.path.join(self.out,
+                            f'mask_rcnn{frozen}_{init}_{self.args.mask_rcnn_iters}it{self.labels}_{self.pre}_s{seed}')
         done = os.path.join(work, 'eval_results.json')
         if not os.path.isfile(done):
             opts = mask_rcnn_opts(self.args.mask_rcnn_iters, work, self.data) + ['SEED', str(seed)]
+            opts += ['SEGSSL.LABEL_SPLIT', self.args.label_split] if self.args.label_split else []
             opts += ['MODEL.WEIGHTS', weights] if init == 'ssl' else []
             opts += FROZEN['maskrcnn'] if frozen else []
             self.run(['tools/train_net.py', '--config-file', MASK_RCNN[init]] + opts, os.path.basename(work))
@@ -232,27 +259,30 @@ class Experiment:
 
     def main(self):
         a = self.args
-        prepare(self.run, self.data, a.label_split, self.pool, a.pool)
+        prepare(self.run, self.data, a.label_split, self.pool, a.pool, coco='maskrcnn' in a.downstream)
         runs = {}
         for seed in a.seeds:
-            mmseg_w, d2_w = self.pretrain(seed)
-            rec = runs.setdefault(str(seed), self.pretrain_losses(seed))
+            rec, (mmseg_w, d2_w) = runs.setdefault(str(seed), {}), (None, None)
+            if 'ssl' in a.arms:
+                mmseg_w, d2_w = self.pretrain(seed)
+                rec.update(self.pretrain_losses(seed))
             for ev in a.evaluation:
                 key = '' if ev == 'finetune' else '_frozen'
                 if 'fcn16' in a.downstream:
-                    for init in ('ssl', 'random'):
+                    for init in ('ssl' if arm == 'ssl' else 'random' for arm in a.arms):
                         m = self.fcn16(seed, init, mmseg_w, ev)
                         rec[f'fcn16{key}_{init}'] = dict(mIoU=m['mIoU'], aAcc=m['aAcc'])
                 if 'maskrcnn' not in a.downstream:
                     continue
-                for init in ('ssl', 'scratch'):
+                for init in a.arms:
                     r = self.mask_rcnn(seed, init, d2_w, ev)
                     rec[f'mask_rcnn{key}_{init}'] = {
                         'segm_AP': r['segm']['AP'],
                         'segm_AP50': r['segm']['AP50'],
                         'bbox_AP': r['bbox']['AP']
                     }
-        self.write(runs)
+        if not one_arm_only(a):
+            self.write(runs)
         return 0
 
     def write(self, runs):
@@ -279,8 +309,9 @@ class Experiment:
             for metric, label in (('segm_AP', 'segm AP'), ('bbox_AP', 'bbox AP')):
                 ssl, rnd = pick(f'mask_rcnn{key}_ssl', metric), pick(f'mask_rcnn{key}_scratch', metric)
                 md.append(
-                    comparison_markdown(f'Mask R-CNN R18-FPN ({how}, {a.mask_rcnn_iters} iterations): val {label}',
-                                        'SSL init', ssl, 'scratch', rnd, a.seeds, unit='AP'))
+                    comparison_markdown(
+                        f'Mask R-CNN R18-FPN ({how}, {a.mask_rcnn_iters} iterations, {labels}): val {label}',
+                        'SSL init', ssl, 'scratch', rnd, a.seeds, unit='AP'))
                 verdicts[f'mask_rcnn{key}_{metric}'] = compare_arms(ssl, rnd)
         md.append('Command: `python tools/run_pixpro_transfer.py ' + ' '.join(sys.argv[1:]) + '`')
         summary = dict(
@@ -305,6 +336,7 @@ def main(argv=None):
     p.add_argument('--finetune-iters', type=int, default=200, help='FCN-16 fine-tuning iterations')
     p.add_argument('--mask-rcnn-iters', type=int, default=200, help='Mask R-CNN training iterations')
     add_regime_options(p, 'FCN-16')
+    add_arms_option(p)
     args = p.parse_args(argv)
     check_regime_options(p, args, ('pretrain_iters', 'finetune_iters', 'mask_rcnn_iters', 'threads'))
     return Experiment(args).main()

@@ -33,7 +33,6 @@ from segssl.runs.experiments import compare_arms, comparison_markdown, write_res
 
 PRETRAIN = 'configs/pretrain/simclr_r18-3x3stem_synthetic-32px.py'
 TWOBLOCK = 'configs/finetune/twoblock_r18-os8_synthetic-128x128.py'
-ARMS = ('ssl', 'scratch')
 METRICS = (('aAcc', 'pixel accuracy'), ('mIoU', 'mIoU'))
 
 
@@ -70,10 +69,8 @@ class Experiment(transfer.Experiment):
                 for init in a.arms:
                     m = self.segmenter('twoblock', TWOBLOCK, seed, init, backbone, ev)
                     rec[f'twoblock{key}_{init}'] = {k: m[k] for k, _ in METRICS}
-        if set(a.arms) != set(ARMS):
-            print(f'ran the {a.arms[0]} arm only; a run with both arms (it reuses these) writes the results')
-            return 0
-        self.write(runs)
+        if not transfer.one_arm_only(a):
+            self.write(runs)
         return 0
 
     def write(self, runs):
@@ -112,8 +109,7 @@ def main(argv=None):
     p.add_argument('--pretrain-iters', type=int, default=1000, help='SimCLR pretraining iterations')
     p.add_argument('--finetune-iters', type=int, default=200, help='two-block fine-tuning iterations')
     transfer.add_regime_options(p, 'the two-block network', 'the decoder')
-    p.add_argument('--arms', nargs='+', default=list(ARMS), choices=ARMS,
-                   help='which arms to run (both write the results; one lets two processes share the work)')
+    transfer.add_arms_option(p)
     args = p.parse_args(argv)
     transfer.check_regime_options(p, args)
     return Experiment(args).main()

@@ -69,7 +69,7 @@ def load_config_and_norm_changes(args):
 def setup(args):
     cfg, norm_changes = load_config_and_norm_changes(args)
     if any(n.startswith(SYNTHETIC_COCO) for n in cfg.DATASETS.TRAIN + cfg.DATASETS.TEST):
-        register_synthetic_coco(cfg.SEGSSL.SYNTHETIC_ROOT)
+        register_synthetic_coco(cfg.SEGSSL.SYNTHETIC_ROOT, cfg.SEGSSL.LABEL_SPLIT)
     if cfg.SEGSSL.COCO_SUBSET.DIR:
         register_coco_subsets(cfg.SEGSSL.COCO_SUBSET.DIR, cfg.SEGSSL.COCO_SUBSET.NAME)
     default_setup(cfg, args)

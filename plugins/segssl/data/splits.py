@@ -27,6 +27,8 @@ FRACTIONS = {
     'voc_aug': (('1-100', 1 / 100), ('1-50', 1 / 50), ('1-20', 1 / 20), ('1-8', 1 / 8), ('1-4', 1 / 4), ('full', 1.0)),
     # your own data (README, "Your own data"): MYDATA/images/train/**/*.{jpg,png}
     'custom': (('1-30', 1 / 30), ('1-8', 1 / 8), ('1-4', 1 / 4), ('1-2', 1 / 2), ('full', 1.0)),
+    # a COCO-format instance set ROOT/annotations/instances_train.json (segssl's synthetic coco/)
+    'coco': (('1-30', 1 / 30), ('1-8', 1 / 8), ('1-4', 1 / 4), ('1-2', 1 / 2), ('full', 1.0)),
 }
 IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.webp')
 
@@ -57,6 +59,7 @@ def list_train_ids(dataset: str, root: str) -> List[str]:
     """Sorted training ids of a dataset folder.
 
     cityscapes: ``root/leftImg8bit/train/<city>/<stem>_leftImg8bit.png`` -> ``<city>/<stem>``.
+    coco: the ``file_name`` stems of ``root/annotations/instances_train.json``'s images.
     voc_aug: ``root/ImageSets/Segmentation/trainaug.txt`` (written by mmseg's voc_aug converter)
     or ``train_aug.txt`` if present, else the union of ``train.txt`` and ``aug.txt`` minus
     ``val.txt``."""
@@ -71,6 +74,15 @@ def list_train_ids(dataset: str, root: str) -> List[str]:
             raise FileNotFoundError(f'no images under {folder!r}: expected your own data\'s layout '
                                     'MYDATA/images/train/**/*.jpg|png (README, "Your own data")')
         return sorted(os.path.splitext(f)[0] for f in files)
+    if dataset == 'coco':
+        path = os.path.join(root, 'annotations', 'instances_train.json')
+        if not os.path.isfile(path):
+            raise FileNotFoundError(f'no {path!r}: expected a COCO-format set ROOT/annotations/instances_train.json')
+        with open(path) as f:
+            images = json.load(f).get('images') or []
+        if not images:
+            raise ValueError(f'{path!r} lists no images')
+        return sorted(os.path.splitext(im['file_name'])[0] for im in images)
     if dataset == 'cityscapes':
         folder = os.path.join(root, 'leftImg8bit', 'train')
         files = glob.glob(os.path.join(folder, '*', '*' + CITYSCAPES_SUFFIX))

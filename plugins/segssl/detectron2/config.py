@@ -41,6 +41,9 @@ def add_segssl_config(cfg):
     # Root written by tools/make_synthetic_data.py; train_net.py registers
     # segssl_synthetic_coco_{train,val} from <root>/coco when a config names them.
     cfg.SEGSSL.SYNTHETIC_ROOT = 'data/synthetic'
+    # A label split of that set's train images (e.g. '1-8'): segssl_synthetic_coco_train then holds
+    # only <root>/coco/splits/<split>/labelled.txt's images (tools/make_label_splits.py --dataset coco).
+    cfg.SEGSSL.LABEL_SPLIT = ''
     # Which initialisation the config is (see the module docstring); '' = unchecked.
     # 'ssl'/'imagenet' need MODEL.WEIGHTS, 'scratch' needs it empty (checked by check_init).
     cfg.SEGSSL.INIT = ''
