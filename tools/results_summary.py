@@ -46,7 +46,12 @@ ENTRIES = tuple(
                   'simclr_pool/results_labels1-8_pool2000.json', 'transfer', f'twoblock{key}_ssl',
                   f'twoblock{key}_scratch', 'SimCLR init', 'scratch', metric)
             for metric, name in (('aAcc', 'pixel accuracy'), ('mIoU', 'mIoU'))
-            for how, key in (('fine-tuned', ''), ('frozen encoder', '_frozen')))
+            for how, key in (('fine-tuned', ''), ('frozen encoder', '_frozen'))) + tuple(
+                Entry('PixPro -> Mask R-CNN (P6)', f'{how}, 1/8 labels, val {name}',
+                      'maskrcnn_pool/results_labels1-8_pool2000.json', 'transfer', f'mask_rcnn{key}_ssl',
+                      f'mask_rcnn{key}_scratch', 'PixPro init', 'scratch', metric)
+                for metric, name in (('segm_AP', 'segm AP'), ('bbox_AP', 'bbox AP'))
+                for how, key in (('fine-tuned', ''), ('frozen backbone', '_frozen')))
 
 
 def main(argv=None):
